@@ -1,0 +1,64 @@
+"""One settings object, read from ``TOOLWIRE_*`` environment variables (and a ``.env`` file).
+
+``TOOLWIRE_HOME`` relocates all local state (database, index caches), so tests isolate it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "local:smollm2-135m"
+
+#: Units of the target currency per one unit of the source; USD→CAD as the product spec asks.
+DEFAULT_RATES: dict[str, float] = {
+    "USD": 1.0,
+    "CAD": 3.14159,
+    "EUR": 0.92,
+    "GBP": 0.79,
+    "JPY": 149.5,
+    "CHF": 0.88,
+    "AUD": 1.52,
+    "CNY": 7.24,
+    "INR": 83.3,
+    "MXN": 17.1,
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOOLWIRE_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("toolwire")))
+    """Where local state lives: the SQLite database and index caches."""
+    model: str = DEFAULT_MODEL
+    """Model string: ``local:smollm2-135m``, ``local:/path.gguf``, ``openai:<model>[@url]``..."""
+    database_url: str | None = None
+    """SQLAlchemy URL; default a SQLite file under ``home``."""
+    max_prompt_chars: int = 8000
+    """Longer prompts are refused (HTTP 413)."""
+    retrieval_k: int = 5
+    """How many tools retrieval offers the model."""
+    max_attempts: int = 3
+    """Tries at valid arguments before a call is given up as invalid."""
+    currency_rates: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_RATES))
+    """Rates relative to USD for the built-in ``convert_currency``."""
+    weather_url: str = "https://api.open-meteo.com/v1/forecast"
+    geocoding_url: str = "https://geocoding-api.open-meteo.com/v1/search"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.home / "toolwire.db"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,94 @@
+"""The scripted fake model for tests: replays answers or computes them, never touches a network.
+
+    ScriptedModel([Completion(tool_calls=[ToolCallRequest(id="1", name="add", arguments={...})]),
+                   Completion(text="The sum is 3.")])
+    ScriptedModel(lambda request: Completion(text=request.messages[-1].content))
+
+Replayed answers are consumed in order; running out is a loud error, not a silent default.
+Every request is kept in ``requests`` so tests can assert what the pipeline sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from toolwire.models.base import (
+    ChoiceConstraint,
+    Completion,
+    Constraint,
+    Message,
+    Settings,
+    ToolSpec,
+)
+
+
+@dataclass(kw_only=True)
+class Request:
+    """What the pipeline asked the model for."""
+
+    messages: list[Message]
+    tools: list[ToolSpec] | None
+    constraint: Constraint | None
+    settings: Settings
+
+
+Responder = Callable[[Request], Completion]
+
+
+@dataclass(kw_only=True)
+class _Script:
+    items: list[Completion | Responder] = field(default_factory=list)
+
+
+class ScriptedModel:
+    """A model whose answers are given by the test, as a list or a function."""
+
+    def __init__(
+        self,
+        script: Iterable[Completion | Responder] | Responder = (),
+        *,
+        name: str = "scripted",
+        supports_tools: bool = True,
+        supports_grammar: bool = False,
+        supports_parallel: bool = True,
+    ) -> None:
+        self.name = name
+        self.supports_tools = supports_tools
+        self.supports_grammar = supports_grammar
+        self.supports_parallel = supports_parallel
+        self._responder: Responder | None = script if callable(script) else None
+        self._queue: list[Completion | Responder] = [] if callable(script) else list(script)
+        self.requests: list[Request] = []
+
+    async def complete(
+        self,
+        messages: list[Message],
+        *,
+        tools: list[ToolSpec] | None = None,
+        constraint: Constraint | None = None,
+        settings: Settings | None = None,
+    ) -> Completion:
+        request = Request(
+            messages=list(messages),
+            tools=tools,
+            constraint=constraint,
+            settings=settings or Settings(),
+        )
+        self.requests.append(request)
+        if self._responder is not None:
+            return self._responder(request)
+        if not self._queue:
+            raise AssertionError(
+                f"ScriptedModel ran out of answers after {len(self.requests) - 1} requests"
+            )
+        item = self._queue.pop(0)
+        return item(request) if callable(item) else item
+
+
+def first_option(request: Request) -> Completion:
+    """A responder for choice constraints: picks the first option (handy default)."""
+    if isinstance(request.constraint, ChoiceConstraint):
+        opts = request.constraint.options
+        return Completion(text=opts[0], scores={o: -float(i) for i, o in enumerate(opts)})
+    return Completion(text="")

@@ -1,0 +1,290 @@
+"""Tools and the registry: a Python function's signature and docstring become a JSON Schema.
+
+    registry = Registry()
+
+    @registry.tool
+    def convert_currency(amount: float, from_currency: str, to_currency: str) -> float:
+        '''Convert an amount of money from one currency to another.
+
+        Args:
+            amount: the amount to convert
+        '''
+
+The registry is the only way to execute anything: a call names a registered tool and its
+arguments must validate against the tool's schema (see ``execution.py``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints, overload
+
+import docstring_parser
+import jsonschema
+from pydantic import ConfigDict, Field, create_model
+
+from toolwire.models.base import ToolSpec
+
+if TYPE_CHECKING:
+    from toolwire.retrieval import Hit, ToolIndex
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+class ToolError(ValueError):
+    """A tool could not be registered: bad name, duplicate, invalid schema."""
+
+
+@dataclass(kw_only=True)
+class Tool:
+    """A registered function (or a schema-only spec) with its execution policy."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    """JSON Schema (type object) of the arguments."""
+    handler: Callable[..., Any] | None = None
+    """The Python callable; ``None`` for schema-only tools (selectable, not executable)."""
+    keywords: tuple[str, ...] = ()
+    """Extra words for retrieval (synonyms the description lacks)."""
+    timeout: float = 10.0
+    """Seconds before an execution is abandoned with a timeout error."""
+    sandbox: bool = False
+    """Run in a separate, resource-limited process."""
+    requires_approval: bool = False
+    """Persist the call as pending until a person approves it."""
+    import_path: str | None = None
+    """``module:qualname`` of the handler, for the reproducible snippet."""
+    _validator: jsonschema.protocols.Validator | None = field(default=None, repr=False)
+
+    @property
+    def executable(self) -> bool:
+        return self.handler is not None
+
+    def spec(self) -> ToolSpec:
+        return ToolSpec(name=self.name, description=self.description, parameters=self.parameters)
+
+    def validate(self, arguments: Any) -> list[str]:
+        """The schema errors of ``arguments``, each as ``path: message``; empty when valid."""
+        if self._validator is None:
+            cls = jsonschema.validators.validator_for(self.parameters, jsonschema.Draft202012Validator)
+            self._validator = cls(self.parameters)
+        errors = sorted(self._validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))
+        return [_format_error(e) for e in errors]
+
+
+def _format_error(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    return f"{path or '(arguments)'}: {error.message}"
+
+
+def schema_from_function(fn: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
+    """Description and JSON Schema of ``fn`` from its type hints and docstring."""
+    doc = docstring_parser.parse(inspect.getdoc(fn) or "")
+    param_docs = {p.arg_name: (p.description or "").strip() for p in doc.params}
+    hints = get_type_hints(fn, include_extras=True)
+    fields: dict[str, Any] = {}
+    for name, param in inspect.signature(fn).parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise ToolError(f"{fn.__name__}: *args/**kwargs cannot be described by a schema")
+        annotation = hints.get(name, Any)
+        default = ... if param.default is param.empty else param.default
+        description = param_docs.get(name) or None
+        fields[name] = (annotation, Field(default, description=description))
+    model = create_model(  # type: ignore[call-overload]
+        f"{fn.__name__}_arguments", __config__=ConfigDict(extra="forbid"), **fields
+    )
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    schema.setdefault("properties", {})
+    schema.setdefault("required", [])
+    description = " ".join(
+        part.strip() for part in (doc.short_description, doc.long_description) if part
+    )
+    return description, schema
+
+
+def _check_schema(name: str, schema: Any) -> None:
+    if not isinstance(schema, dict) or schema.get("type", "object") != "object":
+        raise ToolError(f"{name}: parameters must be a JSON Schema of type 'object'")
+    try:
+        cls = jsonschema.validators.validator_for(schema, jsonschema.Draft202012Validator)
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as e:
+        path = "/".join(str(p) for p in e.absolute_path) or "(root)"
+        raise ToolError(f"{name}: invalid parameters schema at {path}: {e.message}") from e
+
+
+def _check_name(name: str) -> None:
+    if not name or len(name) > 128 or not set(name) <= _NAME_CHARS:
+        raise ToolError(
+            f"invalid tool name {name!r}: use 1-128 letters, digits, '_', '.' or '-'"
+        )
+
+
+class Registry:
+    """The tools toolwire may select and execute, searchable by meaning and by keyword."""
+
+    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+        self._tools: dict[str, Tool] = {}
+        self._index: ToolIndex | None = None
+        for t in tools:
+            self.add(t)
+
+    # -- registration ---------------------------------------------------------------------
+    @overload
+    def tool(self, fn: F, /) -> F: ...
+    @overload
+    def tool(
+        self,
+        fn: None = None,
+        /,
+        *,
+        name: str | None = None,
+        keywords: Iterable[str] = (),
+        timeout: float = 10.0,
+        sandbox: bool = False,
+        requires_approval: bool = False,
+    ) -> Callable[[F], F]: ...
+    def tool(
+        self,
+        fn: F | None = None,
+        /,
+        *,
+        name: str | None = None,
+        keywords: Iterable[str] = (),
+        timeout: float = 10.0,
+        sandbox: bool = False,
+        requires_approval: bool = False,
+    ) -> F | Callable[[F], F]:
+        """Decorator: register ``fn`` (bare ``@registry.tool`` or with options)."""
+
+        def decorate(f: F) -> F:
+            self.register(
+                f,
+                name=name,
+                keywords=keywords,
+                timeout=timeout,
+                sandbox=sandbox,
+                requires_approval=requires_approval,
+            )
+            return f
+
+        return decorate(fn) if fn is not None else decorate
+
+    def register(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        keywords: Iterable[str] = (),
+        timeout: float = 10.0,
+        sandbox: bool = False,
+        requires_approval: bool = False,
+    ) -> Tool:
+        """Register a Python callable; its schema comes from its signature and docstring."""
+        tool_name = name or fn.__name__
+        _check_name(tool_name)
+        description, schema = schema_from_function(fn)
+        module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
+        import_path = f"{module}:{qualname}" if module and "<locals>" not in qualname else None
+        return self.add(
+            Tool(
+                name=tool_name,
+                description=description,
+                parameters=schema,
+                handler=fn,
+                keywords=tuple(keywords),
+                timeout=timeout,
+                sandbox=sandbox,
+                requires_approval=requires_approval,
+                import_path=import_path,
+            )
+        )
+
+    def add_schema(
+        self,
+        spec: dict[str, Any],
+        handler: Callable[..., Any] | None = None,
+        *,
+        keywords: Iterable[str] = (),
+    ) -> Tool:
+        """Register an OpenAI-style function spec ``{"name", "description", "parameters"}``."""
+        if not isinstance(spec, dict):
+            raise ToolError("a tool spec must be a JSON object")
+        if spec.get("type") == "function" and isinstance(spec.get("function"), dict):
+            spec = spec["function"]
+        name = spec.get("name")
+        if not isinstance(name, str):
+            raise ToolError("a tool spec needs a string 'name'")
+        parameters = spec.get("parameters") or {"type": "object", "properties": {}}
+        return self.add(
+            Tool(
+                name=name,
+                description=str(spec.get("description") or ""),
+                parameters=parameters,
+                handler=handler,
+                keywords=tuple(keywords),
+            )
+        )
+
+    def add(self, tool: Tool) -> Tool:
+        """Add a ready ``Tool``; names are unique and schemas must be valid."""
+        _check_name(tool.name)
+        if tool.name in self._tools:
+            raise ToolError(f"a tool named {tool.name!r} is already registered")
+        _check_schema(tool.name, tool.parameters)
+        self._tools[tool.name] = tool
+        if self._index is not None:
+            self._index.add([tool])
+        return tool
+
+    def remove(self, name: str) -> None:
+        if self._tools.pop(name, None) is None:
+            raise KeyError(name)
+        if self._index is not None:
+            self._index.remove([name])
+
+    # -- lookup ---------------------------------------------------------------------------
+    def get(self, name: str) -> Tool:
+        """The tool called ``name``; ``KeyError`` when there is none."""
+        return self._tools[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    # -- retrieval ------------------------------------------------------------------------
+    @property
+    def index(self) -> ToolIndex:
+        """The search index, built on first use and kept in step with registrations."""
+        if self._index is None:
+            from toolwire.retrieval import ToolIndex
+
+            self._index = ToolIndex()
+            self._index.add(list(self._tools.values()))
+        return self._index
+
+    def use_index(self, index: ToolIndex) -> None:
+        """Search with ``index`` (say, one with a disk cache or without embeddings)."""
+        index.add([t for t in self._tools.values() if t.name not in index])
+        self._index = index
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """The ``k`` tools most relevant to ``query``, best first."""
+        return self.index.search(query, k)
