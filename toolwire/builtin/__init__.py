@@ -1,0 +1,54 @@
+"""The example tools toolwire registers by default, one module per family.
+
+    registry = default_registry()          # calculate, convert_currency, open_app, ...
+    register_builtins(my_registry, settings)
+
+They register through the same ``Registry.register`` as any user tool: the schema comes from
+each function's signature and Google-style docstring.
+"""
+
+from __future__ import annotations
+
+from toolwire.builtin import currency, weather
+from toolwire.builtin.apps import open_app
+from toolwire.builtin.calculator import calculate
+from toolwire.builtin.clock import convert_timezone, get_time
+from toolwire.builtin.units import convert_units
+from toolwire.config import Settings
+from toolwire.tools import Registry
+
+__all__ = ["BUILTIN_NAMES", "default_registry", "register_builtins"]
+
+BUILTIN_NAMES = (
+    "calculate",
+    "convert_currency",
+    "open_app",
+    "get_time",
+    "convert_timezone",
+    "convert_units",
+    "get_weather",
+)
+
+
+def register_builtins(registry: Registry, settings: Settings | None = None) -> Registry:
+    """Add the built-in tools to ``registry`` (rates and service URLs from ``settings``)."""
+    registry.register(calculate, keywords=("math", "arithmetic", "compute", "sum", "multiply"))
+    registry.register(currency.currency_tool(settings), keywords=currency.KEYWORDS)
+    registry.register(open_app, keywords=("launch", "start", "run", "application", "program"))
+    registry.register(get_time, keywords=("clock", "now", "date", "hour", "timezone"))
+    registry.register(convert_timezone, keywords=("clock", "time zone", "meeting", "local time"))
+    registry.register(
+        convert_units,
+        keywords=("length", "distance", "weight", "mass", "temperature", "volume", "speed"),
+    )
+    registry.register(
+        weather.weather_tool(settings),
+        keywords=("forecast", "temperature", "rain", "sunny", "climate", "outside"),
+        timeout=15.0,
+    )
+    return registry
+
+
+def default_registry() -> Registry:
+    """A fresh registry holding only the built-in tools (process settings)."""
+    return register_builtins(Registry())

@@ -1,0 +1,394 @@
+"""The REST API in process (httpx over ASGI, lifespan run) on SQLite and PostgreSQL.
+
+The engine is real; only the model is scripted: it asks for ``add`` with the two numbers
+of the prompt and answers from the function result the pipeline hands back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from toolwire.api.app import create_app
+from toolwire.config import Settings
+from toolwire.engine import Engine
+from toolwire.models.base import (
+    Completion,
+    Constraint,
+    Message,
+    ModelError,
+    ToolCallRequest,
+    ToolSpec,
+)
+from toolwire.models.base import Settings as ModelSettings
+from toolwire.models.scripted import Request, ScriptedModel
+from toolwire.retrieval import ToolIndex
+from toolwire.tools import Registry
+
+
+def add(a: int, b: int) -> int:
+    """Add two whole numbers.
+
+    Args:
+        a: the first number
+        b: the second number
+    """
+    return a + b
+
+
+def adder(request: Request) -> Completion:
+    """The scripted model: call ``add`` on the prompt's numbers, then state the result."""
+    last = request.messages[-1]
+    if request.tools:
+        numbers = [int(n) for n in re.findall(r"-?\d+", last.content)]
+        if len(numbers) < 2:
+            return Completion(text="Give me two numbers to add.")
+        call = ToolCallRequest(id=f"call_{uuid.uuid4().hex[:8]}", name="add",
+                               arguments={"a": numbers[0], "b": numbers[1]})
+        return Completion(tool_calls=[call])
+    returned = re.search(r"returned (\S+?)\.?$", last.content, re.M)
+    return Completion(text=f"The sum is {returned.group(1)}." if returned else "Done.")
+
+
+def make_registry() -> Registry:
+    registry = Registry()
+    registry.use_index(ToolIndex(embedder=None))
+    registry.register(add)
+    return registry
+
+
+class GatedModel:
+    """A scripted model that waits for ``gate`` before answering (to observe ``running``)."""
+
+    def __init__(self, inner: ScriptedModel) -> None:
+        self.inner = inner
+        self.name, self.supports_tools = inner.name, True
+        self.supports_grammar, self.supports_parallel = False, True
+        self.gate = asyncio.Event()
+        self.fail_with: Exception | None = None
+
+    async def complete(
+        self, messages: list[Message], *, tools: list[ToolSpec] | None = None,
+        constraint: Constraint | None = None, settings: ModelSettings | None = None,
+    ) -> Completion:
+        await self.gate.wait()
+        if self.fail_with is not None:
+            raise self.fail_with
+        return await self.inner.complete(messages, tools=tools, constraint=constraint,
+                                         settings=settings)
+
+
+@dataclass(kw_only=True)
+class Api:
+    client: httpx.AsyncClient
+    app: FastAPI
+    model: GatedModel
+    database_url: str
+
+
+def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
+    return Settings(home=tmp_path, model="scripted", **overrides)
+
+
+async def start(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://toolwire") as client:
+            yield client
+
+
+@pytest.fixture
+async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    model = GatedModel(ScriptedModel(adder))
+    model.gate.set()
+    settings = settings_for(tmp_path, max_prompt_chars=200)
+    engine = Engine(make_registry(), model=model, settings=settings)
+    app = create_app(engine=engine, database_url=database_url, settings=settings)
+    async for client in start(app):
+        yield Api(client=client, app=app, model=model, database_url=database_url)
+
+
+async def wait_for_status(api: Api, interaction_id: str, message_id: str, *statuses: str) -> dict[str, Any]:
+    url = f"/interactions/{interaction_id}/messages/{message_id}"
+    for _ in range(200):
+        message: dict[str, Any] = (await api.client.get(url)).json()
+        if message["status"] in statuses:
+            return message
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"message stayed {message['status']}")
+
+
+# -- /execute -------------------------------------------------------------------------------
+async def test_execute_runs_stores_and_shows_the_call(api: Api) -> None:
+    response = await api.client.post("/execute", json={"prompt": "add 2 and 40"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["answer"] == "The sum is 42."
+    [call] = body["calls"]
+    assert (call["name"], call["arguments"], call["status"], call["result"]) == (
+        "add", {"a": 2, "b": 40}, "ok", 42)
+    assert "add(a=2, b=40)" in call["snippet"] and call["attempts"][0]["errors"] == []
+
+    detail = (await api.client.get(f"/interactions/{body['interaction_id']}")).json()
+    user, reply = detail["messages"]
+    assert (user["id"], user["role"], user["content"], user["status"]) == (
+        body["message_id"], "user", "add 2 and 40", "done")
+    assert (reply["id"], reply["reply_to_id"], reply["content"]) == (
+        body["reply_id"], body["message_id"], "The sum is 42.")
+    assert reply["tool_calls"] == body["calls"]
+    assert reply["tool_calls"][0]["started"] <= reply["tool_calls"][0]["finished"]
+
+
+async def test_execute_continues_an_interaction_with_its_history(api: Api) -> None:
+    first = (await api.client.post("/execute", json={"prompt": "add 1 and 2"})).json()
+    second = await api.client.post(
+        "/execute", json={"prompt": "now add 3 and 4", "interaction_id": first["interaction_id"]}
+    )
+    assert second.json()["interaction_id"] == first["interaction_id"]
+    asked = api.model.inner.requests[-2].messages  # the call proposal for the second prompt
+    assert [(m.role, m.content) for m in asked if m.role != "tool"] == [
+        ("user", "add 1 and 2"), ("assistant", ""), ("assistant", "The sum is 3."),
+        ("user", "now add 3 and 4"),
+    ]
+    tool_message = next(m for m in asked if m.role == "tool")
+    assert tool_message.content == '{"result": 3}' and tool_message.name == "add"
+
+
+async def test_execute_without_a_call_stores_the_plain_answer(api: Api) -> None:
+    body = (await api.client.post("/execute", json={"prompt": "add nothing"})).json()
+    assert body["calls"] == [] and body["answer"] == "Give me two numbers to add."
+
+
+async def test_execute_model_failure_is_stored_and_reported(api: Api) -> None:
+    api.model.fail_with = ModelError("scripted", "backend down")
+    response = await api.client.post("/execute", json={"prompt": "add 1 and 2"})
+    assert response.status_code == 502
+    error = response.json()["error"]
+    assert error["code"] == "model_error" and "backend down" in error["message"]
+    detail = (await api.client.get(f"/interactions/{error['interaction_id']}")).json()
+    assert {(m["role"], m["status"]) for m in detail["messages"]} == {
+        ("user", "failed"), ("assistant", "failed")}
+    assert "backend down" in detail["messages"][0]["error"]
+
+
+async def test_execute_unexpected_failure_is_500_without_traceback(api: Api) -> None:
+    api.model.fail_with = RuntimeError("kaboom")
+    response = await api.client.post("/execute", json={"prompt": "add 1 and 2"})
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "execution_failed"
+    assert "Traceback" not in response.text
+
+
+# -- background messages --------------------------------------------------------------------
+async def test_posted_message_goes_pending_running_done(api: Api) -> None:
+    interaction = (await api.client.post("/interactions", json={"system_prompt": "Be brief."})).json()
+    api.model.gate.clear()
+    response = await api.client.post(
+        f"/interactions/{interaction['id']}/messages", json={"content": "add 20 and 22"}
+    )
+    assert response.status_code == 202
+    accepted = response.json()
+    assert accepted["status"] == "pending"
+    assert response.headers["location"].endswith(accepted["id"])
+
+    running = await wait_for_status(api, interaction["id"], accepted["id"], "running")
+    assert running["error"] is None
+    api.model.gate.set()
+    done = await wait_for_status(api, interaction["id"], accepted["id"], "done", "failed")
+    assert done["status"] == "done"
+
+    messages = (await api.client.get(f"/interactions/{interaction['id']}/messages")).json()
+    assert [(m["role"], m["status"]) for m in messages] == [("user", "done"), ("assistant", "done")]
+    assert messages[1]["content"] == "The sum is 42."
+    assert messages[1]["tool_calls"][0]["result"] == 42
+    assert api.model.inner.requests[0].messages[0].content == "Be brief."
+
+
+async def test_posted_message_failure_is_recorded(api: Api) -> None:
+    interaction = (await api.client.post("/interactions", json={})).json()
+    api.model.fail_with = ModelError("scripted", "no capacity")
+    accepted = (await api.client.post(
+        f"/interactions/{interaction['id']}/messages", json={"content": "add 1 and 1"}
+    )).json()
+    failed = await wait_for_status(api, interaction["id"], accepted["id"], "done", "failed")
+    assert failed["status"] == "failed" and "no capacity" in failed["error"]
+
+
+async def test_shutdown_marks_unfinished_work_failed(database_url: str, tmp_path: Path) -> None:
+    model = GatedModel(ScriptedModel(adder))
+    settings = settings_for(tmp_path)
+    app = create_app(engine=Engine(make_registry(), model=model, settings=settings),
+                     database_url=database_url, settings=settings)
+    async for client in start(app):
+        interaction = (await client.post("/interactions", json={})).json()
+        accepted = (await client.post(f"/interactions/{interaction['id']}/messages",
+                                      json={"content": "add 1 and 1"})).json()
+        await asyncio.sleep(0.2)
+    app = create_app(engine=Engine(make_registry(), model=model, settings=settings),
+                     database_url=database_url, settings=settings, recover=False)
+    async for client in start(app):
+        message = (await client.get(
+            f"/interactions/{interaction['id']}/messages/{accepted['id']}")).json()
+    assert message["status"] == "failed" and message["error"].startswith("interrupted")
+
+
+async def test_pending_messages_are_resumed_on_startup(database_url: str, tmp_path: Path) -> None:
+    from toolwire.store import data
+    from toolwire.store.db import Database
+    from toolwire.store.migrate import upgrade
+    from toolwire.store.tables import InteractionCreate
+
+    db = Database(database_url)
+    upgrade(db)
+    with db.write_session() as s:  # accepted by a process that died before working on it
+        interaction = data.create_interaction(session=s, interaction_in=InteractionCreate())
+        message = data.add_user_message(session=s, interaction_id=interaction.id, content="add 5 and 6")
+    db.dispose()
+    settings = settings_for(tmp_path)
+    model = GatedModel(ScriptedModel(adder))
+    model.gate.set()
+    app = create_app(engine=Engine(make_registry(), model=model, settings=settings),
+                     database_url=database_url, settings=settings)
+    async for client in start(app):
+        api = Api(client=client, app=app, model=model, database_url=database_url)
+        done = await wait_for_status(api, str(interaction.id), str(message.id), "done", "failed")
+        assert done["status"] == "done"
+
+
+async def test_process_message_runs_each_message_once(api: Api) -> None:
+    from toolwire.store import data
+
+    state = api.app.state.toolwire
+    interaction = (await api.client.post("/interactions", json={})).json()
+
+    def store(s: Any) -> Any:
+        return data.add_user_message(session=s, interaction_id=uuid.UUID(interaction["id"]),
+                                     content="add 2 and 2")
+
+    message = await state.database.write(store)
+    outcomes = await asyncio.gather(*(state.processor.process_message(message.id) for _ in range(3)))
+    finished = [o for o in outcomes if o is not None]
+    assert len(finished) == 1 and finished[0].run.answer == "The sum is 4."
+    messages = (await api.client.get(f"/interactions/{interaction['id']}/messages")).json()
+    assert len(messages) == 2
+
+
+# -- interactions ---------------------------------------------------------------------------
+async def test_interactions_crud_and_paging(api: Api) -> None:
+    created = [
+        (await api.client.post("/interactions", json={"system_prompt": f"p{i}", "settings": {"i": i}})).json()
+        for i in range(3)
+    ]
+    assert created[0]["settings"] == {"i": 0} and created[0]["model"] is None
+    page = (await api.client.get("/interactions", params={"limit": 2})).json()
+    assert page["total"] == 3 and page["limit"] == 2
+    assert [i["id"] for i in page["items"]] == [created[2]["id"], created[1]["id"]]
+    rest = (await api.client.get("/interactions", params={"limit": 2, "offset": 2})).json()
+    assert [i["id"] for i in rest["items"]] == [created[0]["id"]]
+
+    assert (await api.client.delete(f"/interactions/{created[1]['id']}")).status_code == 204
+    assert (await api.client.get(f"/interactions/{created[1]['id']}")).status_code == 404
+    assert (await api.client.delete(f"/interactions/{created[1]['id']}")).status_code == 404
+
+
+# -- bad input ------------------------------------------------------------------------------
+async def test_unknown_ids_are_404(api: Api) -> None:
+    missing = str(uuid.uuid4())
+    for method, url, body in [
+        ("GET", f"/interactions/{missing}", None),
+        ("GET", f"/interactions/{missing}/messages", None),
+        ("POST", f"/interactions/{missing}/messages", {"content": "hi"}),
+        ("POST", "/execute", {"prompt": "add 1 and 2", "interaction_id": missing}),
+    ]:
+        response = await api.client.request(method, url, json=body)
+        assert response.status_code == 404, (url, response.text)
+        assert response.json()["error"]["code"] == "not_found"
+    assert (await api.client.get("/nowhere")).json()["error"]["code"] == "not_found"
+
+
+async def test_malformed_bodies_are_422_with_the_field(api: Api) -> None:
+    response = await api.client.post("/execute", json={"promt": "typo"})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert {"field": "body.prompt", "reason": "Field required"} in error["fields"]
+    assert "body.prompt" in error["message"]
+    response = await api.client.post("/execute", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    response = await api.client.get("/interactions/not-a-uuid")
+    assert response.status_code == 422 and "interaction_id" in response.json()["error"]["message"]
+    assert (await api.client.get("/interactions", params={"limit": 0})).status_code == 422
+
+
+async def test_oversized_prompts_are_413_and_not_stored(api: Api) -> None:
+    response = await api.client.post("/execute", json={"prompt": "x" * 201})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "prompt_too_large"
+    interaction = (await api.client.post("/interactions", json={})).json()
+    response = await api.client.post(f"/interactions/{interaction['id']}/messages", json={"content": "y" * 201})
+    assert response.status_code == 413
+    assert (await api.client.get("/interactions")).json()["total"] == 1
+
+
+async def test_client_models_are_restricted(api: Api) -> None:
+    for model in ("scripted:os:getcwd", "local:/etc/passwd", "openai:gpt@http://10.0.0.1", "nope"):
+        response = await api.client.post("/execute", json={"prompt": "add 1 and 2", "model": model})
+        assert response.status_code == 422, model
+        assert response.json()["error"]["code"] == "model_not_allowed"
+    response = await api.client.post("/interactions", json={"model": "scripted:os:getcwd"})
+    assert response.status_code == 422
+
+
+async def test_unreachable_database_is_503(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    app = create_app(
+        engine=Engine(make_registry(), model=ScriptedModel(adder), settings=settings),
+        database_url="postgresql+psycopg://postgres@127.0.0.1:1/none",
+        settings=settings, auto_migrate=False, recover=False,
+    )
+    async for client in start(app):
+        for response in [
+            await client.get("/healthz"),
+            await client.get("/interactions"),
+            await client.post("/execute", json={"prompt": "add 1 and 2"}),
+        ]:
+            assert response.status_code == 503
+            assert response.json()["error"]["code"] == "database_unavailable"
+            assert "psycopg" not in response.text
+
+
+# -- tools, health, metrics, docs -----------------------------------------------------------
+async def test_tools_list_and_search(api: Api) -> None:
+    [tool] = (await api.client.get("/tools")).json()
+    assert tool["name"] == "add" and tool["parameters"]["required"] == ["a", "b"]
+    hits = (await api.client.get("/tools/search", params={"q": "add two numbers", "k": 3})).json()
+    assert [h["name"] for h in hits] == ["add"] and hits[0]["score"] > 0
+    assert "description" in hits[0] and "parameters" in hits[0]
+    assert (await api.client.get("/tools/search", params={"q": ""})).status_code == 422
+    assert (await api.client.get("/tools/search", params={"q": "x", "k": 0})).status_code == 422
+
+
+async def test_health_metrics_and_docs(api: Api) -> None:
+    health = (await api.client.get("/healthz")).json()
+    assert health["status"] == "ok" and health["model"] == "scripted"
+    await api.client.post("/execute", json={"prompt": "add 1 and 2"})
+    await api.client.get(f"/interactions/{uuid.uuid4()}")
+    metrics = (await api.client.get("/metrics")).text
+    assert 'toolwire_http_requests_total{method="POST",route="/execute",status="200"} 1.0' in metrics
+    assert 'route="/interactions/{interaction_id}",status="404"' in metrics
+    assert 'toolwire_tool_calls_total{status="ok",tool="add"} 1.0' in metrics
+    assert 'toolwire_messages_total{status="done"} 1.0' in metrics
+    assert "toolwire_http_request_duration_seconds_bucket" in metrics
+    assert (await api.client.get("/docs")).status_code == 200
+    paths = (await api.client.get("/openapi.json")).json()["paths"]
+    assert {"/execute", "/interactions", "/interactions/{interaction_id}/messages", "/tools/search",
+            "/healthz", "/metrics"} <= set(paths)

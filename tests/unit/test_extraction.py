@@ -1,0 +1,35 @@
+from toolwire import extraction
+from toolwire.staged import span_grammar
+
+
+def test_numbers_digits_separators_decimals_and_words() -> None:
+    found = extraction.numbers("Convert 1,000 yen, then 3.5 and -2; also two more")
+    assert [n.value for n in found] == [1000.0, 3.5, -2.0, 2.0]
+    assert found[0].literal(integer=False) == "1000"
+    assert found[1].literal(integer=False) == "3.5"
+
+
+def test_numbers_ignore_digits_inside_words() -> None:
+    assert extraction.numbers("use mp3 and h264 codecs") == []
+
+
+def test_spans_are_consecutive_words() -> None:
+    spans = extraction.spans("weather in New York", max_words=2)
+    assert spans == ["weather", "weather in", "in", "in New", "New", "New York", "York"]
+
+
+def test_mentions_phrases_and_identifiers() -> None:
+    assert extraction.mentions("Use celsius please", "celsius")
+    assert extraction.mentions("the max results count", "max_results")
+    assert not extraction.mentions("Paris weather", "unit")
+    assert extraction.identifier_words("getWeatherForecast.v2") == [
+        "get", "weather", "forecast", "v", "2"
+    ]
+
+
+def test_span_grammar_keeps_separators_and_escapes() -> None:
+    grammar = span_grammar('Weather in "Paris, France" now')
+    assert grammar is not None
+    assert 's1 ::= "in"' in grammar and '", "' in grammar  # the comma separator is kept
+    assert '\\"' in grammar  # the quote characters became spaces, the JSON quotes are escaped
+    assert span_grammar("!!!") is None

@@ -1,0 +1,260 @@
+"""POST /v1/chat/completions and GET /v1/models over ASGI, served by a scripted model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.unit.openai_compat_fixtures import CONVERT_TOOL, currency_model, grammar_currency_model
+from toolwire.api.openai_compat import router
+from toolwire.engine import Engine
+from toolwire.models.scripted import ScriptedModel
+from toolwire.pipeline import EngineConfig
+from toolwire.tools import Registry
+
+QUESTION = "I want to exchange 42 US dollars to Canadian dollars"
+USER = [{"role": "user", "content": QUESTION}]
+
+
+def _app(model: ScriptedModel, registry: Registry | None = None, **config: Any) -> FastAPI:
+    app = FastAPI()
+    app.include_router(router)
+    engine_config = EngineConfig(**config) if config else None
+    app.state.engine = Engine(registry or Registry(), model=model, config=engine_config)
+    return app
+
+
+async def _post(app: FastAPI, body: dict[str, Any]) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return await client.post("/v1/chat/completions", json=body)
+
+
+def _events(response: httpx.Response) -> list[Any]:
+    lines = [line for line in response.text.split("\n\n") if line]
+    assert all(line.startswith("data: ") for line in lines)
+    return [line[6:] if line == "data: [DONE]" else json.loads(line[6:]) for line in lines]
+
+
+async def test_one_tool_call() -> None:
+    model = currency_model()
+    response = await _post(
+        _app(model), {"model": "toolwire", "messages": USER, "tools": [CONVERT_TOOL]}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["object"] == "chat.completion" and body["model"] == "toolwire"
+    choice = body["choices"][0]
+    assert choice["finish_reason"] == "tool_calls"
+    [call] = choice["message"]["tool_calls"]
+    assert call["type"] == "function" and call["function"]["name"] == "convert_currency"
+    assert json.loads(call["function"]["arguments"]) == {
+        "amount": 42.0,
+        "from_currency": "USD",
+        "to_currency": "CAD",
+    }
+    assert (
+        body["usage"]["total_tokens"]
+        == body["usage"]["prompt_tokens"] + body["usage"]["completion_tokens"]
+        > 0
+    )
+    assert (
+        model.requests[0].tools[0].name == "convert_currency"
+    )  # the request's tools reached the model
+
+
+async def test_parallel_calls_and_parallel_tool_calls_false() -> None:
+    two = [{"role": "user", "content": "Convert 5 euro to yen and 7 pound to US dollar"}]
+    body = {"messages": two, "tools": [CONVERT_TOOL]}
+    calls = (await _post(_app(currency_model()), body)).json()["choices"][0]["message"][
+        "tool_calls"
+    ]
+    assert [json.loads(c["function"]["arguments"])["amount"] for c in calls] == [5, 7]
+    single = (await _post(_app(currency_model()), {**body, "parallel_tool_calls": False})).json()
+    assert len(single["choices"][0]["message"]["tool_calls"]) == 1
+
+
+async def test_tool_choice_none_gives_text_and_named_choice_reaches_the_model() -> None:
+    model = currency_model()
+    body = (
+        await _post(_app(model), {"messages": USER, "tools": [CONVERT_TOOL], "tool_choice": "none"})
+    ).json()
+    assert body["choices"][0]["message"] == {
+        "role": "assistant",
+        "content": "I can convert currencies for you.",
+        "refusal": None,
+    }
+    assert body["choices"][0]["finish_reason"] == "stop"
+    named = {"type": "function", "function": {"name": "convert_currency"}}
+    await _post(_app(model), {"messages": USER, "tools": [CONVERT_TOOL], "tool_choice": named})
+    assert model.requests[-1].settings.tool_choice == "convert_currency"
+
+
+async def test_a_tool_result_gets_a_text_answer() -> None:
+    call = {
+        "id": "call_0",
+        "type": "function",
+        "function": {"name": "convert_currency", "arguments": "{}"},
+    }
+    messages = [
+        *USER,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_0", "content": "131.95 CAD"},
+    ]
+    body = (
+        await _post(_app(currency_model()), {"messages": messages, "tools": [CONVERT_TOOL]})
+    ).json()
+    assert body["choices"][0]["message"]["content"] == "That is 131.95 CAD."
+
+
+async def test_streaming_sends_openai_chunks_with_tool_call_deltas() -> None:
+    response = await _post(
+        _app(currency_model()),
+        {
+            "messages": USER,
+            "tools": [CONVERT_TOOL],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        },
+    )
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = _events(response)
+    assert events[-1] == "[DONE]"
+    chunks = events[:-1]
+    assert {c["object"] for c in chunks} == {"chat.completion.chunk"}
+    assert len({c["id"] for c in chunks}) == 1
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    deltas = [d for c in chunks for ch in c["choices"] for d in ch["delta"].get("tool_calls", [])]
+    assert deltas[0]["id"] and deltas[0]["function"]["name"] == "convert_currency"
+    arguments = "".join(d["function"]["arguments"] for d in deltas)
+    assert json.loads(arguments) == {"amount": 42.0, "from_currency": "USD", "to_currency": "CAD"}
+    assert len(deltas) > 2  # the arguments really arrive in pieces
+    assert chunks[-2]["choices"][0]["finish_reason"] == "tool_calls"
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0
+
+
+async def test_streaming_text() -> None:
+    response = await _post(_app(currency_model()), {"messages": USER, "stream": True})
+    chunks = _events(response)[:-1]
+    text = "".join(ch["delta"].get("content") or "" for c in chunks for ch in c["choices"])
+    assert text == "I can convert currencies for you."
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+@pytest.mark.parametrize(
+    ("tool", "param"),
+    [
+        (
+            {
+                "type": "function",
+                "function": {"name": "bad name!", "parameters": {"type": "object"}},
+            },
+            "tools[0].function.name",
+        ),
+        ({"type": "function"}, "tools[0].function"),
+        ({"type": "retrieval"}, "tools[0].type"),
+        (
+            {"type": "function", "function": {"name": "f", "parameters": {"type": "array"}}},
+            "tools[0].function.parameters.type",
+        ),
+        (
+            {
+                "type": "function",
+                "function": {
+                    "name": "f",
+                    "parameters": {"type": "object", "properties": {"a": {"type": "integr"}}},
+                },
+            },
+            "tools[0].function.parameters.properties.a.type",
+        ),
+    ],
+)
+async def test_a_malformed_tool_is_a_400_naming_the_field(tool: dict[str, Any], param: str) -> None:
+    response = await _post(
+        _app(currency_model()), {"messages": USER, "tools": [CONVERT_TOOL, tool][1:]}
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["type"] == "invalid_request_error"
+    assert error["param"] == param
+    assert param in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"messages": []}, "messages"),
+        ({"messages": [{"role": "robot", "content": "hi"}]}, "messages[0].role"),
+        (
+            {
+                "messages": USER,
+                "tool_choice": {"type": "function", "function": {"name": "nope"}},
+                "tools": [CONVERT_TOOL],
+            },
+            "tool_choice",
+        ),
+        ({"messages": USER, "stream": "yes"}, "stream"),
+        ({"messages": USER, "toolwire": {"execute": "yes"}}, "toolwire.execute"),
+    ],
+)
+async def test_other_bad_requests_name_the_field(body: dict[str, Any], param: str) -> None:
+    response = await _post(_app(currency_model()), body)
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == param
+
+
+async def test_a_model_without_native_calls_gets_them_from_the_engine() -> None:
+    app = _app(grammar_currency_model(), strategy="plain", relevance_threshold=0.0)
+    body = (await _post(app, {"messages": USER, "tools": [CONVERT_TOOL]})).json()
+    [call] = body["choices"][0]["message"]["tool_calls"]
+    assert call["function"]["name"] == "convert_currency"
+    assert json.loads(call["function"]["arguments"]) == {
+        "amount": 42.0,
+        "from_currency": "USD",
+        "to_currency": "CAD",
+    }
+    text = (
+        await _post(app, {"messages": USER, "tools": [CONVERT_TOOL], "tool_choice": "none"})
+    ).json()
+    assert text["choices"][0]["message"]["content"] == "I can convert currencies for you."
+
+
+async def test_execute_runs_the_registry_tools_server_side() -> None:
+    registry = Registry()
+
+    @registry.tool
+    def convert_currency(amount: float, from_currency: str, to_currency: str) -> float:
+        """Convert an amount of money from one currency to another."""
+        return round(amount * 1.25, 2)
+
+    app = _app(currency_model(), registry, describe=True)
+    body = (await _post(app, {"messages": USER, "toolwire": {"execute": True}})).json()
+    assert body["choices"][0]["finish_reason"] == "stop"
+    assert "52.5" in body["choices"][0]["message"]["content"]
+    [call] = body["toolwire"]["calls"]
+    assert (call["name"], call["result"], call["status"]) == ("convert_currency", 52.5, "ok")
+
+
+async def test_a_model_error_is_a_502_in_openai_shape() -> None:
+    def fail(_: object) -> Any:
+        from toolwire.models.base import ModelError
+
+        raise ModelError("openai", "HTTP 401: bad key", status=401)
+
+    response = await _post(_app(ScriptedModel(fail)), {"messages": USER})
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "model_error"
+    assert "bad key" in response.json()["error"]["message"]
+
+
+async def test_models_lists_the_engine_model() -> None:
+    transport = httpx.ASGITransport(app=_app(currency_model()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        body = (await client.get("/v1/models")).json()
+    assert body["object"] == "list"
+    assert body["data"][0]["id"] == "scripted-currency"

@@ -1,0 +1,8 @@
+"""``python -m toolwire.api [--host ...] [--port ...]``: the server without the full CLI."""
+
+import typer
+
+from toolwire.api.commands import serve
+
+if __name__ == "__main__":
+    typer.run(serve)

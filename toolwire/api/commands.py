@@ -1,0 +1,87 @@
+"""``toolwire serve`` and ``toolwire db ...``: mounted on the main CLI by ``toolwire.cli``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import make_url
+
+from toolwire.config import Settings
+
+db_app = typer.Typer(help="Database schema: migrations and status.", no_args_is_help=True)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: "
+        "TOOLWIRE_DATABASE_URL, else a SQLite file under TOOLWIRE_HOME)",
+    ),
+]
+
+
+def _settings(*, model: str | None = None, database_url: str | None = None) -> Settings:
+    overrides: dict[str, str] = {}
+    if model:
+        overrides["model"] = model
+    if database_url:
+        overrides["database_url"] = database_url
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model string (default TOOLWIRE_MODEL).")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Run the REST API (OpenAPI docs at /docs). Migrates the database and loads the model first.
+
+    Example: toolwire serve --port 8000, then
+    curl -X POST localhost:8000/execute -d '{"prompt": "convert 42 USD to CAD"}'
+    """
+    import uvicorn
+
+    from toolwire.api.app import create_app
+
+    settings = _settings(model=model, database_url=database_url)
+    typer.echo(f"toolwire: model {settings.model}, database {_shown(settings.resolved_database_url)}")
+    app = create_app(settings=settings, preload_model=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def upgrade(database_url: DatabaseOption = None) -> None:
+    """Apply the migrations the database lacks (serve does this on startup too)."""
+    from toolwire.store.db import Database
+    from toolwire.store.migrate import current_revision, upgrade
+
+    database = Database(_settings(database_url=database_url).resolved_database_url)
+    try:
+        upgrade(database)
+        typer.echo(f"{_shown(database.url)}: at revision {current_revision(database)}")
+    finally:
+        database.dispose()
+
+
+@db_app.command("current")
+def current(database_url: DatabaseOption = None) -> None:
+    """Show the database's revision and the newest one toolwire ships."""
+    from toolwire.store.db import Database
+    from toolwire.store.migrate import current_revision, head_revision
+
+    database = Database(_settings(database_url=database_url).resolved_database_url)
+    try:
+        revision = current_revision(database)
+    finally:
+        database.dispose()
+    head = head_revision()
+    state = "up to date" if revision == head else "needs: toolwire db upgrade"
+    typer.echo(f"{_shown(database.url)}: revision {revision or '(empty)'}, head {head} ({state})")

@@ -1,0 +1,114 @@
+"""Which engine runs a prompt: the server's default, or one per allowed model string.
+
+The default engine is built on first use (or at startup with ``preload``), so importing the
+app never loads a model. A request may name another model; only plain names of the known
+providers are accepted from clients (no file paths, URLs or ``scripted:`` imports), unless
+the server lists the exact string in ``allowed_models``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+import anyio.to_thread
+
+from toolwire.api.errors import ApiError
+from toolwire.config import Settings
+from toolwire.tools import Registry
+
+if TYPE_CHECKING:
+    from toolwire.engine import Engine
+
+CLIENT_PROVIDERS = ("local", "openai", "anthropic", "gemini")
+
+
+def check_model_string(model: str, *, default: str, allowed: Collection[str] = ()) -> None:
+    """Refuse (422) a model string a client may not choose."""
+    if model == default or model in allowed:
+        return
+    provider, _, name = model.partition(":")
+    if provider not in CLIENT_PROVIDERS or not name or any(c in name for c in "/\\@"):
+        raise ApiError(
+            422,
+            "model_not_allowed",
+            f"model {model!r} is not allowed here: use the server's default ({default!r}) or "
+            "a plain model name such as openai:gpt-4o-mini",
+        )
+
+
+class Engines:
+    """Engines by model string, built lazily and shared by all requests."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: Engine | None = None,
+        registry: Registry | None = None,
+        allowed_models: Collection[str] = (),
+    ) -> None:
+        self.settings = settings
+        self._configured_model = settings.model
+        self.default_model = engine.model.name if engine is not None else settings.model
+        self._registry = registry if registry is not None else _registry_of(engine)
+        self._engines: dict[str, Engine] = {}
+        self._default = engine
+        self.allowed_models = frozenset(allowed_models)
+        self._lock = threading.Lock()
+
+    @property
+    def registry(self) -> Registry:
+        """The tools every engine selects from (the built-in ones unless given)."""
+        if self._registry is None:
+            from toolwire.builtin import default_registry
+
+            self._registry = default_registry()
+        return self._registry
+
+    def check(self, model: str | None) -> None:
+        """Refuse (422) a model string a client may not choose."""
+        if model is not None:
+            check_model_string(model, default=self.default_model, allowed=self._allowed())
+
+    def _allowed(self) -> frozenset[str]:
+        return self.allowed_models | {self._configured_model}
+
+    def get(self, model: str | None = None) -> Engine:
+        """The engine for ``model`` (``None``: the default), built on first use."""
+        with self._lock:
+            if model is None or model in (self.default_model, self._configured_model):
+                if self._default is None:
+                    self._default = self._build(self._configured_model)
+                return self._default
+            if model not in self._engines:
+                self._engines[model] = self._build(model)
+            return self._engines[model]
+
+    async def aget(self, model: str | None = None) -> Engine:
+        """``get``, in a worker thread when the engine must be built (that may read files)."""
+        built = self._built(model)
+        return built if built is not None else await anyio.to_thread.run_sync(self.get, model)
+
+    def _built(self, model: str | None) -> Engine | None:
+        if model is None or model in (self.default_model, self._configured_model):
+            return self._default
+        return self._engines.get(model)
+
+    def _build(self, model: str) -> Engine:
+        from toolwire.engine import Engine
+
+        return Engine(self.registry, model=model, settings=self.settings)
+
+    def preload(self) -> None:
+        """Build the default engine and load its model's weights now (at startup)."""
+        model = self.get().model
+        load = getattr(model, "load", None)
+        if callable(load):
+            load()
+
+
+def _registry_of(engine: Engine | None) -> Registry | None:
+    registry = getattr(engine, "registry", None)
+    return registry if isinstance(registry, Registry) else None

@@ -1,0 +1,443 @@
+"""OpenAI-compatible ``POST /v1/chat/completions`` and ``GET /v1/models``.
+
+Any OpenAI client can use toolwire as its model server:
+
+    client = OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="unused")
+    client.chat.completions.create(model="toolwire", messages=[...], tools=[...])
+
+How an answer is made, by the engine's model:
+
+- a model with native tool calling (``supports_tools``) gets the request's messages and tools;
+- a model without (the embedded default) gets its tool calls from the engine's own
+  selection and schema-constrained filling (``engine.propose_calls``) over the request's
+  tools, and answers in text when no tool fits, when ``tool_choice`` is ``none`` or when the
+  last message is a tool result.
+
+``stream: true`` sends the finished answer as OpenAI's SSE chunks (text in pieces, tool-call
+deltas, ``data: [DONE]``). The extension ``"toolwire": {"execute": true}`` runs the server
+registry's tools through the full pipeline and returns the final answer, with the calls under
+``toolwire.calls``. Bad requests get 400 in OpenAI's error shape, naming the bad field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from toolwire.dialects import DialectError, from_openai, from_openai_messages
+from toolwire.dialects import openai as openai_dialect
+from toolwire.models.base import (
+    Completion,
+    Message,
+    ModelError,
+    Settings,
+    ToolCallRequest,
+    ToolSpec,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from toolwire.engine import Engine
+    from toolwire.results import Run
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+STREAM_PIECE = 16
+"""Characters of text per streamed content chunk."""
+
+
+class OpenAIError(Exception):
+    """A request error in OpenAI's shape: ``{"error": {"message", "type", "param", "code"}}``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        status: int = 400,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message, self.param, self.status, self.type, self.code = (
+            message,
+            param,
+            status,
+            type,
+            code,
+        )
+
+    def response(self) -> JSONResponse:
+        body = {"message": self.message, "type": self.type, "param": self.param, "code": self.code}
+        return JSONResponse({"error": body}, status_code=self.status)
+
+
+# -- dependencies ---------------------------------------------------------------------------
+def get_engine(request: Request) -> Engine:
+    """The engine that serves the compat API: ``app.state.engine``, else the app's default."""
+    engine: Engine | None = getattr(request.app.state, "engine", None)
+    if engine is not None:
+        return engine
+    state = getattr(request.app.state, "toolwire", None)
+    if state is None:
+        raise OpenAIError("no engine is configured", status=500, type="server_error")
+    default: Engine = state.engines.get()
+    return default
+
+
+def model_id(request: Request) -> str:
+    """The name ``/v1/models`` lists: the default model string, without loading it."""
+    state = getattr(request.app.state, "toolwire", None)
+    if state is not None:
+        return str(state.engines.default_model)
+    return get_engine(request).model.name
+
+
+# -- the request ----------------------------------------------------------------------------
+@dataclass(kw_only=True)
+class ChatRequest:
+    """A validated chat-completions request."""
+
+    model: str
+    messages: list[Message]
+    tools: list[ToolSpec] = field(default_factory=list)
+    tool_choice: str = "auto"
+    parallel: bool = True
+    stream: bool = False
+    include_usage: bool = False
+    max_tokens: int = 256
+    temperature: float = 0.0
+    seed: int = 0
+    execute: bool = False
+
+    def settings(self, tool_choice: str | None = None) -> Settings:
+        return Settings(
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            seed=self.seed,
+            tool_choice=tool_choice or self.tool_choice,
+        )
+
+
+def parse_request(body: Any, default_model: str) -> ChatRequest:
+    """A ``ChatRequest`` from the JSON body; ``OpenAIError`` names the first bad field."""
+    if not isinstance(body, dict):
+        raise OpenAIError("the request body must be a JSON object")
+    messages = _messages(body.get("messages"))
+    tools = _tools(body.get("tools"))
+    extension = body.get("toolwire") or {}
+    if not isinstance(extension, dict):
+        raise OpenAIError("'toolwire' must be an object", param="toolwire")
+    stream_options = body.get("stream_options") or {}
+    return ChatRequest(
+        model=str(body.get("model") or default_model),
+        messages=messages,
+        tools=tools,
+        tool_choice=_tool_choice(body.get("tool_choice"), tools),
+        parallel=_typed(body, "parallel_tool_calls", bool, True),
+        stream=_typed(body, "stream", bool, False),
+        include_usage=bool(
+            isinstance(stream_options, dict) and stream_options.get("include_usage")
+        ),
+        max_tokens=_max_tokens(body),
+        temperature=float(_typed(body, "temperature", (int, float), 0.0)),
+        seed=_typed(body, "seed", int, 0),
+        execute=_typed(extension, "execute", bool, False, prefix="toolwire."),
+    )
+
+
+def _typed(body: dict[str, Any], key: str, kind: Any, default: Any, prefix: str = "") -> Any:
+    value = body.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else "number"
+        raise OpenAIError(f"'{prefix}{key}' must be a {names}", param=prefix + key)
+    return value
+
+
+def _max_tokens(body: dict[str, Any]) -> int:
+    key = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
+    value = _typed(body, key, int, 256)
+    if value < 1:
+        raise OpenAIError(f"'{key}' must be at least 1", param=key)
+    if body.get("n") not in (None, 1):
+        raise OpenAIError("only n=1 is supported", param="n")
+    return int(value)
+
+
+def _messages(raw: Any) -> list[Message]:
+    if not isinstance(raw, list) or not raw:
+        raise OpenAIError("'messages' must be a non-empty array", param="messages")
+    try:
+        return from_openai_messages(raw)
+    except DialectError as e:
+        raise OpenAIError(f"Invalid '{e.path}': {str(e).split(': ', 2)[-1]}", param=e.path) from e
+
+
+def _tools(raw: Any) -> list[ToolSpec]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise OpenAIError("'tools' must be an array", param="tools")
+    specs = []
+    for i, tool in enumerate(raw):
+        problems = openai_dialect.problems(tool)
+        if problems:
+            where, _, reason = problems[0].partition(": ")
+            param = f"tools[{i}].{where}"
+            raise OpenAIError(f"Invalid '{param}': {reason}", param=param)
+        specs.append(from_openai(tool))
+    names = [s.name for s in specs]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate is not None:
+        raise OpenAIError(f"tool {duplicate!r} is declared twice", param="tools")
+    return specs
+
+
+def _tool_choice(raw: Any, tools: list[ToolSpec]) -> str:
+    if raw is None:
+        return "auto"
+    if raw in ("auto", "none", "required"):
+        if raw == "required" and not tools:
+            raise OpenAIError("tool_choice 'required' needs tools", param="tool_choice")
+        return str(raw)
+    name = raw.get("function", {}).get("name") if isinstance(raw, dict) else None
+    if not isinstance(name, str):
+        raise OpenAIError(
+            "'tool_choice' must be 'auto', 'none', 'required' or "
+            '{"type": "function", "function": {"name": ...}}',
+            param="tool_choice",
+        )
+    if name not in {t.name for t in tools}:
+        raise OpenAIError(
+            f"tool_choice names {name!r}, which is not in 'tools'", param="tool_choice"
+        )
+    return name
+
+
+# -- answering ------------------------------------------------------------------------------
+@dataclass(kw_only=True)
+class Answer:
+    """A completion, and the pipeline run behind it for ``toolwire.execute``."""
+
+    completion: Completion
+    run: Run | None = None
+
+
+async def answer(engine: Engine, request: ChatRequest) -> Answer:
+    """The answer to ``request``, made by the engine's model (see the module doc)."""
+    if request.execute:
+        return await _execute(engine, request)
+    model = engine.model
+    wants_text = (
+        not request.tools or request.tool_choice == "none" or request.messages[-1].role == "tool"
+    )
+    if model.supports_tools:
+        tools = request.tools if request.tool_choice != "none" else None
+        completion = await model.complete(
+            request.messages, tools=tools, settings=request.settings()
+        )
+    elif wants_text:
+        completion = await _text(engine, request)
+    else:
+        calls = await engine.propose_calls(request.messages, request.tools, request.tool_choice)
+        if calls:
+            completion = Completion(tool_calls=calls, usage=_estimate(request, calls))
+        else:
+            completion = await _text(engine, request)
+    if not request.parallel and len(completion.tool_calls) > 1:
+        completion.tool_calls = completion.tool_calls[:1]
+    return Answer(completion=completion)
+
+
+async def _text(engine: Engine, request: ChatRequest) -> Completion:
+    settings = request.settings(tool_choice="none")
+    return await engine.model.complete(_as_plain_chat(request.messages), settings=settings)
+
+
+def _as_plain_chat(messages: list[Message]) -> list[Message]:
+    """Tool calls and results as plain text, for a model without native tool calling."""
+    out = []
+    for m in messages:
+        if m.role == "tool":
+            out.append(
+                Message(role="user", content=f"Result of {m.name or 'the tool'}: {m.content}")
+            )
+        elif m.tool_calls:
+            calls = "; ".join(f"{c.name}({json.dumps(c.arguments)})" for c in m.tool_calls)
+            out.append(Message(role="assistant", content=f"{m.content} Calling {calls}".strip()))
+        else:
+            out.append(m)
+    return out
+
+
+async def _execute(engine: Engine, request: ChatRequest) -> Answer:
+    users = [i for i, m in enumerate(request.messages) if m.role == "user"]
+    if not users:
+        raise OpenAIError("'toolwire.execute' needs a user message", param="messages")
+    last = users[-1]
+    run = await engine.arun(request.messages[last].content, history=request.messages[:last])
+    completion = Completion(text=run.answer, usage=_estimate(request, [], run.answer))
+    return Answer(completion=completion, run=run)
+
+
+def _estimate(request: ChatRequest, calls: list[ToolCallRequest], text: str = "") -> Usage:
+    """About four characters a token, for backends that report no usage."""
+    prompt = sum(len(m.content) for m in request.messages) + len(
+        json.dumps([t.parameters for t in request.tools])
+    )
+    answer = len(text) + len(json.dumps([c.arguments for c in calls])) if calls else len(text)
+    return Usage(prompt_tokens=math.ceil(prompt / 4), completion_tokens=math.ceil(answer / 4))
+
+
+# -- the response ---------------------------------------------------------------------------
+def _wire_calls(calls: list[ToolCallRequest]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": c.id or f"call_{uuid.uuid4().hex[:24]}",
+            "type": "function",
+            "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)},
+        }
+        for c in calls
+    ]
+
+
+def _finish_reason(completion: Completion) -> str:
+    if completion.tool_calls:
+        return "tool_calls"
+    return "length" if completion.finish_reason == "length" else "stop"
+
+
+def _usage(usage: Usage) -> dict[str, int]:
+    total = usage.prompt_tokens + usage.completion_tokens
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": total,
+    }
+
+
+def completion_body(result: Answer, request: ChatRequest, cid: str, created: int) -> dict[str, Any]:
+    """A ``chat.completion`` object."""
+    completion = result.completion
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": completion.text or None,
+        "refusal": None,
+    }
+    if completion.tool_calls:
+        message["tool_calls"] = _wire_calls(completion.tool_calls)
+    body: dict[str, Any] = {
+        "id": cid,
+        "object": "chat.completion",
+        "created": created,
+        "model": request.model,
+        "system_fingerprint": None,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": _finish_reason(completion),
+            }
+        ],
+        "usage": _usage(completion.usage),
+    }
+    if result.run is not None:
+        body["toolwire"] = {
+            "calls": [c.to_dict() for c in result.run.calls],
+            "model": result.run.model,
+        }
+    return body
+
+
+def stream_chunks(
+    completion: Completion, request: ChatRequest, cid: str, created: int
+) -> Iterator[dict[str, Any]]:
+    """The ``chat.completion.chunk`` objects of a finished completion, in OpenAI's order."""
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": request.model,
+            "system_fingerprint": None,
+            "choices": [choice],
+        }
+
+    yield chunk({"role": "assistant", "content": "", "refusal": None})
+    text = completion.text
+    for start in range(0, len(text), STREAM_PIECE):
+        yield chunk({"content": text[start : start + STREAM_PIECE]})
+    for index, call in enumerate(_wire_calls(completion.tool_calls)):
+        head = {
+            "index": index,
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": call["function"]["name"], "arguments": ""},
+        }
+        yield chunk({"tool_calls": [head]})
+        arguments = call["function"]["arguments"]
+        for start in range(0, len(arguments), STREAM_PIECE):
+            piece = {
+                "index": index,
+                "function": {"arguments": arguments[start : start + STREAM_PIECE]},
+            }
+            yield chunk({"tool_calls": [piece]})
+    yield chunk({}, _finish_reason(completion))
+    if request.include_usage:
+        last = chunk({})
+        last["choices"] = []
+        last["usage"] = _usage(completion.usage)
+        yield last
+
+
+async def _sse(chunks: Iterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    for c in chunks:
+        yield f"data: {json.dumps(c, ensure_ascii=False)}\n\n".encode()
+    yield b"data: [DONE]\n\n"
+
+
+# -- routes ---------------------------------------------------------------------------------
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
+    """OpenAI chat completions: tools, tool_choice, parallel calls, streaming, usage."""
+    try:
+        try:
+            body = await request.json()
+        except ValueError as e:
+            raise OpenAIError(f"the request body is not valid JSON: {e}") from e
+        engine = get_engine(request)
+        chat = parse_request(body, model_id(request))
+        result = await answer(engine, chat)
+    except OpenAIError as e:
+        return e.response()
+    except ModelError as e:
+        return OpenAIError(str(e), status=502, type="api_error", code="model_error").response()
+    cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+    if chat.stream:
+        chunks = stream_chunks(result.completion, chat, cid, created)
+        return StreamingResponse(_sse(chunks), media_type="text/event-stream")
+    return JSONResponse(completion_body(result, chat, cid, created))
+
+
+@router.get("/models")
+async def list_models(request: Request) -> dict[str, Any]:
+    """The model this server answers with (any ``model`` in a request is served by it)."""
+    return {
+        "object": "list",
+        "data": [
+            {"id": model_id(request), "object": "model", "created": 0, "owned_by": "toolwire"}
+        ],
+    }

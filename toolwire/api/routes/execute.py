@@ -1,0 +1,72 @@
+"""``POST /execute``: one sentence in; the calls, results, snippets and answer out, all stored."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlmodel import Session
+
+from toolwire.api.deps import StateDep, check_prompt_size
+from toolwire.api.errors import ApiError
+from toolwire.api.processing import Outcome
+from toolwire.api.schemas import ExecuteRequest, ExecuteResponse
+from toolwire.store import data
+from toolwire.store.tables import InteractionCreate, Message, ToolCallPublic
+
+router = APIRouter(tags=["execute"])
+
+
+def start_turn(session: Session, body: ExecuteRequest) -> tuple[Message, Message]:
+    """Store the prompt (already ``running``) and open its reply, in one transaction."""
+    new = body.interaction_id is None
+    if body.interaction_id is None:
+        interaction_id = data.create_interaction(
+            session=session, interaction_in=InteractionCreate(model=body.model)
+        ).id
+    elif data.get_interaction(session=session, interaction_id=body.interaction_id) is None:
+        raise ApiError(404, "not_found", f"no interaction {body.interaction_id}")
+    else:
+        interaction_id = body.interaction_id
+    message = data.add_user_message(
+        session=session,
+        interaction_id=interaction_id,
+        content=body.prompt,
+        status="running",
+        touch=not new,
+    )
+    return message, data.open_reply(session=session, message=message)
+
+
+@router.post("/execute", response_model=ExecuteResponse)
+async def execute(body: ExecuteRequest, state: StateDep) -> ExecuteResponse:
+    """Run the pipeline on ``prompt`` and wait for it. Without ``interaction_id`` a new
+    interaction is created; with one, its earlier turns are the context."""
+    check_prompt_size(body.prompt, state.settings)
+    state.engines.check(body.model)
+    message, reply = await state.database.write(lambda s: start_turn(s, body))
+    fresh = body.interaction_id is None  # a new interaction has no history to read back
+    outcome = await state.processor.run_claimed(
+        message, reply, model=body.model, history=[] if fresh else None
+    )
+    return _response(outcome)
+
+
+def _response(outcome: Outcome) -> ExecuteResponse:
+    message, reply, run = outcome.message, outcome.reply, outcome.run
+    if run is None:
+        status, code = (502, "model_error") if outcome.model_failed else (500, "execution_failed")
+        raise ApiError(
+            status,
+            code,
+            outcome.error or "the prompt could not be processed",
+            interaction_id=str(message.interaction_id),
+            message_id=str(message.id),
+        )
+    return ExecuteResponse(
+        interaction_id=message.interaction_id,
+        message_id=message.id,
+        reply_id=reply.id,
+        calls=[ToolCallPublic.model_validate(c) for c in outcome.calls],
+        answer=run.answer,
+        model=run.model,
+        missing=run.missing,
+    )

@@ -1,0 +1,65 @@
+"""Request and response bodies of the API that are not stored rows (see ``store.tables``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from toolwire.store.tables import MessageStatus, ToolCallPublic
+
+
+class ExecuteRequest(BaseModel):
+    """Body of ``POST /execute``."""
+
+    prompt: str = Field(min_length=1, description="The sentence to act on.")
+    interaction_id: uuid.UUID | None = Field(
+        default=None, description="Continue this interaction; a new one is created when null."
+    )
+    model: str | None = Field(default=None, description="Model string; the server's by default.")
+
+
+class ExecuteResponse(BaseModel):
+    """What ``POST /execute`` did: the calls made and the answer, all stored."""
+
+    interaction_id: uuid.UUID
+    message_id: uuid.UUID
+    """The stored prompt."""
+    reply_id: uuid.UUID
+    """The stored answer (which owns the tool calls)."""
+    calls: list[ToolCallPublic]
+    answer: str
+    model: str
+    missing: list[str] = Field(default_factory=list)
+    """Required arguments the prompt did not give (the answer asks for them)."""
+
+
+class MessageAccepted(BaseModel):
+    """``202`` answer to ``POST /interactions/{id}/messages``: poll the message for its status."""
+
+    id: uuid.UUID
+    interaction_id: uuid.UUID
+    status: MessageStatus
+
+
+class ToolPublic(BaseModel):
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    executable: bool
+    requires_approval: bool
+
+
+class ToolHit(BaseModel):
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    score: float
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    model: str
+    version: str

@@ -1,0 +1,166 @@
+"""The ``toolwire`` command line.
+
+    toolwire run "I want to exchange 42 US dollars to Canadian dollars"
+    toolwire run --json "convert 1000 JPY to GBP"
+    toolwire tools list
+    toolwire tools search "currency"
+    toolwire serve                      # the REST API (see toolwire.api)
+    toolwire db upgrade                 # apply database migrations
+    toolwire eval bfcl --limit 10       # accuracy on the Berkeley Function Calling Leaderboard
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from toolwire.results import Run
+
+app = typer.Typer(
+    help="toolwire: sentences in, validated function calls out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+tools_app = typer.Typer(help="Inspect the tool registry.", no_args_is_help=True)
+app.add_typer(tools_app, name="tools")
+
+err = Console(stderr=True)
+out = Console()
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Model string, e.g. local:smollm2-135m, openai:gpt-4o-mini"),
+]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _engine(model: str | None) -> Any:
+    from toolwire.engine import Engine
+    from toolwire.models import ModelSpecError, load_model
+    from toolwire.models.base import ModelError
+
+    try:
+        instance = load_model(model) if model else None
+        engine = Engine(model=instance)
+        loaded = engine.model
+        load = getattr(loaded, "load", None)
+        if callable(load):
+            with err.status(f"Loading {loaded.name}..."):
+                load()
+    except (ModelSpecError, ModelError, ImportError) as e:
+        raise _fail(str(e)) from e
+    return engine
+
+
+@app.command()
+def run(
+    prompt: Annotated[str, typer.Argument(help="What you want done, in plain words.")],
+    model: ModelOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Turn one sentence into function calls, run them and describe the result.
+
+    Example: toolwire run "what is 17 * 23 + 4"
+    """
+    if not prompt.strip():
+        raise _fail("the prompt is empty")
+    from toolwire.models.base import ModelError
+
+    engine = _engine(model)
+    try:
+        result: Run = engine.run(prompt)
+    except ModelError as e:
+        raise _fail(str(e), 1) from e
+    if as_json:
+        payload = {
+            "calls": [
+                {k: c.to_dict()[k] for k in ("name", "arguments", "result", "error", "snippet")}
+                for c in result.calls
+            ],
+            "answer": result.answer,
+        }
+        if result.missing:
+            payload["missing"] = result.missing
+        sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+        return
+    _print_run(result)
+
+
+def _print_run(result: Run) -> None:
+    for call in result.calls:
+        args = ", ".join(f"{k}={v!r}" for k, v in call.arguments.items())
+        out.print(f"[bold cyan]call[/bold cyan] {call.name}({args})")
+        if call.status == "ok":
+            out.print(f"[green]result[/green] {json.dumps(call.result, default=str)}")
+        else:
+            out.print(f"[red]{call.status}[/red] {(call.error or {}).get('message', '')}")
+    out.print(result.answer)
+
+
+@tools_app.command("list")
+def tools_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the registered tools."""
+    from toolwire.builtin import default_registry
+
+    registry = default_registry()
+    if as_json:
+        rows = [{"name": t.name, "description": t.description, "parameters": t.parameters}
+                for t in registry]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    for t in registry:
+        out.print(f"[bold]{t.name}[/bold]  {t.description}")
+
+
+@tools_app.command("search")
+def tools_search(
+    query: Annotated[str, typer.Argument(help="Words describing what the tool should do.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=100)] = 5,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Find the tools most relevant to a query (keyword + embedding search)."""
+    from toolwire.builtin import default_registry
+
+    hits = default_registry().search(query, k)
+    if as_json:
+        rows = [{"name": h.tool.name, "score": round(h.score, 4)} for h in hits]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    for h in hits:
+        out.print(f"{h.score:6.3f}  [bold]{h.tool.name}[/bold]  {h.tool.description}")
+
+
+def _mount_optional() -> None:
+    """Commands of the service and the evaluation (their modules import heavier libraries)."""
+    try:
+        from toolwire.api.commands import db_app, serve
+
+        app.command()(serve)
+        app.add_typer(db_app, name="db")
+    except ImportError:  # pragma: no cover - the service is part of the default install
+        pass
+    try:
+        from toolwire.eval.commands import eval_app
+
+        app.add_typer(eval_app, name="eval")
+    except ImportError:  # pragma: no cover
+        pass
+
+
+_mount_optional()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Describe what the calls returned, in plain language.
+
+The model writes the sentence; a small model can garble numbers, so an answer that drops a
+number the results hold is replaced by a plain factual sentence built from the results.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from toolwire.models.base import Message, Model, Settings
+from toolwire.prompting import ANSWER_SYSTEM, DESCRIBE_SYSTEM
+from toolwire.results import CallResult
+
+_MAX_RESULT_CHARS = 600
+_NUM = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= _MAX_RESULT_CHARS else text[: _MAX_RESULT_CHARS - 3] + "..."
+
+
+def call_text(call: CallResult) -> str:
+    """``convert_currency(amount=42, ...)``: the call as a reader would write it."""
+    args = ", ".join(f"{k}={json.dumps(v)}" for k, v in call.arguments.items())
+    return f"{call.name}({args})"
+
+
+def outcome_text(call: CallResult) -> str:
+    """One line stating what a call returned or why it failed."""
+    if call.status == "ok":
+        return f"{call_text(call)} returned {_short(call.result)}."
+    if call.status == "pending_approval":
+        return f"{call_text(call)} is waiting for approval."
+    if call.status == "not_executable":
+        return f"{call_text(call)} is the call to make (this tool is not executable here)."
+    message = (call.error or {}).get("message", call.status)
+    return f"{call_text(call)} failed: {message}."
+
+
+def factual_answer(calls: list[CallResult]) -> str:
+    return " ".join(outcome_text(c) for c in calls)
+
+
+def _numbers_kept(answer: str, calls: list[CallResult]) -> bool:
+    """Every number of an ok scalar result appears in the answer (rounded as written)."""
+    for call in calls:
+        if call.status != "ok" or not isinstance(call.result, (int, float, str)):
+            continue
+        for number in _NUM.findall(str(call.result)):
+            if number not in answer:
+                return False
+    return True
+
+
+async def describe(
+    model: Model,
+    question: str,
+    calls: list[CallResult],
+    history: list[Message],
+    *,
+    max_tokens: int = 64,
+) -> str:
+    """A one-sentence answer to ``question`` from the calls' outcomes."""
+    results = "\n".join(outcome_text(c) for c in calls)
+    messages = [
+        Message(role="system", content=DESCRIBE_SYSTEM),
+        *history,
+        Message(role="user", content=f"{question}\n\nFunction results:\n{results}"),
+    ]
+    completion = await model.complete(messages, settings=Settings(max_tokens=max_tokens))
+    answer = " ".join(completion.text.split())
+    if not answer or not _numbers_kept(answer, calls):
+        return factual_answer(calls)
+    return answer
+
+
+async def chat_answer(
+    model: Model, question: str, history: list[Message], *, max_tokens: int = 160
+) -> str:
+    """A plain answer when no tool fits."""
+    messages = [
+        Message(role="system", content=ANSWER_SYSTEM),
+        *history,
+        Message(role="user", content=question),
+    ]
+    completion = await model.complete(messages, settings=Settings(max_tokens=max_tokens))
+    return completion.text.strip()
+
+
+def missing_answer(tool_name: str, missing: list[str], descriptions: dict[str, str]) -> str:
+    """Ask for the required values the sentence did not give."""
+    wanted = ", ".join(
+        f"{name} ({descriptions[name]})" if descriptions.get(name) else name for name in missing
+    )
+    return f"To call {tool_name} I need: {wanted}. Please tell me and I will run it."

@@ -1,0 +1,19 @@
+"""Bringing a vendor's tool calls back to toolwire's terms."""
+
+from __future__ import annotations
+
+from toolwire.dialects.rewriting import coerce_arguments
+from toolwire.models.base import ToolCallRequest, ToolSpec
+
+
+def restore_calls(
+    calls: list[ToolCallRequest], tools: list[ToolSpec] | None
+) -> list[ToolCallRequest]:
+    """``calls`` with arguments coerced back onto each named tool's original schema."""
+    by_name = {t.name: t for t in tools or []}
+    out = []
+    for call in calls:
+        spec = by_name.get(call.name)
+        arguments = coerce_arguments(spec.parameters, call.arguments) if spec else call.arguments
+        out.append(ToolCallRequest(id=call.id, name=call.name, arguments=arguments))
+    return out

@@ -1,0 +1,116 @@
+"""The Engine: a registry, a model and an executor, ready to turn sentences into calls.
+
+    engine = Engine(registry)                 # the embedded local model by default
+    run = engine.run("exchange 42 US dollars to Canadian dollars")
+    run.calls[0].name, run.calls[0].arguments, run.calls[0].result, run.answer
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from toolwire.config import Settings, get_settings
+from toolwire.events import EventHandler
+from toolwire.execution import Executor
+from toolwire.models import load_model
+from toolwire.models.base import Message, Model, ToolCallRequest, ToolSpec
+from toolwire.pipeline import EngineConfig, Pipeline
+from toolwire.results import Run
+from toolwire.tools import Registry
+
+
+class Engine:
+    """Runs the pipeline for one registry and model; safe to share across requests."""
+
+    def __init__(
+        self,
+        registry: Registry | None = None,
+        *,
+        model: Model | str | None = None,
+        executor: Executor | None = None,
+        config: EngineConfig | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        if registry is None:
+            from toolwire.builtin import default_registry
+
+            registry = default_registry()
+        self.registry = registry
+        self._model_spec = model if isinstance(model, str) else None
+        self._model: Model | None = model if not isinstance(model, (str, type(None))) else None
+        if model is None:
+            self._model_spec = self.settings.model
+        self.executor = executor
+        self.config = config or EngineConfig(
+            k=self.settings.retrieval_k, max_attempts=self.settings.max_attempts
+        )
+
+    @property
+    def model(self) -> Model:
+        """The model, created from its string on first use."""
+        if self._model is None:
+            assert self._model_spec is not None
+            self._model = load_model(self._model_spec)
+        return self._model
+
+    def pipeline(self, registry: Registry | None = None, **overrides: object) -> Pipeline:
+        config = self.config
+        if overrides:
+            config = EngineConfig(**{**config.__dict__, **overrides})  # type: ignore[arg-type]
+        return Pipeline(registry or self.registry, self.model, config=config,
+                        executor=self.executor)
+
+    async def arun(
+        self,
+        prompt: str,
+        *,
+        history: list[Message] | None = None,
+        on_event: EventHandler | None = None,
+    ) -> Run:
+        """Run one sentence through the pipeline (async)."""
+        return await self.pipeline().run(prompt, history=history, on_event=on_event)
+
+    def run(
+        self,
+        prompt: str,
+        *,
+        history: list[Message] | None = None,
+        on_event: EventHandler | None = None,
+    ) -> Run:
+        """Run one sentence through the pipeline (blocking; not inside a running event loop)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.arun(prompt, history=history, on_event=on_event))
+        raise RuntimeError("Engine.run() blocks; inside an event loop use 'await engine.arun()'")
+
+    async def propose_calls(
+        self,
+        messages: list[Message],
+        tools: list[ToolSpec],
+        tool_choice: str = "auto",
+    ) -> list[ToolCallRequest]:
+        """The calls the model makes for a chat, over ``tools`` given as specs (not executed).
+
+        The last user message is the question; earlier messages are its history.
+        """
+        if tool_choice == "none" or not tools:
+            return []
+        registry = Registry()
+        for spec in tools:
+            registry.add_schema(
+                {"name": spec.name, "description": spec.description, "parameters": spec.parameters}
+            )
+        last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
+        if last_user is None:
+            return []
+        question = messages[last_user].content
+        history = messages[:last_user]
+        pipeline = self.pipeline(registry, execute=False, describe=False)
+        run = await pipeline.run(question, history=history, tool_choice=tool_choice)
+        return [
+            ToolCallRequest(id=c.id, name=c.name, arguments=c.arguments)
+            for c in run.calls
+            if c.status in ("ok", "not_executable")
+        ]

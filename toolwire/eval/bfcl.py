@@ -1,0 +1,516 @@
+"""The BFCL accuracy harness: BFCL questions through toolwire's engine, scored by bfcl-eval.
+
+Each question's functions are registered as schema-only tools in a fresh registry and the
+question goes through the same engine the service uses. ``run.calls`` become the checker's
+model-output format (``[{name: {arg: value}}]``) and bfcl-eval's own ``ast_checker`` scores
+them (see ``checker.py``); for irrelevance, no call is the right answer.
+
+Results are appended, one JSON line per question, to ``<home>/eval/bfcl/<model>.jsonl``
+keyed by (model, strategy, category, question id), so a stopped run continues where it
+stopped. Everything is deterministic: seeded samples, temperature 0.
+
+    cases = load_cases("simple_python", limit=20, seed=0)
+    results = await run_cases(cases, model=model, model_name="local:smollm2-135m",
+                              strategy="staged", store=ResultStore.for_model(...))
+    score = summarize(results)
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, cast, get_args
+
+from toolwire.config import get_settings
+from toolwire.engine import Engine
+from toolwire.eval import checker
+from toolwire.eval.bfcl_data import bfcl_to_json_schema
+from toolwire.models.base import Message, Model, Role
+from toolwire.pipeline import EngineConfig, Strategy
+from toolwire.results import CallResult, Run
+from toolwire.retrieval import ToolIndex
+from toolwire.tools import Registry
+
+#: The categories a default run measures (BFCL v3/v4 single-turn, Python).
+CATEGORIES: tuple[str, ...] = (
+    "simple_python",
+    "multiple",
+    "parallel",
+    "parallel_multiple",
+    "irrelevance",
+    "live_simple",
+    "live_multiple",
+    "live_parallel",
+    "live_parallel_multiple",
+    "live_irrelevance",
+)
+#: Also available on request: a call (any call) is the right answer.
+EXTRA_CATEGORIES: tuple[str, ...] = ("live_relevance",)
+ALL_CATEGORIES: tuple[str, ...] = CATEGORIES + EXTRA_CATEGORIES
+
+#: Makes the search index of each question's registry; ``None`` is production's default
+#: (hybrid BM25 + embeddings). Tests pass a keyword-only index to stay offline and fast.
+IndexFactory = Callable[[], ToolIndex]
+
+_ROLES: frozenset[str] = frozenset({"system", "user", "assistant", "tool"})
+
+
+class EvalError(ValueError):
+    """Bad input to the harness: an unknown category, a malformed question."""
+
+
+@dataclass(kw_only=True)
+class Case:
+    """One BFCL question with what it takes to answer and score it."""
+
+    id: str
+    category: str
+    messages: list[dict[str, str]]
+    """The question's single turn: ``{"role", "content"}`` messages, the user's last."""
+    functions: list[dict[str, Any]]
+    """The functions on offer, in BFCL's own schema dialect (``dict``, ``float``...)."""
+    ground_truth: list[dict[str, Any]] | None = None
+    """Possible answers (``[{name: {arg: [allowed values]}}]``); ``None`` for (ir)relevance."""
+
+
+@dataclass(kw_only=True)
+class CaseResult:
+    """How toolwire did on one question."""
+
+    id: str
+    category: str
+    model: str
+    strategy: str
+    valid: bool
+    error_type: str | None = None
+    """The checker's error type, or ``engine:<Exception>`` when the engine raised."""
+    errors: list[Any] = field(default_factory=list)
+    prompt: str = ""
+    expected: list[dict[str, Any]] | None = None
+    """The ground truth; ``None`` for irrelevance (no call expected)."""
+    got: list[dict[str, Any]] = field(default_factory=list)
+    """The calls made, in the checker's format."""
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    """Calls the engine gave up on (invalid arguments, unknown tool): not made, not scored."""
+    latency_ms: float = 0.0
+    """Wall time of the engine run (retrieval included)."""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    """The engine's own time per stage (retrieve, select, validate...)."""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.model, self.strategy, self.category, self.id)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, default=repr)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CaseResult:
+        return cls(**data)
+
+
+@dataclass(kw_only=True)
+class CategoryScore:
+    """A category's figures for one strategy."""
+
+    category: str
+    n: int
+    correct: int
+    p50_ms: float
+    error_types: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def accuracy(self) -> float:
+        """Fraction correct, 0-1 (0 for an empty category)."""
+        return self.correct / self.n if self.n else 0.0
+
+
+# -- data -----------------------------------------------------------------------------------
+
+
+def check_categories(categories: Iterable[str]) -> list[str]:
+    """The categories, deduplicated in order; an unknown one is a clear error."""
+    chosen: list[str] = []
+    for name in categories:
+        if name not in ALL_CATEGORIES:
+            known = ", ".join(ALL_CATEGORIES)
+            raise EvalError(f"unknown BFCL category {name!r}; choose from: {known}")
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
+
+
+def load_cases(category: str, *, limit: int | None = None, seed: int = 0) -> list[Case]:
+    """The category's questions; with ``limit``, a seeded sample in dataset order."""
+    check_categories([category])
+    answers = checker.load_ground_truth(category)
+    relevance = checker.is_relevance_category(category)
+    cases: list[Case] = []
+    for entry in checker.load_entries(category):
+        if not relevance and entry["id"] not in answers:
+            raise EvalError(f"{category}: question {entry['id']} has no ground truth")
+        cases.append(
+            Case(
+                id=entry["id"],
+                category=category,
+                messages=_single_turn(entry),
+                functions=entry["function"],
+                ground_truth=None if relevance else answers[entry["id"]],
+            )
+        )
+    return sample(cases, limit=limit, seed=seed, salt=category)
+
+
+def sample(cases: list[Case], *, limit: int | None, seed: int, salt: str = "") -> list[Case]:
+    """A deterministic sample of ``limit`` cases (all when ``limit`` is None or larger)."""
+    if limit is None or limit >= len(cases):
+        return list(cases)
+    if limit < 0:
+        raise EvalError("--limit must be zero or more")
+    picked = set(random.Random(f"{seed}:{salt}").sample(range(len(cases)), limit))
+    return [c for i, c in enumerate(cases) if i in picked]
+
+
+def _single_turn(entry: dict[str, Any]) -> list[dict[str, str]]:
+    question = entry.get("question")
+    if not isinstance(question, list) or len(question) != 1 or not question[0]:
+        raise EvalError(f"{entry.get('id')}: expected a single-turn question")
+    return cast(list[dict[str, str]], question[0])
+
+
+def split_question(messages: list[dict[str, str]]) -> tuple[str, list[Message]]:
+    """The last user message as the prompt; the messages before it as history."""
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    if last_user < 0:
+        raise EvalError("a BFCL question needs a user message")
+    history: list[Message] = []
+    for m in messages[:last_user]:
+        role = m.get("role", "")
+        if role not in _ROLES:
+            raise EvalError(f"unknown message role {role!r}")
+        history.append(Message(role=cast(Role, role), content=str(m.get("content", ""))))
+    return str(messages[last_user].get("content", "")), history
+
+
+def build_registry(
+    functions: list[dict[str, Any]], *, make_index: IndexFactory | None = None
+) -> Registry:
+    """A fresh registry holding the question's functions as schema-only tools."""
+    registry = Registry()
+    for fn in functions:
+        registry.add_schema(
+            {
+                "name": fn["name"],
+                "description": fn.get("description", ""),
+                "parameters": bfcl_to_json_schema(fn.get("parameters") or {}),
+            }
+        )
+    if make_index is not None:
+        registry.use_index(make_index())
+    return registry
+
+
+#: Call statuses that mean the call was made (the same rule as the OpenAI-compatible endpoint).
+MADE: frozenset[str] = frozenset({"ok", "not_executable"})
+
+
+def to_checker_calls(calls: Iterable[CallResult]) -> list[dict[str, Any]]:
+    """``run.calls`` in the checker's model-output format: ``[{name: {arg: value}}]``."""
+    return [{call.name: dict(call.arguments)} for call in calls]
+
+
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
+
+
+def check_strategy(strategy: str) -> str:
+    """``strategy`` if the engine knows it; else a clear error."""
+    if strategy not in STRATEGIES:
+        raise EvalError(f"unknown strategy {strategy!r}; choose from: {', '.join(STRATEGIES)}")
+    return strategy
+
+
+def engine_config(strategy: str) -> EngineConfig:
+    """Production settings for ``strategy``, proposing calls only (nothing to execute/describe)."""
+    settings = get_settings()
+    return EngineConfig(
+        strategy=cast(Strategy, strategy),
+        k=settings.retrieval_k,
+        max_attempts=settings.max_attempts,
+        execute=False,
+        describe=False,
+    )
+
+
+# -- running --------------------------------------------------------------------------------
+
+
+async def answer_case(
+    case: Case,
+    *,
+    model: Model,
+    model_name: str,
+    strategy: str,
+    make_index: IndexFactory | None = None,
+) -> CaseResult:
+    """Run one question through the engine and score the calls it made."""
+    prompt, history = split_question(case.messages)
+    result = CaseResult(
+        id=case.id,
+        category=case.category,
+        model=model_name,
+        strategy=strategy,
+        valid=False,
+        prompt=prompt,
+        expected=case.ground_truth,
+    )
+    registry = build_registry(case.functions, make_index=make_index)
+    engine = Engine(registry, model=model, config=engine_config(strategy))
+    started = time.perf_counter()
+    try:
+        run = await engine.arun(prompt, history=history)
+    except Exception as e:  # a crash on one question is recorded, not fatal to the run
+        result.error_type, result.errors = f"engine:{type(e).__name__}", [str(e)]
+        return result
+    finally:
+        result.latency_ms = (time.perf_counter() - started) * 1000
+    _score(result, case, run)
+    return result
+
+
+def _score(result: CaseResult, case: Case, run: Run) -> None:
+    """Fill ``result`` with the calls of ``run`` and the checker's verdict on them."""
+    result.timings_ms = {k: round(v, 1) for k, v in run.timings_ms.items()}
+    result.got = to_checker_calls(c for c in run.calls if c.status in MADE)
+    result.rejected = to_checker_calls(c for c in run.calls if c.status not in MADE)
+    verdict = checker.check(
+        category=case.category,
+        functions=case.functions,
+        calls=result.got,
+        ground_truth=case.ground_truth,
+    )
+    result.valid, result.error_type, result.errors = (
+        verdict.valid,
+        verdict.error_type,
+        verdict.errors,
+    )
+
+
+async def run_cases(
+    cases: list[Case],
+    *,
+    model: Model,
+    model_name: str,
+    strategy: str,
+    store: ResultStore,
+    resume: bool = True,
+    on_result: Callable[[CaseResult], None] | None = None,
+    make_index: IndexFactory | None = None,
+) -> list[CaseResult]:
+    """Answer ``cases`` one at a time; with ``resume``, questions already stored are skipped."""
+    done = store.load() if resume else {}
+    results: list[CaseResult] = []
+    for case in cases:
+        key = (model_name, strategy, case.category, case.id)
+        result = done.get(key)
+        if result is None:
+            result = await answer_case(
+                case, model=model, model_name=model_name, strategy=strategy, make_index=make_index
+            )
+            store.append(result)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def summarize(category: str, results: list[CaseResult]) -> CategoryScore:
+    """Accuracy, median latency and error types of one category's results."""
+    errors = Counter(r.error_type or "unknown" for r in results if not r.valid)
+    return CategoryScore(
+        category=category,
+        n=len(results),
+        correct=sum(r.valid for r in results),
+        p50_ms=statistics.median(r.latency_ms for r in results) if results else 0.0,
+        error_types=dict(errors.most_common()),
+    )
+
+
+# -- a whole benchmark ------------------------------------------------------------------------
+
+#: Called when a category starts for a strategy, with its question count; returns the
+#: per-result callback (a progress bar's ``advance``, say).
+CategoryHook = Callable[[str, str, int], Callable[[CaseResult], None] | None]
+
+
+@dataclass(kw_only=True)
+class StrategyRun:
+    """One strategy's results over the chosen categories."""
+
+    strategy: str
+    scores: dict[str, CategoryScore] = field(default_factory=dict)
+    results: list[CaseResult] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class Benchmark:
+    """A BFCL run: the main strategy and, with ``--baseline``, the plain one on the same questions."""
+
+    model: str
+    seed: int
+    limit: int | None
+    totals: dict[str, int]
+    """Questions per category in the full dataset (weights for the live aggregate)."""
+    main: StrategyRun
+    baseline: StrategyRun | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"model", "strategy", "categories": {name: {"n", "accuracy", "p50_ms", ...}}, ...}``."""
+        categories: dict[str, dict[str, Any]] = {}
+        for name, score in self.main.scores.items():
+            row: dict[str, Any] = {
+                "n": score.n,
+                "accuracy": round(score.accuracy, 4),
+                "p50_ms": round(score.p50_ms, 1),
+                "errors": score.error_types,
+            }
+            base = self.baseline.scores.get(name) if self.baseline else None
+            if base is not None:
+                row["baseline_accuracy"] = round(base.accuracy, 4)
+                row["baseline_p50_ms"] = round(base.p50_ms, 1)
+                row["delta_points"] = round(100 * (score.accuracy - base.accuracy), 2)
+            categories[name] = row
+        out: dict[str, Any] = {
+            "model": self.model,
+            "strategy": self.main.strategy,
+            "seed": self.seed,
+            "limit": self.limit,
+            "categories": categories,
+            "overall": overall(self.main.scores, self.totals),
+        }
+        if self.baseline is not None:
+            out["baseline_strategy"] = self.baseline.strategy
+            out["baseline_overall"] = overall(self.baseline.scores, self.totals)
+        return out
+
+
+def overall(scores: dict[str, CategoryScore], totals: dict[str, int]) -> dict[str, Any]:
+    """Micro accuracy over all questions, the mean over categories, and BFCL's live aggregate.
+
+    The live aggregate weights each live category by its size in the full dataset (as BFCL's
+    leaderboard does), so a sampled run estimates the same figure.
+    """
+    n = sum(s.n for s in scores.values())
+    out: dict[str, Any] = {
+        "n": n,
+        "accuracy": round(sum(s.correct for s in scores.values()) / n, 4) if n else 0.0,
+        "mean_accuracy": round(statistics.fmean(s.accuracy for s in scores.values()), 4)
+        if scores
+        else 0.0,
+    }
+    live = {c: s for c, s in scores.items() if c.startswith("live_") and s.n}
+    weight = sum(totals.get(c, s.n) for c, s in live.items())
+    if weight:
+        acc = sum(s.accuracy * totals.get(c, s.n) for c, s in live.items()) / weight
+        out["live_accuracy"] = round(acc, 4)
+    return out
+
+
+async def benchmark(
+    categories: Iterable[str],
+    *,
+    model: Model,
+    model_name: str,
+    strategy: str = "staged",
+    baseline: str | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    store: ResultStore,
+    resume: bool = True,
+    on_category: CategoryHook | None = None,
+    make_index: IndexFactory | None = None,
+) -> Benchmark:
+    """Run every category with ``strategy`` and, when given, ``baseline`` on the same questions."""
+    chosen = check_categories(categories)
+    runs = [StrategyRun(strategy=check_strategy(strategy))]
+    if baseline is not None:
+        runs.append(StrategyRun(strategy=check_strategy(baseline)))
+    totals: dict[str, int] = {}
+    for category in chosen:
+        everything = load_cases(category)
+        totals[category] = len(everything)
+        cases = sample(everything, limit=limit, seed=seed, salt=category)
+        for run in runs:
+            hook = on_category(category, run.strategy, len(cases)) if on_category else None
+            results = await run_cases(
+                cases,
+                model=model,
+                model_name=model_name,
+                strategy=run.strategy,
+                store=store,
+                resume=resume,
+                on_result=hook,
+                make_index=make_index,
+            )
+            run.results.extend(results)
+            run.scores[category] = summarize(category, results)
+    return Benchmark(
+        model=model_name,
+        seed=seed,
+        limit=limit,
+        totals=totals,
+        main=runs[0],
+        baseline=runs[1] if len(runs) > 1 else None,
+    )
+
+
+# -- the resumable store ----------------------------------------------------------------------
+
+
+class ResultStore:
+    """Results appended as JSON lines; the last line for a key wins."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def for_model(cls, home: Path, model_name: str) -> ResultStore:
+        """The store of ``model_name`` under ``home/eval/bfcl``."""
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name).strip("_") or "model"
+        return cls(home / "eval" / "bfcl" / f"{slug}.jsonl")
+
+    def append(self, result: CaseResult) -> None:
+        """Write one result as a line of its own, flushed before returning."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        torn = self._ends_torn()
+        with self.path.open("ab") as f:
+            if torn:
+                f.write(b"\n")  # end the line a killed run left, so this one stays whole
+            f.write(result.to_json().encode() + b"\n")
+
+    def _ends_torn(self) -> bool:
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return False
+        with self.path.open("rb") as f:
+            f.seek(-1, 2)
+            return f.read(1) != b"\n"
+
+    def load(self) -> dict[tuple[str, str, str, str], CaseResult]:
+        """Every stored result by key; a torn last line (a killed run) is skipped."""
+        return {r.key: r for r in self._read()}
+
+    def _read(self) -> Iterator[CaseResult]:
+        if not self.path.exists():
+            return
+        with self.path.open(encoding="utf-8") as f:
+            for line in f:
+                try:
+                    yield CaseResult.from_dict(json.loads(line))
+                except (json.JSONDecodeError, TypeError):
+                    continue

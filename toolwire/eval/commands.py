@@ -1,0 +1,192 @@
+"""``toolwire eval ...``: the evaluation commands (a typer sub-app mounted by ``cli.py``).
+
+    toolwire eval bfcl --limit 20 --baseline --report docs/bfcl.html
+    toolwire eval bfcl -c simple_python -c irrelevance --json
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from toolwire.eval import bfcl
+from toolwire.eval.checker import CheckerUnavailable
+
+eval_app = typer.Typer(
+    name="eval",
+    help="Measure toolwire on external benchmarks (BFCL accuracy, tool retrieval).",
+    no_args_is_help=True,
+)
+
+BASELINE_STRATEGY = "plain"
+
+
+@eval_app.callback()
+def _eval_group() -> None:
+    """Measure toolwire on external benchmarks (BFCL accuracy, tool retrieval)."""
+
+
+@eval_app.command("bfcl")
+def bfcl_command(
+    category: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--category", "-c", help=f"Category (repeatable). Default: {', '.join(bfcl.CATEGORIES)}."
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=0, help="Seeded sample of N per category.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model string (default: TOOLWIRE_MODEL).")
+    ] = None,
+    strategy: Annotated[str, typer.Option(help="Engine strategy to measure.")] = "staged",
+    baseline: Annotated[
+        bool, typer.Option("--baseline", help="Also run the plain strategy on the same questions.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write a self-contained HTML report here.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the per-category sample.")] = 0,
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="Skip questions already answered.")
+    ] = True,
+) -> None:
+    """Score toolwire on BFCL questions with bfcl-eval's own checker.
+
+    Results are kept per question under TOOLWIRE_HOME/eval/bfcl, so an interrupted run
+    continues where it stopped (--no-resume answers everything again).
+
+    Examples:
+        toolwire eval bfcl --limit 20 --baseline
+        toolwire eval bfcl -c simple_python -c multiple --json --report bfcl.html
+    """
+    from toolwire.config import Settings
+
+    settings = Settings()
+    model_name = model or settings.model
+    err = Console(stderr=True)
+    try:
+        categories = bfcl.check_categories(category or bfcl.CATEGORIES)
+        bfcl.check_strategy(strategy)  # before loading the model
+        bench = _run_bfcl(
+            categories,
+            model_name=model_name,
+            strategy=strategy,
+            baseline=BASELINE_STRATEGY if baseline else None,
+            limit=limit,
+            seed=seed,
+            store=bfcl.ResultStore.for_model(settings.home, model_name),
+            resume=resume,
+            console=err,
+        )
+    except (bfcl.EvalError, CheckerUnavailable) as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2 if isinstance(e, bfcl.EvalError) else 1) from e
+    if report is not None:
+        from toolwire.eval.report import write_report
+
+        write_report(report, bench)
+        err.print(f"report written to {report}")
+    if as_json:
+        typer.echo(json.dumps(bench.to_json(), indent=2))
+    else:
+        Console().print(score_table(bench))
+
+
+def _run_bfcl(
+    categories: list[str],
+    *,
+    model_name: str,
+    strategy: str,
+    baseline: str | None,
+    limit: int | None,
+    seed: int,
+    store: bfcl.ResultStore,
+    resume: bool,
+    console: Console,
+) -> bfcl.Benchmark:
+    from toolwire.models import load_model
+
+    model = load_model(model_name)
+    with _progress(console) as hook:
+        return asyncio.run(
+            bfcl.benchmark(
+                categories,
+                model=model,
+                model_name=model_name,
+                strategy=strategy,
+                baseline=baseline,
+                limit=limit,
+                seed=seed,
+                store=store,
+                resume=resume,
+                on_category=hook,
+            )
+        )
+
+
+@contextmanager
+def _progress(console: Console) -> Iterator[bfcl.CategoryHook]:
+    """A progress bar per (category, strategy), shown on stderr."""
+    columns = (
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("acc {task.fields[acc]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+
+        def start(category: str, strategy: str, total: int) -> Callable[[bfcl.CaseResult], None]:
+            task = progress.add_task(f"{category} [{strategy}]", total=total, acc="-")
+            correct = [0, 0]
+
+            def advance(result: bfcl.CaseResult) -> None:
+                correct[0] += result.valid
+                correct[1] += 1
+                acc = f"{100 * correct[0] / correct[1]:.0f}%"
+                progress.update(task, advance=1, acc=acc)
+
+            return advance
+
+        yield start
+
+
+def score_table(bench: bfcl.Benchmark) -> Table:
+    """The per-category table printed at the end of a run."""
+    table = Table(title=f"BFCL · {bench.model} · {bench.main.strategy}")
+    for name in ("category", "n", "accuracy", "p50 ms"):
+        table.add_column(name, justify="left" if name == "category" else "right")
+    if bench.baseline is not None:
+        for name in (f"{bench.baseline.strategy}", f"{bench.baseline.strategy} p50 ms", "Δ pts", "ratio"):
+            table.add_column(name, justify="right")
+    for name, score in bench.main.scores.items():
+        row = [name, str(score.n), f"{100 * score.accuracy:.1f}%", f"{score.p50_ms:.0f}"]
+        base = bench.baseline.scores.get(name) if bench.baseline else None
+        if base is not None:
+            ratio = f"{score.accuracy / base.accuracy:.2f}x" if base.accuracy else "-"
+            delta = f"{100 * (score.accuracy - base.accuracy):+.1f}"
+            row += [f"{100 * base.accuracy:.1f}%", f"{base.p50_ms:.0f}", delta, ratio]
+        table.add_row(*row)
+    total = bfcl.overall(bench.main.scores, bench.totals)
+    table.caption = f"overall {100 * total['accuracy']:.1f}% over {total['n']} questions" + (
+        f" · live (BFCL-weighted) {100 * total['live_accuracy']:.1f}%"
+        if "live_accuracy" in total
+        else ""
+    )
+    return table
+
+
+# `toolwire eval retrieval` (the tool-retrieval benchmark, toolwire/eval/retrieval.py) is
+# registered below this line on the same `eval_app`.

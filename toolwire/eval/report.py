@@ -1,0 +1,221 @@
+"""The BFCL HTML report: one self-contained file (inline CSS and SVG, no script, no CDN).
+
+It shows, per category, toolwire's accuracy next to the baseline strategy and the published
+anchors, then the checker's error types, then the failing questions with expected vs got.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from toolwire.eval.bfcl import Benchmark, CaseResult, StrategyRun, overall
+
+#: Published BFCL v3 accuracies (percent) for comparison; "live" is BFCL's live aggregate.
+ANCHORS: dict[str, list[tuple[str, float]]] = {
+    "simple_python": [
+        ("Qwen2.5-0.5B-Instruct", 58.25),
+        ("FunctionGemma-270M", 61.6),
+        ("Hammer2.1-0.5b", 68.0),
+        ("Hammer2.1-1.5b", 74.7),
+    ],
+    "multiple": [
+        ("Qwen2.5-0.5B-Instruct", 68.0),
+        ("Hammer2.1-0.5b", 83.0),
+        ("Hammer2.1-1.5b", 92.0),
+    ],
+    "irrelevance": [
+        ("Qwen2.5-0.5B-Instruct", 16.4),
+        ("Hammer2.1-0.5b", 73.9),
+        ("Hammer2.1-1.5b", 79.3),
+    ],
+    "live": [("Hammer2.1-1.5b", 70.6)],
+}
+
+_MAX_FAILURES = 25
+_TEXT_CHARS = 400
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;
+text-align:left;vertical-align:top}th{background:#f4f4f4}td.num{text-align:right}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #eee;padding:6px}
+pre{white-space:pre-wrap;word-break:break-word;margin:0;font-size:12px;max-width:420px}
+.muted{color:#777}
+"""
+_COLORS = {"main": "#2b6cb0", "baseline": "#a0aec0", "anchor": "#dd8a3e"}
+
+
+def write_report(path: Path, bench: Benchmark) -> Path:
+    """Render ``bench`` and write it to ``path`` (folders created); returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(bench), encoding="utf-8")
+    return path
+
+
+def render_report(bench: Benchmark) -> str:
+    """The whole report as one HTML string."""
+    main = bench.main
+    sections = [
+        f"<h1>BFCL accuracy — {escape(bench.model)}</h1>",
+        _summary_line(bench),
+        "<h2>Accuracy by category</h2>",
+        _score_table(bench),
+        _charts(bench),
+        "<h2>Error types</h2>",
+        "<p class=muted>As named by bfcl-eval's checker (main strategy).</p>",
+        _error_table(main),
+        "<h2>Failing questions</h2>",
+        _failures(main.results),
+    ]
+    body = "\n".join(sections)
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>toolwire BFCL — {escape(bench.model)}</title><style>{_CSS}</style></head>"
+        f"<body>\n{body}\n</body></html>\n"
+    )
+
+
+def _summary_line(bench: Benchmark) -> str:
+    sample = f"a seeded sample of {bench.limit} per category" if bench.limit else "all questions"
+    total = overall(bench.main.scores, bench.totals)
+    parts = [
+        f"strategy <b>{escape(bench.main.strategy)}</b>",
+        f"{sample} (seed {bench.seed})",
+        f"{total['n']} questions",
+        f"overall {100 * total['accuracy']:.1f}%",
+    ]
+    if "live_accuracy" in total:
+        parts.append(f"live (weighted as BFCL) {100 * total['live_accuracy']:.1f}%")
+    if bench.baseline is not None:
+        parts.append(f"baseline <b>{escape(bench.baseline.strategy)}</b>")
+    return "<p>" + " · ".join(parts) + "</p>"
+
+
+def _score_table(bench: Benchmark) -> str:
+    head = ["category", "n", "accuracy", "p50 ms"]
+    if bench.baseline is not None:
+        head += ["baseline", "baseline p50 ms", "Δ points", "ratio"]
+    rows = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+    for name, score in bench.main.scores.items():
+        cells = [escape(name), str(score.n), f"{100 * score.accuracy:.1f}%", f"{score.p50_ms:.0f}"]
+        base = bench.baseline.scores.get(name) if bench.baseline else None
+        if base is not None:
+            ratio = f"{score.accuracy / base.accuracy:.2f}×" if base.accuracy else "—"
+            cells += [
+                f"{100 * base.accuracy:.1f}%",
+                f"{base.p50_ms:.0f}",
+                f"{100 * (score.accuracy - base.accuracy):+.1f}",
+                ratio,
+            ]
+        rows.append("<tr>" + "".join(_cell(c, i) for i, c in enumerate(cells)) + "</tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def _cell(text: str, index: int) -> str:
+    return f"<td>{text}</td>" if index == 0 else f"<td class=num>{text}</td>"
+
+
+def _charts(bench: Benchmark) -> str:
+    charts = [
+        bar_chart(name, _bars(bench, name, 100 * score.accuracy))
+        for name, score in bench.main.scores.items()
+    ]
+    live = overall(bench.main.scores, bench.totals).get("live_accuracy")
+    if live is not None:
+        charts.append(bar_chart("live (aggregate)", _bars(bench, "live", 100 * live)))
+    return "<div class=charts>" + "".join(charts) + "</div>"
+
+
+def _bars(bench: Benchmark, name: str, accuracy: float) -> list[tuple[str, float, str]]:
+    bars = [(f"toolwire ({bench.main.strategy})", accuracy, "main")]
+    if bench.baseline is not None:
+        if name == "live":
+            base = overall(bench.baseline.scores, bench.totals).get("live_accuracy")
+        else:
+            score = bench.baseline.scores.get(name)
+            base = score.accuracy if score else None
+        if base is not None:
+            bars.append((f"toolwire ({bench.baseline.strategy})", 100 * base, "baseline"))
+    bars += [(label, value, "anchor") for label, value in ANCHORS.get(name, [])]
+    return bars
+
+
+def bar_chart(title: str, bars: list[tuple[str, float, str]]) -> str:
+    """A horizontal bar chart (0-100%) as inline SVG; ``bars`` are (label, percent, kind)."""
+    label_w, plot_w, row_h, top = 170, 220, 22, 26
+    height = top + row_h * len(bars) + 8
+    parts = [
+        f'<svg class=chart xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 50}" '
+        f'height="{height}" role="img" aria-label="{escape(title)}">',
+        f'<text x="4" y="16" font-weight="bold" font-size="13">{escape(title)}</text>',
+    ]
+    for i, (label, value, kind) in enumerate(bars):
+        y = top + i * row_h
+        width = max(0.0, min(100.0, value)) / 100 * plot_w
+        parts += [
+            f'<text x="4" y="{y + 14}" font-size="11">{escape(label)}</text>',
+            f'<rect x="{label_w}" y="{y + 3}" width="{width:.1f}" height="{row_h - 8}" '
+            f'fill="{_COLORS[kind]}"><title>{escape(label)}: {value:.1f}%</title></rect>',
+            f'<text x="{label_w + width + 4:.1f}" y="{y + 14}" font-size="11">{value:.1f}</text>',
+        ]
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _error_table(run: StrategyRun) -> str:
+    counts: dict[str, Counter[str]] = {}
+    for r in run.results:
+        if not r.valid:
+            counts.setdefault(r.error_type or "unknown", Counter())[r.category] += 1
+    if not counts:
+        return "<p>No errors.</p>"
+    categories = list(run.scores)
+    head = "<tr><th>error type</th>" + "".join(f"<th>{escape(c)}</th>" for c in categories)
+    rows = [head + "<th>total</th></tr>"]
+    for error_type, per in sorted(counts.items(), key=lambda kv: -sum(kv[1].values())):
+        cells = "".join(f"<td class=num>{per.get(c, 0) or ''}</td>" for c in categories)
+        total = sum(per.values())
+        rows.append(f"<tr><td>{escape(error_type)}</td>{cells}<td class=num>{total}</td></tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def _failures(results: list[CaseResult]) -> str:
+    by_category: dict[str, list[CaseResult]] = {}
+    for r in results:
+        if not r.valid:
+            by_category.setdefault(r.category, []).append(r)
+    if not by_category:
+        return "<p>None.</p>"
+    parts = []
+    for category, failed in by_category.items():
+        shown = failed[:_MAX_FAILURES]
+        more = f" (first {len(shown)} of {len(failed)})" if len(failed) > len(shown) else ""
+        parts.append(f"<h3>{escape(category)}{more}</h3>")
+        parts.append(
+            "<table><tr><th>id</th><th>question</th><th>expected</th><th>got</th>"
+            "<th>error</th></tr>" + "".join(_failure_row(r) for r in shown) + "</table>"
+        )
+    return "".join(parts)
+
+
+def _failure_row(r: CaseResult) -> str:
+    expected = "no call" if r.expected is None else _json(r.expected)
+    got = _json(r.got) if r.got else "no call"
+    detail = _short(_json(r.errors[0])) if r.errors else ""
+    return (
+        f"<tr><td>{escape(r.id)}</td><td><pre>{escape(_short(r.prompt))}</pre></td>"
+        f"<td><pre>{escape(_short(expected))}</pre></td><td><pre>{escape(_short(got))}</pre></td>"
+        f"<td><b>{escape(r.error_type or '')}</b><pre>{escape(detail)}</pre></td></tr>"
+    )
+
+
+def _json(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=repr)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _TEXT_CHARS else text[: _TEXT_CHARS - 1] + "…"

@@ -1,0 +1,194 @@
+"""Anthropic Messages backend (optional extra ``toolwire[anthropic]``).
+
+    AnthropicModel("claude-3-5-haiku-latest")
+
+Tools go out as ``input_schema`` tools, calls come back from ``tool_use`` blocks. A
+``JsonSchemaConstraint`` is met the way Anthropic recommends: one forced tool whose input is
+the answer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from types import ModuleType
+from typing import Any
+
+from toolwire.dialects import WireNames, to_anthropic, to_anthropic_messages
+from toolwire.dialects.anthropic import from_anthropic_content
+from toolwire.dialects.calls import restore_calls
+from toolwire.dialects.rewriting import DialectError
+from toolwire.models.base import (
+    Completion,
+    Constraint,
+    JsonSchemaConstraint,
+    Message,
+    ModelError,
+    Settings,
+    ToolSpec,
+    Usage,
+)
+from toolwire.providers.anthropic import anthropic_client
+
+PROVIDER = "anthropic"
+ANSWER_TOOL = "answer"
+_FINISH = {
+    "tool_use": "tool_calls",
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+}
+
+
+def http_flavour() -> ModuleType:
+    """The HTTP package the installed SDK is built on: ``httpx``, or its fork ``httpx2``.
+
+    An ``http_client`` passed to ``AnthropicModel`` must be that package's ``AsyncClient``.
+    """
+    import anthropic._base_client as base
+
+    return importlib.import_module("httpx2" if "httpx2" in vars(base) else "httpx")
+
+
+class AnthropicModel:
+    """A Claude model behind the Anthropic Messages API.
+
+    ``http_client`` is an ``AsyncClient`` of the package the SDK uses (see ``http_flavour``):
+    ``httpx`` for older SDKs, ``httpx2`` for newer ones.
+    """
+
+    supports_tools = True
+    supports_grammar = False
+    supports_parallel = True
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        http_client: Any | None = None,
+        max_retries: int = 3,
+        timeout: float = 60,
+    ) -> None:
+        try:
+            import anthropic
+        except ImportError as e:
+            raise ImportError('Please install "toolwire[anthropic]" to use Anthropic models') from e
+        self._sdk = anthropic
+        create = anthropic.resources.messages.AsyncMessages.create
+        # newer SDKs dropped sampling settings (newer models refuse them): send when accepted
+        self._takes_temperature = "temperature" in inspect.signature(create).parameters
+        self.model = model
+        self.name = f"anthropic:{model}"
+        self._client = anthropic_client(
+            base_url=base_url,
+            api_key=api_key,
+            http_client=http_client,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+
+    async def complete(
+        self,
+        messages: list[Message],
+        *,
+        tools: list[ToolSpec] | None = None,
+        constraint: Constraint | None = None,
+        settings: Settings | None = None,
+    ) -> Completion:
+        """One Messages-API call; vendor errors become ``ModelError``."""
+        names = WireNames.build([t.name for t in tools or []], "anthropic")
+        request = _request(self.model, messages, tools, constraint, settings or Settings(), names)
+        if not self._takes_temperature:
+            request.pop("temperature")
+        try:
+            response = await self._client.messages.create(**request)
+        except self._sdk.APIStatusError as e:
+            raise ModelError(PROVIDER, _status_message(e, self.name), status=e.status_code) from e
+        except self._sdk.APIError as e:
+            raise ModelError(PROVIDER, f"{self.name}: {type(e).__name__}: {e}") from e
+        return _completion(response.model_dump(), tools, constraint, names, self.name)
+
+
+def _request(
+    model: str,
+    messages: list[Message],
+    tools: list[ToolSpec] | None,
+    constraint: Constraint | None,
+    settings: Settings,
+    names: WireNames,
+) -> dict[str, Any]:
+    system, wire_messages = to_anthropic_messages(messages, names=names)
+    request: dict[str, Any] = {
+        "model": model,
+        "messages": wire_messages,
+        "max_tokens": settings.max_tokens,
+        "temperature": settings.temperature,
+    }
+    if system:
+        request["system"] = system
+    if isinstance(constraint, JsonSchemaConstraint):
+        request["tools"] = [_answer_tool(constraint.schema)]
+        request["tool_choice"] = {"type": "tool", "name": ANSWER_TOOL}
+    elif constraint is not None:
+        raise ModelError(PROVIDER, f"{type(constraint).__name__} needs a grammar-capable model")
+    elif tools:
+        request["tools"] = [to_anthropic(t, names=names) for t in tools]
+        request["tool_choice"] = anthropic_tool_choice(settings.tool_choice, names)
+    return request
+
+
+def _answer_tool(schema: dict[str, Any]) -> dict[str, Any]:
+    if schema.get("type") != "object":  # tool input must be an object: wrap the value
+        schema = {"type": "object", "properties": {"value": schema}, "required": ["value"]}
+    return {"name": ANSWER_TOOL, "description": "Give the answer.", "input_schema": schema}
+
+
+def anthropic_tool_choice(choice: str, names: WireNames) -> dict[str, Any]:
+    """toolwire's tool_choice as Anthropic's: auto, none, any (required) or a named tool."""
+    if choice in ("auto", "none"):
+        return {"type": choice}
+    if choice == "required":
+        return {"type": "any"}
+    return {"type": "tool", "name": names.wire(choice)}
+
+
+def _completion(
+    data: dict[str, Any],
+    tools: list[ToolSpec] | None,
+    constraint: Constraint | None,
+    names: WireNames,
+    name: str,
+) -> Completion:
+    try:
+        text, calls = from_anthropic_content(data.get("content") or [], names=names)
+    except DialectError as e:
+        raise ModelError(PROVIDER, f"{name}: malformed tool_use block: {e}") from e
+    usage = data.get("usage") or {}
+    finish = _FINISH.get(str(data.get("stop_reason")), "stop")
+    if isinstance(constraint, JsonSchemaConstraint):
+        answer = next((c.arguments for c in calls if c.name == ANSWER_TOOL), None)
+        if answer is not None:
+            value = answer if constraint.schema.get("type") == "object" else answer.get("value")
+            text, calls, finish = json.dumps(value, ensure_ascii=False), [], "stop"
+    return Completion(
+        text=text,
+        tool_calls=restore_calls(calls, tools),
+        usage=Usage(
+            prompt_tokens=usage.get("input_tokens") or 0,
+            completion_tokens=usage.get("output_tokens") or 0,
+        ),
+        finish_reason="tool_calls" if calls else finish,
+    )
+
+
+def _status_message(error: Any, name: str) -> str:
+    detail = str(getattr(error, "message", error))
+    body = getattr(error, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            detail = str(inner["message"])
+    return f"{name}: HTTP {error.status_code}: {detail}"

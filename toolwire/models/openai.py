@@ -1,0 +1,192 @@
+"""OpenAI chat-completions backend: api.openai.com or any compatible server.
+
+    OpenAIModel("gpt-4o-mini")
+    OpenAIModel("qwen2.5", base_url="http://127.0.0.1:8000/v1")   # vLLM, Ollama, LM Studio...
+
+Tools go out in the OpenAI dialect (strict mode on request, for the tools that allow it);
+calls come back with their arguments coerced onto the original schemas. A
+``JsonSchemaConstraint`` becomes a ``json_schema`` response format.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from toolwire.dialects import (
+    WireNames,
+    can_be_strict,
+    coerce_arguments,
+    to_openai,
+    to_openai_messages,
+)
+from toolwire.dialects.calls import restore_calls
+from toolwire.dialects.openai import strict_schema, tool_calls_in
+from toolwire.dialects.rewriting import DialectError
+from toolwire.models.base import (
+    Completion,
+    Constraint,
+    JsonSchemaConstraint,
+    Message,
+    ModelError,
+    Settings,
+    ToolSpec,
+    Usage,
+)
+from toolwire.providers.openai import openai_client
+
+try:
+    import openai
+except ImportError as e:  # pragma: no cover - openai is a core dependency
+    raise ImportError('Please install "toolwire[openai]" to use OpenAI models') from e
+
+PROVIDER = "openai"
+
+
+class OpenAIModel:
+    """A model behind the OpenAI chat-completions API."""
+
+    supports_tools = True
+    supports_grammar = False
+    supports_parallel = True
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        max_retries: int = 3,
+        timeout: float = 60,
+        strict: bool = False,
+    ) -> None:
+        self.model = model
+        self.base_url = base_url
+        self.name = f"openai:{model}" + (f"@{base_url}" if base_url else "")
+        self.strict = strict
+        self._client = openai_client(
+            base_url=base_url,
+            api_key=api_key,
+            http_client=http_client,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+
+    async def complete(
+        self,
+        messages: list[Message],
+        *,
+        tools: list[ToolSpec] | None = None,
+        constraint: Constraint | None = None,
+        settings: Settings | None = None,
+    ) -> Completion:
+        """One chat completion; vendor errors become ``ModelError``."""
+        names = WireNames.build([t.name for t in tools or []], "openai")
+        request = self._request(messages, tools, constraint, settings or Settings(), names)
+        try:
+            response = await self._client.chat.completions.create(**request)
+        except openai.APIStatusError as e:
+            raise ModelError(PROVIDER, _status_message(e, self.name), status=e.status_code) from e
+        except openai.APIError as e:  # connection errors and timeouts
+            raise ModelError(PROVIDER, f"{self.name}: {type(e).__name__}: {e}") from e
+        return self._completion(response.model_dump(), tools, constraint, names)
+
+    def _request(
+        self,
+        messages: list[Message],
+        tools: list[ToolSpec] | None,
+        constraint: Constraint | None,
+        settings: Settings,
+        names: WireNames,
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "model": self.model,
+            "messages": to_openai_messages(messages, names=names),
+            "max_tokens": settings.max_tokens,
+            "temperature": settings.temperature,
+            "seed": settings.seed,
+        }
+        if tools:
+            request["tools"] = [self._tool(t, names) for t in tools]
+            request["tool_choice"] = openai_tool_choice(settings.tool_choice, names)
+        if constraint is not None:
+            request["response_format"] = _response_format(constraint)
+        return request
+
+    def _tool(self, spec: ToolSpec, names: WireNames) -> dict[str, Any]:
+        strict = self.strict and can_be_strict(spec.parameters)
+        return to_openai(spec, strict=strict, names=names)
+
+    def _completion(
+        self,
+        data: dict[str, Any],
+        tools: list[ToolSpec] | None,
+        constraint: Constraint | None,
+        names: WireNames,
+    ) -> Completion:
+        if not data.get("choices"):
+            raise ModelError(PROVIDER, f"{self.name}: the response has no choices")
+        choice = data["choices"][0]
+        message = choice.get("message") or {}
+        try:
+            calls = tool_calls_in(message.get("tool_calls") or [], "tool_calls", names)
+        except DialectError as e:
+            raise ModelError(PROVIDER, f"{self.name}: malformed tool call: {e}") from e
+        text = message.get("content") or ""
+        if isinstance(constraint, JsonSchemaConstraint) and text:
+            text = _coerce_json_text(constraint.schema, text)
+        usage = data.get("usage") or {}
+        return Completion(
+            text=text,
+            tool_calls=restore_calls(calls, tools),
+            usage=Usage(
+                prompt_tokens=usage.get("prompt_tokens") or 0,
+                completion_tokens=usage.get("completion_tokens") or 0,
+            ),
+            finish_reason="tool_calls" if calls else choice.get("finish_reason") or "stop",
+        )
+
+
+def openai_tool_choice(choice: str, names: WireNames) -> Any:
+    """``auto`` / ``none`` / ``required`` as they are; a tool name as a named function."""
+    if choice in ("auto", "none", "required"):
+        return choice
+    return {"type": "function", "function": {"name": names.wire(choice)}}
+
+
+def _response_format(constraint: Constraint) -> dict[str, Any]:
+    if not isinstance(constraint, JsonSchemaConstraint):
+        raise ModelError(PROVIDER, f"{type(constraint).__name__} needs a grammar-capable model")
+    schema = constraint.schema
+    strict = schema.get("type") == "object" and can_be_strict(schema)
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "answer",
+            "schema": strict_schema(schema) if strict else schema,
+            "strict": strict,
+        },
+    }
+
+
+def _coerce_json_text(schema: dict[str, Any], text: str) -> str:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(value, dict):
+        value = coerce_arguments(schema, value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _status_message(error: openai.APIStatusError, name: str) -> str:
+    detail = error.message
+    body = error.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            detail = str(inner["message"])
+    return f"{name}: HTTP {error.status_code}: {detail}"

@@ -1,0 +1,77 @@
+"""The native strategy: models that take tool specs and answer with tool calls (OpenAI & co.).
+
+Validation errors go back to the model as tool results of the failed call, so it can correct
+its own arguments (the instructor pattern, bounded by the engine's ``max_attempts``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from toolwire.models.base import Message, Model, Settings, ToolCallRequest
+from toolwire.tools import Tool
+
+
+def new_call_id() -> str:
+    return "call_" + uuid.uuid4().hex[:24]
+
+
+class NativeCaller:
+    """Asks a tool-calling model for calls, and for corrections."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    async def propose(
+        self,
+        question: str,
+        candidates: list[Tool],
+        history: list[Message],
+        *,
+        tool_choice: str = "auto",
+    ) -> tuple[list[ToolCallRequest], str]:
+        """The calls the model asks for, and its text (the plain answer when it asks for none)."""
+        messages = [*history, Message(role="user", content=question)]
+        completion = await self.model.complete(
+            messages,
+            tools=[t.spec() for t in candidates],
+            settings=Settings(tool_choice=tool_choice),
+        )
+        calls = [
+            c if c.id else ToolCallRequest(id=new_call_id(), name=c.name, arguments=c.arguments)
+            for c in completion.tool_calls
+        ]
+        return calls, completion.text
+
+    async def repair(
+        self,
+        question: str,
+        candidates: list[Tool],
+        history: list[Message],
+        call: ToolCallRequest,
+        errors: list[str],
+    ) -> ToolCallRequest | None:
+        """Show the model its invalid call with the errors; its corrected call, if any."""
+        messages = [
+            *history,
+            Message(role="user", content=question),
+            Message(role="assistant", tool_calls=[call]),
+            Message(
+                role="tool",
+                tool_call_id=call.id,
+                name=call.name,
+                content=json.dumps(
+                    {"error": "invalid arguments", "details": errors, "fix": "call again"}
+                ),
+            ),
+        ]
+        completion = await self.model.complete(
+            messages,
+            tools=[t.spec() for t in candidates],
+            settings=Settings(tool_choice=call.name),
+        )
+        fixed = [c for c in completion.tool_calls if c.name == call.name]
+        if not fixed:
+            return None
+        return ToolCallRequest(id=call.id, name=call.name, arguments=fixed[0].arguments)

@@ -1,0 +1,286 @@
+"""One sentence through toolwire, top to bottom:
+
+    retrieve -> select + fill (by strategy) -> validate (errors fed back, bounded) -> execute
+             -> describe
+
+Each step emits a typed event (``toolwire.events``) so the service can persist and stream it.
+Strategies: ``staged`` (grammar-capable local models: choose the function, then each
+argument among values the sentence holds), ``native`` (models with tool calling), ``plain``
+(the baseline: one JSON-Schema-constrained answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from toolwire.describe import chat_answer, describe, factual_answer, missing_answer
+from toolwire.events import (
+    Answered,
+    CallProposed,
+    Event,
+    EventHandler,
+    Executed,
+    Retrieved,
+    Selected,
+    ValidationFailed,
+)
+from toolwire.execution import Executor, dispatch
+from toolwire.models.base import Message, Model, ToolCallRequest
+from toolwire.native import NativeCaller, new_call_id
+from toolwire.plain import PlainCaller
+from toolwire.results import Attempt, CallResult, Run
+from toolwire.retrieval import Hit
+from toolwire.snippets import snippet_for
+from toolwire.staged import StagedCaller
+from toolwire.tools import Registry, Tool
+
+Strategy = Literal["auto", "staged", "native", "plain"]
+
+
+@dataclass(kw_only=True)
+class EngineConfig:
+    """How the pipeline decides; defaults suit the embedded model."""
+
+    strategy: Strategy = "auto"
+    """``auto`` picks ``staged`` for grammar-capable models, ``native`` for tool-calling ones."""
+    k: int = 5
+    """Tools retrieval offers the model."""
+    max_attempts: int = 3
+    """Tries at valid arguments per call (the first included)."""
+    relevance_threshold: float = 0.25
+    """Below this retrieval relevance no tool is called (staged/plain strategies)."""
+    describe: bool = True
+    """Have the model put the results into words (else a factual sentence)."""
+    execute: bool = True
+    """Run the calls; ``False`` only proposes them (evaluation, OpenAI-compatible endpoint)."""
+    answer_tokens: int = 160
+
+
+@dataclass(kw_only=True)
+class Turn:
+    """What one run works on."""
+
+    question: str
+    history: list[Message]
+    hits: list[Hit] = field(default_factory=list)
+    tool_choice: str = "auto"
+    chosen: str | None = None
+    """The tool the staged strategy chose (named when required values are missing)."""
+
+    @property
+    def candidates(self) -> list[Tool]:
+        return [h.tool for h in self.hits]
+
+
+Emit = Callable[[Event], None]
+
+
+class Pipeline:
+    """The steps of a run over one registry, model and executor."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        model: Model,
+        *,
+        config: EngineConfig,
+        executor: Executor | None = None,
+    ) -> None:
+        self.registry = registry
+        self.model = model
+        self.config = config
+        self.executor = executor
+        self.strategy: Strategy = (
+            config.strategy
+            if config.strategy != "auto"
+            else ("staged" if model.supports_grammar else "native")
+        )
+
+    async def run(
+        self,
+        question: str,
+        *,
+        history: list[Message] | None = None,
+        on_event: EventHandler | None = None,
+        tool_choice: str = "auto",
+    ) -> Run:
+        emit: Emit = on_event or (lambda _e: None)
+        timings: dict[str, float] = {}
+        turn = Turn(question=question, history=list(history or []), tool_choice=tool_choice)
+        run = Run(prompt=question, model=self.model.name, timings_ms=timings)
+
+        with _timer(timings, "retrieve"):
+            turn.hits = await self.retrieve(turn)
+        run.candidates = [h.tool.name for h in turn.hits]
+        emit(Retrieved(candidates=[(h.tool.name, h.score) for h in turn.hits]))
+
+        with _timer(timings, "select"):
+            requests, text, missing = await self.propose(turn)
+        emit(Selected(names=[r.name for r in requests]))
+        run.missing = missing
+
+        with _timer(timings, "validate"):
+            checked = [await self.validate(turn, r, emit) for r in requests]
+        with _timer(timings, "execute"):
+            run.calls = list(await asyncio.gather(*(self.execute(c) for c in checked)))
+        for call in run.calls:
+            emit(Executed(call=call))
+
+        with _timer(timings, "describe"):
+            run.answer = await self.answer(turn, run, text)
+        emit(Answered(run=run))
+        return run
+
+    # -- retrieve --------------------------------------------------------------------------
+    async def retrieve(self, turn: Turn) -> list[Hit]:
+        if turn.tool_choice == "none" or not len(self.registry):
+            return []
+        named = turn.tool_choice not in ("auto", "required", "none")
+        if named:
+            tool = self.registry.get(turn.tool_choice)
+            return [Hit(tool=tool, score=1.0, keyword_score=1.0, dense_score=1.0)]
+        return await asyncio.to_thread(self.registry.search, turn.question, self.config.k)
+
+    def relevant(self, turn: Turn) -> bool:
+        """Whether the best candidate is relevant enough to call anything."""
+        if not turn.hits:
+            return False
+        if turn.tool_choice != "auto":
+            return True
+        return relevance(turn.hits[0]) >= self.config.relevance_threshold
+
+    # -- select + fill ---------------------------------------------------------------------
+    async def propose(self, turn: Turn) -> tuple[list[ToolCallRequest], str, list[str]]:
+        """The calls to make, the model's own text (if any) and the missing required values."""
+        if not turn.hits:
+            return [], "", []
+        if self.strategy == "native":
+            calls, text = await NativeCaller(self.model).propose(
+                turn.question, turn.candidates, turn.history, tool_choice=turn.tool_choice
+            )
+            return calls, text, []
+        if not self.relevant(turn):
+            return [], "", []
+        if self.strategy == "plain":
+            calls = await PlainCaller(self.model).propose(
+                turn.question, turn.candidates, turn.history
+            )
+            return calls, "", []
+        return await self._propose_staged(turn)
+
+    async def _propose_staged(
+        self, turn: Turn
+    ) -> tuple[list[ToolCallRequest], str, list[str]]:
+        staged = StagedCaller(self.model)
+        tool, _weights = await staged.select(
+            turn.question, turn.candidates, [relevance(h) for h in turn.hits], turn.history
+        )
+        turn.chosen = tool.name
+        fill = await staged.fill(turn.question, tool, turn.candidates, turn.history)
+        if fill.missing:
+            return [], "", fill.missing
+        return [ToolCallRequest(id=new_call_id(), name=tool.name, arguments=fill.arguments)], "", []
+
+    # -- validate (with feedback) ----------------------------------------------------------
+    async def validate(self, turn: Turn, request: ToolCallRequest, emit: Emit) -> CallResult:
+        """Check the arguments; on errors ask for a repair, up to ``max_attempts`` tries."""
+        attempts: list[Attempt] = []
+        call = CallResult(id=request.id, name=request.name, arguments=request.arguments,
+                          status="ok", attempts=attempts)
+        if request.name not in self.registry:
+            call.status = "error"
+            call.error = {"type": "unknown_tool", "message": f"no tool named {request.name!r}"}
+            return call
+        tool = self.registry.get(request.name)
+        current: ToolCallRequest | None = request
+        for number in range(1, self.config.max_attempts + 1):
+            assert current is not None
+            errors = tool.validate(current.arguments)
+            attempts.append(Attempt(arguments=current.arguments, errors=errors))
+            emit(CallProposed(call_id=call.id, name=tool.name, arguments=current.arguments,
+                              attempt=number))
+            call.arguments = current.arguments
+            if not errors:
+                return call
+            emit(ValidationFailed(call_id=call.id, name=tool.name, errors=errors, attempt=number))
+            if number == self.config.max_attempts:
+                break
+            current = await self.repair(turn, tool, current, errors)
+            if current is None:
+                break
+        call.status = "invalid"
+        call.error = {"type": "validation", "message": "; ".join(attempts[-1].errors),
+                      "attempts": len(attempts)}
+        return call
+
+    async def repair(
+        self, turn: Turn, tool: Tool, request: ToolCallRequest, errors: list[str]
+    ) -> ToolCallRequest | None:
+        if self.strategy == "native":
+            return await NativeCaller(self.model).repair(
+                turn.question, turn.candidates, turn.history, request, errors
+            )
+        bad = {e.split(":", 1)[0].split(".", 1)[0] for e in errors}
+        avoid = {k: v for k, v in request.arguments.items() if k in bad}
+        keep = {k: v for k, v in request.arguments.items() if k not in bad}
+        if "(arguments)" in bad:  # an object-level error (missing/extra keys): refill all
+            avoid, keep = {}, {}
+        fill = await StagedCaller(self.model).fill(
+            turn.question, tool, turn.candidates or [tool], turn.history, avoid=avoid, keep=keep
+        )
+        return ToolCallRequest(id=request.id, name=tool.name, arguments=fill.arguments)
+
+    # -- execute ---------------------------------------------------------------------------
+    async def execute(self, call: CallResult) -> CallResult:
+        if call.status != "ok":
+            return call
+        if not self.config.execute:
+            call.status = "not_executable"
+            return call
+        tool = self.registry.get(call.name)
+        outcome = await dispatch(self.registry, call.name, call.arguments, executor=self.executor)
+        call.status = outcome.status
+        call.result = outcome.result
+        call.error = outcome.error
+        call.duration_ms = outcome.duration_ms
+        if tool.executable:
+            call.snippet = snippet_for(tool, call.arguments)
+        return call
+
+    # -- describe --------------------------------------------------------------------------
+    async def answer(self, turn: Turn, run: Run, text: str) -> str:
+        if run.missing:
+            tool = self.registry.get(turn.chosen or run.candidates[0])
+            props = tool.parameters.get("properties", {})
+            descriptions = {k: str(props.get(k, {}).get("description", "")) for k in run.missing}
+            return missing_answer(tool.name, run.missing, descriptions)
+        if not run.calls:
+            if text or not self.config.describe:
+                return text
+            return await chat_answer(
+                self.model, turn.question, turn.history, max_tokens=self.config.answer_tokens
+            )
+        if not self.config.execute or not self.config.describe:
+            return factual_answer(run.calls)
+        return await describe(self.model, turn.question, run.calls, turn.history)
+
+
+def relevance(hit: Hit) -> float:
+    """How relevant a retrieved tool is to the sentence, on a scale the threshold is tuned on."""
+    return float(hit.score)
+
+
+class _timer:
+    def __init__(self, timings: dict[str, float], name: str) -> None:
+        self.timings, self.name = timings, name
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings[self.name] = (time.perf_counter() - self.start) * 1000
+

@@ -1,0 +1,471 @@
+"""Tool retrieval: BM25 over words plus dense embeddings, fused into one relevance score.
+
+    index = ToolIndex(cache_dir=settings.home / "index")
+    index.add(tools)                      # incremental; embeddings computed lazily, in batches
+    hits = index.search("what's 20 dollars in euros", k=5)
+    hits[0].tool.name, hits[0].score, hits[0].dense_score
+
+Each tool becomes a document (:func:`tool_document`): its name split into words, description,
+parameter names and descriptions, enum values and keywords. The keyword side is BM25 (see
+``bm25.py``) normalised to [0, 1] by the best score the query could reach, so it reads as "how
+much of the query's weight the tool's words cover". The dense side is the cosine similarity of
+query and tool embeddings. Both are absolute (not rescaled per query), so the fused score means
+the same thing for six tools or for 100k, and can gate irrelevant requests with one threshold.
+
+Questions that ask for several things ("convert 5 USD to EUR and then tell me the weather") are
+also searched clause by clause, and each clause's best tool is moved up behind the overall best,
+so every intent gets a place in the top k.
+
+Tool vectors are cached on disk (keyed by the model id and a hash of the embedded text), so a
+restart or a registry of 100k tools is embedded once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import re
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from toolwire.bm25 import KeywordIndex
+from toolwire.embeddings import Embedder, default_embedder
+from toolwire.text import split_identifier, terms
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from toolwire.tools import Tool
+
+log = logging.getLogger(__name__)
+
+DENSE_TEXT_CHARS = 1200
+"""Characters of a tool document that get embedded (the model reads 256 tokens at most)."""
+EMBED_BATCH = 256
+
+
+@dataclass(kw_only=True)
+class Hit:
+    """One retrieved tool and why it ranked where it did."""
+
+    tool: Tool
+    score: float
+    """Fused relevance, best first: ``dense_weight × dense + (1 − dense_weight) × keyword``."""
+    keyword_score: float
+    """BM25 divided by the best BM25 the query could reach: 0 (no shared word) to ~1."""
+    dense_score: float
+    """Cosine similarity of query and tool embeddings; NaN when the index has no embedder."""
+
+
+@dataclass(kw_only=True, frozen=True)
+class Ranking:
+    """How the two signals are weighed (chosen on a held-out half of the BFCL tool benchmark)."""
+
+    dense_weight: float = 0.4
+    """Share of the dense cosine in the fused score; the keyword score gets the rest."""
+    name_weight: float = 2.0
+    """Term-count weight of the tool-name words in BM25 (description words count 1)."""
+    parameter_weight: float = 1.0
+    """Term-count weight of parameter names, descriptions and enum values in BM25."""
+    keyword_weight: float = 2.0
+    """Term-count weight of a tool's extra ``keywords`` in BM25."""
+    split_clauses: bool = True
+    """Also search each clause of a multi-part question (see :meth:`ToolIndex.search`)."""
+    clause_min_score: float = 0.4
+    """A clause's best tool is promoted only when its fused score reaches this."""
+
+
+@dataclass(kw_only=True)
+class ToolDocument:
+    """What retrieval knows about a tool: weighted BM25 terms and the text to embed."""
+
+    terms: Counter[str]
+    text: str
+
+
+_UNSET: Any = object()
+
+
+def tool_document(tool: Tool, ranking: Ranking | None = None) -> ToolDocument:
+    """The searchable document of ``tool`` (see the module docstring for its parts)."""
+    ranking = ranking or Ranking()
+    name_words = " ".join(split_identifier(tool.name))
+    params = list(_parameters(tool.parameters))
+    counts: Counter[str] = Counter()
+    _count(counts, terms(name_words), ranking.name_weight)
+    _count(counts, terms(tool.description), 1.0)
+    _count(counts, terms(" ".join(tool.keywords)), ranking.keyword_weight)
+    for pname, pdesc, enums in params:
+        _count(counts, terms(f"{pname} {pdesc} {' '.join(enums)}"), ranking.parameter_weight)
+    return ToolDocument(terms=counts, text=_dense_text(name_words, tool, params))
+
+
+def _count(counts: Counter[str], words: list[str], weight: float) -> None:
+    for w in words:
+        counts[w] += weight  # type: ignore[assignment]
+
+
+def _dense_text(name_words: str, tool: Tool, params: list[tuple[str, str, list[str]]]) -> str:
+    parts = [f"{name_words}: {tool.description.strip()}"]
+    if tool.keywords:
+        parts.append(" ".join(tool.keywords))
+    if params:
+        parts.append("Parameters: " + "; ".join(_param_text(*p) for p in params))
+    return " ".join(parts)[:DENSE_TEXT_CHARS]
+
+
+def _param_text(name: str, description: str, enums: list[str]) -> str:
+    text = " ".join(split_identifier(name))
+    if description:
+        text += f" ({description.strip()})"
+    if enums:
+        text += " one of " + ", ".join(enums[:8])
+    return text
+
+
+def _parameters(schema: Any, depth: int = 0) -> Iterable[tuple[str, str, list[str]]]:
+    """(name, description, enum values) of each property, nested objects' properties included."""
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(props, dict) or depth > 2:
+        return
+    for name, sub in props.items():
+        if not isinstance(sub, dict):
+            continue
+        enums = [str(v) for v in sub.get("enum") or [] if v is not None]
+        yield str(name), str(sub.get("description") or ""), enums
+        yield from _parameters(sub, depth + 1)
+        yield from _parameters(sub.get("items"), depth + 1)
+
+
+_CLAUSE_SPLIT = re.compile(
+    r"(?:[.;!?\n]+\s+|,?\s+\b(?:and then|and also|then|also|as well as|afterwards|after that"
+    r"|additionally|plus|and)\b\s+)",
+    re.IGNORECASE,
+)
+_MIN_CLAUSE_WORDS = 3
+
+
+def clauses(query: str) -> list[str]:
+    """The parts of a question that may each ask for a different tool (only when 2+)."""
+    parts = [p.strip(" ,") for p in _CLAUSE_SPLIT.split(query)]
+    parts = [p for p in parts if len(p.split()) >= _MIN_CLAUSE_WORDS]
+    return parts if len(parts) > 1 else []
+
+
+class EmbeddingCache:
+    """Tool vectors on disk: ``<dir>/<model id>/shard-*.npz`` of (text hash, vector) rows."""
+
+    MAX_SHARDS = 32
+
+    def __init__(self, directory: Path, model_id: str) -> None:
+        self.directory = directory / re.sub(r"[^A-Za-z0-9_.-]", "_", model_id)
+        self.model_id = model_id
+        self._vectors: dict[bytes, NDArray[np.float32]] | None = None
+
+    def key(self, text: str) -> bytes:
+        return hashlib.sha256(f"{self.model_id}\0{text}".encode()).digest()[:16]
+
+    def get(self, keys: list[bytes]) -> list[NDArray[np.float32] | None]:
+        vectors = self._load()
+        return [vectors.get(k) for k in keys]
+
+    def put(self, keys: list[bytes], vectors: NDArray[np.float32]) -> None:
+        """Store new vectors (one shard per call; shards are merged when there are many)."""
+        if not keys:
+            return
+        loaded = self._load()
+        loaded.update(zip(keys, vectors, strict=True))
+        shards = sorted(self.directory.glob("shard-*.npz"))
+        try:
+            if len(shards) >= self.MAX_SHARDS:
+                self._write(list(loaded), np.stack(list(loaded.values())))
+                for old in shards:
+                    old.unlink(missing_ok=True)
+            else:
+                self._write(keys, vectors)
+        except OSError as e:  # a read-only or full disk costs speed, never results
+            log.warning("could not write the embedding cache in %s: %s", self.directory, e)
+
+    def _write(self, keys: list[bytes], vectors: NDArray[np.float32]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(b"".join(keys)).hexdigest()[:16]
+        fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, keys=np.array(keys, dtype="S16"), vectors=vectors.astype(np.float32))
+        os.replace(tmp, self.directory / f"shard-{name}.npz")
+
+    def _load(self) -> dict[bytes, NDArray[np.float32]]:
+        if self._vectors is None:
+            self._vectors = {}
+            for shard in sorted(self.directory.glob("shard-*.npz")):
+                try:
+                    with np.load(shard) as data:
+                        self._vectors.update(
+                            zip(data["keys"].tolist(), data["vectors"], strict=True)
+                        )
+                except (OSError, ValueError, KeyError) as e:
+                    log.warning("ignoring unreadable embedding cache shard %s: %s", shard, e)
+        return self._vectors
+
+
+class ToolIndex:
+    """Hybrid (BM25 + embeddings) search over tools; add and remove tools at any time."""
+
+    def __init__(
+        self,
+        *,
+        embedder: Embedder | None = _UNSET,
+        cache_dir: Path | None = None,
+        ranking: Ranking | None = None,
+    ) -> None:
+        """``embedder=None`` searches keywords only; the default loads the shipped MiniLM on the
+        first search. ``cache_dir`` keeps tool vectors across processes."""
+        self.ranking = ranking or Ranking()
+        self._embedder: Embedder | None = embedder
+        self._lazy_default = embedder is _UNSET
+        self._cache_dir = cache_dir
+        self._cache: EmbeddingCache | None = None
+        self._lock = threading.RLock()
+        self._tools: list[Tool | None] = []
+        self._row: dict[str, int] = {}
+        self._keywords = KeywordIndex()
+        self._vectors = np.zeros((0, 0), dtype=np.float32)
+        self._has_vector = np.zeros(0, dtype=bool)
+        self._pending: dict[int, str] = {}
+        self._live = np.zeros(0, dtype=bool)
+
+    # -- contents -------------------------------------------------------------------------
+    def __contains__(self, name: object) -> bool:
+        return name in self._row
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    @property
+    def dense(self) -> bool:
+        """Whether searches use embeddings (``dense_score`` is NaN otherwise)."""
+        return self._embedder is not None
+
+    def add(self, tools: list[Tool]) -> None:
+        """Index ``tools``; a name already indexed is replaced by the new tool."""
+        with self._lock:
+            for tool in tools:
+                if tool.name in self._row:
+                    self._drop(tool.name)
+                row = len(self._tools)
+                doc = tool_document(tool, self.ranking)
+                self._tools.append(tool)
+                self._row[tool.name] = row
+                self._keywords.add(row, doc.terms)
+                self._mark_live(row)
+                if self.dense:
+                    self._pending[row] = doc.text
+
+    def remove(self, names: list[str]) -> None:
+        """Forget the tools called ``names`` (unknown names are ignored)."""
+        with self._lock:
+            for name in names:
+                if name in self._row:
+                    self._drop(name)
+            if len(self._tools) > 1000 and len(self._row) < len(self._tools) // 2:
+                self._compact()
+
+    def _mark_live(self, row: int) -> None:
+        if row >= len(self._live):
+            grown = np.zeros(max(row + 1, 2 * len(self._live), 64), dtype=bool)
+            grown[: len(self._live)] = self._live
+            self._live = grown
+        self._live[row] = True
+
+    def _drop(self, name: str) -> None:
+        row = self._row.pop(name)
+        self._tools[row] = None
+        self._live[row] = False
+        self._pending.pop(row, None)
+        self._keywords.remove(row)
+
+    def _compact(self) -> None:
+        """Rebuild over the live tools only (after many removals)."""
+        live = [(t, row) for row, t in enumerate(self._tools) if t is not None]
+        vectors = self._vectors[[row for _, row in live if self._has_vector[row]]]
+        had_vector = [t.name for t, row in live if self._has_vector[row]]
+        self._tools, self._row, self._keywords = [], {}, KeywordIndex()
+        self._vectors = np.zeros((0, 0), dtype=np.float32)
+        self._has_vector = np.zeros(0, dtype=bool)
+        self._pending = {}
+        self._live = np.zeros(0, dtype=bool)
+        self.add([t for t, _ in live])
+        rows = [self._row[name] for name in had_vector]
+        for name in had_vector:
+            self._pending.pop(self._row[name], None)
+        self._store_vectors(rows, vectors)
+
+    # -- embeddings -----------------------------------------------------------------------
+    def embed_pending(self) -> None:
+        """Embed the tools added since the last search (cache first, then the model)."""
+        with self._lock:
+            if not self._pending:
+                return
+            embedder = self._get_embedder()
+            if embedder is None:
+                self._pending.clear()
+                return
+            rows, texts = list(self._pending), list(self._pending.values())
+            for start in range(0, len(rows), EMBED_BATCH):
+                end = start + EMBED_BATCH
+                self._embed_rows(embedder, rows[start:end], texts[start:end])
+            self._pending.clear()
+
+    def _embed_rows(self, embedder: Embedder, rows: list[int], texts: list[str]) -> None:
+        cache = self._get_cache(embedder)
+        keys = [cache.key(t) for t in texts] if cache else []
+        cached = cache.get(keys) if cache else [None] * len(texts)
+        missing = [i for i, v in enumerate(cached) if v is None]
+        vectors = np.zeros((len(rows), embedder.dim), dtype=np.float32)
+        for i, v in enumerate(cached):
+            if v is not None:
+                vectors[i] = v
+        if missing:
+            fresh = embedder.encode([texts[i] for i in missing])
+            vectors[missing] = fresh
+            if cache:
+                cache.put([keys[i] for i in missing], fresh)
+        self._store_vectors(rows, vectors)
+
+    def _store_vectors(self, rows: list[int], vectors: NDArray[np.float32]) -> None:
+        if not rows:
+            return
+        size, dim = len(self._tools), vectors.shape[1]
+        if self._vectors.shape[0] < size or self._vectors.shape[1] != dim:
+            capacity = max(size, 2 * self._vectors.shape[0], 64)
+            grown = np.zeros((capacity, dim), dtype=np.float32)
+            grown[: self._vectors.shape[0]] = self._vectors if self._vectors.size else 0
+            self._vectors = grown
+            has = np.zeros(capacity, dtype=bool)
+            has[: len(self._has_vector)] = self._has_vector
+            self._has_vector = has
+        self._vectors[rows] = vectors
+        self._has_vector[rows] = True
+
+    def _get_embedder(self) -> Embedder | None:
+        if self._embedder is _UNSET:
+            self._embedder = default_embedder()
+        return self._embedder
+
+    def _get_cache(self, embedder: Embedder) -> EmbeddingCache | None:
+        if self._cache_dir is None:
+            return None
+        if self._cache is None or self._cache.model_id != embedder.model_id:
+            self._cache = EmbeddingCache(self._cache_dir, embedder.model_id)
+        return self._cache
+
+    def embed_query(self, query: str) -> NDArray[np.float32] | None:
+        """The query's vector (``None`` without an embedder)."""
+        embedder = self._get_embedder()
+        return None if embedder is None else embedder.encode([query])[0]
+
+    # -- search ---------------------------------------------------------------------------
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """The ``k`` tools most relevant to ``query``, best first.
+
+        The order is the whole question's ranking, except that when the question has several
+        clauses, each clause's best tool (if it scores at least ``clause_min_score``) is moved
+        up to just after the overall best; such a hit carries its clause's scores.
+        """
+        if k <= 0 or not query.strip():
+            return []
+        with self._lock:
+            self.embed_pending()
+            if not self._row:
+                return []
+            parts = [query, *(clauses(query) if self.ranking.split_clauses else [])]
+            vectors = self._query_vectors(parts)
+            scored = [
+                self._scores(p, None if vectors is None else vectors[i])
+                for i, p in enumerate(parts)
+            ]
+            return self._merge(scored, k)
+
+    def relevance(self, query: str) -> float:
+        """The best fused score of any tool for ``query`` (0 when the index is empty)."""
+        hits = self.search(query, k=1)
+        return hits[0].score if hits else 0.0
+
+    def _scores(self, text: str, vector: NDArray[np.float32] | None) -> _Scores:
+        keyword = self._keyword_scores(text)
+        dense = self._dense_scores(vector) if vector is not None else np.full(len(keyword), np.nan)
+        w = self.ranking.dense_weight if vector is not None else 0.0
+        fused = w * np.nan_to_num(dense, nan=0.0) + (1 - w) * keyword
+        return _Scores(
+            fused=np.where(self._live[: len(fused)], fused, -np.inf), keyword=keyword, dense=dense
+        )
+
+    def _merge(self, scored: list[_Scores], k: int) -> list[Hit]:
+        """The whole question's top ``k``, with each clause's best tool promoted behind its #1."""
+        whole, *parts = scored
+        order = _top_rows(whole.fused, k)
+        ranked: list[tuple[int, _Scores]] = [(row, whole) for row in order[:1]]
+        for part in parts:
+            row = int(np.argmax(part.fused))
+            fresh = all(row != r for r, _ in ranked)
+            if fresh and part.fused[row] >= self.ranking.clause_min_score:
+                ranked.append((row, part))
+        seen = {r for r, _ in ranked}
+        ranked += [(row, whole) for row in order[1:] if row not in seen]
+        return [self._hit(row, source) for row, source in ranked[:k]]
+
+    def _hit(self, row: int, s: _Scores) -> Hit:
+        dense = float(s.dense[row])
+        return Hit(
+            tool=self._tools[row],  # type: ignore[arg-type]
+            score=float(s.fused[row]),
+            keyword_score=float(s.keyword[row]),
+            dense_score=math.nan if math.isnan(dense) else dense,
+        )
+
+    def _query_vectors(self, parts: list[str]) -> NDArray[np.float32] | None:
+        embedder = self._get_embedder()
+        return None if embedder is None else embedder.encode(parts)
+
+    def _keyword_scores(self, text: str) -> NDArray[np.float64]:
+        raw, ceiling = self._keywords.scores(terms(text))
+        out = np.zeros(len(self._tools))
+        if ceiling > 0:
+            out[: len(raw)] = raw[: len(out)] / ceiling
+        return out
+
+    def _dense_scores(self, vector: NDArray[np.float32]) -> NDArray[np.float64]:
+        out = np.full(len(self._tools), np.nan)
+        n = min(len(self._tools), self._vectors.shape[0])
+        if n:
+            out[:n] = self._vectors[:n] @ vector
+            out[:n][~self._has_vector[:n]] = np.nan
+        return out
+
+
+@dataclass(kw_only=True)
+class _Scores:
+    """Per-row scores of one query text (dead rows fused to -inf)."""
+
+    fused: NDArray[np.float64]
+    keyword: NDArray[np.float64]
+    dense: NDArray[np.float64]
+
+
+def _top_rows(scores: NDArray[np.float64], k: int) -> list[int]:
+    """Rows of the ``k`` highest finite scores, best first (ties by row)."""
+    k = min(k, int(np.isfinite(scores).sum()))
+    if k <= 0:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [int(r) for r in top[:k]]

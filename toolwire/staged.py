@@ -1,0 +1,417 @@
+"""The staged strategy for small local models: pick the function, then fill one argument at a time.
+
+A 135M model cannot be trusted to write a whole call, but it can be trusted to *choose*:
+
+1. the function, among the retrieved candidates (its log-likelihood of each name, weighed with the
+   retrieval score);
+2. each argument, among values the sentence allows: numbers the user wrote, enum values, a span
+   of the user's own words for a string (a grammar admits only those), ``true``/``false``;
+   anything else (lists, objects) under the parameter's JSON Schema;
+3. optional parameters only when the sentence mentions them; required values the sentence does
+   not hold are reported as missing, never invented.
+
+Every step writes into one growing assistant prefill, ``<tool_call>{"name": "f", "arguments":
+{"a": 1, ...``, so the prompt is evaluated once and each choice costs a few tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolwire import extraction
+from toolwire.models.base import (
+    ChoiceConstraint,
+    GrammarConstraint,
+    JsonSchemaConstraint,
+    Message,
+    Model,
+    Settings,
+)
+from toolwire.prompting import CALL_OPEN, parameter_notes, tools_system_prompt
+from toolwire.tools import Tool
+
+_STRING_FORMATS_FREE = {"date", "date-time", "time", "email", "uri", "uuid"}
+_MAX_FREE_TOKENS = 64
+
+
+@dataclass(kw_only=True)
+class Fill:
+    """The arguments filled for one call, and the required ones the sentence lacked."""
+
+    arguments: dict[str, Any] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+
+def _softmax(scores: dict[str, float]) -> dict[str, float]:
+    top = max(scores.values())
+    exp = {k: math.exp(v - top) for k, v in scores.items()}
+    total = sum(exp.values())
+    return {k: v / total for k, v in exp.items()}
+
+
+class StagedCaller:
+    """Selects a tool and fills its arguments with a grammar-capable model."""
+
+    def __init__(
+        self, model: Model, *, model_weight: float = 0.5, lexical_weight: float = 0.5
+    ) -> None:
+        self.model = model
+        self.model_weight = model_weight
+        self.lexical_weight = lexical_weight
+
+    # -- shared prompt ---------------------------------------------------------------------
+    def _messages(
+        self, question: str, candidates: list[Tool], history: list[Message], prefill: str
+    ) -> list[Message]:
+        return [
+            Message(role="system", content=tools_system_prompt(candidates)),
+            *history,
+            Message(role="user", content=question),
+            Message(role="assistant", content=prefill),
+        ]
+
+    async def _choose(self, messages: list[Message], options: list[str]) -> dict[str, float]:
+        completion = await self.model.complete(
+            messages, constraint=ChoiceConstraint(options=tuple(options))
+        )
+        return completion.scores or {completion.text: 0.0}
+
+    # -- 1. which function -----------------------------------------------------------------
+    async def select(
+        self,
+        question: str,
+        candidates: list[Tool],
+        retrieval_scores: list[float],
+        history: list[Message] | None = None,
+    ) -> tuple[Tool, dict[str, float]]:
+        """The best candidate by model likelihood weighed with retrieval; and all weights."""
+        if len(candidates) == 1:
+            return candidates[0], {candidates[0].name: 1.0}
+        messages = self._messages(question, candidates, history or [], CALL_OPEN + '{"name": "')
+        raw = await self._choose(messages, [t.name + '"' for t in candidates])
+        p_model = _softmax({k[:-1]: v for k, v in raw.items()})
+        p_retrieval = _softmax(
+            {t.name: 8.0 * s for t, s in zip(candidates, retrieval_scores, strict=True)}
+        )
+        w = self.model_weight
+        combined = {
+            t.name: w * p_model.get(t.name, 0.0)
+            + (1 - w) * p_retrieval[t.name]
+            + self.lexical_weight * lexical_match(question, t)
+            for t in candidates
+        }
+        best = max(candidates, key=lambda t: combined[t.name])
+        return best, combined
+
+    # -- 2. its arguments ------------------------------------------------------------------
+    async def fill(
+        self,
+        question: str,
+        tool: Tool,
+        candidates: list[Tool],
+        history: list[Message] | None = None,
+        *,
+        avoid: dict[str, Any] | None = None,
+        keep: dict[str, Any] | None = None,
+    ) -> Fill:
+        """Fill ``tool``'s arguments from ``question``; ``avoid`` holds values that failed."""
+        props: dict[str, Any] = tool.parameters.get("properties", {})
+        required = list(tool.parameters.get("required", []))
+        chosen = [p for p in props if p in required or self._mentioned(question, p, props[p])]
+        result = Fill()
+        prefill = CALL_OPEN + json.dumps({"name": tool.name})[:-1] + ', "arguments": {'
+        numbers = extraction.numbers(question)
+        used_numbers: set[int] = set()
+        used_values: dict[str, set[str]] = {}
+        history = list(history or [])
+        notes = parameter_notes(tool)
+        if notes:
+            history = [*history, Message(role="system", content=f"{tool.name} parameters:\n{notes}")]
+        for i, name in enumerate(chosen):
+            schema = props[name]
+            last = i == len(chosen) - 1
+            prefill += ("" if i == 0 else ", ") + json.dumps(name) + ": "
+            if keep and name in keep:
+                literal: str | None = json.dumps(keep[name])
+            else:
+                messages = self._messages(question, candidates, history, prefill)
+                literal = await self._value(
+                    messages, question, schema, numbers, (used_numbers, used_values), last,
+                    avoid, name,
+                )
+            if literal is None:
+                if name in required:
+                    result.missing.append(name)
+                prefill = prefill[: prefill.rfind(json.dumps(name))].rstrip(", ")
+                continue
+            result.arguments[name] = json.loads(literal)
+            prefill += literal
+        return result
+
+    @staticmethod
+    def _mentioned(question: str, name: str, schema: dict[str, Any]) -> bool:
+        if extraction.mentions(question, name):
+            return True
+        return any(
+            isinstance(v, str) and extraction.mentions(question, v) for v in schema.get("enum", [])
+        )
+
+    async def _value(
+        self,
+        messages: list[Message],
+        question: str,
+        schema: dict[str, Any],
+        numbers: list[extraction.NumberMention],
+        used: tuple[set[int], dict[str, set[str]]],
+        last: bool,
+        avoid: dict[str, Any] | None,
+        name: str,
+    ) -> str | None:
+        """The JSON literal for one parameter, or ``None`` when the sentence holds none."""
+        used_numbers, used_values = used
+        end = "}" if last else ","
+        bad = json.dumps(avoid[name]) if avoid and name in avoid else None
+        schema = _non_null(schema)
+        kind = schema.get("type")
+        if "enum" in schema:
+            options = [json.dumps(v) for v in schema["enum"] if json.dumps(v) != bad]
+            return await self._enum(messages, question, schema, options, end, used_values, name)
+        if kind == "boolean":
+            return await self._pick(messages, ["true", "false"], end)
+        if kind in ("number", "integer"):
+            return await self._number(messages, schema, numbers, used_numbers, end, bad)
+        if kind == "string" and schema.get("format") not in _STRING_FORMATS_FREE:
+            return await self._span(messages, question, bad)
+        return await self._free(messages, schema)
+
+    async def _pick(
+        self,
+        messages: list[Message],
+        options: list[str],
+        end: str,
+        prior: dict[str, float] | None = None,
+    ) -> str | None:
+        """The model's likeliest option, its log-likelihood shifted by ``prior`` (if any)."""
+        if not options:
+            return None
+        if len(options) == 1:
+            return options[0]
+        scores = await self._choose(messages, [o + end for o in options])
+        prior = prior or {}
+        best = max(options, key=lambda o: scores.get(o + end, -1e9) + prior.get(o, 0.0))
+        return best
+
+    async def _enum(
+        self,
+        messages: list[Message],
+        question: str,
+        schema: dict[str, Any],
+        options: list[str],
+        end: str,
+        used: dict[str, set[str]],
+        name: str,
+    ) -> str | None:
+        """An enum value: among those the sentence names (by value or label), when it names any.
+
+        Values already given to an earlier parameter with the same enum are tried last, so
+        ``from``/``to`` pairs get two different values when the sentence names two.
+        """
+        labels = enum_labels(schema)
+        where: dict[str, int] = {}
+        for o in options:
+            found = [extraction.mention_position(question, lb) for lb in labels[o]]
+            positions = [p for p in found if p is not None]
+            if positions:
+                where[o] = min(positions)
+        named = sorted(where, key=lambda o: where[o])
+        key = json.dumps(sorted(options))
+        fresh = [o for o in named if o not in used.get(key, set())]
+        pool = fresh or named or options
+        prior = {o: direction_prior(name, question, where[o], rank) for rank, o in
+                 enumerate(named) if o in pool}
+        literal = await self._pick(messages, pool, end, prior)
+        if literal is not None:
+            used.setdefault(key, set()).add(literal)
+        return literal
+
+    async def _number(
+        self,
+        messages: list[Message],
+        schema: dict[str, Any],
+        numbers: list[extraction.NumberMention],
+        used: set[int],
+        end: str,
+        bad: str | None,
+    ) -> str | None:
+        integer = schema.get("type") == "integer"
+        pool = [i for i in range(len(numbers)) if i not in used] or list(range(len(numbers)))
+        options: dict[str, int] = {}
+        for i in pool:
+            n = numbers[i]
+            if integer and not n.is_integer:
+                continue
+            literal = n.literal(integer)
+            if literal != bad:
+                options.setdefault(literal, i)
+        if not options:
+            return None
+        literal = await self._pick(messages, list(options), end)
+        if literal is not None:
+            used.add(options[literal])
+        return literal
+
+    async def _span(self, messages: list[Message], question: str, bad: str | None) -> str | None:
+        grammar = span_grammar(question, exclude=json.loads(bad) if bad else None)
+        if grammar is None:
+            return None
+        completion = await self.model.complete(
+            messages,
+            constraint=GrammarConstraint(gbnf=grammar),
+            settings=Settings(max_tokens=_MAX_FREE_TOKENS),
+        )
+        return _json_literal(completion.text)
+
+    async def _free(self, messages: list[Message], schema: dict[str, Any]) -> str | None:
+        completion = await self.model.complete(
+            messages,
+            constraint=JsonSchemaConstraint(schema=schema or {}),
+            settings=Settings(max_tokens=_MAX_FREE_TOKENS),
+        )
+        return _json_literal(completion.text)
+
+
+_LABEL_AFTER = r"\s*(?:\(|=|:|-|for|is|means)?\s*([A-Za-z][A-Za-z .'-]{1,40}?)\s*(?:[,;)\n]|$| or | and )"
+
+
+def enum_labels(schema: dict[str, Any]) -> dict[str, list[str]]:
+    """Words that name each enum value: the value, and labels the schema gives for it.
+
+    Labels come from ``enumDescriptions`` / ``x-enum-descriptions`` (a list beside ``enum`` or a
+    mapping), or from the parameter description where it writes ``VALUE label``
+    (``"USD US dollar, CAD Canadian dollar"``, ``"'C' for Celsius"``).
+    """
+    values = schema.get("enum", [])
+    labels: dict[str, list[str]] = {json.dumps(v): [str(v)] for v in values}
+    given = schema.get("enumDescriptions", schema.get("x-enum-descriptions"))
+    if isinstance(given, list):
+        given = dict(zip(values, given, strict=False))
+    if isinstance(given, dict):
+        for v, label in given.items():
+            if json.dumps(v) in labels and isinstance(label, str):
+                labels[json.dumps(v)].append(label)
+    description = str(schema.get("description", ""))
+    for v in values:
+        if not isinstance(v, str) or len(v) < 1:
+            continue
+        pattern = r"(?<![A-Za-z0-9])['\"]?" + re.escape(v) + r"['\"]?(?![A-Za-z0-9])" + _LABEL_AFTER
+        for m in re.finditer(pattern, description):
+            label = m.group(1).strip()
+            if label and label.lower() != v.lower() and len(label.split()) <= 4:
+                labels[json.dumps(v)].append(label)
+                if len(label.split()) > 2:  # "British pound sterling": "British pound" too
+                    labels[json.dumps(v)].append(" ".join(label.split()[:2]))
+    return labels
+
+
+_GENERIC_NAME_WORDS = {"get", "set", "do", "run", "make", "the", "api", "info", "data", "by", "for"}
+
+
+def lexical_match(question: str, tool: Tool) -> float:
+    """How literally the sentence names ``tool``: its name's words, or one of its enum values.
+
+    0..1 for the share of the name's (non-generic) words written, plus 1 when the sentence
+    names a value of one of the tool's enum parameters ("open the *calculator*").
+    """
+    parts = [w for w in extraction.identifier_words(tool.name) if w not in _GENERIC_NAME_WORDS]
+    hay = {extraction.stem(w) for w in extraction.words(question)}
+    share = sum(extraction.stem(p) in hay for p in parts) / len(parts) if parts else 0.0
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    named = any(
+        extraction.mentions(question, label)
+        for schema in props.values()
+        if isinstance(schema, dict) and "enum" in schema
+        for values in enum_labels(schema).values()
+        for label in values
+        if len(label) > 2
+    )
+    return share + (1.0 if named else 0.0)
+
+
+_TO_WORDS = {"to", "into", "in", "as", "toward", "towards"}
+_FROM_WORDS = {"from", "of"}
+_TARGET_PARAM = {"to", "target", "destination", "dest", "output", "end"}
+_SOURCE_PARAM = {"from", "source", "origin", "src", "input", "start", "base"}
+
+
+def direction_prior(param: str, question: str, position: int, rank: int) -> float:
+    """A bonus for giving a source/target parameter the value the sentence marks as such.
+
+    ``from_currency``/``to_currency``, ``origin``/``destination``: a value written right after
+    "to"/"into"/"in" is a target, after "from" a source; otherwise the earlier-written value
+    leans to the source (people say "X to Y" more than "Y from X").
+    """
+    parts = set(extraction.identifier_words(param))
+    role = "target" if parts & _TARGET_PARAM else "source" if parts & _SOURCE_PARAM else None
+    if role is None:
+        return 0.0
+    before = [w.lower() for w in extraction.words(question)[max(0, position - 2) : position]]
+    before = [w for w in before if not extraction.numbers(w)][-1:]
+    marked = (
+        "target" if set(before) & _TO_WORDS else "source" if set(before) & _FROM_WORDS else None
+    )
+    if marked is not None:
+        return 6.0 if marked == role else -6.0
+    return 1.0 if (rank == 0) == (role == "source") else 0.0
+
+
+def _non_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """``anyOf: [X, null]`` (pydantic's Optional) seen as X."""
+    options = schema.get("anyOf")
+    if isinstance(options, list):
+        rest = [s for s in options if isinstance(s, dict) and s.get("type") != "null"]
+        if len(rest) == 1:
+            return {**rest[0], **{k: v for k, v in schema.items() if k != "anyOf"}}
+    return schema
+
+
+def _json_literal(text: str) -> str | None:
+    try:
+        return json.dumps(json.loads(text))
+    except ValueError:
+        return None
+
+
+_GBNF_ESCAPE = re.compile(r'["\\\n\r\t]')
+
+
+def _gbnf_literal(text: str) -> str:
+    escaped = _GBNF_ESCAPE.sub(
+        lambda m: {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(m.group(), "\\" + m.group()), text
+    )
+    return f'"{escaped}"'
+
+
+def span_grammar(question: str, *, exclude: str | None = None) -> str | None:
+    """A GBNF grammar whose strings are the JSON-quoted spans of consecutive words of ``question``.
+
+    Separators between words are kept as written (``Paris, France``), minus quotes and escapes.
+    """
+    matches = list(extraction._WORD.finditer(question))
+    if not matches:
+        return None
+    tokens = [json.dumps(m.group())[1:-1] for m in matches]
+    seps = [
+        re.sub(r'["\\\n\r\t]', " ", question[a.end() : b.start()]) or " "
+        for a, b in zip(matches, matches[1:], strict=False)
+    ]
+    rules = []
+    for i, tok in enumerate(tokens):
+        tail = f" ({_gbnf_literal(seps[i])} s{i + 1})?" if i < len(tokens) - 1 else ""
+        rules.append(f"s{i} ::= {_gbnf_literal(tok)}{tail}")
+    starts = " | ".join(f"s{i}" for i in range(len(tokens)))
+    del exclude  # a grammar cannot subtract a string; the validator catches repeats
+    return "root ::= \"\\\"\" (" + starts + ") \"\\\"\"\n" + "\n".join(rules)

@@ -1,0 +1,270 @@
+"""Keyword-only data functions over the tables; the callers own the session and commit.
+
+Writes never read first where a read could go stale: a message is inserted directly and a
+missing interaction shows up as ``None`` (checked in the same transaction); a pending message
+is claimed with one conditional ``UPDATE`` so two workers never process it twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, col, select
+
+from toolwire.results import CallResult, Run
+from toolwire.store.tables import (
+    Interaction,
+    InteractionCreate,
+    InteractionDetail,
+    InteractionPublic,
+    Message,
+    MessagePublic,
+    ToolCall,
+    ToolCallPublic,
+)
+from toolwire.store.types import to_json, utcnow
+
+
+# -- interactions -----------------------------------------------------------------------------
+def create_interaction(
+    *, session: Session, interaction_in: InteractionCreate, owner: str | None = None
+) -> Interaction:
+    interaction = Interaction.model_validate(interaction_in, update={"owner": owner})
+    session.add(interaction)
+    session.flush()
+    return interaction
+
+
+def get_interaction(
+    *, session: Session, interaction_id: uuid.UUID, owner: str | None = None
+) -> Interaction | None:
+    query = select(Interaction).where(Interaction.id == interaction_id)
+    if owner is not None:
+        query = query.where(Interaction.owner == owner)
+    return session.exec(query).first()
+
+
+def list_interactions(
+    *, session: Session, limit: int, offset: int, owner: str | None = None
+) -> tuple[list[Interaction], int]:
+    """A page of interactions, newest first, and how many there are in all."""
+    query = select(Interaction)
+    count = select(func.count()).select_from(Interaction)
+    if owner is not None:
+        query = query.where(Interaction.owner == owner)
+        count = count.where(Interaction.owner == owner)
+    query = query.order_by(col(Interaction.created).desc(), col(Interaction.id).desc())
+    items = list(session.exec(query.offset(offset).limit(limit)).all())
+    return items, int(session.exec(count).one())
+
+
+def delete_interaction(
+    *, session: Session, interaction_id: uuid.UUID, owner: str | None = None
+) -> bool:
+    """Delete an interaction with its messages and tool calls; ``False`` if it did not exist."""
+    statement = delete(Interaction).where(col(Interaction.id) == interaction_id)
+    if owner is not None:
+        statement = statement.where(col(Interaction.owner) == owner)
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def touch_interaction(*, session: Session, interaction_id: uuid.UUID) -> None:
+    session.execute(
+        update(Interaction).where(col(Interaction.id) == interaction_id).values(updated=utcnow())
+    )
+
+
+# -- messages ---------------------------------------------------------------------------------
+def add_user_message(
+    *,
+    session: Session,
+    interaction_id: uuid.UUID,
+    content: str,
+    status: str = "pending",
+    touch: bool = True,
+) -> Message:
+    """Store a user's prompt; the caller commits it before any work starts.
+
+    ``touch`` moves the interaction's ``updated`` (needless for one created just now).
+    """
+    message = Message(
+        interaction_id=interaction_id, role="user", content=content, status=status
+    )
+    session.add(message)
+    if touch:
+        touch_interaction(session=session, interaction_id=interaction_id)
+    session.flush()
+    return message
+
+
+def get_message(*, session: Session, message_id: uuid.UUID) -> Message | None:
+    return session.get(Message, message_id)
+
+
+def list_messages(*, session: Session, interaction_id: uuid.UUID) -> list[Message]:
+    """The messages of an interaction, oldest first."""
+    query = (
+        select(Message)
+        .where(Message.interaction_id == interaction_id)
+        .order_by(col(Message.created), col(Message.role).desc())
+    )
+    return list(session.exec(query).all())
+
+
+def list_tool_calls(
+    *, session: Session, message_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[ToolCall]]:
+    """Tool calls of the given messages, in the order they finished."""
+    ids = list(message_ids)
+    calls: dict[uuid.UUID, list[ToolCall]] = {i: [] for i in ids}
+    if not ids:
+        return calls
+    query = (
+        select(ToolCall)
+        .where(col(ToolCall.message_id).in_(ids))
+        .order_by(col(ToolCall.created), col(ToolCall.id))
+    )
+    for call in session.exec(query).all():
+        calls[call.message_id].append(call)
+    return calls
+
+
+def claim_message(*, session: Session, message_id: uuid.UUID) -> tuple[Message, Message] | None:
+    """Move a pending user message to ``running`` and open its (empty) assistant reply.
+
+    ``None`` when the message is missing or no longer pending (another worker has it).
+    """
+    claimed = session.execute(
+        update(Message)
+        .where(col(Message.id) == message_id, col(Message.status) == "pending")
+        .values(status="running", updated=utcnow())
+    ).rowcount  # type: ignore[attr-defined]
+    if not claimed:
+        return None
+    message = session.get(Message, message_id)
+    assert message is not None
+    reply = open_reply(session=session, message=message)
+    return message, reply
+
+
+def open_reply(*, session: Session, message: Message) -> Message:
+    """The assistant reply to ``message``, ``running`` until the pipeline finishes."""
+    reply = Message(
+        interaction_id=message.interaction_id,
+        role="assistant",
+        content="",
+        status="running",
+        reply_to_id=message.id,
+        created=max(utcnow(), message.created + timedelta(microseconds=1)),
+    )
+    session.add(reply)
+    session.flush()
+    return reply
+
+
+def pending_message_ids(*, session: Session, limit: int = 100) -> list[uuid.UUID]:
+    """User messages waiting for a worker, oldest first."""
+    query = (
+        select(Message.id)
+        .where(Message.status == "pending", Message.role == "user")
+        .order_by(col(Message.created))
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def fail_stale_messages(*, session: Session, older_than: datetime) -> int:
+    """Mark messages left ``running`` since before ``older_than`` as failed (a worker died)."""
+    result = session.execute(
+        update(Message)
+        .where(col(Message.status) == "running", col(Message.updated) < older_than)
+        .values(
+            status="failed",
+            error="interrupted: the worker stopped before finishing",
+            updated=utcnow(),
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# -- tool calls and outcomes ------------------------------------------------------------------
+def add_tool_call(
+    *, session: Session, message_id: uuid.UUID, call: CallResult, finished: datetime | None = None
+) -> ToolCall:
+    """Store one finished call under the assistant message that made it."""
+    finished = finished or utcnow()
+    row = ToolCall(
+        message_id=message_id,
+        call_id=call.id,
+        name=call.name,
+        arguments=to_json(call.arguments),
+        attempts=to_json([asdict(a) for a in call.attempts]),
+        status=call.status,
+        result=to_json(call.result),
+        error=to_json(call.error),
+        snippet=call.snippet,
+        started=finished - timedelta(milliseconds=call.duration_ms),
+        finished=finished,
+        duration_ms=call.duration_ms,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def finish_message(*, session: Session, message: Message, reply: Message, run: Run) -> None:
+    """Record the answer and mark the prompt and its reply ``done``."""
+    now = utcnow()
+    session.execute(
+        update(Message)
+        .where(col(Message.id) == reply.id)
+        .values(content=run.answer, status="done", updated=now)
+    )
+    session.execute(
+        update(Message).where(col(Message.id) == message.id).values(status="done", updated=now)
+    )
+    reply.content, reply.status, reply.updated = run.answer, "done", now
+    message.status, message.updated = "done", now
+
+
+def fail_message(*, session: Session, message_id: uuid.UUID, error: str) -> None:
+    """Mark a prompt and its open reply ``failed`` with the reason."""
+    now = utcnow()
+    session.execute(
+        update(Message)
+        .where(
+            (col(Message.id) == message_id) | (col(Message.reply_to_id) == message_id),
+            col(Message.status) != "done",
+        )
+        .values(status="failed", error=error, updated=now)
+    )
+
+
+# -- reading back -----------------------------------------------------------------------------
+def message_public(message: Message, calls: Sequence[ToolCall] = ()) -> MessagePublic:
+    return MessagePublic.model_validate(
+        message, update={"tool_calls": [ToolCallPublic.model_validate(c) for c in calls]}
+    )
+
+
+def messages_public(*, session: Session, interaction_id: uuid.UUID) -> list[MessagePublic]:
+    """An interaction's messages with their tool calls, oldest first."""
+    messages = list_messages(session=session, interaction_id=interaction_id)
+    calls = list_tool_calls(session=session, message_ids=[m.id for m in messages])
+    return [message_public(m, calls[m.id]) for m in messages]
+
+
+def interaction_detail(
+    *, session: Session, interaction_id: uuid.UUID, owner: str | None = None
+) -> InteractionDetail | None:
+    interaction = get_interaction(session=session, interaction_id=interaction_id, owner=owner)
+    if interaction is None:
+        return None
+    public = InteractionPublic.model_validate(interaction)
+    messages = messages_public(session=session, interaction_id=interaction_id)
+    return InteractionDetail(**public.model_dump(), messages=messages)
+

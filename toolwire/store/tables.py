@@ -1,0 +1,149 @@
+"""The stored record: interaction → messages → tool calls, in SQLModel's layering.
+
+Each resource has a ``Base`` (fields a client may set), a ``Create`` (request body),
+a ``Public`` (what the API returns) and the table class (``table=True``)::
+
+    InteractionBase ─┬─ InteractionCreate
+                     ├─ InteractionPublic ── InteractionDetail (with messages)
+                     └─ Interaction (table)
+    MessageBase ─────┬─ MessageCreate
+                     ├─ MessagePublic (with tool calls)
+                     └─ Message (table)
+    ToolCallPublic, ToolCall (table)
+
+A user message carries the processing status (pending → running → done | failed); the
+assistant reply answers it (``reply_to_id``) and owns the tool calls made on the way.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import String, Text
+from sqlmodel import Field, SQLModel
+
+from toolwire.store.types import JSONType, UTCDateTime, utcnow
+
+MessageStatus = Literal["pending", "running", "done", "failed"]
+MessageRole = Literal["user", "assistant"]
+MESSAGE_STATUSES: tuple[MessageStatus, ...] = ("pending", "running", "done", "failed")
+
+
+# -- interaction ----------------------------------------------------------------------------
+class InteractionBase(SQLModel):
+    system_prompt: str | None = Field(default=None, sa_type=Text)
+    """Instructions placed before every prompt of the interaction."""
+    model: str | None = Field(default=None, max_length=200)
+    """Model string for this interaction; ``None`` means the server's default."""
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    """Free-form settings kept with the interaction."""
+
+
+class InteractionCreate(InteractionBase):
+    """Body of ``POST /interactions``."""
+
+
+class Interaction(InteractionBase, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner: str | None = Field(default=None, max_length=200, index=True)
+    """Who may see it (an API key's owner); ``None`` until keys exist."""
+    created: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    updated: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+# -- tool call ------------------------------------------------------------------------------
+class ToolCallPublic(SQLModel):
+    id: uuid.UUID
+    call_id: str
+    """The pipeline's (or provider's) id for the call."""
+    name: str
+    arguments: dict[str, Any]
+    status: str
+    """``ok``, ``error``, ``timeout``, ``invalid``, ``not_executable`` or ``pending_approval``."""
+    result: Any = None
+    error: dict[str, Any] | None = None
+    snippet: str | None = None
+    attempts: list[dict[str, Any]] = Field(default_factory=list)
+    """Each try at the arguments with the validation errors it got."""
+    started: datetime | None = None
+    finished: datetime | None = None
+    duration_ms: float = 0.0
+
+
+class ToolCall(SQLModel, table=True):
+    __tablename__ = "tool_call"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    message_id: uuid.UUID = Field(foreign_key="message.id", index=True, ondelete="CASCADE")
+    call_id: str = Field(max_length=200)
+    name: str = Field(max_length=200, index=True)
+    arguments: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    attempts: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    status: str = Field(sa_type=String(32), index=True)
+    result: Any = Field(default=None, sa_type=JSONType, nullable=True)
+    error: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    snippet: str | None = Field(default=None, sa_type=Text)
+    started: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    duration_ms: float = 0.0
+    created: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+# -- message --------------------------------------------------------------------------------
+class MessageBase(SQLModel):
+    content: str = Field(sa_type=Text)
+
+
+class MessageCreate(MessageBase):
+    """Body of ``POST /interactions/{id}/messages``: the user's prompt."""
+
+    content: str = Field(min_length=1)
+
+
+class MessagePublic(MessageBase):
+    id: uuid.UUID
+    interaction_id: uuid.UUID
+    role: MessageRole
+    status: MessageStatus
+    error: str | None = None
+    reply_to_id: uuid.UUID | None = None
+    created: datetime
+    updated: datetime
+    tool_calls: list[ToolCallPublic] = Field(default_factory=list)
+
+
+class Message(MessageBase, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    interaction_id: uuid.UUID = Field(
+        foreign_key="interaction.id", index=True, ondelete="CASCADE"
+    )
+    role: str = Field(sa_type=String(16))
+    status: str = Field(default="pending", sa_type=String(16), index=True)
+    error: str | None = Field(default=None, sa_type=Text)
+    reply_to_id: uuid.UUID | None = Field(
+        default=None, foreign_key="message.id", index=True, ondelete="CASCADE"
+    )
+    created: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    updated: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+# -- interaction with its history ----------------------------------------------------------
+class InteractionPublic(InteractionBase):
+    id: uuid.UUID
+    created: datetime
+    updated: datetime
+
+
+class InteractionDetail(InteractionPublic):
+    """One interaction with its messages and their tool calls, oldest first."""
+
+    messages: list[MessagePublic] = Field(default_factory=list)
+
+
+class InteractionPage(SQLModel):
+    """A page of interactions, newest first."""
+
+    items: list[InteractionPublic]
+    total: int
+    limit: int
+    offset: int
