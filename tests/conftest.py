@@ -76,3 +76,14 @@ def database(database_url: str) -> Iterator[Database]:
     upgrade(db)
     yield db
     db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets its own TOOLWIRE_HOME (database, caches) and fresh settings."""
+    from toolwire.config import get_settings
+
+    monkeypatch.setenv("TOOLWIRE_HOME", str(tmp_path_factory.mktemp("toolwire-home")))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -16,6 +16,7 @@ Every step writes into one growing assistant prefill, ``<tool_call>{"name": "f",
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -254,9 +255,9 @@ class StagedCaller:
             n = numbers[i]
             if integer and not n.is_integer:
                 continue
-            literal = n.literal(integer)
-            if literal != bad:
-                options.setdefault(literal, i)
+            text = n.literal(integer)
+            if text != bad:
+                options.setdefault(text, i)
         if not options:
             return None
         literal = await self._pick(messages, list(options), end)
@@ -406,7 +407,7 @@ def span_grammar(question: str, *, exclude: str | None = None) -> str | None:
     tokens = [json.dumps(m.group())[1:-1] for m in matches]
     seps = [
         re.sub(r'["\\\n\r\t]', " ", question[a.end() : b.start()]) or " "
-        for a, b in zip(matches, matches[1:], strict=False)
+        for a, b in itertools.pairwise(matches)
     ]
     rules = []
     for i, tok in enumerate(tokens):

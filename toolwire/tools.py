@@ -85,7 +85,7 @@ def _format_error(error: jsonschema.ValidationError) -> str:
 def schema_from_function(fn: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
     """Description and JSON Schema of ``fn`` from its type hints and docstring."""
     doc = docstring_parser.parse(inspect.getdoc(fn) or "")
-    param_docs = {p.arg_name: (p.description or "").strip() for p in doc.params}
+    param_docs = {p.arg_name: " ".join((p.description or "").split()) for p in doc.params}
     hints = get_type_hints(fn, include_extras=True)
     fields: dict[str, Any] = {}
     for name, param in inspect.signature(fn).parameters.items():
@@ -105,7 +105,7 @@ def schema_from_function(fn: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
     schema.setdefault("properties", {})
     schema.setdefault("required", [])
     description = " ".join(
-        part.strip() for part in (doc.short_description, doc.long_description) if part
+        " ".join(part.split()) for part in (doc.short_description, doc.long_description) if part
     )
     return description, schema
 

@@ -44,7 +44,6 @@ CONVERT_TOOL = {
 def read_conversions(text: str) -> list[dict[str, object]]:
     """Every "<amount> <currency> to <currency>" the sentence asks for."""
     lowered = text.lower()
-    codes = [code for name, code in CURRENCIES.items() for _ in re.finditer(name, lowered)]
     order = sorted(
         ((m.start(), code) for name, code in CURRENCIES.items() for m in re.finditer(name, lowered))
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import itertools
 import json
 import math
 import threading
@@ -40,7 +41,8 @@ from toolwire.models.base import (
 )
 
 if TYPE_CHECKING:
-    from llama_cpp import Llama, LlamaGrammar
+    from llama_cpp import Llama
+    from llama_cpp.llama_grammar import LlamaGrammar
 
 DEFAULT_LOCAL = "smollm2-135m"
 _SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -83,7 +85,7 @@ def _last_logprobs(llm: Llama) -> np.ndarray:
     happens in its sampler), so they are read from the context directly.
     """
     n_vocab = llm.n_vocab()
-    logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,))
+    logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,))  # type: ignore[no-untyped-call]
     return _log_softmax(logits.astype(np.float64))
 
 
@@ -183,7 +185,7 @@ class LocalModel:
     ) -> Completion:
         llm = self.load()
         max_tokens = max(1, min(settings.max_tokens, self._n_ctx - len(prompt) - 1))
-        out = llm.create_completion(
+        out: Any = llm.create_completion(
             prompt,
             max_tokens=max_tokens,
             temperature=settings.temperature,
@@ -261,7 +263,7 @@ class LocalModel:
         if not tokens:
             return 0.0
         total = float(base[tokens[0]])
-        for prev, nxt in zip(tokens, tokens[1:], strict=False):
+        for prev, nxt in itertools.pairwise(tokens):
             llm.eval([prev])
             total += float(_last_logprobs(llm)[nxt])
         llm.n_tokens = len(prompt)
@@ -272,7 +274,7 @@ class LocalModel:
 def _compiled(template: str) -> Any:
     import jinja2
 
-    env = jinja2.Environment(autoescape=False, trim_blocks=False)  # noqa: S701 - plain text
+    env = jinja2.Environment(autoescape=False, trim_blocks=False)  # plain text, not HTML
     return env.from_string(template)
 
 
