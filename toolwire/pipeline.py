@@ -31,6 +31,7 @@ from toolwire.events import (
 from toolwire.execution import Executor, dispatch
 from toolwire.models.base import Message, Model, ToolCallRequest
 from toolwire.native import NativeCaller, new_call_id
+from toolwire.parallel import more_calls
 from toolwire.plain import PlainCaller
 from toolwire.results import Attempt, CallResult, Run
 from toolwire.retrieval import Hit
@@ -183,7 +184,9 @@ class Pipeline:
         fill = await staged.fill(turn.question, tool, turn.candidates, turn.history)
         if fill.missing:
             return [], "", fill.missing
-        return [ToolCallRequest(id=new_call_id(), name=tool.name, arguments=fill.arguments)], "", []
+        arguments = [fill.arguments, *more_calls(turn.question, tool, fill.arguments)]
+        calls = [ToolCallRequest(id=new_call_id(), name=tool.name, arguments=a) for a in arguments]
+        return calls, "", []
 
     # -- validate (with feedback) ----------------------------------------------------------
     async def validate(self, turn: Turn, request: ToolCallRequest, emit: Emit) -> CallResult:

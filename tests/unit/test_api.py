@@ -148,6 +148,15 @@ async def test_execute_runs_stores_and_shows_the_call(api: Api) -> None:
     assert reply["tool_calls"][0]["started"] <= reply["tool_calls"][0]["finished"]
 
 
+async def test_execute_takes_curl_style_form_labelled_json(api: Api) -> None:
+    # curl -d '{"prompt": ...}' labels the JSON as a form
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    response = await api.client.post("/execute", content=b'{"prompt": "add 1 and 2"}', headers=form)
+    assert response.status_code == 200 and response.json()["answer"] == "The sum is 3."
+    response = await api.client.post("/execute", content=b"prompt=add", headers=form)
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+
+
 async def test_execute_continues_an_interaction_with_its_history(api: Api) -> None:
     first = (await api.client.post("/execute", json={"prompt": "add 1 and 2"})).json()
     second = await api.client.post(
@@ -264,8 +273,11 @@ async def test_pending_messages_are_resumed_on_startup(database_url: str, tmp_pa
         assert done["status"] == "done"
 
 
-async def test_process_message_runs_each_message_once(api: Api) -> None:
+async def test_any_worker_can_process_a_message_once(api: Api) -> None:
+    """Workers with their own connection pools (as separate processes) race for messages."""
+    from toolwire.api.processing import Processor
     from toolwire.store import data
+    from toolwire.store.db import Database
 
     state = api.app.state.toolwire
     interaction = (await api.client.post("/interactions", json={})).json()
@@ -274,12 +286,21 @@ async def test_process_message_runs_each_message_once(api: Api) -> None:
         return data.add_user_message(session=s, interaction_id=uuid.UUID(interaction["id"]),
                                      content="add 2 and 2")
 
-    message = await state.database.write(store)
-    outcomes = await asyncio.gather(*(state.processor.process_message(message.id) for _ in range(3)))
+    messages = [await state.database.write(store) for _ in range(3)]
+    pools = [Database(api.database_url) for _ in range(2)]
+    workers = [Processor(database=db, engines=state.engines, metrics=state.metrics) for db in pools]
+    try:
+        outcomes = await asyncio.gather(*(
+            worker.process_message(m.id) for m in messages for worker in (*workers, state.processor)
+        ))
+    finally:
+        for db in pools:
+            db.dispose()
     finished = [o for o in outcomes if o is not None]
-    assert len(finished) == 1 and finished[0].run.answer == "The sum is 4."
-    messages = (await api.client.get(f"/interactions/{interaction['id']}/messages")).json()
-    assert len(messages) == 2
+    assert sorted(o.message.id for o in finished) == sorted(m.id for m in messages)
+    assert {o.run.answer for o in finished if o.run} == {"The sum is 4."}
+    stored = (await api.client.get(f"/interactions/{interaction['id']}/messages")).json()
+    assert len(stored) == 6 and {m["status"] for m in stored} == {"done"}
 
 
 # -- interactions ---------------------------------------------------------------------------
@@ -348,12 +369,13 @@ async def test_client_models_are_restricted(api: Api) -> None:
     assert response.status_code == 422
 
 
-async def test_unreachable_database_is_503(tmp_path: Path) -> None:
+@pytest.mark.parametrize("url", [
+    "postgresql+psycopg://postgres@127.0.0.1:1/none", "sqlite:////dev/null/cannot/be.db"])
+async def test_unreachable_database_is_503(url: str, tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     app = create_app(
         engine=Engine(make_registry(), model=ScriptedModel(adder), settings=settings),
-        database_url="postgresql+psycopg://postgres@127.0.0.1:1/none",
-        settings=settings, auto_migrate=False, recover=False,
+        database_url=url, settings=settings, auto_migrate=False, recover=False,
     )
     async for client in start(app):
         for response in [
@@ -392,3 +414,22 @@ async def test_health_metrics_and_docs(api: Api) -> None:
     paths = (await api.client.get("/openapi.json")).json()["paths"]
     assert {"/execute", "/interactions", "/interactions/{interaction_id}/messages", "/tools/search",
             "/healthz", "/metrics"} <= set(paths)
+
+
+def test_database_errors_are_described_without_sql_or_parameters() -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from toolwire.api.processing import _describe
+    from toolwire.store.db import Database
+
+    db = Database("sqlite:////dev/null/cannot/be.db")
+    with pytest.raises(OperationalError) as caught:
+        db.write_sync(lambda s: s.exec(select_one()))
+    db.dispose()
+    assert _describe(caught.value) == "database error: OperationalError: unable to open database file"
+
+
+def select_one() -> Any:
+    from sqlalchemy import text
+
+    return text("SELECT 1")

@@ -312,3 +312,9 @@ def test_the_command_refuses_an_unknown_strategy() -> None:
                                            "--model", f"scripted:{THIS_MODULE}:oracle_model"])
     assert result.exit_code == 2
     assert "unknown strategy 'magic'" in result.output
+
+
+def test_the_command_refuses_an_unknown_model() -> None:
+    result = CliRunner().invoke(eval_app, ["bfcl", "-n", "1", "--model", "nosuch:thing"])
+    assert result.exit_code == 2
+    assert "unknown model provider" in result.output

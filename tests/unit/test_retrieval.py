@@ -234,7 +234,10 @@ def test_unreadable_cache_shard_is_ignored(tmp_path: Path) -> None:
 
 def test_many_removals_compact_the_index() -> None:
     idx = ToolIndex(embedder=HashEmbedder())
-    filler = [make_tool(f"filler_{i}", f"Filler tool number {i} about topic {i % 7}.") for i in range(1500)]
+    filler = [
+        make_tool(f"filler_{i}", f"Filler tool number {i} about topic {i % 7}.")
+        for i in range(1500)
+    ]
     idx.add(filler + BUILTINS)
     idx.embed_pending()
     idx.remove([t.name for t in filler])

@@ -49,7 +49,9 @@ def test_terms_drop_stop_words_and_keep_numbers() -> None:
     ]
 
 
-def brute_force_bm25(docs: dict[int, dict[str, float]], query: list[str], k1: float, b: float) -> dict[int, float]:
+def brute_force_bm25(
+    docs: dict[int, dict[str, float]], query: list[str], k1: float, b: float
+) -> dict[int, float]:
     n = len(docs)
     avg = sum(sum(d.values()) for d in docs.values()) / n
     out = dict.fromkeys(docs, 0.0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import jsonschema
@@ -14,17 +13,10 @@ from toolwire.eval.retrieval import (
     RetrievalCase,
     RetrievalReport,
     evaluate_retrieval,
-    load_cases,
-    pool_registry,
     rank_of_all,
-    split_half,
     write_retrieval_report,
 )
-from toolwire.retrieval import Ranking, ToolIndex
-
-needs_bfcl = pytest.mark.skipif(
-    importlib.util.find_spec("bfcl_eval") is None, reason="bfcl-eval is not installed"
-)
+from toolwire.retrieval import ToolIndex
 
 
 def test_bfcl_types_become_json_schema_types() -> None:
@@ -85,14 +77,21 @@ def test_rank_of_all_needs_every_expected_name() -> None:
 
 
 def _outcome(category: str, rank: int | None, ms: float) -> CaseOutcome:
-    case = RetrievalCase(id=f"{category}_{rank}", category=category, query="q", expected=frozenset())
+    case = RetrievalCase(
+        id=f"{category}_{rank}", category=category, query="q", expected=frozenset()
+    )
     return CaseOutcome(case=case, rank=rank, latency_ms=ms)
 
 
 def test_report_metrics_and_html(tmp_path: Path) -> None:
     report = RetrievalReport(
         ks=(1, 5),
-        outcomes=[_outcome("a", 1, 1.0), _outcome("a", 4, 2.0), _outcome("b", None, 3.0), _outcome("b", 2, 4.0)],
+        outcomes=[
+            _outcome("a", 1, 1.0),
+            _outcome("a", 4, 2.0),
+            _outcome("b", None, 3.0),
+            _outcome("b", 2, 4.0),
+        ],
         pool_size=10,
         build_s=0.5,
         dense=False,
@@ -106,34 +105,6 @@ def test_report_metrics_and_html(tmp_path: Path) -> None:
     assert "<svg" in page and "<table>" in page and "R@5" in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "<script" not in page
-
-
-@needs_bfcl
-def test_pool_and_cases_cover_bfcl() -> None:
-    registry = pool_registry()
-    cases = load_cases()
-    assert len(registry) == 1853
-    assert len(cases) == 2501
-    assert all(name in registry for c in cases for name in c.expected)
-    halves = {split_half(c) for c in cases}
-    assert halves == {"tune", "test"}
-
-
-@needs_bfcl
-def test_keyword_only_benchmark_on_a_sample() -> None:
-    seen: list[int] = []
-    report = evaluate_retrieval(
-        ks=(10, 1, 5),
-        limit=60,
-        index=ToolIndex(embedder=None, ranking=Ranking(split_clauses=False)),
-        progress=lambda done, total: seen.append(done),
-    )
-    data = report.to_dict()
-    assert report.ks == (1, 5, 10) and data["n"] == 60 and seen[-1] == 60
-    assert 0.5 < data["recall@10"] <= 1.0
-    assert data["recall@1"] <= data["recall@5"] <= data["recall@10"]
-    assert sum(int(c["n"]) for c in data["per_category"].values()) == 60
-    assert data["dense"] is False
 
 
 def test_bad_ks_are_refused() -> None:

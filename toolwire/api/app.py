@@ -20,6 +20,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 import toolwire
+from toolwire.api.content_type import FormAsJsonMiddleware
 from toolwire.api.deps import AppState
 from toolwire.api.engines import Engines
 from toolwire.api.errors import install_error_handlers
@@ -98,6 +99,7 @@ def create_app(
     )
     app.state.toolwire = state
     install_error_handlers(app)
+    app.add_middleware(FormAsJsonMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for module in (execute, interactions, messages, tools, health):
         app.include_router(module.router)

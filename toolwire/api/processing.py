@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import anyio
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 from toolwire.api.engines import Engines
 from toolwire.api.metrics import Metrics
 from toolwire.events import Event, Executed
 from toolwire.models.base import Message as ChatMessage
-from toolwire.models.base import ModelError
 from toolwire.results import CallResult, Run
 from toolwire.store import data
 from toolwire.store.db import Database
@@ -42,7 +42,12 @@ class Outcome:
     run: Run | None = None
     calls: list[ToolCall] = field(default_factory=list)
     error: str | None = None
-    model_failed: bool = False
+    exception: BaseException | None = None
+    """What made the run fail (``error`` is its description)."""
+
+    @property
+    def database_failed(self) -> bool:
+        return isinstance(self.exception, (OperationalError, InterfaceError))
 
 
 class CallRecorder:
@@ -157,7 +162,7 @@ class Processor:
         except BaseException as exc:
             outcome.run = None
             outcome.error = _describe(exc)
-            outcome.model_failed = isinstance(exc, ModelError)
+            outcome.exception = exc
             with anyio.CancelScope(shield=True):
                 await recorder.settle()
             await self._fail(message, outcome.error)
@@ -204,4 +209,7 @@ class Processor:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, asyncio.CancelledError):
         return "interrupted: the server stopped before finishing"
+    if isinstance(exc, DBAPIError):  # the driver's first line, without SQL or parameters
+        first = (str(exc.orig).strip().splitlines() or [""])[0]
+        return f"database error: {type(exc.orig).__name__}: {first}"[:2000]
     return f"{type(exc).__name__}: {exc}"[:2000]

@@ -15,11 +15,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from toolwire.eval import bfcl
 from toolwire.eval.checker import CheckerUnavailable
+from toolwire.models import ModelSpecError
+from toolwire.models.base import ModelError
 
 eval_app = typer.Typer(
     name="eval",
@@ -90,9 +93,10 @@ def bfcl_command(
             resume=resume,
             console=err,
         )
-    except (bfcl.EvalError, CheckerUnavailable) as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2 if isinstance(e, bfcl.EvalError) else 1) from e
+    except (bfcl.EvalError, ModelSpecError, CheckerUnavailable, ModelError) as e:
+        err.print(f"[red]error:[/red] {escape(str(e))}")
+        usage = isinstance(e, bfcl.EvalError | ModelSpecError)
+        raise typer.Exit(2 if usage else 1) from e
     if report is not None:
         from toolwire.eval.report import write_report
 
@@ -149,7 +153,7 @@ def _progress(console: Console) -> Iterator[bfcl.CategoryHook]:
     with Progress(*columns, console=console) as progress:
 
         def start(category: str, strategy: str, total: int) -> Callable[[bfcl.CaseResult], None]:
-            task = progress.add_task(f"{category} [{strategy}]", total=total, acc="-")
+            task = progress.add_task(f"{category} · {strategy}", total=total, acc="-")
             correct = [0, 0]
 
             def advance(result: bfcl.CaseResult) -> None:
@@ -166,8 +170,9 @@ def _progress(console: Console) -> Iterator[bfcl.CategoryHook]:
 def score_table(bench: bfcl.Benchmark) -> Table:
     """The per-category table printed at the end of a run."""
     table = Table(title=f"BFCL · {bench.model} · {bench.main.strategy}")
-    for name in ("category", "n", "accuracy", "p50 ms"):
-        table.add_column(name, justify="left" if name == "category" else "right")
+    table.add_column("category", no_wrap=True)
+    for name in ("n", "accuracy", "p50 ms"):
+        table.add_column(name, justify="right")
     if bench.baseline is not None:
         for name in (f"{bench.baseline.strategy}", f"{bench.baseline.strategy} p50 ms", "Δ pts", "ratio"):
             table.add_column(name, justify="right")

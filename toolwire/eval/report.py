@@ -156,11 +156,12 @@ def bar_chart(title: str, bars: list[tuple[str, float, str]]) -> str:
     for i, (label, value, kind) in enumerate(bars):
         y = top + i * row_h
         width = max(0.0, min(100.0, value)) / 100 * plot_w
+        shown = f"{value:g}" if kind == "anchor" else f"{value:.1f}"  # anchors as published
         parts += [
             f'<text x="4" y="{y + 14}" font-size="11">{escape(label)}</text>',
             f'<rect x="{label_w}" y="{y + 3}" width="{width:.1f}" height="{row_h - 8}" '
-            f'fill="{_COLORS[kind]}"><title>{escape(label)}: {value:.1f}%</title></rect>',
-            f'<text x="{label_w + width + 4:.1f}" y="{y + 14}" font-size="11">{value:.1f}</text>',
+            f'fill="{_COLORS[kind]}"><title>{escape(label)}: {shown}%</title></rect>',
+            f'<text x="{label_w + width + 4:.1f}" y="{y + 14}" font-size="11">{shown}</text>',
         ]
     parts.append("</svg>")
     return "".join(parts)

@@ -9,12 +9,11 @@ queue on the lock instead of failing. PostgreSQL goes through psycopg 3
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any, TypeVar
-
-import threading
 
 import anyio.to_thread
 from sqlalchemy import Engine, create_engine, event, make_url, text
@@ -54,7 +53,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
     memory = url.database in (None, "", ":memory:")
     if not memory and url.database:
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # A directory that cannot be made shows up as "unable to open database file" on use.
+        with suppress(OSError):
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         echo=echo,

@@ -9,6 +9,7 @@ from toolwire.api.deps import StateDep, check_prompt_size
 from toolwire.api.errors import ApiError
 from toolwire.api.processing import Outcome
 from toolwire.api.schemas import ExecuteRequest, ExecuteResponse
+from toolwire.models.base import ModelError
 from toolwire.store import data
 from toolwire.store.tables import InteractionCreate, Message, ToolCallPublic
 
@@ -53,7 +54,10 @@ async def execute(body: ExecuteRequest, state: StateDep) -> ExecuteResponse:
 def _response(outcome: Outcome) -> ExecuteResponse:
     message, reply, run = outcome.message, outcome.reply, outcome.run
     if run is None:
-        status, code = (502, "model_error") if outcome.model_failed else (500, "execution_failed")
+        if outcome.database_failed:
+            raise ApiError(503, "database_unavailable", "the database failed during the run")
+        model_failed = isinstance(outcome.exception, ModelError)
+        status, code = (502, "model_error") if model_failed else (500, "execution_failed")
         raise ApiError(
             status,
             code,
