@@ -1,9 +1,10 @@
 """``POST /execute`` throughput and latency next to a bare FastAPI endpoint doing the same writes.
 
-    .venv/bin/python -m bench.api_execute [--requests 400] [--concurrency 8] [--databases sqlite,postgresql]
+    .venv/bin/python -m bench.api_execute [--requests 600] [--concurrency 8] [--databases sqlite,postgresql]
 
-For each database, real uvicorn servers run one after the other on a loopback port, all on
-the scripted model (so no model time is counted):
+For each database, real uvicorn servers run side by side on loopback ports, all on the
+scripted model (so no model time is counted); the client sends them alternating batches so
+that load swings on a shared machine hit every server alike:
 
 - ``bare``: :func:`bare_app`, one FastAPI endpoint that converts the currency directly and
   stores the same rows with the same promise: the prompt committed before the work
@@ -14,8 +15,8 @@ the scripted model (so no model time is counted):
   the stored interaction, prompt, reply and tool call. The ratio to ``bare`` is the goal.
 - ``toolwire+dense``: the default app, whose retrieval also embeds the query (MiniLM, CPU).
 
-An httpx client sends ``--requests`` requests (after a warm-up) with ``--concurrency`` in
-flight and prints requests/s, p50 and p99 per server and the ratio toolwire/bare (goal ≥ 0.8).
+An httpx client sends ``--requests`` requests per server (after a warm-up, in ``--rounds``
+batches) with ``--concurrency`` in flight and prints requests/s, p50 and p99 per server and the ratio toolwire/bare (goal ≥ 0.8).
 PostgreSQL runs on a throwaway database on ``TOOLWIRE_TEST_POSTGRES`` (default the local server).
 """
 
@@ -34,7 +35,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -216,14 +217,31 @@ async def _load(base: str, requests: int, concurrency: int) -> tuple[list[float]
         return latencies, errors, time.perf_counter() - began
 
 
-def measure(kind: str, database: str, url: str, home: Path, args: argparse.Namespace) -> Result:
-    with running(kind, url, home) as base:
-        asyncio.run(_load(base, args.warmup, args.concurrency))
-        latencies, errors, elapsed = asyncio.run(_load(base, args.requests, args.concurrency))
-    cuts = statistics.quantiles(latencies, n=100)
-    return Result(database=database, server=kind, requests=args.requests,
-                  concurrency=args.concurrency, errors=errors, rps=args.requests / elapsed,
-                  p50_ms=cuts[49], p99_ms=cuts[98])
+def measure(database: str, url: str, home: Path, args: argparse.Namespace) -> list[Result]:
+    """All servers up at once; batches alternate between them so load swings hit all alike."""
+    kinds = args.servers.split(",")
+    batch = max(1, args.requests // args.rounds)
+    latencies: dict[str, list[float]] = {k: [] for k in kinds}
+    elapsed = dict.fromkeys(kinds, 0.0)
+    errors = dict.fromkeys(kinds, 0)
+    with ExitStack() as stack:
+        bases = {k: stack.enter_context(running(k, url, home)) for k in kinds}
+        for kind in kinds:
+            asyncio.run(_load(bases[kind], args.warmup, args.concurrency))
+        for round_ in range(args.rounds):
+            for kind in kinds[round_ % len(kinds):] + kinds[: round_ % len(kinds)]:
+                got, failed, seconds = asyncio.run(_load(bases[kind], batch, args.concurrency))
+                latencies[kind] += got
+                errors[kind] += failed
+                elapsed[kind] += seconds
+    results = []
+    for kind in kinds:
+        cuts = statistics.quantiles(latencies[kind], n=100)
+        results.append(Result(
+            database=database, server=kind, requests=len(latencies[kind]),
+            concurrency=args.concurrency, errors=errors[kind],
+            rps=len(latencies[kind]) / elapsed[kind], p50_ms=cuts[49], p99_ms=cuts[98]))
+    return results
 
 
 # -- databases ------------------------------------------------------------------------------
@@ -271,7 +289,8 @@ def _table(results: list[Result]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--requests", type=int, default=600, help="per server")
+    parser.add_argument("--rounds", type=int, default=6, help="alternating batches per server")
     parser.add_argument("--warmup", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--databases", default="sqlite,postgresql")
@@ -281,10 +300,9 @@ def main(argv: list[str] | None = None) -> None:
     results: list[Result] = []
     for kind in args.databases.split(","):
         with tempfile.TemporaryDirectory() as tmp, database_url(kind, Path(tmp)) as url:
-            for server in args.servers.split(","):
-                results.append(measure(server, kind, url, Path(tmp), args))
-                done = results[-1]
-                print(f"  {kind:10} {server:14} {done.rps:7.0f} req/s  {done.errors} errors",
+            for done in measure(kind, url, Path(tmp), args):
+                results.append(done)
+                print(f"  {kind:10} {done.server:14} {done.rps:7.0f} req/s  {done.errors} errors",
                       file=sys.stderr)
     print(_table(results))
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolwire.retrieval import Ranking, ToolIndex
+from toolwire.retrieval import ToolIndex
 from toolwire.tools import Tool
 
 SEED = 20240601
@@ -205,7 +205,28 @@ QUERY_TEMPLATES = [
     "can {Service} {verb} the {noun} now?",
 ]
 
-SYLLABLES = "ka lo mi zor vex tri nu pa qua ren sol ti bex dra fen gli hox jun kel mor".split()
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "zor",
+    "vex",
+    "tri",
+    "nu",
+    "pa",
+    "qua",
+    "ren",
+    "sol",
+    "ti",
+    "bex",
+    "dra",
+    "fen",
+    "gli",
+    "hox",
+    "jun",
+    "kel",
+    "mor",
+]
 
 
 @dataclass(kw_only=True)
@@ -318,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.perf_counter() - start:.1f} s"
     )
     rows = []
-    keyword = ToolIndex(embedder=None, ranking=Ranking(split_clauses=False))
+    keyword = ToolIndex(embedder=None)
     start = time.perf_counter()
     keyword.add(tools)
     keyword.search("warm up")  # merges the postings

@@ -1,6 +1,12 @@
-"""toolwire: self-hosted LLM function calling."""
+"""toolwire: self-hosted LLM function calling.
 
-from toolwire.tools import Registry, Tool, ToolError
+    from toolwire import Engine, Registry, tool
+"""
 
-__all__ = ["Registry", "Tool", "ToolError"]
+from toolwire.engine import Engine
+from toolwire.pipeline import EngineConfig
+from toolwire.results import CallResult, Run
+from toolwire.tools import Registry, Tool, ToolError, tool
+
+__all__ = ["CallResult", "Engine", "EngineConfig", "Registry", "Run", "Tool", "ToolError", "tool"]
 __version__ = "0.1.0"

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     """Tries at valid arguments before a call is given up as invalid."""
     currency_rates: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_RATES))
     """Rates relative to USD for the built-in ``convert_currency``."""
+    tool_modules: list[str] = Field(default_factory=list)
+    """Python modules imported at start-up whose ``@toolwire.tool`` functions are served."""
     weather_url: str = "https://api.open-meteo.com/v1/forecast"
     geocoding_url: str = "https://geocoding-api.open-meteo.com/v1/search"
 

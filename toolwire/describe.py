@@ -64,7 +64,13 @@ async def describe(
     *,
     max_tokens: int = 64,
 ) -> str:
-    """A one-sentence answer to ``question`` from the calls' outcomes."""
+    """A one-sentence answer to ``question`` from the calls' outcomes.
+
+    When a call did not succeed the answer is the factual one: a small model asked to describe
+    an error tends to describe the weather it could not fetch.
+    """
+    if any(c.status != "ok" for c in calls):
+        return factual_answer(calls)
     results = "\n".join(outcome_text(c) for c in calls)
     messages = [
         Message(role="system", content=DESCRIBE_SYSTEM),

@@ -288,3 +288,56 @@ class Registry:
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """The ``k`` tools most relevant to ``query``, best first."""
         return self.index.search(query, k)
+
+
+_DECLARED: list[tuple[Callable[..., Any], dict[str, Any]]] = []
+
+
+@overload
+def tool(fn: F, /) -> F: ...
+@overload
+def tool(
+    fn: None = None,
+    /,
+    *,
+    name: str | None = None,
+    keywords: Iterable[str] = (),
+    timeout: float = 10.0,
+    sandbox: bool = False,
+    requires_approval: bool = False,
+) -> Callable[[F], F]: ...
+def tool(
+    fn: F | None = None,
+    /,
+    *,
+    name: str | None = None,
+    keywords: Iterable[str] = (),
+    timeout: float = 10.0,
+    sandbox: bool = False,
+    requires_approval: bool = False,
+) -> F | Callable[[F], F]:
+    """Declare a tool for the default registry (the CLI's, the service's, ``Engine()``'s).
+
+    The function is checked at once (a bad schema fails at import, not at the first request)
+    and added, with the built-in tools, to every ``toolwire.builtin.default_registry()``.
+    Modules named in ``TOOLWIRE_TOOL_MODULES`` are imported so their declarations count.
+    """
+    options: dict[str, Any] = {
+        "name": name,
+        "keywords": tuple(keywords),
+        "timeout": timeout,
+        "sandbox": sandbox,
+        "requires_approval": requires_approval,
+    }
+
+    def declare(f: F) -> F:
+        Registry().register(f, **options)  # validates now
+        _DECLARED.append((f, options))
+        return f
+
+    return declare(fn) if fn is not None else declare
+
+
+def declared_tools() -> list[tuple[Callable[..., Any], dict[str, Any]]]:
+    """The functions declared with ``@toolwire.tool``, with their options, in order."""
+    return list(_DECLARED)

@@ -8,7 +8,7 @@ import pytest
 
 from toolwire.embeddings import default_embedder
 from toolwire.eval.retrieval import evaluate_retrieval, load_cases, pool_registry, split_half
-from toolwire.retrieval import Ranking, ToolIndex
+from toolwire.retrieval import ToolIndex
 
 pytestmark = [
     pytest.mark.integration,
@@ -31,7 +31,7 @@ def test_keyword_only_benchmark_on_a_sample() -> None:
     report = evaluate_retrieval(
         ks=(10, 1, 5),
         limit=60,
-        index=ToolIndex(embedder=None, ranking=Ranking(split_clauses=False)),
+        index=ToolIndex(embedder=None),
         progress=lambda done, total: seen.append(done),
     )
     data = report.to_dict()
@@ -45,9 +45,7 @@ def test_keyword_only_benchmark_on_a_sample() -> None:
 def test_hybrid_beats_keywords_on_a_sample(tmp_path_factory: pytest.TempPathFactory) -> None:
     cache = tmp_path_factory.mktemp("index")
     cases = [c for c in load_cases() if split_half(c) == "test"]
-    keyword = evaluate_retrieval(
-        limit=150, cases=cases, index=ToolIndex(embedder=None, ranking=Ranking(split_clauses=False))
-    ).to_dict()
+    keyword = evaluate_retrieval(limit=150, cases=cases, index=ToolIndex(embedder=None)).to_dict()
     hybrid = evaluate_retrieval(
         limit=150, cases=cases, index=ToolIndex(embedder=default_embedder(), cache_dir=cache)
     ).to_dict()

@@ -69,8 +69,10 @@ def make_registry() -> Registry:
 class GatedModel:
     """A scripted model that waits for ``gate`` before answering (to observe ``running``)."""
 
-    def __init__(self, inner: ScriptedModel) -> None:
+    def __init__(self, inner: ScriptedModel, *, free: int = 0) -> None:
         self.inner = inner
+        self.free = free
+        """How many requests pass before the gate applies."""
         self.name, self.supports_tools = inner.name, True
         self.supports_grammar, self.supports_parallel = False, True
         self.gate = asyncio.Event()
@@ -80,7 +82,8 @@ class GatedModel:
         self, messages: list[Message], *, tools: list[ToolSpec] | None = None,
         constraint: Constraint | None = None, settings: ModelSettings | None = None,
     ) -> Completion:
-        await self.gate.wait()
+        if len(self.inner.requests) >= self.free:
+            await self.gate.wait()
         if self.fail_with is not None:
             raise self.fail_with
         return await self.inner.complete(messages, tools=tools, constraint=constraint,
@@ -222,6 +225,30 @@ async def test_posted_message_goes_pending_running_done(api: Api) -> None:
     assert api.model.inner.requests[0].messages[0].content == "Be brief."
 
 
+async def test_tool_calls_appear_before_the_answer(database_url: str, tmp_path: Path) -> None:
+    model = GatedModel(ScriptedModel(adder), free=1)  # proposes the call, then waits to describe
+    settings = settings_for(tmp_path)
+    app = create_app(engine=Engine(make_registry(), model=model, settings=settings),
+                     database_url=database_url, settings=settings)
+    async for client in start(app):
+        interaction = (await client.post("/interactions", json={})).json()
+        url = f"/interactions/{interaction['id']}/messages"
+        await client.post(url, json={"content": "add 3 and 4"})
+        for _ in range(200):
+            messages = (await client.get(url)).json()
+            if len(messages) == 2 and messages[1]["tool_calls"]:
+                break
+            await asyncio.sleep(0.02)
+        user, reply = messages
+        assert (user["status"], reply["status"], reply["content"]) == ("running", "running", "")
+        assert reply["tool_calls"][0]["result"] == 7
+        model.gate.set()
+        api = Api(client=client, app=app, model=model, database_url=database_url)
+        await wait_for_status(api, interaction["id"], user["id"], "done")
+        [call] = (await client.get(url)).json()[1]["tool_calls"]
+        assert call == reply["tool_calls"][0]
+
+
 async def test_posted_message_failure_is_recorded(api: Api) -> None:
     interaction = (await api.client.post("/interactions", json={})).json()
     api.model.fail_with = ModelError("scripted", "no capacity")
@@ -343,6 +370,12 @@ async def test_malformed_bodies_are_422_with_the_field(api: Api) -> None:
     assert error["code"] == "invalid_request"
     assert {"field": "body.prompt", "reason": "Field required"} in error["fields"]
     assert "body.prompt" in error["message"]
+    response = await api.client.post("/execute", json={"prompt": "   "})
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == "body.prompt"
+    interaction = (await api.client.post("/interactions", json={})).json()
+    response = await api.client.post(f"/interactions/{interaction['id']}/messages", json={"content": ""})
+    assert response.status_code == 422 and "body.content" in response.json()["error"]["message"]
     response = await api.client.post("/execute", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 422
     response = await api.client.get("/interactions/not-a-uuid")

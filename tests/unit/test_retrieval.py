@@ -196,8 +196,8 @@ def test_each_clause_gets_its_best_tool_into_the_top_k() -> None:
         for i in range(6)
     ]
     query = "Convert 20 USD to EUR exchange currency money and then tell me the weather forecast"
-    split = ToolIndex(embedder=HashEmbedder())
-    whole = ToolIndex(embedder=HashEmbedder(), ranking=Ranking(split_clauses=False))
+    split = ToolIndex(embedder=HashEmbedder(), ranking=Ranking(split_clauses=True))
+    whole = ToolIndex(embedder=HashEmbedder())
     for idx in (split, whole):
         idx.add(BUILTINS + distractors)
     assert "get_weather" in names(split.search(query, k=3))

@@ -20,6 +20,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 import toolwire
+from toolwire.api import openai_compat
 from toolwire.api.content_type import FormAsJsonMiddleware
 from toolwire.api.deps import AppState
 from toolwire.api.engines import Engines
@@ -103,4 +104,5 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for module in (execute, interactions, messages, tools, health):
         app.include_router(module.router)
+    app.include_router(openai_compat.router)
     return app

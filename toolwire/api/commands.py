@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy import make_url
 
 from toolwire.config import Settings
 
@@ -31,6 +30,8 @@ def _settings(*, model: str | None = None, database_url: str | None = None) -> S
 
 
 def _shown(url: str) -> str:
+    from sqlalchemy import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 

@@ -21,7 +21,6 @@ class FormAsJsonMiddleware:
             name == b"content-type" and value.split(b";")[0].strip().lower() == FORM
             for name, value in scope["headers"]
         ):
-            scope = dict(scope)
             scope["headers"] = [
                 (name, b"application/json" if name == b"content-type" else value)
                 for name, value in scope["headers"]

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 import anyio
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -51,13 +53,21 @@ class Outcome:
 
 
 class CallRecorder:
-    """Stores each tool call the moment the engine reports it (``Executed`` events)."""
+    """Stores each tool call the moment the engine reports it (``Executed`` events).
+
+    Calls are queued and written by one background drain, in batches. The drain first yields
+    once to the event loop: when the run is already complete by then (a model that answered
+    without waiting), ``finish`` takes the queued calls into the same transaction as the
+    answer. Either way no call is stored later than it would be on its own.
+    """
 
     def __init__(self, *, database: Database, reply_id: uuid.UUID, metrics: Metrics) -> None:
         self.database = database
         self.reply_id = reply_id
         self.metrics = metrics
-        self._pending: list[asyncio.Task[ToolCall]] = []
+        self.rows: list[ToolCall] = []
+        self._queued: list[tuple[CallResult, datetime]] = []
+        self._drain_task: asyncio.Task[None] | None = None
         self._seen: set[str] = set()
 
     def on_event(self, event: Event) -> None:
@@ -70,25 +80,47 @@ class CallRecorder:
             return
         self._seen.add(call.id)
         self.metrics.tool_calls.labels(call.name, call.status).inc()
-        finished = utcnow()
+        self._queued.append((call, utcnow()))
+        if self._drain_task is None or self._drain_task.done():
+            self._drain_task = asyncio.ensure_future(self._drain())
 
-        def write(session: Session) -> ToolCall:
-            return data.add_tool_call(
-                session=session, message_id=self.reply_id, call=call, finished=finished
-            )
+    def _take(self) -> list[tuple[CallResult, datetime]]:
+        batch, self._queued = self._queued, []
+        return batch
 
-        self._pending.append(asyncio.ensure_future(self.database.write(write)))
+    def _store(self, session: Session, batch: list[tuple[CallResult, datetime]]) -> None:
+        self.rows.extend(
+            data.add_tool_call(session=session, message_id=self.reply_id, call=c, finished=at)
+            for c, at in batch
+        )
 
-    async def flush(self, run: Run | None = None) -> list[ToolCall]:
-        """Wait for the queued writes (recording calls no event reported); the rows in order."""
-        for call in run.calls if run else []:
+    async def _drain(self) -> None:
+        await asyncio.sleep(0)
+        while self._queued:
+            await self.database.write(partial(self._store, batch=self._take()))
+
+    async def finish(self, run: Run, message: Message, reply: Message) -> list[ToolCall]:
+        """Record calls no event reported, then the answer (with any calls still queued)."""
+        for call in run.calls:
             self.record(call)
-        rows = await asyncio.gather(*self._pending)
-        return sorted(rows, key=lambda row: (row.finished or row.created, str(row.id)))
+        late = self._take()
+        if self._drain_task is not None:
+            await self._drain_task  # a batch in flight completes; an idle drain finds nothing
+
+        def write(session: Session) -> None:
+            self._store(session, late)
+            data.finish_message(session=session, message=message, reply=reply, run=run)
+
+        await self.database.write(write)
+        return sorted(self.rows, key=lambda row: (row.finished or row.created, str(row.id)))
 
     async def settle(self) -> None:
-        """Wait for the queued writes, ignoring their failures (the run failed anyway)."""
-        await asyncio.gather(*self._pending, return_exceptions=True)
+        """Store what is still queued, ignoring failures (the run failed anyway)."""
+        if self._drain_task is not None:
+            await asyncio.gather(self._drain_task, return_exceptions=True)
+        if self._queued:
+            with suppress(Exception):
+                await self.database.write(partial(self._store, batch=self._take()))
 
 
 class Processor:
@@ -153,11 +185,7 @@ class Processor:
         recorder = CallRecorder(database=self.database, reply_id=reply.id, metrics=self.metrics)
         try:
             outcome.run = await self._run(message, recorder, model=model, history=history)
-            outcome.calls = await recorder.flush(outcome.run)
-            run = outcome.run
-            await self.database.write(
-                lambda s: data.finish_message(session=s, message=message, reply=reply, run=run)
-            )
+            outcome.calls = await recorder.finish(outcome.run, message, reply)
             self.metrics.messages.labels("done").inc()
         except BaseException as exc:
             outcome.run = None

@@ -7,13 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from toolwire.store.tables import MessageStatus, ToolCallPublic
+from toolwire.store.tables import MessageStatus, Prompt, ToolCallPublic
 
 
 class ExecuteRequest(BaseModel):
     """Body of ``POST /execute``."""
 
-    prompt: str = Field(min_length=1, description="The sentence to act on.")
+    prompt: Prompt = Field(description="The sentence to act on.")
     interaction_id: uuid.UUID | None = Field(
         default=None, description="Continue this interaction; a new one is created when null."
     )

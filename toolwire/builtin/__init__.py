@@ -9,13 +9,15 @@ each function's signature and Google-style docstring.
 
 from __future__ import annotations
 
+import importlib
+
 from toolwire.builtin import currency, weather
 from toolwire.builtin.apps import open_app
 from toolwire.builtin.calculator import calculate
 from toolwire.builtin.clock import convert_timezone, get_time
 from toolwire.builtin.units import convert_units
-from toolwire.config import Settings
-from toolwire.tools import Registry
+from toolwire.config import Settings, get_settings
+from toolwire.tools import Registry, declared_tools
 
 __all__ = ["BUILTIN_NAMES", "default_registry", "register_builtins"]
 
@@ -49,6 +51,16 @@ def register_builtins(registry: Registry, settings: Settings | None = None) -> R
     return registry
 
 
-def default_registry() -> Registry:
-    """A fresh registry holding only the built-in tools (process settings)."""
-    return register_builtins(Registry())
+def default_registry(settings: Settings | None = None) -> Registry:
+    """A fresh registry: the built-in tools and those declared with ``@toolwire.tool``.
+
+    Modules named in ``settings.tool_modules`` (``TOOLWIRE_TOOL_MODULES``) are imported first,
+    so the tools they declare are included.
+    """
+    settings = settings or get_settings()
+    for module in settings.tool_modules:
+        importlib.import_module(module)
+    registry = register_builtins(Registry(), settings if settings is not get_settings() else None)
+    for fn, options in declared_tools():
+        registry.register(fn, **options)
+    return registry

@@ -17,6 +17,7 @@ stopped. Everything is deterministic: seeded samples, temperature 0.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -147,8 +148,23 @@ def check_categories(categories: Iterable[str]) -> list[str]:
     return chosen
 
 
-def load_cases(category: str, *, limit: int | None = None, seed: int = 0) -> list[Case]:
-    """The category's questions; with ``limit``, a seeded sample in dataset order."""
+SPLITS = ("report", "tune", "all")
+
+
+def in_split(case_id: str, split: str) -> bool:
+    """Whether a question belongs to ``split``: ``tune`` holds a fixed fifth of every category
+    (by a hash of the id) on which engine thresholds may be tuned; ``report`` is the rest, on
+    which figures are published; ``all`` is both."""
+    if split not in SPLITS:
+        raise EvalError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
+    tune = int(hashlib.sha1(case_id.encode()).hexdigest(), 16) % 5 == 0
+    return split == "all" or tune == (split == "tune")
+
+
+def load_cases(
+    category: str, *, limit: int | None = None, seed: int = 0, split: str = "all"
+) -> list[Case]:
+    """The category's questions in ``split``; with ``limit``, a seeded sample in dataset order."""
     check_categories([category])
     answers = checker.load_ground_truth(category)
     relevance = checker.is_relevance_category(category)
@@ -165,6 +181,7 @@ def load_cases(category: str, *, limit: int | None = None, seed: int = 0) -> lis
                 ground_truth=None if relevance else answers[entry["id"]],
             )
         )
+    cases = [c for c in cases if in_split(c.id, split)]
     return sample(cases, limit=limit, seed=seed, salt=category)
 
 
@@ -435,8 +452,12 @@ async def benchmark(
     resume: bool = True,
     on_category: CategoryHook | None = None,
     make_index: IndexFactory | None = None,
+    split: str = "report",
 ) -> Benchmark:
-    """Run every category with ``strategy`` and, when given, ``baseline`` on the same questions."""
+    """Run every category with ``strategy`` and, when given, ``baseline`` on the same questions.
+
+    Questions come from ``split`` (default ``report``: never the fifth held out for tuning).
+    """
     chosen = check_categories(categories)
     runs = [StrategyRun(strategy=check_strategy(strategy))]
     if baseline is not None:
@@ -445,7 +466,8 @@ async def benchmark(
     for category in chosen:
         everything = load_cases(category)
         totals[category] = len(everything)
-        cases = sample(everything, limit=limit, seed=seed, salt=category)
+        pool = [c for c in everything if in_split(c.id, split)]
+        cases = sample(pool, limit=limit, seed=seed, salt=category)
         for run in runs:
             hook = on_category(category, run.strategy, len(cases)) if on_category else None
             results = await run_cases(

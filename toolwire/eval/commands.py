@@ -64,6 +64,10 @@ def bfcl_command(
     resume: Annotated[
         bool, typer.Option("--resume/--no-resume", help="Skip questions already answered.")
     ] = True,
+    split: Annotated[
+        str,
+        typer.Option(help="report (default: never the tuning fifth), tune, or all questions."),
+    ] = "report",
 ) -> None:
     """Score toolwire on BFCL questions with bfcl-eval's own checker.
 
@@ -92,6 +96,7 @@ def bfcl_command(
             store=bfcl.ResultStore.for_model(settings.home, model_name),
             resume=resume,
             console=err,
+            split=split,
         )
     except (bfcl.EvalError, ModelSpecError, CheckerUnavailable, ModelError) as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")
@@ -119,6 +124,7 @@ def _run_bfcl(
     store: bfcl.ResultStore,
     resume: bool,
     console: Console,
+    split: str = "report",
 ) -> bfcl.Benchmark:
     from toolwire.models import load_model
 
@@ -136,6 +142,7 @@ def _run_bfcl(
                 store=store,
                 resume=resume,
                 on_category=hook,
+                split=split,
             )
         )
 

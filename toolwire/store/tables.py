@@ -17,8 +17,9 @@ assistant reply answers it (``reply_to_id``) and owns the tool calls made on the
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from pydantic import AfterValidator
 from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
 
@@ -27,6 +28,16 @@ from toolwire.store.types import JSONType, UTCDateTime, utcnow
 MessageStatus = Literal["pending", "running", "done", "failed"]
 MessageRole = Literal["user", "assistant"]
 MESSAGE_STATUSES: tuple[MessageStatus, ...] = ("pending", "running", "done", "failed")
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty or only whitespace")
+    return text
+
+
+Prompt = Annotated[str, AfterValidator(_not_blank)]
+"""A user's prompt: some non-space text."""
 
 
 # -- interaction ----------------------------------------------------------------------------
@@ -97,7 +108,7 @@ class MessageBase(SQLModel):
 class MessageCreate(MessageBase):
     """Body of ``POST /interactions/{id}/messages``: the user's prompt."""
 
-    content: str = Field(min_length=1)
+    content: Prompt
 
 
 class MessagePublic(MessageBase):
