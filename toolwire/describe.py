@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from toolwire.models.base import Message, Model, Settings
-from toolwire.prompting import ANSWER_SYSTEM, DESCRIBE_SYSTEM
+from toolwire.prompting import ANSWER_SYSTEM, DESCRIBE_ASK, DESCRIBE_SYSTEM
 from toolwire.results import CallResult
 
 _MAX_RESULT_CHARS = 600
@@ -62,7 +62,8 @@ async def describe(
     calls: list[CallResult],
     history: list[Message],
     *,
-    max_tokens: int = 64,
+    context: list[Message] | None = None,
+    max_tokens: int = 48,
 ) -> str:
     """A one-sentence answer to ``question`` from the calls' outcomes.
 
@@ -72,12 +73,21 @@ async def describe(
     if any(c.status != "ok" for c in calls):
         return factual_answer(calls)
     results = "\n".join(outcome_text(c) for c in calls)
-    messages = [
-        Message(role="system", content=DESCRIBE_SYSTEM),
-        *history,
-        Message(role="user", content=f"{question}\n\nFunction results:\n{results}"),
-    ]
-    completion = await model.complete(messages, settings=Settings(max_tokens=max_tokens))
+    if context:  # continue the conversation the calls were made in (its prompt is cached)
+        messages = [
+            *context,
+            Message(role="assistant", content=" ".join(call_text(c) for c in calls)),
+            Message(role="user", content=f"Function results:\n{results}\n{DESCRIBE_ASK}"),
+        ]
+    else:
+        messages = [
+            Message(role="system", content=DESCRIBE_SYSTEM),
+            *history,
+            Message(role="user", content=f"{question}\n\nFunction results:\n{results}"),
+        ]
+    completion = await model.complete(
+        messages, settings=Settings(max_tokens=max_tokens, stop=("\n",))
+    )
     answer = " ".join(completion.text.split())
     if not answer or not _numbers_kept(answer, calls):
         return factual_answer(calls)

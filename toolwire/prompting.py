@@ -12,8 +12,16 @@ CALL_CLOSE = "\n</tool_call>"
 _MAX_ENUM_SHOWN = 8
 
 
-def type_hint(schema: dict[str, Any]) -> str:
-    """A compact, Python-like rendering of a parameter schema (``"USD"|"CAD"``, ``number``)."""
+_MAX_ENUM_INLINE = 4
+
+
+def type_hint(schema: dict[str, Any], *, documented: bool = False) -> str:
+    """A compact, Python-like rendering of a parameter schema (``"USD"|"CAD"``, ``number``).
+
+    With ``documented`` (the parameter notes list the values), long enums show as their type.
+    """
+    if "enum" in schema and documented and len(schema["enum"]) > _MAX_ENUM_INLINE:
+        return str(schema.get("type", "enum"))
     if "enum" in schema:
         values = [json.dumps(v) for v in schema["enum"][:_MAX_ENUM_SHOWN]]
         more = "|..." if len(schema["enum"]) > _MAX_ENUM_SHOWN else ""
@@ -29,13 +37,13 @@ def type_hint(schema: dict[str, Any]) -> str:
     return str(kind)
 
 
-def signature(tool: Tool) -> str:
+def signature(tool: Tool, *, documented: bool = False) -> str:
     """``name(a: number, b: "x"|"y" = "x")`` for one tool."""
     props: dict[str, Any] = tool.parameters.get("properties", {})
     required = set(tool.parameters.get("required", []))
     parts = []
     for name, schema in props.items():
-        text = f"{name}: {type_hint(schema)}"
+        text = f"{name}: {type_hint(schema, documented=documented and 'description' in schema)}"
         if name not in required:
             default = schema.get("default")
             text += f" = {json.dumps(default)}" if default is not None else " = None"
@@ -61,20 +69,46 @@ def tools_system_prompt(tools: list[Tool]) -> str:
     )
 
 
-def parameter_notes(tool: Tool) -> str:
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def parameter_notes(tool: Tool, *, limit: int = 90) -> str:
     """One line per documented parameter of the chosen tool (read while filling its call)."""
     props: dict[str, Any] = tool.parameters.get("properties", {})
     notes = [
-        f"{name}: {' '.join(str(s.get('description', '')).split())}"
+        f"- {name}: {_clip(str(s.get('description', '')), limit)}"
         for name, s in props.items()
-        if s.get("description")
+        if isinstance(s, dict) and s.get("description")
     ]
     return "\n".join(notes)
+
+
+def selection_prompt(tools: list[Tool]) -> str:
+    """The short system prompt for choosing among candidates: names and first sentences."""
+    lines = "\n".join(
+        f"- {t.name}: {_clip(t.description.split('. ')[0], 80)}" for t in tools
+    )
+    return f"You are a function calling assistant. Functions:\n{lines}"
+
+
+def call_prompt(tool: Tool) -> str:
+    """The system prompt for filling one call: the function, its parameters, the rule."""
+    notes = parameter_notes(tool)
+    return (
+        "You are a function calling assistant. Call:\n"
+        f"{signature(tool, documented=True)}: {_clip(tool.description, 120)}\n"
+        + (f"Parameters:\n{notes}\n" if notes else "")
+        + "Use only values from the user's request."
+    )
 
 
 DESCRIBE_SYSTEM = (
     "You are a helpful assistant. Using the function results, answer the user's request in "
     "one short sentence. Quote the numbers exactly."
 )
+
+DESCRIBE_ASK = "Answer my request in one short sentence using these results. Quote numbers exactly."
 
 ANSWER_SYSTEM = "You are a helpful assistant. Answer briefly."

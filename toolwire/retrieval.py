@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 
 DENSE_TEXT_CHARS = 1200
 """Characters of a tool document that get embedded (the model reads 256 tokens at most)."""
-EMBED_BATCH = 256
+EMBED_BATCH = 2048
+"""Tools embedded (and written to the disk cache as one shard) at a time."""
 
 
 @dataclass(kw_only=True)

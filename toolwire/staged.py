@@ -32,7 +32,7 @@ from toolwire.models.base import (
     Model,
     Settings,
 )
-from toolwire.prompting import CALL_OPEN, parameter_notes, tools_system_prompt
+from toolwire.prompting import CALL_OPEN, call_prompt, selection_prompt
 from toolwire.tools import Tool
 
 _STRING_FORMATS_FREE = {"date", "date-time", "time", "email", "uri", "uuid"}
@@ -58,18 +58,24 @@ class StagedCaller:
     """Selects a tool and fills its arguments with a grammar-capable model."""
 
     def __init__(
-        self, model: Model, *, model_weight: float = 0.5, lexical_weight: float = 0.5
+        self,
+        model: Model,
+        *,
+        model_weight: float = 0.5,
+        lexical_weight: float = 0.5,
+        decisive_margin: float = 0.5,
     ) -> None:
         self.model = model
         self.model_weight = model_weight
         self.lexical_weight = lexical_weight
+        self.decisive_margin = decisive_margin
 
     # -- shared prompt ---------------------------------------------------------------------
     def _messages(
-        self, question: str, candidates: list[Tool], history: list[Message], prefill: str
+        self, system: str, question: str, history: list[Message], prefill: str
     ) -> list[Message]:
         return [
-            Message(role="system", content=tools_system_prompt(candidates)),
+            Message(role="system", content=system),
             *history,
             Message(role="user", content=question),
             Message(role="assistant", content=prefill),
@@ -89,22 +95,30 @@ class StagedCaller:
         retrieval_scores: list[float],
         history: list[Message] | None = None,
     ) -> tuple[Tool, dict[str, float]]:
-        """The best candidate by model likelihood weighed with retrieval; and all weights."""
+        """The best candidate by retrieval and literal match, and by the model when those leave
+        it open (the runner-up within ``decisive_margin``); and the weights of all."""
         if len(candidates) == 1:
             return candidates[0], {candidates[0].name: 1.0}
-        messages = self._messages(question, candidates, history or [], CALL_OPEN + '{"name": "')
-        raw = await self._choose(messages, [t.name + '"' for t in candidates])
-        p_model = _softmax({k[:-1]: v for k, v in raw.items()})
         p_retrieval = _softmax(
             {t.name: 8.0 * s for t, s in zip(candidates, retrieval_scores, strict=True)}
         )
         w = self.model_weight
-        combined = {
-            t.name: w * p_model.get(t.name, 0.0)
-            + (1 - w) * p_retrieval[t.name]
+        evidence = {
+            t.name: (1 - w) * p_retrieval[t.name]
             + self.lexical_weight * lexical_match(question, t)
+            - (0.0 if feasible(question, t) else 1.0)
             for t in candidates
         }
+        first, second = sorted(evidence.values(), reverse=True)[:2]
+        if first - second >= self.decisive_margin:
+            best = max(candidates, key=lambda t: evidence[t.name])
+            return best, evidence
+        messages = self._messages(
+            selection_prompt(candidates), question, history or [], CALL_OPEN + '{"name": "'
+        )
+        raw = await self._choose(messages, [t.name + '"' for t in candidates])
+        p_model = _softmax({k[:-1]: v for k, v in raw.items()})
+        combined = {t.name: evidence[t.name] + w * p_model.get(t.name, 0.0) for t in candidates}
         best = max(candidates, key=lambda t: combined[t.name])
         return best, combined
 
@@ -129,9 +143,7 @@ class StagedCaller:
         used_numbers: set[int] = set()
         used_values: dict[str, set[str]] = {}
         history = list(history or [])
-        notes = parameter_notes(tool)
-        if notes:
-            history = [*history, Message(role="system", content=f"{tool.name} parameters:\n{notes}")]
+        system = call_prompt(tool)
         for i, name in enumerate(chosen):
             schema = props[name]
             last = i == len(chosen) - 1
@@ -139,7 +151,7 @@ class StagedCaller:
             if keep and name in keep:
                 literal: str | None = json.dumps(keep[name])
             else:
-                messages = self._messages(question, candidates, history, prefill)
+                messages = self._messages(system, question, history, prefill)
                 literal = await self._value(
                     messages, question, schema, numbers, (used_numbers, used_values), last,
                     avoid, name,
@@ -316,6 +328,22 @@ def enum_labels(schema: dict[str, Any]) -> dict[str, list[str]]:
                 if len(label.split()) > 2:  # "British pound sterling": "British pound" too
                     labels[json.dumps(v)].append(" ".join(label.split()[:2]))
     return labels
+
+
+def feasible(question: str, tool: Tool) -> bool:
+    """Whether the sentence writes enough numbers for the tool's required numeric parameters.
+
+    A tool that would have to ask for a number the user never wrote is rarely the one meant
+    when another candidate fits ("is it hot in Tokyo, in fahrenheit" is not a unit conversion).
+    """
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    needed = sum(
+        1
+        for name in tool.parameters.get("required", [])
+        if _non_null(props.get(name, {})).get("type") in ("number", "integer")
+        and "enum" not in props.get(name, {})
+    )
+    return needed <= len(extraction.numbers(question))
 
 
 _GENERIC_NAME_WORDS = {"get", "set", "do", "run", "make", "the", "api", "info", "data", "by", "for"}

@@ -16,6 +16,7 @@ arguments must validate against the tool's schema (see ``execution.py``).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -113,12 +114,17 @@ def schema_from_function(fn: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
 def _check_schema(name: str, schema: Any) -> None:
     if not isinstance(schema, dict) or schema.get("type", "object") != "object":
         raise ToolError(f"{name}: parameters must be a JSON Schema of type 'object'")
-    try:
-        cls = jsonschema.validators.validator_for(schema, jsonschema.Draft202012Validator)
-        cls.check_schema(schema)
-    except jsonschema.SchemaError as e:
-        path = "/".join(str(p) for p in e.absolute_path) or "(root)"
-        raise ToolError(f"{name}: invalid parameters schema at {path}: {e.message}") from e
+    cls = jsonschema.validators.validator_for(schema, jsonschema.Draft202012Validator)
+    error = jsonschema.exceptions.best_match(_meta_validator(cls).iter_errors(schema))
+    if error is not None:
+        path = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        raise ToolError(f"{name}: invalid parameters schema at {path}: {error.message}")
+
+
+@functools.cache
+def _meta_validator(cls: Any) -> Any:
+    """One validator of the metaschema per draft (building it per tool costs milliseconds)."""
+    return cls(cls.META_SCHEMA, format_checker=cls.FORMAT_CHECKER)
 
 
 def _check_name(name: str) -> None:
@@ -276,7 +282,9 @@ class Registry:
         if self._index is None:
             from toolwire.retrieval import ToolIndex
 
-            self._index = ToolIndex()
+            from toolwire.config import get_settings
+
+            self._index = ToolIndex(cache_dir=get_settings().home / "index")
             self._index.add(list(self._tools.values()))
         return self._index
 

@@ -259,3 +259,14 @@ def test_sync_run_refuses_inside_an_event_loop() -> None:
 
     asyncio.run(inside())
     assert engine.run("hello").answer == "hi"
+
+
+def test_feasibility_prefers_a_tool_the_sentence_can_fill() -> None:
+    from toolwire.builtin import default_registry
+    from toolwire.staged import feasible
+
+    registry = default_registry()
+    question = "Is it hot in Tokyo today? Tell me in fahrenheit."
+    assert not feasible(question, registry.get("convert_units"))
+    assert feasible(question, registry.get("get_weather"))
+    assert feasible("convert 5 miles to km", registry.get("convert_units"))

@@ -102,6 +102,8 @@ class Settings:
     seed: int = 0
     tool_choice: str = "auto"
     """``auto``, ``none``, ``required`` or a function name (native-calling backends)."""
+    stop: tuple[str, ...] = ()
+    """Stop generating at any of these strings (not included in the text)."""
 
 
 @runtime_checkable

@@ -20,6 +20,7 @@ import importlib.util
 import itertools
 import json
 import math
+import os
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -128,7 +129,8 @@ class LocalModel:
                 model_path=str(self.path),
                 n_ctx=self._n_ctx,
                 n_batch=512,
-                n_threads=self._n_threads,
+                n_threads=self._n_threads or os.cpu_count() or 1,
+                n_threads_batch=self._n_threads or os.cpu_count() or 1,
                 seed=self._seed,
                 logits_all=False,
                 verbose=False,
@@ -193,7 +195,7 @@ class LocalModel:
             repeat_penalty=1.0,
             seed=settings.seed,
             grammar=grammar,
-            stop=["<|im_end|>", "<|endoftext|>"],
+            stop=["<|im_end|>", "<|endoftext|>", *settings.stop],
         )
         choice = out["choices"][0]
         usage = out.get("usage", {})
