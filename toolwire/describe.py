@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from toolwire.models.base import Message, Model, Settings
-from toolwire.prompting import ANSWER_SYSTEM, DESCRIBE_ASK, DESCRIBE_SYSTEM
+from toolwire.prompting import ANSWER_SYSTEM, DESCRIBE_SYSTEM
 from toolwire.results import CallResult
 
 _MAX_RESULT_CHARS = 600
@@ -46,14 +46,25 @@ def factual_answer(calls: list[CallResult]) -> str:
 
 
 def _numbers_kept(answer: str, calls: list[CallResult]) -> bool:
-    """Every number of an ok scalar result appears in the answer (rounded as written)."""
+    """The answer states every number of each scalar result and of the numeric arguments.
+
+    A small model that drops the input amount tends to misstate what was computed
+    ("you can exchange 131.95 US dollars"), so both sides must be there.
+    """
+    written = set(_NUM.findall(answer.replace(",", "")))
     for call in calls:
-        if call.status != "ok" or not isinstance(call.result, (int, float, str)):
-            continue
-        for number in _NUM.findall(str(call.result)):
-            if number not in answer:
-                return False
+        wanted: list[object] = [v for v in call.arguments.values() if isinstance(v, (int, float))]
+        if isinstance(call.result, (int, float, str)):
+            wanted.append(call.result)
+        for value in wanted:
+            for number in _NUM.findall(str(value)):
+                if number not in written and number.removesuffix(".0") not in written:
+                    return False
     return True
+
+
+def _result_text(call: CallResult) -> str:
+    return _short(call.result) if call.status == "ok" else outcome_text(call)
 
 
 async def describe(
@@ -62,29 +73,22 @@ async def describe(
     calls: list[CallResult],
     history: list[Message],
     *,
-    context: list[Message] | None = None,
-    max_tokens: int = 48,
+    max_tokens: int = 40,
 ) -> str:
     """A one-sentence answer to ``question`` from the calls' outcomes.
 
-    When a call did not succeed the answer is the factual one: a small model asked to describe
-    an error tends to describe the weather it could not fetch.
+    When a call did not succeed, or the model's sentence loses a number, the answer is the
+    factual one: a small model asked to describe an error describes the weather it could not
+    fetch.
     """
     if any(c.status != "ok" for c in calls):
         return factual_answer(calls)
-    results = "\n".join(outcome_text(c) for c in calls)
-    if context:  # continue the conversation the calls were made in (its prompt is cached)
-        messages = [
-            *context,
-            Message(role="assistant", content=" ".join(call_text(c) for c in calls)),
-            Message(role="user", content=f"Function results:\n{results}\n{DESCRIBE_ASK}"),
-        ]
-    else:
-        messages = [
-            Message(role="system", content=DESCRIBE_SYSTEM),
-            *history,
-            Message(role="user", content=f"{question}\n\nFunction results:\n{results}"),
-        ]
+    results = "; ".join(_result_text(c) for c in calls)
+    messages = [
+        Message(role="system", content=DESCRIBE_SYSTEM),
+        *history,
+        Message(role="user", content=f"{question}\n(Result: {results})"),
+    ]
     completion = await model.complete(
         messages, settings=Settings(max_tokens=max_tokens, stop=("\n",))
     )

@@ -33,7 +33,6 @@ from toolwire.models.base import Message, Model, ToolCallRequest
 from toolwire.native import NativeCaller, new_call_id
 from toolwire.parallel import more_calls
 from toolwire.plain import PlainCaller
-from toolwire.prompting import call_prompt
 from toolwire.results import Attempt, CallResult, Run
 from toolwire.retrieval import Hit
 from toolwire.snippets import snippet_for
@@ -272,14 +271,7 @@ class Pipeline:
             )
         if not self.config.execute or not self.config.describe:
             return factual_answer(run.calls)
-        context = None
-        if self.strategy == "staged" and run.calls[0].name in self.registry:
-            context = [
-                Message(role="system", content=call_prompt(self.registry.get(run.calls[0].name))),
-                *turn.history,
-                Message(role="user", content=turn.question),
-            ]
-        return await describe(self.model, turn.question, run.calls, turn.history, context=context)
+        return await describe(self.model, turn.question, run.calls, turn.history)
 
 
 def relevance(hit: Hit) -> float:

@@ -105,10 +105,8 @@ def call_prompt(tool: Tool) -> str:
 
 
 DESCRIBE_SYSTEM = (
-    "You are a helpful assistant. Using the function results, answer the user's request in "
-    "one short sentence. Quote the numbers exactly."
+    "You are a helpful assistant. Reply to the user in one friendly sentence that states the "
+    "result."
 )
-
-DESCRIBE_ASK = "Answer my request in one short sentence using these results. Quote numbers exactly."
 
 ANSWER_SYSTEM = "You are a helpful assistant. Answer briefly."

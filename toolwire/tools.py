@@ -280,9 +280,8 @@ class Registry:
     def index(self) -> ToolIndex:
         """The search index, built on first use and kept in step with registrations."""
         if self._index is None:
-            from toolwire.retrieval import ToolIndex
-
             from toolwire.config import get_settings
+            from toolwire.retrieval import ToolIndex
 
             self._index = ToolIndex(cache_dir=get_settings().home / "index")
             self._index.add(list(self._tools.values()))

@@ -86,7 +86,7 @@ async def test_native_call_executes_with_snippet_and_answer() -> None:
     assert model.requests[0].tools is not None
     assert "add" in [t.name for t in model.requests[0].tools]
     # the description request carries the result
-    assert "returned 5" in model.requests[1].messages[-1].content
+    assert "(Result: 5)" in model.requests[1].messages[-1].content
 
 
 async def test_invalid_arguments_are_fed_back_and_repaired() -> None:
@@ -270,3 +270,9 @@ def test_feasibility_prefers_a_tool_the_sentence_can_fill() -> None:
     assert not feasible(question, registry.get("convert_units"))
     assert feasible(question, registry.get("get_weather"))
     assert feasible("convert 5 miles to km", registry.get("convert_units"))
+
+
+async def test_an_answer_that_loses_a_number_is_replaced_by_the_facts() -> None:
+    model = ScriptedModel([call("add", a=2, b=3), Completion(text="The sum is 5.")])
+    run = await Engine(make_registry(), model=model).arun("add 2 plus 3")
+    assert run.answer == "add(a=2, b=3) returned 5."  # "2" and "3" were dropped by the model
