@@ -138,24 +138,17 @@ def tools_search(
         out.print(f"{h.score:6.3f}  [bold]{h.tool.name}[/bold]  {h.tool.description}")
 
 
-def _mount_optional() -> None:
-    """Commands of the service and the evaluation (their modules import heavier libraries)."""
-    try:
-        from toolwire.api.commands import db_app, serve
+def _mount_subcommands() -> None:
+    """The service's and the evaluation's commands (their modules import lazily)."""
+    from toolwire.api.commands import db_app, serve
+    from toolwire.eval.commands import eval_app
 
-        app.command()(serve)
-        app.add_typer(db_app, name="db")
-    except ImportError:  # pragma: no cover - the service is part of the default install
-        pass
-    try:
-        from toolwire.eval.commands import eval_app
-
-        app.add_typer(eval_app, name="eval")
-    except ImportError:  # pragma: no cover
-        pass
+    app.command()(serve)
+    app.add_typer(db_app, name="db")
+    app.add_typer(eval_app, name="eval")
 
 
-_mount_optional()
+_mount_subcommands()
 
 
 def main() -> None:

@@ -45,15 +45,18 @@ def factual_answer(calls: list[CallResult]) -> str:
     return " ".join(outcome_text(c) for c in calls)
 
 
-def _numbers_kept(answer: str, calls: list[CallResult]) -> bool:
-    """The answer states every number of each scalar result and of the numeric arguments.
+def _numbers_kept(answer: str, calls: list[CallResult], *, strict: bool) -> bool:
+    """The answer states every number of each scalar result (``strict``: of the numeric
+    arguments too).
 
     A small model that drops the input amount tends to misstate what was computed
-    ("you can exchange 131.95 US dollars"), so both sides must be there.
+    ("you can exchange 131.95 US dollars"), so for it both sides must be there.
     """
     written = set(_NUM.findall(answer.replace(",", "")))
     for call in calls:
-        wanted: list[object] = [v for v in call.arguments.values() if isinstance(v, (int, float))]
+        wanted: list[object] = (
+            [v for v in call.arguments.values() if isinstance(v, (int, float))] if strict else []
+        )
         if isinstance(call.result, (int, float, str)):
             wanted.append(call.result)
         for value in wanted:
@@ -73,6 +76,7 @@ async def describe(
     calls: list[CallResult],
     history: list[Message],
     *,
+    strict: bool = False,
     max_tokens: int = 40,
 ) -> str:
     """A one-sentence answer to ``question`` from the calls' outcomes.
@@ -93,7 +97,7 @@ async def describe(
         messages, settings=Settings(max_tokens=max_tokens, stop=("\n",))
     )
     answer = " ".join(completion.text.split())
-    if not answer or not _numbers_kept(answer, calls):
+    if not answer or not _numbers_kept(answer, calls, strict=strict):
         return factual_answer(calls)
     return answer
 

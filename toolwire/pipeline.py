@@ -271,7 +271,11 @@ class Pipeline:
             )
         if not self.config.execute or not self.config.describe:
             return factual_answer(run.calls)
-        return await describe(self.model, turn.question, run.calls, turn.history)
+        # small grammar-driven models must restate the inputs too, or the facts are used
+        return await describe(
+            self.model, turn.question, run.calls, turn.history,
+            strict=self.model.supports_grammar,
+        )
 
 
 def relevance(hit: Hit) -> float:

@@ -42,7 +42,7 @@ def _currency_answer(request: Request) -> Completion:
         arguments = {"amount": float(amount.group()), "from_currency": codes[0][1],
                      "to_currency": codes[1][1]}
         return Completion(tool_calls=[ToolCallRequest(id="", name="convert_currency", arguments=arguments)])
-    returned = re.search(r"returned (\S+?)\.?$", prompt, re.M)
+    returned = re.search(r"\(Result: (\S+?)\)", prompt)
     return Completion(text=f"That is {returned.group(1)}." if returned else "Done.")
 
 

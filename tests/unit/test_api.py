@@ -55,7 +55,7 @@ def adder(request: Request) -> Completion:
         call = ToolCallRequest(id=f"call_{uuid.uuid4().hex[:8]}", name="add",
                                arguments={"a": numbers[0], "b": numbers[1]})
         return Completion(tool_calls=[call])
-    returned = re.search(r"returned (\S+?)\.?$", last.content, re.M)
+    returned = re.search(r"\(Result: (\S+?)\)", last.content)
     return Completion(text=f"The sum is {returned.group(1)}." if returned else "Done.")
 
 

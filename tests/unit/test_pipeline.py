@@ -272,7 +272,15 @@ def test_feasibility_prefers_a_tool_the_sentence_can_fill() -> None:
     assert feasible("convert 5 miles to km", registry.get("convert_units"))
 
 
-async def test_an_answer_that_loses_a_number_is_replaced_by_the_facts() -> None:
-    model = ScriptedModel([call("add", a=2, b=3), Completion(text="The sum is 5.")])
-    run = await Engine(make_registry(), model=model).arun("add 2 plus 3")
+async def test_a_small_model_answer_that_loses_a_number_is_replaced_by_the_facts() -> None:
+    answers = [call("add", a=2, b=3), Completion(text="The sum is 5.")]
+    small = ScriptedModel(list(answers), supports_grammar=True)
+    config = EngineConfig(strategy="native")
+    run = await Engine(make_registry(), model=small, config=config).arun("add 2 plus 3")
     assert run.answer == "add(a=2, b=3) returned 5."  # "2" and "3" were dropped by the model
+    large = ScriptedModel(list(answers))  # a tool-calling model need only state the result
+    run = await Engine(make_registry(), model=large, config=config).arun("add 2 plus 3")
+    assert run.answer == "The sum is 5."
+    wrong = ScriptedModel([call("add", a=2, b=3), Completion(text="The sum is 6.")])
+    run = await Engine(make_registry(), model=wrong, config=config).arun("add 2 plus 3")
+    assert run.answer == "add(a=2, b=3) returned 5."

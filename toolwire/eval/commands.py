@@ -202,3 +202,59 @@ def score_table(bench: bfcl.Benchmark) -> Table:
 
 # `toolwire eval retrieval` (the tool-retrieval benchmark, toolwire/eval/retrieval.py) is
 # registered below this line on the same `eval_app`.
+
+
+@eval_app.command("retrieval")
+def retrieval_command(
+    k: Annotated[
+        list[int] | None, typer.Option("--k", help="Cut-offs for recall@k (repeatable).")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="A seeded sample of N questions.")
+    ] = None,
+    keywords_only: Annotated[
+        bool, typer.Option("--keywords-only", help="BM25 alone, without embeddings.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write a self-contained HTML report here.")
+    ] = None,
+) -> None:
+    """Tool retrieval on the BFCL pool: every distinct function of every category in one
+    registry (~1,850 tools); for each question, are all its functions in the top k?
+
+    Examples:
+        toolwire eval retrieval --k 1 --k 5 --k 10
+        toolwire eval retrieval --json --report docs/retrieval.html
+    """
+    from toolwire.eval.retrieval import evaluate_retrieval, write_retrieval_report
+    from toolwire.retrieval import ToolIndex
+
+    ks = tuple(k or (1, 5, 10))
+    if any(x < 1 for x in ks):
+        Console(stderr=True).print("[red]error:[/red] --k must be positive")
+        raise typer.Exit(2)
+    err = Console(stderr=True)
+    index = ToolIndex(embedder=None) if keywords_only else None
+    with Progress(TextColumn("retrieval"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("retrieval", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = evaluate_retrieval(ks=ks, limit=limit, index=index, progress=progress)
+    data = result.to_dict()
+    if report is not None:
+        write_retrieval_report(result, report)
+        err.print(f"report written to {report}")
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    table = Table(title=f"tool retrieval over {data.get('pool_size', '?')} tools, n={data['n']}")
+    for column in [*(f"R@{x}" for x in ks), "MRR", "p50 ms", "p99 ms"]:
+        table.add_column(column, justify="right")
+    latency = data["latency_ms"]
+    table.add_row(*(f"{data[f'recall@{x}']:.3f}" for x in ks), f"{data['mrr']:.3f}",
+                  f"{latency['p50']:.1f}", f"{latency['p99']:.1f}")
+    Console().print(table)
