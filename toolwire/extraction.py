@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?(?![\w])|"
-                     r"(?<![\w.])[-+]?\.\d+(?![\w])", re.IGNORECASE)
+# digits not glued to a word before them ("mp3", "h264"), but maybe to a unit or ordinal after
+# them ("150lbs", "16th", "5ft")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?(?![\d.]\d|\d)|"
+                     r"(?<![\w.])[-+]?\.\d+(?!\d)", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&._/-]*[A-Za-z0-9]|[A-Za-z0-9]")
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,

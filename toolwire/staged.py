@@ -69,6 +69,7 @@ class StagedCaller:
         self.model_weight = model_weight
         self.lexical_weight = lexical_weight
         self.decisive_margin = decisive_margin
+        self._span_bans: set[str] = set()
 
     # -- shared prompt ---------------------------------------------------------------------
     def _messages(
@@ -140,6 +141,9 @@ class StagedCaller:
         result = Fill()
         prefill = CALL_OPEN + json.dumps({"name": tool.name})[:-1] + ', "arguments": {'
         numbers = extraction.numbers(question)
+        numeric = any(_non_null(props[p]).get("type") in ("number", "integer") for p in props)
+        # a number belongs to the numeric parameter, not inside a string ("200" is no currency)
+        self._span_bans = {n.text.lower() for n in numbers} if numeric else set()
         used_numbers: set[int] = set()
         used_values: dict[str, set[str]] = {}
         history = list(history or [])
@@ -164,6 +168,11 @@ class StagedCaller:
             result.arguments[name] = json.loads(literal)
             prefill += literal
         return result
+
+    def _no_start(self, name: str) -> set[str]:
+        """Words a string value may not start with: the parameter's own name ("type" is not a
+        type), and the numbers that belong to numeric parameters."""
+        return self._span_bans | set(extraction.identifier_words(name))
 
     @staticmethod
     def _mentioned(question: str, name: str, schema: dict[str, Any]) -> bool:
@@ -198,7 +207,7 @@ class StagedCaller:
         if kind in ("number", "integer"):
             return await self._number(messages, schema, numbers, used_numbers, end, bad)
         if kind == "string" and schema.get("format") not in _STRING_FORMATS_FREE:
-            return await self._span(messages, question, bad)
+            return await self._span(messages, question, bad, self._no_start(name))
         return await self._free(messages, schema)
 
     async def _pick(
@@ -277,8 +286,12 @@ class StagedCaller:
             used.add(options[literal])
         return literal
 
-    async def _span(self, messages: list[Message], question: str, bad: str | None) -> str | None:
-        grammar = span_grammar(question, exclude=json.loads(bad) if bad else None)
+    async def _span(
+        self, messages: list[Message], question: str, bad: str | None, no_start: set[str]
+    ) -> str | None:
+        grammar = span_grammar(
+            question, exclude=json.loads(bad) if bad else None, no_start=no_start
+        )
         if grammar is None:
             return None
         completion = await self.model.complete(
@@ -424,10 +437,14 @@ def _gbnf_literal(text: str) -> str:
     return f'"{escaped}"'
 
 
-def span_grammar(question: str, *, exclude: str | None = None) -> str | None:
+def span_grammar(
+    question: str, *, exclude: str | None = None, no_start: set[str] | None = None
+) -> str | None:
     """A GBNF grammar whose strings are the JSON-quoted spans of consecutive words of ``question``.
 
     Separators between words are kept as written (``Paris, France``), minus quotes and escapes.
+    A span may not start with a word of ``no_start`` (lower case) nor with the first word of
+    ``exclude`` (a value that failed), unless that leaves no start at all.
     """
     matches = list(extraction._WORD.finditer(question))
     if not matches:
@@ -441,6 +458,9 @@ def span_grammar(question: str, *, exclude: str | None = None) -> str | None:
     for i, tok in enumerate(tokens):
         tail = f" ({_gbnf_literal(seps[i])} s{i + 1})?" if i < len(tokens) - 1 else ""
         rules.append(f"s{i} ::= {_gbnf_literal(tok)}{tail}")
-    starts = " | ".join(f"s{i}" for i in range(len(tokens)))
-    del exclude  # a grammar cannot subtract a string; the validator catches repeats
+    banned = {w.lower() for w in (no_start or set())}
+    if exclude:
+        banned |= {w.lower() for w in extraction.words(exclude)[:1]}
+    allowed = [i for i, m in enumerate(matches) if m.group().lower() not in banned]
+    starts = " | ".join(f"s{i}" for i in (allowed or range(len(tokens))))
     return "root ::= \"\\\"\" (" + starts + ") \"\\\"\"\n" + "\n".join(rules)

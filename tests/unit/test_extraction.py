@@ -33,3 +33,18 @@ def test_span_grammar_keeps_separators_and_escapes() -> None:
     assert 's1 ::= "in"' in grammar and '", "' in grammar  # the comma separator is kept
     assert '\\"' in grammar  # the quote characters became spaces, the JSON quotes are escaped
     assert span_grammar("!!!") is None
+
+
+def test_numbers_glued_to_units_and_ordinals() -> None:
+    found = extraction.numbers("weight 150lbs, the 16th century, 5ft 10in")
+    assert [n.value for n in found] == [150.0, 16.0, 5.0, 10.0]
+
+
+def test_span_grammar_bans_starts_but_keeps_them_inside() -> None:
+    grammar = span_grammar("convert 200 US dollars", no_start={"200", "convert"})
+    assert grammar is not None
+    root = grammar.splitlines()[0]
+    assert "s0" not in root.split("(")[1] and "s1 " not in root and "s2" in root
+    assert 's1 ::= "200"' in grammar  # still reachable inside a longer span
+    # every start banned: all starts allowed rather than none
+    assert span_grammar("only", no_start={"only"}) is not None
