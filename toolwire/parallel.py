@@ -27,7 +27,10 @@ _NOT_PROPER = {
     "What", "Whats", "How", "Please", "Can", "Could", "Tell", "Give", "Also", "And", "Then",
     "Find", "Get", "Show", "Is", "Are", "Do", "Does", "The", "Use", "Convert", "Calculate",
     "Open", "Launch", "Exchange", "Check", "Send", "Make", "Create", "Set", "Let", "Now", "In",
+    "My", "Your", "His", "Her", "Our", "Their", "It", "This", "That", "These", "Those", "A", "An",
+    "We", "You", "He", "She", "They", "Help", "Thanks",
 }
+_GENERIC_PARAM_WORDS = {"name", "type", "value", "id", "data", "info", "the", "of", "for"}
 _MAX_CALLS = 8
 
 
@@ -120,6 +123,16 @@ def _position(question: str, value: str) -> int:
     return -1 if where is None else where
 
 
+def _describes_a_parameter(clause: str, tool: Tool) -> bool:
+    """Whether the clause names one of the tool's parameters (then it adds to the first call)."""
+    hay = {extraction.stem(w) for w in extraction.words(clause)}
+    for name in tool.parameters.get("properties", {}):
+        for word in extraction.identifier_words(name):
+            if len(word) > 2 and word not in _GENERIC_PARAM_WORDS and extraction.stem(word) in hay:
+                return True
+    return False
+
+
 def more_calls(question: str, tool: Tool, first: dict[str, Any]) -> list[dict[str, Any]]:
     """Arguments of the extra calls the later clauses of ``question`` ask for (maybe none)."""
     parts = clauses(question)
@@ -127,6 +140,8 @@ def more_calls(question: str, tool: Tool, first: dict[str, Any]) -> list[dict[st
         return []
     extra: list[dict[str, Any]] = []
     for part in parts[1:]:
+        if _describes_a_parameter(part, tool):
+            continue  # "... and acceleration of 9.8": more of the same call, not another one
         fresh = [a for a in _anchors(part, tool) if not _used(first, a)]
         if not fresh:
             continue

@@ -138,6 +138,7 @@ class StagedCaller:
         props: dict[str, Any] = tool.parameters.get("properties", {})
         required = list(tool.parameters.get("required", []))
         chosen = [p for p in props if p in required or self._mentioned(question, p, props[p])]
+        chosen = _with_numeric_optionals(question, props, chosen)
         result = Fill()
         prefill = CALL_OPEN + json.dumps({"name": tool.name})[:-1] + ', "arguments": {'
         numbers = extraction.numbers(question)
@@ -341,6 +342,26 @@ def enum_labels(schema: dict[str, Any]) -> dict[str, list[str]]:
                 if len(label.split()) > 2:  # "British pound sterling": "British pound" too
                     labels[json.dumps(v)].append(" ".join(label.split()[:2]))
     return labels
+
+
+def _is_numeric(schema: dict[str, Any]) -> bool:
+    return _non_null(schema).get("type") in ("number", "integer") and "enum" not in schema
+
+
+def _with_numeric_optionals(
+    question: str, props: dict[str, Any], chosen: list[str]
+) -> list[str]:
+    """``chosen`` plus optional numeric parameters while the sentence writes more numbers than
+    the chosen ones take ("find *ten* events" fills an optional ``count``), in schema order."""
+    spare = len(extraction.numbers(question)) - sum(_is_numeric(props[p]) for p in chosen)
+    extra = set()
+    for name, schema in props.items():
+        if spare <= 0:
+            break
+        if name not in chosen and isinstance(schema, dict) and _is_numeric(schema):
+            extra.add(name)
+            spare -= 1
+    return [p for p in props if p in chosen or p in extra]
 
 
 def feasible(question: str, tool: Tool) -> bool:

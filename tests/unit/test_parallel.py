@@ -47,3 +47,27 @@ def test_no_extra_call_when_the_clause_brings_nothing_new(registry) -> None:  # 
                       {"app_name": "calculator"}) == []
     assert more_calls("find pizza and pasta places", registry.get("get_weather"),
                       {"city": "Paris"}) == []
+
+
+def test_a_clause_naming_a_parameter_adds_to_the_same_call() -> None:
+    from toolwire import Registry
+
+    registry = Registry()
+    registry.add_schema({"name": "displacement", "parameters": {"type": "object", "properties": {
+        "initial_velocity": {"type": "number"}, "time": {"type": "number"},
+        "acceleration": {"type": "number"}}, "required": ["initial_velocity", "time"]}})
+    first = {"initial_velocity": 10, "time": 5, "acceleration": 9.8}
+    question = "the initial velocity of 10 and acceleration of 9.8 within 5 seconds"
+    assert more_calls(question, registry.get("displacement"), first) == []
+
+
+def test_numeric_optionals_take_spare_numbers() -> None:
+    from toolwire.staged import _with_numeric_optionals
+
+    props = {"religion": {"type": "string"}, "century": {"type": "integer"},
+             "count": {"type": "integer"}, "limit": {"type": "integer"}}
+    chosen = _with_numeric_optionals("ten events in the 16th century", props,
+                                     ["religion", "century"])
+    assert chosen == ["religion", "century", "count"]
+    assert _with_numeric_optionals("events in the 16th century", props,
+                                   ["religion", "century"]) == ["religion", "century"]
