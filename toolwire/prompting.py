@@ -8,7 +8,6 @@ from typing import Any
 from toolwire.tools import Tool
 
 CALL_OPEN = "<tool_call>\n"
-CALL_CLOSE = "\n</tool_call>"
 _MAX_ENUM_SHOWN = 8
 
 
@@ -49,24 +48,6 @@ def signature(tool: Tool, *, documented: bool = False) -> str:
             text += f" = {json.dumps(default)}" if default is not None else " = None"
         parts.append(text)
     return f"{tool.name}({', '.join(parts)})"
-
-
-def tool_line(tool: Tool, *, max_description: int = 160) -> str:
-    description = " ".join(tool.description.split())
-    if len(description) > max_description:
-        description = description[: max_description - 3].rstrip() + "..."
-    return f"- {signature(tool)}: {description}"
-
-
-def tools_system_prompt(tools: list[Tool]) -> str:
-    """The system prompt listing the candidate tools, one line each."""
-    lines = "\n".join(tool_line(t) for t in tools)
-    return (
-        "You are a function calling assistant. You can call these functions:\n"
-        f"{lines}\n"
-        "To call a function, answer with <tool_call>{\"name\": ..., \"arguments\": {...}}"
-        "</tool_call>, using only values the user gave."
-    )
 
 
 def _clip(text: str, limit: int) -> str:
