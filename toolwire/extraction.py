@@ -66,20 +66,6 @@ def identifier_words(name: str) -> list[str]:
     return [w.lower() for w in _SPLIT_IDENT.findall(name)]
 
 
-def spans(text: str, *, max_words: int = 8) -> list[str]:
-    """Every run of up to ``max_words`` consecutive words of ``text`` (the string candidates)."""
-    ws = words(text)
-    out: list[str] = []
-    seen: set[str] = set()
-    for i in range(len(ws)):
-        for j in range(i + 1, min(len(ws), i + max_words) + 1):
-            span = " ".join(ws[i:j])
-            if span not in seen:
-                seen.add(span)
-                out.append(span)
-    return out
-
-
 def stem(word: str) -> str:
     """A crude plural fold (``dollars`` -> ``dollar``, ``francs`` -> ``franc``), lower case."""
     w = word.lower()

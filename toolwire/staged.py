@@ -137,11 +137,11 @@ class StagedCaller:
         """Fill ``tool``'s arguments from ``question``; ``avoid`` holds values that failed."""
         props: dict[str, Any] = tool.parameters.get("properties", {})
         required = list(tool.parameters.get("required", []))
+        numbers = extraction.numbers(question)
         chosen = [p for p in props if p in required or self._mentioned(question, p, props[p])]
-        chosen = _with_numeric_optionals(question, props, chosen)
+        chosen = _with_numeric_optionals(len(numbers), props, chosen)
         result = Fill()
         prefill = CALL_OPEN + json.dumps({"name": tool.name})[:-1] + ', "arguments": {'
-        numbers = extraction.numbers(question)
         numeric = any(_non_null(props[p]).get("type") in ("number", "integer") for p in props)
         # a number belongs to the numeric parameter, not inside a string ("200" is no currency)
         self._span_bans = {n.text.lower() for n in numbers} if numeric else set()
@@ -349,11 +349,12 @@ def _is_numeric(schema: dict[str, Any]) -> bool:
 
 
 def _with_numeric_optionals(
-    question: str, props: dict[str, Any], chosen: list[str]
+    written: int, props: dict[str, Any], chosen: list[str]
 ) -> list[str]:
-    """``chosen`` plus optional numeric parameters while the sentence writes more numbers than
-    the chosen ones take ("find *ten* events" fills an optional ``count``), in schema order."""
-    spare = len(extraction.numbers(question)) - sum(_is_numeric(props[p]) for p in chosen)
+    """``chosen`` plus optional numeric parameters while the sentence writes more numbers
+    (``written``) than the chosen ones take ("find *ten* events" fills an optional ``count``),
+    in schema order."""
+    spare = written - sum(_is_numeric(props[p]) for p in chosen)
     extra = set()
     for name, schema in props.items():
         if spare <= 0:

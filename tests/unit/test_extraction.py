@@ -13,11 +13,6 @@ def test_numbers_ignore_digits_inside_words() -> None:
     assert extraction.numbers("use mp3 and h264 codecs") == []
 
 
-def test_spans_are_consecutive_words() -> None:
-    spans = extraction.spans("weather in New York", max_words=2)
-    assert spans == ["weather", "weather in", "in", "in New", "New", "New York", "York"]
-
-
 def test_mentions_phrases_and_identifiers() -> None:
     assert extraction.mentions("Use celsius please", "celsius")
     assert extraction.mentions("the max results count", "max_results")

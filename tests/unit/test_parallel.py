@@ -66,8 +66,12 @@ def test_numeric_optionals_take_spare_numbers() -> None:
 
     props = {"religion": {"type": "string"}, "century": {"type": "integer"},
              "count": {"type": "integer"}, "limit": {"type": "integer"}}
-    chosen = _with_numeric_optionals("ten events in the 16th century", props,
-                                     ["religion", "century"])
+    from toolwire.extraction import numbers
+
+    written = len(numbers("ten events in the 16th century"))
+    chosen = _with_numeric_optionals(written, props, ["religion", "century"])
     assert chosen == ["religion", "century", "count"]
-    assert _with_numeric_optionals("events in the 16th century", props,
-                                   ["religion", "century"]) == ["religion", "century"]
+    written = len(numbers("events in the 16th century"))
+    assert _with_numeric_optionals(written, props, ["religion", "century"]) == [
+        "religion", "century"
+    ]

@@ -11,10 +11,9 @@ Every request is kept in ``requests`` so tests can assert what the pipeline sent
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from toolwire.models.base import (
-    ChoiceConstraint,
     Completion,
     Constraint,
     Message,
@@ -34,11 +33,6 @@ class Request:
 
 
 Responder = Callable[[Request], Completion]
-
-
-@dataclass(kw_only=True)
-class _Script:
-    items: list[Completion | Responder] = field(default_factory=list)
 
 
 class ScriptedModel:
@@ -84,11 +78,3 @@ class ScriptedModel:
             )
         item = self._queue.pop(0)
         return item(request) if callable(item) else item
-
-
-def first_option(request: Request) -> Completion:
-    """A responder for choice constraints: picks the first option (handy default)."""
-    if isinstance(request.constraint, ChoiceConstraint):
-        opts = request.constraint.options
-        return Completion(text=opts[0], scores={o: -float(i) for i, o in enumerate(opts)})
-    return Completion(text="")
