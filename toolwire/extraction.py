@@ -13,7 +13,8 @@ from dataclasses import dataclass
 # them ("150lbs", "16th", "5ft")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?(?![\d.]\d|\d)|"
                      r"(?<![\w.])[-+]?\.\d+(?!\d)", re.IGNORECASE)
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&._/-]*[A-Za-z0-9]|[A-Za-z0-9]")
+# letters and digits of any script ("Käärijä", "東京"), with inner apostrophes, dots, slashes
+_WORD = re.compile(r"[^\W_][\w'&./-]*[^\W_]|[^\W_]")
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
@@ -98,3 +99,110 @@ def mentions(text: str, phrase: str) -> bool:
     return bool(parts) and all(f" {p} " in haystack for p in parts if len(p) > 2) and any(
         len(p) > 2 for p in parts
     )
+
+
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        ("january jan", "february feb", "march mar", "april apr", "may", "june jun",
+         "july jul", "august aug", "september sep sept", "october oct", "november nov",
+         "december dec")
+    )
+    for m in names.split()
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>\d{4})"
+_DATE_PATTERNS = [
+    re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),  # April 25th, 2023
+    re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),  # 25 April 2023
+    re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b"),  # 2023-04-25
+    re.compile(r"\b(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})\b"),  # 04/25/2023
+    re.compile(r"\b(?P<year>(?:19|20)\d{2})(?P<month>[01]\d)(?P<day>[0-3]\d)\b"),  # 20230425
+]
+
+
+@dataclass(kw_only=True, frozen=True)
+class DateMention:
+    """A calendar date written in the sentence."""
+
+    year: int
+    month: int
+    day: int
+    text: str
+    start: int
+
+    def render(self, pattern: str = "YYYY-MM-DD") -> str:
+        """The date in ``pattern`` (``YYYY``, ``MM``, ``DD`` placeholders; ISO by default)."""
+        return (
+            pattern.replace("YYYY", f"{self.year:04d}")
+            .replace("MM", f"{self.month:02d}")
+            .replace("DD", f"{self.day:02d}")
+        )
+
+
+def dates(text: str) -> list[DateMention]:
+    """Calendar dates written in ``text``, in order ("April 25th 2023", "2023-04-25"...)."""
+    found: dict[int, DateMention] = {}
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            month_text = m.group("month")
+            month = _MONTHS.get(month_text.lower().rstrip(".")) if month_text.isalpha() else int(
+                month_text
+            )
+            day, year = int(m.group("day")), int(m.group("year"))
+            if month is None or not (1 <= month <= 12 and 1 <= day <= 31):
+                continue
+            if not any(s <= m.start() < s + len(d.text) for s, d in found.items()):
+                found[m.start()] = DateMention(
+                    year=year, month=month, day=day, text=m.group(), start=m.start()
+                )
+    return [found[s] for s in sorted(found)]
+
+
+_DATE_FORMAT = re.compile(r"\b(YYYY[-/.]MM[-/.]DD|MM[-/.]DD[-/.]YYYY|DD[-/.]MM[-/.]YYYY|YYYYMMDD)\b",
+                          re.IGNORECASE)
+
+
+def date_format(name: str, schema: dict[str, object]) -> str | None:
+    """The pattern a date parameter wants (``YYYY-MM-DD``...), or ``None`` if it is no date.
+
+    A parameter is a date when its JSON Schema ``format`` is ``date``, or its description
+    spells a pattern, or its name says ``date``.
+    """
+    description = str(schema.get("description", ""))
+    spelled = _DATE_FORMAT.search(description)
+    if spelled:
+        return spelled.group(1).upper()
+    if schema.get("format") == "date" or "date" in identifier_words(name):
+        return "YYYY-MM-DD"
+    return None
+
+
+_QUOTED = re.compile(r"""(?<![\w'"])(['"`])([^'"`\n]{1,200}?)\1(?![\w'"])""")
+
+
+@dataclass(kw_only=True, frozen=True)
+class Quote:
+    """Text the user put in quotes ("set the mode to 'COOL'")."""
+
+    text: str
+    start: int
+    end: int
+
+
+def quoted(text: str) -> list[Quote]:
+    """Quoted passages of ``text`` in order, quotes stripped (apostrophes inside words are not
+    quotes: "it's", "Sarah's")."""
+    return [
+        Quote(text=m.group(2).strip(), start=m.start(), end=m.end())
+        for m in _QUOTED.finditer(text)
+        if m.group(2).strip()
+    ]
+
+
+def near(text: str, start: int, end: int, words_of: set[str], window: int = 3) -> bool:
+    """Whether a word of ``words_of`` (stemmed) stands within ``window`` words of ``text[start:end]``."""
+    before = words(text[:start])[-window:]
+    after = words(text[end:])[:window]
+    return bool(words_of & {stem(w) for w in before + after})

@@ -1,14 +1,24 @@
 """Several calls from one sentence: "weather in Paris and London", "convert 5 USD to EUR and GBP".
 
-After the first call is filled, each later clause of the sentence (split at "and", commas,
-"also", ...) that brings values of its own, values the first call did not use, yields one more
-call: the first call with those values put in place of the ones they stand beside. Values are
-the anchors a sentence can be trusted on: numbers, enum values it names, proper nouns. No
-model call is needed, so a sentence without such a clause costs nothing.
+Two ways a sentence asks for the same function more than once:
+
+- **sets of numbers** (:func:`number_sets`): it writes a whole set of the function's numbers
+  several times over ("a base of 12 and a height of 15 ... a base of 18 and a height of 24"),
+  each set in words alike; the sentence is cut into one segment per set and each is filled on
+  its own.
+- **varied clauses** (:func:`more_calls`): after the first call is filled, each later clause
+  (split at "and", commas, "also", ...) that brings values of its own, values the first call did
+  not use, yields one more call: the first call with those values put in place of the ones they
+  stand beside. Values are the anchors a sentence can be trusted on: numbers, enum values it
+  names, proper nouns. A clause that holds a value of the first call belongs to that call, and
+  a place name after a comma is read as part of the one before it ("Los Angeles, California").
+
+No model call is needed to find them, so a sentence without either costs nothing.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -19,7 +29,8 @@ from toolwire.staged import enum_labels
 from toolwire.tools import Tool
 
 _CLAUSE_SPLIT = re.compile(
-    r"\s*(?:,\s*and\s+|;\s*|,\s+|\s+and\s+|\s+also\s+|\s+then\s+|\s+as well as\s+|\s+plus\s+)",
+    r"\s*(,\s*and\s+|;\s*|,\s+|\s+and\s+|\s+also\s+|\s+then\s+|\s+as well as\s+|\s+plus\s+"
+    r"|(?<=[a-z0-9])[.?!]\s+(?=[A-Z]))",
     re.IGNORECASE,
 )
 _PROPER = re.compile(r"\b([A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)")
@@ -28,7 +39,10 @@ _NOT_PROPER = {
     "Find", "Get", "Show", "Is", "Are", "Do", "Does", "The", "Use", "Convert", "Calculate",
     "Open", "Launch", "Exchange", "Check", "Send", "Make", "Create", "Set", "Let", "Now", "In",
     "My", "Your", "His", "Her", "Our", "Their", "It", "This", "That", "These", "Those", "A", "An",
-    "We", "You", "He", "She", "They", "Help", "Thanks",
+    "We", "You", "He", "She", "They", "Help", "Thanks", "Im", "I'm", "Hi", "Hello", "Hey",
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+    "Saturday", "Sunday", "Today", "Tomorrow", "Celsius", "Fahrenheit", "Kelvin",
 }
 _GENERIC_PARAM_WORDS = {"name", "type", "value", "id", "data", "info", "the", "of", "for"}
 _MAX_CALLS = 8
@@ -43,7 +57,30 @@ class _Anchor:
 
 def clauses(sentence: str) -> list[str]:
     """The sentence cut at coordinating words; a single clause when there are none."""
-    return [c for c in _CLAUSE_SPLIT.split(sentence.strip()) if c.strip()]
+    return [c for _sep, c in _clauses_after(sentence)]
+
+
+def _clauses_after(sentence: str) -> list[tuple[str, str]]:
+    """Each clause with the separator written before it ("" for the first)."""
+    pieces = _CLAUSE_SPLIT.split(sentence.strip())
+    out: list[tuple[str, str]] = []
+    separator = ""
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            separator = piece or ""
+        elif piece and piece.strip():
+            out.append((separator, piece))
+    return out
+
+
+def _clause_starts(sentence: str) -> list[int]:
+    """Character offsets where the clauses of ``sentence`` start."""
+    starts, position = [], 0
+    for _sep, clause in _clauses_after(sentence):
+        at = sentence.find(clause, position)
+        starts.append(at)
+        position = at + len(clause)
+    return starts
 
 
 def _anchors(text: str, tool: Tool) -> list[_Anchor]:
@@ -133,15 +170,34 @@ def _describes_a_parameter(clause: str, tool: Tool) -> bool:
     return False
 
 
+def _apposition(separator: str, previous: str, clause: str) -> bool:
+    """A place name after a bare comma, after another one: "Los Angeles, California"."""
+    if separator.strip() != ",":
+        return False
+    start, end = _PROPER.match(clause.strip()), _PROPER.search(previous.strip().split()[-1])
+    return bool(start and end and start.group(1) not in _NOT_PROPER)
+
+
+def _holds_first_values(clause: str, tool: Tool, first: dict[str, Any]) -> bool:
+    """Whether the clause writes a value the first call took (it is part of that call)."""
+    if any(_used(first, a) for a in _anchors(clause, tool) if a.kind != "proper"):
+        return True
+    return any(
+        isinstance(v, str) and len(v) > 1 and extraction.mentions(clause, v) for v in first.values()
+    )
+
+
 def more_calls(question: str, tool: Tool, first: dict[str, Any]) -> list[dict[str, Any]]:
     """Arguments of the extra calls the later clauses of ``question`` ask for (maybe none)."""
-    parts = clauses(question)
+    parts = _clauses_after(question)
     if len(parts) < 2:
         return []
     extra: list[dict[str, Any]] = []
-    for part in parts[1:]:
+    for (separator, part), (_, previous) in zip(parts[1:], parts, strict=False):
         if _describes_a_parameter(part, tool):
             continue  # "... and acceleration of 9.8": more of the same call, not another one
+        if _apposition(separator, previous, part) or _holds_first_values(part, tool, first):
+            continue
         fresh = [a for a in _anchors(part, tool) if not _used(first, a)]
         if not fresh:
             continue
@@ -151,3 +207,66 @@ def more_calls(question: str, tool: Tool, first: dict[str, Any]) -> list[dict[st
         if len(extra) >= _MAX_CALLS - 1:
             break
     return extra
+
+
+_CONTEXT_WORDS = 3
+_FILLERS = {"and", "of", "the", "a", "an", "is", "to", "with", "for"}
+
+
+def _required_numbers(tool: Tool) -> int:
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    return sum(
+        1
+        for name in tool.parameters.get("required", [])
+        if isinstance(props.get(name), dict)
+        and props[name].get("type") in ("number", "integer")
+        and "enum" not in props[name]
+    )
+
+
+def _context(question: str, number: extraction.NumberMention) -> set[str]:
+    """The words around a number (its unit, the name before it), numbers and fillers left out."""
+
+    def content(text: str) -> list[str]:
+        return [w for w in extraction.words(text)
+                if not extraction.numbers(w) and w.lower() not in _FILLERS]
+
+    before = content(question[: number.start])[-_CONTEXT_WORDS:]
+    after = content(question[number.start + len(number.text) :])[:_CONTEXT_WORDS]
+    return {extraction.stem(w) for w in before + after}
+
+
+def number_sets(question: str, tool: Tool) -> list[str] | None:
+    """The segments of ``question`` that each write one whole set of ``tool``'s numbers.
+
+    ``None`` unless the sentence writes the required numbers at least twice over (2, 3...
+    sets of the same size), each set starting a clause and written in words like the first
+    ("weighs 85 kilograms and is 1.8 meters tall, and ... weighs 60 kilograms and is 1.65
+    meters tall"). The numbers of a set are then read in order from its own segment.
+    """
+    size = _required_numbers(tool)
+    found = extraction.numbers(question)
+    if size and len(found) % size:  # "two side lengths: 3 and 4, 5 and 12": digits only
+        found = [n for n in found if not n.text.isalpha()]
+    if size == 0 or len(found) < 2 * size or len(found) % size:
+        return None
+    sets = [found[i : i + size] for i in range(0, len(found), size)]
+    for later in sets[1:]:
+        alike = sum(
+            bool(_context(question, a) & _context(question, b))
+            for a, b in zip(sets[0], later, strict=True)
+        )
+        if 2 * alike < size or (size == 1 and not alike):
+            return None
+    starts = _clause_starts(question)
+    cuts = [0]
+    for later in sets[1:]:
+        cut = max((s for s in starts if s <= later[0].start), default=0)
+        if cut <= cuts[-1]:
+            return None
+        cuts.append(cut)
+    segments = [question[a:b] for a, b in itertools.pairwise([*cuts, len(question)])]
+    if any(len([n for n in found if a <= n.start < b]) != size
+           for a, b in itertools.pairwise([*cuts, len(question)])):
+        return None
+    return segments[:_MAX_CALLS]

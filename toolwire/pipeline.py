@@ -15,7 +15,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from toolwire.describe import chat_answer, describe, factual_answer, missing_answer
 from toolwire.events import (
@@ -31,7 +31,7 @@ from toolwire.events import (
 from toolwire.execution import Executor, dispatch
 from toolwire.models.base import Message, Model, ToolCallRequest
 from toolwire.native import NativeCaller, new_call_id
-from toolwire.parallel import more_calls
+from toolwire.parallel import more_calls, number_sets
 from toolwire.plain import PlainCaller
 from toolwire.results import Attempt, CallResult, Run
 from toolwire.retrieval import Hit
@@ -73,6 +73,8 @@ class Turn:
     tool_choice: str = "auto"
     chosen: str | None = None
     """The tool the staged strategy chose (named when required values are missing)."""
+    gated: bool = False
+    """The relevance gate found no candidate relevant enough to call."""
 
     @property
     def candidates(self) -> list[Tool]:
@@ -124,7 +126,7 @@ class Pipeline:
         with _timer(timings, "select"):
             requests, text, missing = await self.propose(turn)
         emit(Selected(names=[r.name for r in requests]))
-        run.missing = missing
+        run.missing, run.gated = missing, turn.gated
 
         with _timer(timings, "validate"):
             checked = [await self.validate(turn, r, emit) for r in requests]
@@ -166,13 +168,14 @@ class Pipeline:
                 turn.question, turn.candidates, turn.history, tool_choice=turn.tool_choice
             )
             return calls, text, []
-        if not self.relevant(turn):
-            return [], "", []
-        if self.strategy == "plain":
+        if self.strategy == "plain":  # the baseline: the model alone decides, no gate
             calls = await PlainCaller(self.model).propose(
                 turn.question, turn.candidates, turn.history
             )
             return calls, "", []
+        if not self.relevant(turn):
+            turn.gated = True
+            return [], "", []
         return await self._propose_staged(turn)
 
     async def _propose_staged(
@@ -183,12 +186,16 @@ class Pipeline:
             turn.question, turn.candidates, [relevance(h) for h in turn.hits], turn.history
         )
         turn.chosen = tool.name
+        segments = number_sets(turn.question, tool)
+        if segments:  # the sentence writes the function's numbers once per call
+            fills = [await staged.fill(s, tool, turn.candidates, turn.history) for s in segments]
+            if not any(f.missing for f in fills):
+                return [_request(tool, f.arguments) for f in fills], "", []
         fill = await staged.fill(turn.question, tool, turn.candidates, turn.history)
         if fill.missing:
             return [], "", fill.missing
         arguments = [fill.arguments, *more_calls(turn.question, tool, fill.arguments)]
-        calls = [ToolCallRequest(id=new_call_id(), name=tool.name, arguments=a) for a in arguments]
-        return calls, "", []
+        return [_request(tool, a) for a in arguments], "", []
 
     # -- validate (with feedback) ----------------------------------------------------------
     async def validate(self, turn: Turn, request: ToolCallRequest, emit: Emit) -> CallResult:
@@ -276,6 +283,10 @@ class Pipeline:
             self.model, turn.question, run.calls, turn.history,
             strict=self.model.supports_grammar,
         )
+
+
+def _request(tool: Tool, arguments: dict[str, Any]) -> ToolCallRequest:
+    return ToolCallRequest(id=new_call_id(), name=tool.name, arguments=arguments)
 
 
 def relevance(hit: Hit) -> float:

@@ -49,6 +49,8 @@ class Run:
     """Required arguments the sentence did not give (the answer asks for them)."""
     model: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    gated: bool = False
+    """True when the relevance gate judged no retrieved tool relevant: no call was tried."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

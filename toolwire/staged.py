@@ -177,7 +177,7 @@ class StagedCaller:
 
     @staticmethod
     def _mentioned(question: str, name: str, schema: dict[str, Any]) -> bool:
-        if extraction.mentions(question, name):
+        if extraction.mentions(question, name) or _written_dates(question, name, schema):
             return True
         return any(
             isinstance(v, str) and extraction.mentions(question, v) for v in schema.get("enum", [])
@@ -206,10 +206,48 @@ class StagedCaller:
         if kind == "boolean":
             return await self._pick(messages, ["true", "false"], end)
         if kind in ("number", "integer"):
-            return await self._number(messages, schema, numbers, used_numbers, end, bad)
+            return await self._number(
+                messages, question, name, schema, numbers, used_numbers, end, bad
+            )
+        written = _written_dates(question, name, schema) if kind == "string" else []
+        if written:
+            literals = [json.dumps(d) for d in written]
+            return await self._pick(messages, [x for x in literals if x != bad] or literals, end)
         if kind == "string" and schema.get("format") not in _STRING_FORMATS_FREE:
-            return await self._span(messages, question, bad, self._no_start(name))
+            walls = _DIRECTION_WORDS if _role(name) else set()
+            span = await self._span(messages, question, bad, self._no_start(name), walls)
+            return await self._prefer_quoted(messages, question, name, span, end, used_values, bad)
         return await self._free(messages, schema)
+
+    async def _prefer_quoted(
+        self,
+        messages: list[Message],
+        question: str,
+        name: str,
+        span: str | None,
+        end: str,
+        used: dict[str, set[str]],
+        bad: str | None,
+    ) -> str | None:
+        """The span, or a passage the user quoted when the model finds one as likely: quotes
+        mark values ("the instrument 'Violin' from 'Stradivarius' maker"), and the one beside
+        the parameter's own words leans to it."""
+        taken = used.setdefault(_QUOTED_KEY, set())
+        quotes = [q for q in extraction.quoted(question)
+                  if json.dumps(q.text) not in taken and json.dumps(q.text) != bad]
+        if not quotes:
+            return span
+        parts = {extraction.stem(w) for w in extraction.identifier_words(name) if len(w) > 2}
+        prior = {
+            json.dumps(q.text): _QUOTED_BONUS
+            + (_NAMED_BONUS if extraction.near(question, q.start, q.end, parts) else 0.0)
+            for q in quotes
+        }
+        options = list(dict.fromkeys([*prior, *([span] if span else [])]))
+        literal = await self._pick(messages, options, end, prior)
+        if literal in prior:
+            taken.add(literal)
+        return literal
 
     async def _pick(
         self,
@@ -264,6 +302,8 @@ class StagedCaller:
     async def _number(
         self,
         messages: list[Message],
+        question: str,
+        name: str,
         schema: dict[str, Any],
         numbers: list[extraction.NumberMention],
         used: set[int],
@@ -282,16 +322,23 @@ class StagedCaller:
                 options.setdefault(text, i)
         if not options:
             return None
-        literal = await self._pick(messages, list(options), end)
+        prior = number_prior(question, name, [numbers[i] for i in options.values()])
+        literal = await self._pick(messages, list(options), end, dict(zip(options, prior, strict=True)))
         if literal is not None:
             used.add(options[literal])
         return literal
 
     async def _span(
-        self, messages: list[Message], question: str, bad: str | None, no_start: set[str]
+        self,
+        messages: list[Message],
+        question: str,
+        bad: str | None,
+        no_start: set[str],
+        no_cross: set[str],
     ) -> str | None:
         grammar = span_grammar(
-            question, exclude=json.loads(bad) if bad else None, no_start=no_start
+            question, exclude=json.loads(bad) if bad else None, no_start=no_start,
+            no_cross=no_cross,
         )
         if grammar is None:
             return None
@@ -411,6 +458,15 @@ _TARGET_PARAM = {"to", "target", "destination", "dest", "output", "end"}
 _SOURCE_PARAM = {"from", "source", "origin", "src", "input", "start", "base"}
 
 
+_DIRECTION_WORDS = {"to", "into", "from", "toward", "towards"}
+
+
+def _role(param: str) -> str | None:
+    """``target`` (to_currency, destination), ``source`` (from_unit, origin), or ``None``."""
+    parts = set(extraction.identifier_words(param))
+    return "target" if parts & _TARGET_PARAM else "source" if parts & _SOURCE_PARAM else None
+
+
 def direction_prior(param: str, question: str, position: int, rank: int) -> float:
     """A bonus for giving a source/target parameter the value the sentence marks as such.
 
@@ -418,8 +474,7 @@ def direction_prior(param: str, question: str, position: int, rank: int) -> floa
     "to"/"into"/"in" is a target, after "from" a source; otherwise the earlier-written value
     leans to the source (people say "X to Y" more than "Y from X").
     """
-    parts = set(extraction.identifier_words(param))
-    role = "target" if parts & _TARGET_PARAM else "source" if parts & _SOURCE_PARAM else None
+    role = _role(param)
     if role is None:
         return 0.0
     before = [w.lower() for w in extraction.words(question)[max(0, position - 2) : position]]
@@ -430,6 +485,49 @@ def direction_prior(param: str, question: str, position: int, rank: int) -> floa
     if marked is not None:
         return 6.0 if marked == role else -6.0
     return 1.0 if (rank == 0) == (role == "source") else 0.0
+
+
+_NAME_WINDOW = 4
+_QUOTED_BONUS = 2.0
+_QUOTED_KEY = "\x00quoted"
+_NAMED_BONUS = 6.0
+_FIRST_BONUS = 1.5
+
+
+def number_prior(
+    question: str, param: str, options: list[extraction.NumberMention]
+) -> list[float]:
+    """A bonus per candidate number for ``param``, added to the model's log-likelihood.
+
+    A number written right after the parameter's own words belongs to it ("net income of
+    $2,000,000" fills ``net_income``); else numbers are given out in the order they were
+    written, as parameters usually are (the earliest unused one leans to the next parameter).
+    """
+    parts = {
+        extraction.stem(w) for w in extraction.identifier_words(param)
+        if len(w) > 2 and w not in _GENERIC_NAME_WORDS
+    }
+    bonus = [0.0] * len(options)
+    for i, n in enumerate(options):
+        before = extraction.words(question[: n.start])[-_NAME_WINDOW:]
+        if parts & {extraction.stem(w) for w in before}:
+            bonus[i] += _NAMED_BONUS
+    if options:
+        first = min(range(len(options)), key=lambda i: options[i].start)
+        bonus[first] += _FIRST_BONUS
+    return bonus
+
+
+def _written_dates(question: str, name: str, schema: dict[str, Any]) -> list[str]:
+    """The dates the sentence writes, in the pattern a date parameter wants ("April 25th 2023"
+    -> "2023-04-25"); empty for other parameters or when it writes none."""
+    schema = _non_null(schema)
+    if schema.get("type") not in ("string", None) or "enum" in schema:
+        return []
+    pattern = extraction.date_format(name, schema)
+    if pattern is None:
+        return []
+    return list(dict.fromkeys(d.render(pattern) for d in extraction.dates(question)))
 
 
 def _non_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -460,13 +558,18 @@ def _gbnf_literal(text: str) -> str:
 
 
 def span_grammar(
-    question: str, *, exclude: str | None = None, no_start: set[str] | None = None
+    question: str,
+    *,
+    exclude: str | None = None,
+    no_start: set[str] | None = None,
+    no_cross: set[str] | None = None,
 ) -> str | None:
     """A GBNF grammar whose strings are the JSON-quoted spans of consecutive words of ``question``.
 
     Separators between words are kept as written (``Paris, France``), minus quotes and escapes.
     A span may not start with a word of ``no_start`` (lower case) nor with the first word of
-    ``exclude`` (a value that failed), unless that leaves no start at all.
+    ``exclude`` (a value that failed), unless that leaves no start at all; it never holds a
+    word of ``no_cross`` ("to" in a source currency: "British pounds to yen" is two values).
     """
     matches = list(extraction._WORD.finditer(question))
     if not matches:
@@ -476,11 +579,14 @@ def span_grammar(
         re.sub(r'["\\\n\r\t]', " ", question[a.end() : b.start()]) or " "
         for a, b in itertools.pairwise(matches)
     ]
+    walls = {w.lower() for w in (no_cross or set())}
+    inside = [m.group().lower() not in walls for m in matches]
     rules = []
     for i, tok in enumerate(tokens):
-        tail = f" ({_gbnf_literal(seps[i])} s{i + 1})?" if i < len(tokens) - 1 else ""
+        goes_on = i < len(tokens) - 1 and inside[i + 1]
+        tail = f" ({_gbnf_literal(seps[i])} s{i + 1})?" if goes_on else ""
         rules.append(f"s{i} ::= {_gbnf_literal(tok)}{tail}")
-    banned = {w.lower() for w in (no_start or set())}
+    banned = {w.lower() for w in (no_start or set())} | walls
     if exclude:
         banned |= {w.lower() for w in extraction.words(exclude)[:1]}
     allowed = [i for i, m in enumerate(matches) if m.group().lower() not in banned]

@@ -318,3 +318,34 @@ def test_the_command_refuses_an_unknown_model() -> None:
     result = CliRunner().invoke(eval_app, ["bfcl", "-n", "1", "--model", "nosuch:thing"])
     assert result.exit_code == 2
     assert "unknown model provider" in result.output
+
+
+async def test_a_question_the_gate_turned_away_is_asked_again_to_count_the_cost() -> None:
+    from toolwire.models.base import ChoiceConstraint
+
+    def flat(request: Request) -> Completion:  # every option alike: numbers go in order
+        if isinstance(request.constraint, ChoiceConstraint):
+            options = request.constraint.options
+            return Completion(text=options[0], scores=dict.fromkeys(options, -1.0))
+        return Completion(text="done")
+
+    model = ScriptedModel(flat, supports_tools=False, supports_grammar=True)
+    case = bfcl.Case(
+        id="own_0", category="simple_python",
+        messages=[{"role": "user", "content": "add 2 and 3"}],
+        functions=[{"name": "add", "description": "Add two integers.", "parameters": {
+            "type": "dict", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+            "required": ["a", "b"]}}],
+        ground_truth=[{"add": {"a": [2], "b": [3]}}],
+    )
+    strict = bfcl.engine_config("staged")
+    strict.relevance_threshold = 2.0  # nothing is relevant enough
+    result = await bfcl.answer_case(case, model=model, model_name="flat", strategy="staged",
+                                    make_index=ToolIndex, config=strict)
+    assert not result.valid and result.gated and result.ungated_valid is True
+    score = bfcl.summarize("simple_python", [result])
+    assert (score.gated, score.lost_to_gate) == (1, 1)
+
+    result = await bfcl.answer_case(case, model=model, model_name="flat", strategy="staged",
+                                    make_index=ToolIndex)
+    assert result.valid and not result.gated and result.ungated_valid is None

@@ -43,3 +43,35 @@ def test_span_grammar_bans_starts_but_keeps_them_inside() -> None:
     assert 's1 ::= "200"' in grammar  # still reachable inside a longer span
     # every start banned: all starts allowed rather than none
     assert span_grammar("only", no_start={"only"}) is not None
+
+
+def test_words_of_any_script() -> None:
+    assert extraction.words("tracks by Käärijä in Zürich") == ["tracks", "by", "Käärijä", "in",
+                                                             "Zürich"]
+
+
+def test_dates_in_the_ways_people_write_them() -> None:
+    text = "April 25th 2023, then March 1st, 2023, the 3rd of May 2022, 2024-01-09 and 20230929"
+    assert [d.render() for d in extraction.dates(text)] == [
+        "2023-04-25", "2023-03-01", "2022-05-03", "2024-01-09", "2023-09-29"]
+    assert extraction.dates("may I come in 2023?") == []
+    assert extraction.dates("on 12/31/2024")[0].render("DD/MM/YYYY") == "31/12/2024"
+
+
+def test_date_parameters_by_format_description_or_name() -> None:
+    assert extraction.date_format("when", {"description": "Day, as DD-MM-YYYY."}) == "DD-MM-YYYY"
+    assert extraction.date_format("departure_date", {}) == "YYYY-MM-DD"
+    assert extraction.date_format("d", {"format": "date"}) == "YYYY-MM-DD"
+    assert extraction.date_format("city", {"description": "A city"}) is None
+
+
+def test_quoted_passages_not_apostrophes() -> None:
+    text = "the instrument 'Violin' from 'Stradivarius' maker, it's Sarah's, say \"hi there\""
+    assert [q.text for q in extraction.quoted(text)] == ["Violin", "Stradivarius", "hi there"]
+
+
+def test_span_grammar_never_crosses_a_wall_word() -> None:
+    grammar = span_grammar("British Pounds to Japanese Yen", no_cross={"to"})
+    assert grammar is not None
+    assert 's1 ::= "Pounds"\n' in grammar  # "Pounds" ends a span: "to" is never inside one
+    assert "(s0 | s1 | s3 | s4)" in grammar

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from toolwire.builtin import default_registry
-from toolwire.parallel import clauses, more_calls
+from toolwire.parallel import clauses, more_calls, number_sets
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +75,50 @@ def test_numeric_optionals_take_spare_numbers() -> None:
     assert _with_numeric_optionals(written, props, ["religion", "century"]) == [
         "religion", "century"
     ]
+
+
+def _numeric_tool(name: str, *params: str, extra: dict | None = None):  # type: ignore[no-untyped-def,type-arg]
+    from toolwire import Registry
+
+    registry = Registry()
+    props = {p: {"type": "number"} for p in params} | (extra or {})
+    registry.add_schema({"name": name, "parameters": {
+        "type": "object", "properties": props, "required": list(props)}})
+    return registry.get(name)
+
+
+def test_sets_of_numbers_cut_the_sentence_into_one_segment_per_call() -> None:
+    bmi = _numeric_tool("bmi", "weight_kg", "height_m")
+    question = ("John weighs 85 kilograms and is 1.8 meters tall, and Sarah weighs 60 kilograms "
+                "and is 1.65 meters tall. Mike weighs 75 kilograms and is 1.7 meters tall.")
+    segments = number_sets(question, bmi)
+    assert segments is not None and len(segments) == 3
+    assert "85" in segments[0] and "1.8" in segments[0] and "60" not in segments[0]
+    assert "60" in segments[1] and "1.65" in segments[1]
+    assert segments[2].startswith("Mike weighs 75")
+    pyth = _numeric_tool("pythagoras", "a", "b")  # "two" is a number word, not a side
+    assert number_sets("The two side lengths: 3 and 4, 5 and 12.", pyth) == [
+        "The two side lengths: 3 and 4, ", "5 and 12."]
+
+
+def test_one_set_of_numbers_or_unlike_numbers_make_one_call() -> None:
+    area = _numeric_tool("area", "base", "height")
+    assert number_sets("the area of a triangle with base 10 and height 5", area) is None
+    top = _numeric_tool("top_songs", "count")
+    assert number_sets("play the top 10 songs from 2023", top) is None
+
+
+def test_a_place_after_a_comma_belongs_to_the_place_before(registry) -> None:  # type: ignore[no-untyped-def]
+    tool = registry.get("get_weather")
+    assert more_calls("Im at Riga, Latvia, can you tell me the temperature?", tool,
+                      {"city": "Riga"}) == []
+    assert more_calls("weather in Paris and London", tool, {"city": "Paris"}) == [
+        {"city": "London"}]
+
+
+def test_a_clause_holding_the_first_calls_values_adds_no_call(registry) -> None:  # type: ignore[no-untyped-def]
+    tool = registry.get("get_weather")
+    question = "weather for the next 10 days, at the coordinates of Paris"
+    assert more_calls(question, tool, {"city": "Paris"}) == []
+    question = "weather in New York in December, with the temperature in Celsius"
+    assert more_calls(question, tool, {"city": "New York", "unit": "celsius"}) == []

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import re
 import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast, get_args
 
@@ -104,6 +105,11 @@ class CaseResult:
     """Wall time of the engine run (retrieval included)."""
     timings_ms: dict[str, float] = field(default_factory=dict)
     """The engine's own time per stage (retrieve, select, validate...)."""
+    gated: bool = False
+    """The relevance gate judged the question irrelevant (no call was tried)."""
+    ungated_valid: bool | None = None
+    """For a gated question that needs a call: whether the answer without the gate would have
+    been right (so the points the gate cost can be counted); ``None`` otherwise."""
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -126,6 +132,10 @@ class CategoryScore:
     correct: int
     p50_ms: float
     error_types: dict[str, int] = field(default_factory=dict)
+    gated: int = 0
+    """Questions the relevance gate turned away (no call tried)."""
+    lost_to_gate: int = 0
+    """Of those, questions that needed a call and would have been right without the gate."""
 
     @property
     def accuracy(self) -> float:
@@ -275,8 +285,12 @@ async def answer_case(
     model_name: str,
     strategy: str,
     make_index: IndexFactory | None = None,
+    config: EngineConfig | None = None,
 ) -> CaseResult:
-    """Run one question through the engine and score the calls it made."""
+    """Run one question through the engine and score the calls it made.
+
+    ``config`` overrides production's settings for ``strategy`` (tuning scripts use it).
+    """
     prompt, history = split_question(case.messages)
     result = CaseResult(
         id=case.id,
@@ -288,7 +302,7 @@ async def answer_case(
         expected=case.ground_truth,
     )
     registry = build_registry(case.functions, make_index=make_index)
-    engine = Engine(registry, model=model, config=engine_config(strategy))
+    engine = Engine(registry, model=model, config=config or engine_config(strategy))
     started = time.perf_counter()
     try:
         run = await engine.arun(prompt, history=history)
@@ -298,6 +312,13 @@ async def answer_case(
     finally:
         result.latency_ms = (time.perf_counter() - started) * 1000
     _score(result, case, run)
+    result.gated = run.gated
+    if run.gated and case.ground_truth is not None:  # what did the gate cost here?
+        ungated = replace(engine.config, relevance_threshold=-math.inf)
+        again = await Engine(registry, model=model, config=ungated).arun(prompt, history=history)
+        counterfactual = CaseResult(**{**asdict(result), "valid": False})
+        _score(counterfactual, case, again)
+        result.ungated_valid = counterfactual.valid
     return result
 
 
@@ -356,6 +377,8 @@ def summarize(category: str, results: list[CaseResult]) -> CategoryScore:
         correct=sum(r.valid for r in results),
         p50_ms=statistics.median(r.latency_ms for r in results) if results else 0.0,
         error_types=dict(errors.most_common()),
+        gated=sum(r.gated for r in results),
+        lost_to_gate=sum(bool(r.ungated_valid) for r in results),
     )
 
 
@@ -396,6 +419,10 @@ class Benchmark:
                 "accuracy": round(score.accuracy, 4),
                 "p50_ms": round(score.p50_ms, 1),
                 "errors": score.error_types,
+                "gated": score.gated,
+                "lost_to_gate_points": round(100 * score.lost_to_gate / score.n, 2)
+                if score.n
+                else 0.0,
             }
             base = self.baseline.scores.get(name) if self.baseline else None
             if base is not None:

@@ -178,13 +178,15 @@ def score_table(bench: bfcl.Benchmark) -> Table:
     """The per-category table printed at the end of a run."""
     table = Table(title=f"BFCL · {bench.model} · {bench.main.strategy}")
     table.add_column("category", no_wrap=True)
-    for name in ("n", "accuracy", "p50 ms"):
+    for name in ("n", "accuracy", "p50 ms", "gated", "lost to gate"):
         table.add_column(name, justify="right")
     if bench.baseline is not None:
         for name in (f"{bench.baseline.strategy}", f"{bench.baseline.strategy} p50 ms", "Δ pts", "ratio"):
             table.add_column(name, justify="right")
     for name, score in bench.main.scores.items():
-        row = [name, str(score.n), f"{100 * score.accuracy:.1f}%", f"{score.p50_ms:.0f}"]
+        lost = f"{100 * score.lost_to_gate / score.n:.1f} pts" if score.n else "-"
+        row = [name, str(score.n), f"{100 * score.accuracy:.1f}%", f"{score.p50_ms:.0f}",
+               str(score.gated), lost]
         base = bench.baseline.scores.get(name) if bench.baseline else None
         if base is not None:
             ratio = f"{score.accuracy / base.accuracy:.2f}x" if base.accuracy else "-"

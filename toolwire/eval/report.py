@@ -64,6 +64,9 @@ def render_report(bench: Benchmark) -> str:
         _summary_line(bench),
         "<h2>Accuracy by category</h2>",
         _score_table(bench),
+        "<p class=muted><i>gated</i>: questions the relevance gate turned away (no call tried); "
+        "<i>lost to gate</i>: those that needed a call and were answered right when asked again "
+        "without the gate, in points of the category.</p>",
         _charts(bench),
         "<h2>Error types</h2>",
         "<p class=muted>As named by bfcl-eval's checker (main strategy).</p>",
@@ -96,12 +99,14 @@ def _summary_line(bench: Benchmark) -> str:
 
 
 def _score_table(bench: Benchmark) -> str:
-    head = ["category", "n", "accuracy", "p50 ms"]
+    head = ["category", "n", "accuracy", "p50 ms", "gated", "lost to gate"]
     if bench.baseline is not None:
         head += ["baseline", "baseline p50 ms", "Δ points", "ratio"]
     rows = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for name, score in bench.main.scores.items():
-        cells = [escape(name), str(score.n), f"{100 * score.accuracy:.1f}%", f"{score.p50_ms:.0f}"]
+        lost = f"{100 * score.lost_to_gate / score.n:.1f} pts" if score.n else "—"
+        cells = [escape(name), str(score.n), f"{100 * score.accuracy:.1f}%",
+                 f"{score.p50_ms:.0f}", str(score.gated), lost]
         base = bench.baseline.scores.get(name) if bench.baseline else None
         if base is not None:
             ratio = f"{score.accuracy / base.accuracy:.2f}×" if base.accuracy else "—"

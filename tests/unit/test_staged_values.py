@@ -1,0 +1,62 @@
+"""The staged filler's priors: numbers by name and order, dates in the wanted format, quotes."""
+
+from __future__ import annotations
+
+from toolwire import Registry, extraction
+from toolwire.models.base import ChoiceConstraint, Completion, GrammarConstraint
+from toolwire.models.scripted import Request, ScriptedModel
+from toolwire.staged import StagedCaller, number_prior
+
+
+def _flat_model(span: str = '"x"') -> ScriptedModel:
+    """Every option equally likely: the priors alone decide."""
+
+    def respond(request: Request) -> Completion:
+        if isinstance(request.constraint, ChoiceConstraint):
+            scores = dict.fromkeys(request.constraint.options, -1.0)
+            return Completion(text=request.constraint.options[0], scores=scores)
+        if isinstance(request.constraint, GrammarConstraint):
+            return Completion(text=span)
+        return Completion(text="{}")
+
+    return ScriptedModel(respond, supports_tools=False, supports_grammar=True)
+
+
+def _tool(props: dict, required: list[str] | None = None):  # type: ignore[no-untyped-def,type-arg]
+    registry = Registry()
+    registry.add_schema({"name": "f", "parameters": {
+        "type": "object", "properties": props, "required": required or list(props)}})
+    return registry.get("f")
+
+
+def test_a_number_goes_to_the_parameter_named_before_it() -> None:
+    question = "net income of $2,000,000, equity of $10,000,000 and dividends paid of $200,000"
+    found = extraction.numbers(question)
+    bonus = number_prior(question, "dividends_paid", found)
+    assert max(range(3), key=lambda i: bonus[i]) == 2
+    bonus = number_prior(question, "net_income", found)
+    assert max(range(3), key=lambda i: bonus[i]) == 0
+
+
+async def test_numbers_fill_in_order_when_no_name_is_written() -> None:
+    tool = _tool({"principle": {"type": "number"}, "rate": {"type": "number"},
+                  "years": {"type": "integer"}})
+    question = "an investment of $10,000 at 5% compounded for 10 years"
+    fill = await StagedCaller(_flat_model()).fill(question, tool, [tool])
+    assert fill.arguments == {"principle": 10000, "rate": 5, "years": 10}
+
+
+async def test_a_date_parameter_gets_the_written_date_in_its_format() -> None:
+    tool = _tool({"city": {"type": "string"},
+                  "date": {"type": "string", "description": "The day, as MM/DD/YYYY"}},
+                 required=["city"])
+    fill = await StagedCaller(_flat_model('"Palo Alto"')).fill(
+        "weather for Palo Alto on April 25th 2023?", tool, [tool])
+    assert fill.arguments == {"city": "Palo Alto", "date": "04/25/2023"}
+
+
+async def test_a_quoted_passage_beside_the_parameter_name_wins() -> None:
+    tool = _tool({"name": {"type": "string"}, "maker": {"type": "string"}})
+    question = "details about the instrument 'Violin' from 'Stradivarius' maker"
+    fill = await StagedCaller(_flat_model('"details"')).fill(question, tool, [tool])
+    assert fill.arguments == {"name": "Violin", "maker": "Stradivarius"}
