@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from toolwire.text import stem as text_stem
+
 # digits not glued to a word before them ("mp3", "h264"), but maybe to a unit or ordinal after
 # them ("150lbs", "16th", "5ft")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?(?![\d.]\d|\d)|"
@@ -68,11 +70,9 @@ def identifier_words(name: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """A crude plural fold (``dollars`` -> ``dollar``, ``francs`` -> ``franc``), lower case."""
-    w = word.lower()
-    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-        return w[:-1]
-    return w
+    """Plurals and verb forms folded, lower case: ``dollars`` -> ``dollar``, ``hosted`` and
+    ``host`` alike, ``completed`` and ``complete`` alike (the retrieval stemmer)."""
+    return text_stem(word.lower())
 
 
 def mention_position(text: str, phrase: str) -> int | None:

@@ -168,11 +168,16 @@ class StagedCaller:
                 continue
             result.arguments[name] = json.loads(literal)
             prefill += literal
+            value = result.arguments[name]
+            if isinstance(value, str) and extraction.words(value):
+                # one span, one parameter: a later string may not start where this one did
+                self._span_bans.add(extraction.words(value)[0].lower())
         return result
 
     def _no_start(self, name: str) -> set[str]:
         """Words a string value may not start with: the parameter's own name ("type" is not a
-        type), and the numbers that belong to numeric parameters."""
+        type), the numbers that belong to numeric parameters, and the first words of strings
+        already given to other parameters."""
         return self._span_bans | set(extraction.identifier_words(name))
 
     @staticmethod
@@ -313,17 +318,18 @@ class StagedCaller:
         integer = schema.get("type") == "integer"
         pool = [i for i in range(len(numbers)) if i not in used] or list(range(len(numbers)))
         options: dict[str, int] = {}
+        prior: dict[str, float] = {}
         for i in pool:
             n = numbers[i]
-            if integer and not n.is_integer:
-                continue
-            text = n.literal(integer)
-            if text != bad:
-                options.setdefault(text, i)
+            for text, bonus in _readings(n, integer, schema, question):
+                if text != bad and text not in options:
+                    options[text] = i
+                    prior[text] = bonus
         if not options:
             return None
-        prior = number_prior(question, name, [numbers[i] for i in options.values()])
-        literal = await self._pick(messages, list(options), end, dict(zip(options, prior, strict=True)))
+        found = number_prior(question, name, [numbers[i] for i in options.values()])
+        prior = {o: prior[o] + b for o, b in zip(options, found, strict=True)}
+        literal = await self._pick(messages, list(options), end, prior)
         if literal is not None:
             used.add(options[literal])
         return literal
@@ -491,7 +497,34 @@ _NAME_WINDOW = 4
 _QUOTED_BONUS = 2.0
 _QUOTED_KEY = "\x00quoted"
 _NAMED_BONUS = 6.0
-_FIRST_BONUS = 1.5
+_FIRST_BONUS = 3.0
+
+
+_AS_FRACTION = re.compile(r"\b(decimal|fraction|0 ?(to|-) ?1|e\.g\. 0\.\d)", re.IGNORECASE)
+_AS_PERCENT = re.compile(r"\b(percent|percentage|%)", re.IGNORECASE)
+
+
+def _readings(
+    n: extraction.NumberMention, integer: bool, schema: dict[str, Any], question: str
+) -> list[tuple[str, float]]:
+    """The JSON literals a written number can stand for, with a bonus each: "5%" is 0.05 or 5
+    (a description that says "decimal" or "percentage" tells which; else the fraction leans
+    ahead, as rates usually are); other numbers are themselves."""
+    if integer and not n.is_integer:
+        return []
+    literal = n.literal(integer)
+    end = n.start + len(n.text)
+    if integer or not question[end : end + 2].lstrip().startswith("%"):
+        return [(literal, 0.0)]
+    description = str(schema.get("description", ""))
+    fraction = repr(round(n.value / 100, 10))
+    if _AS_FRACTION.search(description):
+        lean = 2.0
+    elif _AS_PERCENT.search(description):
+        lean = -1.0
+    else:  # rates are mostly given to functions as fractions
+        lean = 1.0
+    return [(fraction, lean), (literal, 0.0)]
 
 
 def number_prior(
@@ -513,8 +546,9 @@ def number_prior(
         if parts & {extraction.stem(w) for w in before}:
             bonus[i] += _NAMED_BONUS
     if options:
-        first = min(range(len(options)), key=lambda i: options[i].start)
-        bonus[first] += _FIRST_BONUS
+        first = min(n.start for n in options)
+        bonus = [b + (_FIRST_BONUS if n.start == first else 0.0)
+                 for b, n in zip(bonus, options, strict=True)]
     return bonus
 
 

@@ -339,7 +339,7 @@ async def test_a_question_the_gate_turned_away_is_asked_again_to_count_the_cost(
         ground_truth=[{"add": {"a": [2], "b": [3]}}],
     )
     strict = bfcl.engine_config("staged")
-    strict.relevance_threshold = 2.0  # nothing is relevant enough
+    strict.relevance_threshold = strict.named_relevance_threshold = 2.0  # nothing is relevant
     result = await bfcl.answer_case(case, model=model, model_name="flat", strategy="staged",
                                     make_index=ToolIndex, config=strict)
     assert not result.valid and result.gated and result.ungated_valid is True

@@ -212,7 +212,7 @@ async def test_staged_missing_required_number_is_asked_for_not_invented() -> Non
 
 async def test_staged_irrelevant_sentence_makes_no_call() -> None:
     model = staged_model()
-    engine = Engine(make_registry(), model=model, config=EngineConfig(relevance_threshold=0.99))
+    engine = Engine(make_registry(), model=model, config=EngineConfig(relevance_threshold=0.99, named_relevance_threshold=0.99))
     run = await engine.arun("write me a poem about the sea")
     assert run.calls == []
     assert run.answer == "It is sunny in Paris."  # the scripted plain answer
@@ -284,3 +284,12 @@ async def test_a_small_model_answer_that_loses_a_number_is_replaced_by_the_facts
     wrong = ScriptedModel([call("add", a=2, b=3), Completion(text="The sum is 6.")])
     run = await Engine(make_registry(), model=wrong, config=config).arun("add 2 plus 3")
     assert run.answer == "add(a=2, b=3) returned 5."
+
+
+async def test_a_sentence_naming_the_tool_passes_a_lower_relevance_bar() -> None:
+    config = EngineConfig(relevance_threshold=0.99, named_relevance_threshold=0.0)
+    engine = Engine(make_registry(), model=staged_model(), config=config)
+    named = await engine.arun("what's the weather in Paris")
+    assert [c.name for c in named.calls] == ["get_weather"] and not named.gated
+    unnamed = await engine.arun("write me a poem about the sea")
+    assert unnamed.calls == [] and unnamed.gated

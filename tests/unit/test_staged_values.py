@@ -43,7 +43,7 @@ async def test_numbers_fill_in_order_when_no_name_is_written() -> None:
                   "years": {"type": "integer"}})
     question = "an investment of $10,000 at 5% compounded for 10 years"
     fill = await StagedCaller(_flat_model()).fill(question, tool, [tool])
-    assert fill.arguments == {"principle": 10000, "rate": 5, "years": 10}
+    assert fill.arguments == {"principle": 10000, "rate": 0.05, "years": 10}  # 5% as a rate
 
 
 async def test_a_date_parameter_gets_the_written_date_in_its_format() -> None:
@@ -60,3 +60,9 @@ async def test_a_quoted_passage_beside_the_parameter_name_wins() -> None:
     question = "details about the instrument 'Violin' from 'Stradivarius' maker"
     fill = await StagedCaller(_flat_model('"details"')).fill(question, tool, [tool])
     assert fill.arguments == {"name": "Violin", "maker": "Stradivarius"}
+
+
+async def test_a_percentage_stays_a_percentage_when_the_description_says_so() -> None:
+    tool = _tool({"yield_rate": {"type": "number", "description": "The yield as a percentage."}})
+    fill = await StagedCaller(_flat_model()).fill("a fund yielding 5% a year", tool, [tool])
+    assert fill.arguments == {"yield_rate": 5}
