@@ -116,7 +116,7 @@ _YEAR = r"(?P<year>\d{4})"
 _DATE_PATTERNS = [
     re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),  # April 25th, 2023
     re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),  # 25 April 2023
-    re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b"),  # 2023-04-25
+    re.compile(r"\b(?P<year>\d{4})([-./])(?P<month>\d{1,2})\2(?P<day>\d{1,2})\b"),  # 2023-04-25
     re.compile(r"\b(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})\b"),  # 04/25/2023
     re.compile(r"\b(?P<year>(?:19|20)\d{2})(?P<month>[01]\d)(?P<day>[0-3]\d)\b"),  # 20230425
 ]
@@ -168,9 +168,11 @@ def date_format(name: str, schema: dict[str, object]) -> str | None:
     """The pattern a date parameter wants (``YYYY-MM-DD``...), or ``None`` if it is no date.
 
     A parameter is a date when its JSON Schema ``format`` is ``date``, or its description
-    spells a pattern, or its name says ``date``.
+    spells a pattern, or its name says ``date``; one that wants a date *and* time is not.
     """
     description = str(schema.get("description", ""))
+    if _CLOCK_FORMAT.search(description) and _DATE_FORMAT.search(description):
+        return None
     spelled = _DATE_FORMAT.search(description)
     if spelled:
         return spelled.group(1).upper()
@@ -206,3 +208,63 @@ def near(text: str, start: int, end: int, words_of: set[str], window: int = 3) -
     before = words(text[:start])[-window:]
     after = words(text[end:])[:window]
     return bool(words_of & {stem(w) for w in before + after})
+
+
+_MERIDIEM = r"(?P<half>[ap])\.?m\.?"
+_TIME_PATTERNS = [
+    re.compile(rf"\b(?P<hour>\d{{1,2}}):(?P<minute>\d{{2}})(?::\d{{2}})?(?:\s*{_MERIDIEM})?(?!\w)",
+               re.IGNORECASE),  # 19:00, 7:30 pm
+    re.compile(rf"\b(?P<hour>\d{{1,2}})\s*{_MERIDIEM}(?!\w)", re.IGNORECASE),  # 3pm, 3 p.m.
+    re.compile(r"\b(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s+(?:o'clock\s+)?in the "
+               r"(?P<part>morning|afternoon|evening|night)\b", re.IGNORECASE),
+    re.compile(r"\b(?P<word>noon|midday|midnight)\b", re.IGNORECASE),
+]
+_CLOCK_FORMAT = re.compile(r"HH:MM(?::SS)?|hh:mm(?::ss)?|24-hour", re.IGNORECASE)
+
+
+@dataclass(kw_only=True, frozen=True)
+class TimeMention:
+    """A time of day written in the sentence."""
+
+    hour: int
+    minute: int
+    start: int
+
+    def render(self, pattern: str = "HH:MM") -> str:
+        """The time in 24-hour ``HH:MM`` (or ``HH:MM:SS``)."""
+        text = f"{self.hour:02d}:{self.minute:02d}"
+        return text + ":00" if pattern.upper().endswith(":SS") else text
+
+
+def times(text: str) -> list[TimeMention]:
+    """Times of day written in ``text``, in order ("19:00", "3pm", "2 in the afternoon")."""
+    found: dict[int, TimeMention] = {}
+    for pattern in _TIME_PATTERNS:
+        for m in pattern.finditer(text):
+            groups = m.groupdict()
+            if groups.get("word"):
+                hour, minute = (0 if groups["word"].lower() == "midnight" else 12), 0
+            else:
+                hour, minute = int(groups["hour"]), int(groups.get("minute") or 0)
+                half = (groups.get("half") or "").lower()
+                part = (groups.get("part") or "").lower()
+                if (half == "p" or part in ("afternoon", "evening", "night")) and hour < 12:
+                    hour += 12
+                elif half == "a" and hour == 12:
+                    hour = 0
+            if hour > 23 or minute > 59 or any(s <= m.start() < s + 5 for s in found):
+                continue
+            found[m.start()] = TimeMention(hour=hour, minute=minute, start=m.start())
+    return [found[s] for s in sorted(found)]
+
+
+def time_format(name: str, schema: dict[str, object]) -> str | None:
+    """``HH:MM`` or ``HH:MM:SS`` for a parameter whose description spells a 24-hour clock (or
+    whose ``format`` is ``time``) and that wants no date with it; else ``None``."""
+    description = str(schema.get("description", ""))
+    if _DATE_FORMAT.search(description):
+        return None
+    spelled = _CLOCK_FORMAT.search(description)
+    if spelled:
+        return "HH:MM:SS" if spelled.group().upper().endswith(":SS") else "HH:MM"
+    return "HH:MM:SS" if schema.get("format") == "time" else None

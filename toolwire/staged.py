@@ -182,8 +182,14 @@ class StagedCaller:
 
     @staticmethod
     def _mentioned(question: str, name: str, schema: dict[str, Any]) -> bool:
-        if extraction.mentions(question, name) or _written_dates(question, name, schema):
+        if extraction.mentions(question, name) or _written_moments(question, name, schema):
             return True
+        distinctive = {
+            extraction.stem(w) for w in extraction.identifier_words(name)
+            if len(w) >= 5 and w not in _COMMON_PARAM_WORDS
+        }
+        if distinctive & {extraction.stem(w) for w in extraction.words(question)}:
+            return True  # "make it private" mentions private_visibility
         return any(
             isinstance(v, str) and extraction.mentions(question, v) for v in schema.get("enum", [])
         )
@@ -214,7 +220,7 @@ class StagedCaller:
             return await self._number(
                 messages, question, name, schema, numbers, used_numbers, end, bad
             )
-        written = _written_dates(question, name, schema) if kind == "string" else []
+        written = _written_moments(question, name, schema) if kind == "string" else []
         if written:
             literals = [json.dumps(d) for d in written]
             return await self._pick(messages, [x for x in literals if x != bad] or literals, end)
@@ -434,6 +440,12 @@ def feasible(question: str, tool: Tool) -> bool:
     return needed <= len(extraction.numbers(question))
 
 
+_COMMON_PARAM_WORDS = {
+    "number", "value", "count", "limit", "level", "location", "format", "default", "option",
+    "options", "include", "total", "result", "results", "status", "query", "search", "filter",
+    "user", "detail", "details", "list", "items", "start", "price", "amount", "range", "order",
+    "sort", "index", "offset", "page", "version", "language", "region", "country", "units",
+}
 _GENERIC_NAME_WORDS = {"get", "set", "do", "run", "make", "the", "api", "info", "data", "by", "for"}
 
 
@@ -552,16 +564,20 @@ def number_prior(
     return bonus
 
 
-def _written_dates(question: str, name: str, schema: dict[str, Any]) -> list[str]:
-    """The dates the sentence writes, in the pattern a date parameter wants ("April 25th 2023"
-    -> "2023-04-25"); empty for other parameters or when it writes none."""
+def _written_moments(question: str, name: str, schema: dict[str, Any]) -> list[str]:
+    """The dates or times the sentence writes, in the pattern a date or time parameter wants
+    ("April 25th 2023" -> "2023-04-25", "2 in the afternoon" -> "14:00"); empty for other
+    parameters or when the sentence writes none."""
     schema = _non_null(schema)
     if schema.get("type") not in ("string", None) or "enum" in schema:
         return []
-    pattern = extraction.date_format(name, schema)
-    if pattern is None:
-        return []
-    return list(dict.fromkeys(d.render(pattern) for d in extraction.dates(question)))
+    day = extraction.date_format(name, schema)
+    if day is not None:
+        return list(dict.fromkeys(d.render(day) for d in extraction.dates(question)))
+    clock = extraction.time_format(name, schema)
+    if clock is not None:
+        return list(dict.fromkeys(t.render(clock) for t in extraction.times(question)))
+    return []
 
 
 def _non_null(schema: dict[str, Any]) -> dict[str, Any]:

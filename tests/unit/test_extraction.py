@@ -75,3 +75,19 @@ def test_span_grammar_never_crosses_a_wall_word() -> None:
     assert grammar is not None
     assert 's1 ::= "Pounds"\n' in grammar  # "Pounds" ends a span: "to" is never inside one
     assert "(s0 | s1 | s3 | s4)" in grammar
+
+
+def test_times_of_day_in_24_hours() -> None:
+    text = "at 19:00, or 7:30 pm, 3pm, 2 in the afternoon, noon"
+    assert [t.render() for t in extraction.times(text)] == [
+        "19:00", "19:30", "15:00", "14:00", "12:00"]
+    assert extraction.times("on 2023.10.1")[:1] == []
+    assert [d.render() for d in extraction.dates("this Sunday 2023.10.1?")] == ["2023-10-01"]
+
+
+def test_time_parameters_only_when_the_description_spells_a_clock() -> None:
+    assert extraction.time_format("pickup", {"description": "24-hour format 'HH:MM'"}) == "HH:MM"
+    assert extraction.time_format("time", {"description": "The time to convert."}) is None
+    stamp = {"description": "formatted as 'YYYY-MM-DD HH:MM:SS'"}
+    assert extraction.time_format("ts", stamp) is None  # a date and time: neither alone
+    assert extraction.date_format("ts_date", stamp) is None

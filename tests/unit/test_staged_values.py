@@ -66,3 +66,20 @@ async def test_a_percentage_stays_a_percentage_when_the_description_says_so() ->
     tool = _tool({"yield_rate": {"type": "number", "description": "The yield as a percentage."}})
     fill = await StagedCaller(_flat_model()).fill("a fund yielding 5% a year", tool, [tool])
     assert fill.arguments == {"yield_rate": 5}
+
+
+async def test_a_time_parameter_gets_the_written_time_on_a_24_hour_clock() -> None:
+    tool = _tool({"stylist": {"type": "string"},
+                  "at": {"type": "string", "description": "Time, in 24-hour format 'HH:MM'."}},
+                 required=["stylist"])
+    fill = await StagedCaller(_flat_model('"Jo"')).fill(
+        "book Jo at 2 in the afternoon", tool, [tool])
+    assert fill.arguments == {"stylist": "Jo", "at": "14:00"}
+
+
+async def test_an_optional_parameter_named_by_a_distinctive_word_is_filled() -> None:
+    tool = _tool({"receiver": {"type": "string"}, "private_visibility": {"type": "boolean"},
+                  "number_of_items": {"type": "integer"}}, required=["receiver"])
+    fill = await StagedCaller(_flat_model('"Svetlana"')).fill(
+        "send it to Svetlana and make it private", tool, [tool])
+    assert set(fill.arguments) == {"receiver", "private_visibility"}
