@@ -155,6 +155,8 @@ class StagedCaller:
             prefill += ("" if i == 0 else ", ") + json.dumps(name) + ": "
             if keep and name in keep:
                 literal: str | None = json.dumps(keep[name])
+            elif name not in required and _is_numeric(schema) and len(used_numbers) >= len(numbers):
+                literal = None  # an optional number never re-uses one another parameter took
             else:
                 messages = self._messages(system, question, history, prefill)
                 literal = await self._value(
@@ -535,7 +537,7 @@ def _readings(
     elif _AS_PERCENT.search(description):
         lean = -1.0
     else:  # rates are mostly given to functions as fractions
-        lean = 1.0
+        lean = 3.0
     return [(fraction, lean), (literal, 0.0)]
 
 

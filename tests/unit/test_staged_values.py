@@ -83,3 +83,12 @@ async def test_an_optional_parameter_named_by_a_distinctive_word_is_filled() -> 
     fill = await StagedCaller(_flat_model('"Svetlana"')).fill(
         "send it to Svetlana and make it private", tool, [tool])
     assert set(fill.arguments) == {"receiver", "private_visibility"}
+
+
+async def test_an_optional_number_never_reuses_a_number_already_taken() -> None:
+    tool = _tool({"location": {"type": "string"}, "minimum_rating": {"type": "integer"},
+                  "number_of_players": {"type": "integer"}},
+                 required=["location", "minimum_rating"])
+    fill = await StagedCaller(_flat_model('"New York"')).fill(
+        "top chess players in New York with a rating above 2300", tool, [tool])
+    assert fill.arguments == {"location": "New York", "minimum_rating": 2300}
