@@ -270,3 +270,36 @@ def number_sets(question: str, tool: Tool) -> list[str] | None:
            for a, b in itertools.pairwise([*cuts, len(question)])):
         return None
     return segments[:_MAX_CALLS]
+
+
+_NAMED_SHARE = 0.5
+
+
+def tool_segments(question: str, first: Tool, candidates: list[Tool]) -> list[tuple[Tool, str]]:
+    """The sentence cut where a clause names another function: ``[(tool, segment), ...]``.
+
+    "the GCD of 96 and 128, and the LCM of 15 and 25" -> ``[(gcd, "the GCD of 96 and 128, and
+    "), (lcm, "the LCM of 15 and 25")]``. A clause names a tool when it writes at least half
+    of the words of its name; clauses naming none stay with the segment before them; the
+    first segment belongs to ``first`` (the tool chosen for the whole sentence) unless it
+    names another. Fewer than two different tools: ``[]``.
+    """
+    from toolwire.staged import name_share
+
+    starts = _clause_starts(question)
+    owners: list[tuple[int, Tool]] = []
+    for start, (_sep, clause) in zip(starts, _clauses_after(question), strict=True):
+        shares = {t.name: name_share(clause, t) for t in candidates}
+        named = max(candidates, key=lambda t: shares[t.name])
+        current = owners[-1][1] if owners else None
+        if shares[named.name] >= _NAMED_SHARE and named is not current:
+            if current is not None and shares.get(current.name, 0.0) >= shares[named.name]:
+                continue  # the clause names the current tool as much: no new segment
+            owners.append((start, named))
+        elif not owners:
+            owners.append((start, first))
+    if len({t.name for _, t in owners}) < 2:
+        return []
+    owners[0] = (0, owners[0][1])
+    bounds = [s for s, _ in owners] + [len(question)]
+    return [(tool, question[a:b]) for (a, tool), b in zip(owners, bounds[1:], strict=True)]

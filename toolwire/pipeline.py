@@ -31,7 +31,7 @@ from toolwire.events import (
 from toolwire.execution import Executor, dispatch
 from toolwire.models.base import Message, Model, ToolCallRequest
 from toolwire.native import NativeCaller, new_call_id
-from toolwire.parallel import more_calls, number_sets
+from toolwire.parallel import more_calls, number_sets, tool_segments
 from toolwire.plain import PlainCaller
 from toolwire.results import Attempt, CallResult, Run
 from toolwire.retrieval import Hit
@@ -196,16 +196,33 @@ class Pipeline:
             turn.question, turn.candidates, [relevance(h) for h in turn.hits], turn.history
         )
         turn.chosen = tool.name
-        segments = number_sets(turn.question, tool)
+        parts = tool_segments(turn.question, tool, turn.candidates)
+        if parts:  # clauses that name different functions: each its own calls
+            requests: list[ToolCallRequest] = []
+            for part_tool, text in parts:
+                made, missing = await self._calls_for(staged, turn, part_tool, text)
+                if missing:
+                    break
+                requests += made
+            else:
+                return requests, "", []
+        requests, missing = await self._calls_for(staged, turn, tool, turn.question)
+        return requests, "", missing
+
+    async def _calls_for(
+        self, staged: StagedCaller, turn: Turn, tool: Tool, text: str
+    ) -> tuple[list[ToolCallRequest], list[str]]:
+        """The calls of ``tool`` that ``text`` asks for, or the required values it lacks."""
+        segments = number_sets(text, tool)
         if segments:  # the sentence writes the function's numbers once per call
             fills = [await staged.fill(s, tool, turn.candidates, turn.history) for s in segments]
             if not any(f.missing for f in fills):
-                return [_request(tool, f.arguments) for f in fills], "", []
-        fill = await staged.fill(turn.question, tool, turn.candidates, turn.history)
+                return [_request(tool, f.arguments) for f in fills], []
+        fill = await staged.fill(text, tool, turn.candidates, turn.history)
         if fill.missing:
-            return [], "", fill.missing
-        arguments = [fill.arguments, *more_calls(turn.question, tool, fill.arguments)]
-        return [_request(tool, a) for a in arguments], "", []
+            return [], fill.missing
+        arguments = [fill.arguments, *more_calls(text, tool, fill.arguments)]
+        return [_request(tool, a) for a in arguments], []
 
     # -- validate (with feedback) ----------------------------------------------------------
     async def validate(self, turn: Turn, request: ToolCallRequest, emit: Emit) -> CallResult:

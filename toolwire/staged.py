@@ -451,15 +451,20 @@ _COMMON_PARAM_WORDS = {
 _GENERIC_NAME_WORDS = {"get", "set", "do", "run", "make", "the", "api", "info", "data", "by", "for"}
 
 
+def name_share(text: str, tool: Tool) -> float:
+    """The share of the (non-generic) words of ``tool``'s name that ``text`` writes, 0..1."""
+    parts = [w for w in extraction.identifier_words(tool.name) if w not in _GENERIC_NAME_WORDS]
+    hay = {extraction.stem(w) for w in extraction.words(text)}
+    return sum(extraction.stem(p) in hay for p in parts) / len(parts) if parts else 0.0
+
+
 def lexical_match(question: str, tool: Tool) -> float:
     """How literally the sentence names ``tool``: its name's words, or one of its enum values.
 
     0..1 for the share of the name's (non-generic) words written, plus 1 when the sentence
     names a value of one of the tool's enum parameters ("open the *calculator*").
     """
-    parts = [w for w in extraction.identifier_words(tool.name) if w not in _GENERIC_NAME_WORDS]
-    hay = {extraction.stem(w) for w in extraction.words(question)}
-    share = sum(extraction.stem(p) in hay for p in parts) / len(parts) if parts else 0.0
+    share = name_share(question, tool)
     props: dict[str, Any] = tool.parameters.get("properties", {})
     named = any(
         extraction.mentions(question, label)

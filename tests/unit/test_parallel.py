@@ -122,3 +122,26 @@ def test_a_clause_holding_the_first_calls_values_adds_no_call(registry) -> None:
     assert more_calls(question, tool, {"city": "Paris"}) == []
     question = "weather in New York in December, with the temperature in Celsius"
     assert more_calls(question, tool, {"city": "New York", "unit": "celsius"}) == []
+
+
+def _bare(*names: str) -> list:  # type: ignore[type-arg]
+    from toolwire import Registry
+
+    registry = Registry()
+    for name in names:
+        registry.add_schema({"name": name, "parameters": {"type": "object", "properties": {}}})
+    return [registry.get(n) for n in names]
+
+
+def test_clauses_naming_different_functions_become_segments() -> None:
+    from toolwire.parallel import tool_segments
+
+    gcd, lcm = _bare("gcd", "lcm")
+    question = "the GCD of 96 and 128, and the least common multiple (LCM) of 15 and 25."
+    assert [(t.name, text) for t, text in tool_segments(question, gcd, [gcd, lcm])] == [
+        ("gcd", "the GCD of 96 and 128, and "),
+        ("lcm", "the least common multiple (LCM) of 15 and 25."),
+    ]
+    humidity, temperature = _bare("weather.humidity_forecast", "weather.temperature")
+    one = "What is the humidity level in Miami, Florida in the upcoming 7 days?"
+    assert tool_segments(one, humidity, [humidity, temperature]) == []
