@@ -10,7 +10,8 @@ gate off (is it right?), every question gets its retrieval scores, and each pair
 is scored on both sides.
 
     .venv/bin/python bench/tune_relevance.py            # 30 questions per category, ~15 min
-    .venv/bin/python bench/tune_relevance.py --limit 60
+    .venv/bin/python bench/tune_relevance.py --limit 60 --save tune.jsonl
+    .venv/bin/python bench/tune_relevance.py --load tune.jsonl --max-loss 3.4
 
 Prints, per pair of thresholds, the share of irrelevant questions turned away (per category)
 and the points each relevant category would lose; the pair chosen is the one turning the most
@@ -21,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from toolwire.config import get_settings
 from toolwire.eval import bfcl
@@ -109,8 +112,16 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=30, help="questions per category")
     parser.add_argument("--max-loss", type=float, default=0.0,
                         help="points a relevant category may lose (default 0)")
+    parser.add_argument("--save", type=Path, help="keep the collected questions (JSON lines)")
+    parser.add_argument("--load", type=Path, help="score questions collected before")
     args = parser.parse_args()
-    questions = asyncio.run(collect(args.limit))
+    if args.load:
+        lines = args.load.read_text().splitlines()
+        questions = [Question(**json.loads(line)) for line in lines if line]
+    else:
+        questions = asyncio.run(collect(args.limit))
+    if args.save:
+        args.save.write_text("".join(json.dumps(asdict(q)) + "\n" for q in questions))
     table(questions, args.max_loss)
 
 

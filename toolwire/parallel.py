@@ -43,6 +43,9 @@ _NOT_PROPER = {
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
     "Saturday", "Sunday", "Today", "Tomorrow", "Celsius", "Fahrenheit", "Kelvin",
+    "First", "Second", "Third", "Fourth", "Fifth", "Next", "Finally", "Lastly", "After",
+    "Before", "Afterwards", "Additionally", "Moreover", "Furthermore", "Would", "Should",
+    "Will", "If", "For", "With", "At", "On", "To", "From", "By",
 }
 _GENERIC_PARAM_WORDS = {"name", "type", "value", "id", "data", "info", "the", "of", "for"}
 _MAX_CALLS = 8

@@ -513,6 +513,8 @@ def direction_prior(param: str, question: str, position: int, rank: int) -> floa
 
 
 _NAME_WINDOW = 4
+_AFTER_WINDOW = 2
+_NAMED_AFTER_BONUS = 4.0
 _QUOTED_BONUS = 2.0
 _QUOTED_KEY = "\x00quoted"
 _NAMED_BONUS = 6.0
@@ -552,8 +554,9 @@ def number_prior(
     """A bonus per candidate number for ``param``, added to the model's log-likelihood.
 
     A number written right after the parameter's own words belongs to it ("net income of
-    $2,000,000" fills ``net_income``); else numbers are given out in the order they were
-    written, as parameters usually are (the earliest unused one leans to the next parameter).
+    $2,000,000" fills ``net_income``), or, a little less surely, right before them ("3
+    bedrooms"); else numbers are given out in the order they were written, as parameters
+    usually are (the earliest unused one leans to the next parameter).
     """
     parts = {
         extraction.stem(w) for w in extraction.identifier_words(param)
@@ -562,8 +565,11 @@ def number_prior(
     bonus = [0.0] * len(options)
     for i, n in enumerate(options):
         before = extraction.words(question[: n.start])[-_NAME_WINDOW:]
+        after = extraction.words(question[n.start + len(n.text) :])[:_AFTER_WINDOW]
         if parts & {extraction.stem(w) for w in before}:
             bonus[i] += _NAMED_BONUS
+        elif parts & {extraction.stem(w) for w in after}:  # "3 bedrooms"
+            bonus[i] += _NAMED_AFTER_BONUS
     if options:
         first = min(n.start for n in options)
         bonus = [b + (_FIRST_BONUS if n.start == first else 0.0)
