@@ -610,6 +610,12 @@ def _json_literal(text: str) -> str | None:
         return None
 
 
+_NO_END = {
+    "a", "an", "the", "of", "in", "at", "on", "for", "to", "from", "with", "and", "or", "by",
+    "that", "that's", "this", "is", "are", "was", "were", "be", "please", "it", "its", "my",
+    "your", "our", "me", "i", "as", "but", "so", "if", "then", "than", "which", "who", "can",
+    "could", "would", "will", "do", "does", "about", "into", "via", "using",
+}
 _GBNF_ESCAPE = re.compile(r'["\\\n\r\t]')
 
 
@@ -632,7 +638,9 @@ def span_grammar(
     Separators between words are kept as written (``Paris, France``), minus quotes and escapes.
     A span may not start with a word of ``no_start`` (lower case) nor with the first word of
     ``exclude`` (a value that failed), unless that leaves no start at all; it never holds a
-    word of ``no_cross`` ("to" in a source currency: "British pounds to yen" is two values).
+    word of ``no_cross`` ("to" in a source currency: "British pounds to yen" is two values),
+    and it does not end on a function word ("Portland, that's", "the weather in") unless it
+    cannot go on to a better end.
     """
     matches = list(extraction._WORD.finditer(question))
     if not matches:
@@ -644,11 +652,19 @@ def span_grammar(
     ]
     walls = {w.lower() for w in (no_cross or set())}
     inside = [m.group().lower() not in walls for m in matches]
+    n = len(tokens)
+    goes_on = [i < n - 1 and inside[i + 1] for i in range(n)]
+    ends = [m.group().lower() not in _NO_END for m in matches]
+    can_end = [False] * n  # a span from here can reach a proper last word
+    for i in reversed(range(n)):
+        can_end[i] = ends[i] or (goes_on[i] and can_end[i + 1])
     rules = []
     for i, tok in enumerate(tokens):
-        goes_on = i < len(tokens) - 1 and inside[i + 1]
-        tail = f" ({_gbnf_literal(seps[i])} s{i + 1})?" if goes_on else ""
-        rules.append(f"s{i} ::= {_gbnf_literal(tok)}{tail}")
+        more = goes_on[i] and can_end[i + 1]
+        options = [_gbnf_literal(tok)] if ends[i] or not more else []
+        if more:
+            options.append(f"{_gbnf_literal(tok)} {_gbnf_literal(seps[i])} s{i + 1}")
+        rules.append(f"s{i} ::= " + " | ".join(options))
     banned = {w.lower() for w in (no_start or set())} | walls
     if exclude:
         banned |= {w.lower() for w in extraction.words(exclude)[:1]}

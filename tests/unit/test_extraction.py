@@ -91,3 +91,11 @@ def test_time_parameters_only_when_the_description_spells_a_clock() -> None:
     stamp = {"description": "formatted as 'YYYY-MM-DD HH:MM:SS'"}
     assert extraction.time_format("ts", stamp) is None  # a date and time: neither alone
     assert extraction.date_format("ts_date", stamp) is None
+
+
+def test_span_grammar_does_not_end_on_a_function_word() -> None:
+    grammar = span_grammar("a landmark in Portland, that's it")
+    assert grammar is not None
+    assert 's2 ::= "in" " " s3\n' in grammar  # "in" never ends a span
+    assert 's3 ::= "Portland"\n' in grammar  # nothing after it makes a proper end
+    assert span_grammar("go to") == 'root ::= "\\"" (s0 | s1) "\\""\ns0 ::= "go"\ns1 ::= "to"'
