@@ -70,6 +70,7 @@ class StagedCaller:
         self.lexical_weight = lexical_weight
         self.decisive_margin = decisive_margin
         self._span_bans: set[str] = set()
+        self._params: list[str] = []
 
     # -- shared prompt ---------------------------------------------------------------------
     def _messages(
@@ -145,6 +146,7 @@ class StagedCaller:
         numeric = any(_non_null(props[p]).get("type") in ("number", "integer") for p in props)
         # a number belongs to the numeric parameter, not inside a string ("200" is no currency)
         self._span_bans = {n.text.lower() for n in numbers} if numeric else set()
+        self._params = list(props)
         used_numbers: set[int] = set()
         used_values: dict[str, set[str]] = {}
         history = list(history or [])
@@ -250,12 +252,19 @@ class StagedCaller:
                   if json.dumps(q.text) not in taken and json.dumps(q.text) != bad]
         if not quotes:
             return span
-        parts = {extraction.stem(w) for w in extraction.identifier_words(name) if len(w) > 2}
-        prior = {
-            json.dumps(q.text): _QUOTED_BONUS
-            + (_NAMED_BONUS if extraction.near(question, q.start, q.end, parts) else 0.0)
-            for q in quotes
-        }
+        def words_of(param: str) -> set[str]:
+            return {extraction.stem(w) for w in extraction.identifier_words(param) if len(w) > 2}
+
+        own = words_of(name)
+        others = set().union(*(words_of(p) for p in self._params if p != name)) - own
+        prior = {}
+        for q in quotes:
+            bonus = _QUOTED_BONUS
+            if extraction.near(question, q.start, q.end, own):
+                bonus += _NAMED_BONUS
+            elif extraction.near(question, q.start, q.end, others):
+                bonus -= _NAMED_BONUS  # "from 'Stradivarius' maker": another parameter's
+            prior[json.dumps(q.text)] = bonus
         options = list(dict.fromkeys([*prior, *([span] if span else [])]))
         literal = await self._pick(messages, options, end, prior)
         if literal in prior:

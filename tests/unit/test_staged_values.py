@@ -92,3 +92,17 @@ async def test_an_optional_number_never_reuses_a_number_already_taken() -> None:
     fill = await StagedCaller(_flat_model('"New York"')).fill(
         "top chess players in New York with a rating above 2300", tool, [tool])
     assert fill.arguments == {"location": "New York", "minimum_rating": 2300}
+
+
+async def test_a_quote_beside_another_parameters_name_is_left_to_it() -> None:
+    def respond(request: Request) -> Completion:  # the model likes Stradivarius everywhere
+        if isinstance(request.constraint, ChoiceConstraint):
+            scores = {o: (0.0 if "Stradivarius" in o else -3.0) for o in request.constraint.options}
+            return Completion(text=max(scores, key=lambda o: scores[o]), scores=scores)
+        return Completion(text='"details"')
+
+    tool = _tool({"name": {"type": "string"}, "maker": {"type": "string"}})
+    question = "details about the instrument 'Violin' from 'Stradivarius' maker"
+    model = ScriptedModel(respond, supports_tools=False, supports_grammar=True)
+    fill = await StagedCaller(model).fill(question, tool, [tool])
+    assert fill.arguments == {"name": "Violin", "maker": "Stradivarius"}
