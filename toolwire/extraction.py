@@ -59,6 +59,11 @@ def numbers(text: str) -> list[NumberMention]:
     return found
 
 
+def word_spans(text: str) -> list[re.Match[str]]:
+    """The words of ``text`` with where they stand."""
+    return list(_WORD.finditer(text))
+
+
 def words(text: str) -> list[str]:
     """The words of ``text``, punctuation dropped, case kept."""
     return _WORD.findall(text)

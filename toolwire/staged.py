@@ -252,17 +252,14 @@ class StagedCaller:
                   if json.dumps(q.text) not in taken and json.dumps(q.text) != bad]
         if not quotes:
             return span
-        def words_of(param: str) -> set[str]:
-            return {extraction.stem(w) for w in extraction.identifier_words(param) if len(w) > 2}
-
-        own = words_of(name)
-        others = set().union(*(words_of(p) for p in self._params if p != name)) - own
+        owners = _quote_owners(question, quotes, self._params)
         prior = {}
         for q in quotes:
+            owner = owners.get(q.start)
             bonus = _QUOTED_BONUS
-            if extraction.near(question, q.start, q.end, own):
+            if owner == name:
                 bonus += _NAMED_BONUS
-            elif extraction.near(question, q.start, q.end, others):
+            elif owner is not None:
                 bonus -= _NAMED_BONUS  # "from 'Stradivarius' maker": another parameter's
             prior[json.dumps(q.text)] = bonus
         options = list(dict.fromkeys([*prior, *([span] if span else [])]))
@@ -532,6 +529,34 @@ _FIRST_BONUS = 3.0
 
 _AS_FRACTION = re.compile(r"\b(decimal|fraction|0 ?(to|-) ?1|e\.g\. 0\.\d)", re.IGNORECASE)
 _AS_PERCENT = re.compile(r"\b(percent|percentage|%)", re.IGNORECASE)
+
+
+_OWNER_GAP = 24
+"""Characters between a parameter's word and a quote for the quote to be that parameter's."""
+
+
+def _quote_owners(
+    question: str, quotes: list[extraction.Quote], params: list[str]
+) -> dict[int, str]:
+    """Which parameter each quote stands beside, by the quote's start: every written word of a
+    parameter's name claims its nearest quote (a few characters away at most); when several
+    claim one quote, the closest wins."""
+    if not quotes:
+        return {}
+    claims: dict[int, tuple[int, str]] = {}
+    for param in params:
+        stems = {extraction.stem(w) for w in extraction.identifier_words(param) if len(w) > 2}
+        for m in extraction.word_spans(question):
+            if extraction.stem(m.group()) not in stems:
+                continue
+            def gap_to(q: extraction.Quote, m: re.Match[str] = m) -> int:
+                return max(q.start - m.end(), m.start() - q.end, 0)
+
+            q = min(quotes, key=gap_to)
+            gap = gap_to(q)
+            if gap <= _OWNER_GAP and (q.start not in claims or gap < claims[q.start][0]):
+                claims[q.start] = (gap, param)
+    return {start: param for start, (_gap, param) in claims.items()}
 
 
 def _readings(
