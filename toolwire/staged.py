@@ -673,7 +673,8 @@ def span_grammar(
     A span may not start with a word of ``no_start`` (lower case) nor with the first word of
     ``exclude`` (a value that failed), unless that leaves no start at all; it never holds a
     word of ``no_cross`` ("to" in a source currency: "British pounds to yen" is two values),
-    and it does not end on a function word ("Portland, that's", "the weather in") unless it
+    nor an "and" between a name and a lower-case word ("David Leitch and acted by ..."), and
+    it does not end on a function word ("Portland, that's", "the weather in") unless it
     cannot go on to a better end.
     """
     matches = list(extraction._WORD.finditer(question))
@@ -686,6 +687,10 @@ def span_grammar(
     ]
     walls = {w.lower() for w in (no_cross or set())}
     inside = [m.group().lower() not in walls for m in matches]
+    for i in range(1, len(matches) - 1):  # "Leitch and acted by": a name ends, a clause starts
+        before, word, after = (matches[j].group() for j in (i - 1, i, i + 1))
+        if word.lower() in ("and", "but") and before[:1].isupper() and after[:1].islower():
+            inside[i] = False
     n = len(tokens)
     goes_on = [i < n - 1 and inside[i + 1] for i in range(n)]
     ends = [m.group().lower() not in _NO_END for m in matches]

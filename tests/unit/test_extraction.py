@@ -99,3 +99,10 @@ def test_span_grammar_does_not_end_on_a_function_word() -> None:
     assert 's2 ::= "in" " " s3\n' in grammar  # "in" never ends a span
     assert 's3 ::= "Portland"\n' in grammar  # nothing after it makes a proper end
     assert span_grammar("go to") == 'root ::= "\\"" (s0 | s1) "\\""\ns0 ::= "go"\ns1 ::= "to"'
+
+
+def test_span_grammar_stops_at_and_after_a_name() -> None:
+    grammar = span_grammar("directed by David Leitch and acted by Lori")
+    assert grammar is not None and 's3 ::= "Leitch"\n' in grammar
+    kept = span_grammar("salt and pepper")
+    assert kept is not None and 's0 ::= "salt" | "salt" " " s1' in kept
