@@ -56,7 +56,8 @@ class EngineConfig:
     """Below this retrieval relevance no tool is called (staged strategy), unless the sentence
     names the tool (see ``named_relevance_threshold``). Calibrated with
     ``bench/tune_relevance.py`` on BFCL's tuning split (never on the reported questions): the
-    most irrelevant questions turned away while no category loses a point it answered right."""
+    most irrelevant questions turned away while no category loses more than one right answer
+    in thirty."""
     named_relevance_threshold: float = 0.11
     """The lower bar for a tool the sentence names: the words of its name, or a value of one
     of its enums ("open the *calculator*")."""

@@ -315,7 +315,12 @@ async def answer_case(
     result.gated = run.gated
     if run.gated and case.ground_truth is not None:  # what did the gate cost here?
         ungated = replace(engine.config, relevance_threshold=-math.inf)
-        again = await Engine(registry, model=model, config=ungated).arun(prompt, history=history)
+        try:
+            again = await Engine(registry, model=model, config=ungated).arun(
+                prompt, history=history
+            )
+        except Exception:  # unknown, then; the gated answer stands
+            return result
         counterfactual = CaseResult(**{**asdict(result), "valid": False})
         _score(counterfactual, case, again)
         result.ungated_valid = counterfactual.valid
