@@ -1,8 +1,8 @@
 """Calibrate the relevance gate on BFCL's tuning split (a fifth of each category, never part of
 the reported figures).
 
-The gate turns a sentence away when its best retrieved tool's relevance (``relevance_dense_weight``
-× embedding cosine + the rest × keyword score) is below ``relevance_threshold``, unless the sentence names a tool (its name's words or an enum value)
+The gate turns a sentence away when its best retrieved tool scores below
+``relevance_threshold``, unless the sentence names a tool (its name's words or an enum value)
 that scores at least ``named_relevance_threshold``. What a gate costs is the questions that need
 a call and that the engine would have answered *right*; what it buys is irrelevant questions
 turned away. So every relevant question of the sample goes through the staged engine with the
@@ -30,20 +30,19 @@ from pathlib import Path
 from toolwire.config import get_settings
 from toolwire.eval import bfcl
 from toolwire.models import load_model
-from toolwire.pipeline import relevance
 from toolwire.staged import feasible, lexical_match
 
 RELEVANT = ["simple_python", "multiple", "parallel", "parallel_multiple", "live_simple",
             "live_multiple", "live_parallel", "live_parallel_multiple"]
 IRRELEVANT = ["irrelevance", "live_irrelevance"]
-THRESHOLDS = [t / 200 for t in range(10, 90)]
+THRESHOLDS = [t / 100 for t in range(5, 31)]
 
 
 @dataclass(kw_only=True)
 class Question:
     category: str
     best: float
-    """The best gate relevance among the question's functions (``pipeline.relevance``)."""
+    """The best fused retrieval score among the question's functions."""
     best_named: float
     """The best score among functions the sentence names (-inf when it names none)."""
     feasible: bool
@@ -66,12 +65,10 @@ async def collect(limit: int) -> list[Question]:
         for case in bfcl.load_cases(category, split="tune", limit=limit, seed=1):
             question = bfcl.split_question(case.messages)[0]
             hits = bfcl.build_registry(case.functions).search(question, k=settings.retrieval_k)
-            scores = [relevance(h, ungated.relevance_dense_weight) for h in hits]
-            named = [s for s, h in zip(scores, hits, strict=True)
-                     if lexical_match(question, h.tool) >= 1.0]
+            named = [h.score for h in hits if lexical_match(question, h.tool) >= 1.0]
             q = Question(
                 category=category,
-                best=max(scores, default=-math.inf),
+                best=max((h.score for h in hits), default=-math.inf),
                 best_named=max(named, default=-math.inf),
                 feasible=any(feasible(question, h.tool) for h in hits),
             )

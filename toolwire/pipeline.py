@@ -12,7 +12,6 @@ argument among values the sentence holds), ``native`` (models with tool calling)
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,18 +52,15 @@ class EngineConfig:
     """Tools retrieval offers the model."""
     max_attempts: int = 3
     """Tries at valid arguments per call (the first included)."""
-    relevance_threshold: float = 0.225
-    """Below this relevance (see :func:`relevance`) no tool is called (staged strategy), unless
-    the sentence names the tool (see ``named_relevance_threshold``). Calibrated with
+    relevance_threshold: float = 0.15
+    """Below this retrieval relevance no tool is called (staged strategy), unless the sentence
+    names the tool (see ``named_relevance_threshold``). Calibrated with
     ``bench/tune_relevance.py`` on BFCL's tuning split (never on the reported questions): the
     most irrelevant questions turned away while no category loses more than one right answer
     in thirty."""
-    named_relevance_threshold: float = 0.145
+    named_relevance_threshold: float = 0.11
     """The lower bar for a tool the sentence names: the words of its name, or a value of one
     of its enums ("open the *calculator*")."""
-    relevance_dense_weight: float = 0.6
-    """Share of the embedding cosine in the gate's relevance (the keyword score has the rest);
-    the gate leans on meaning more than ranking does."""
     describe: bool = True
     """Have the model put the results into words (else a factual sentence)."""
     execute: bool = True
@@ -165,11 +161,10 @@ class Pipeline:
             return False
         if turn.tool_choice != "auto":
             return True
-        weight = self.config.relevance_dense_weight
-        if max(relevance(h, weight) for h in turn.hits) >= self.config.relevance_threshold:
+        if max(relevance(h) for h in turn.hits) >= self.config.relevance_threshold:
             return True
         return any(
-            relevance(h, weight) >= self.config.named_relevance_threshold
+            relevance(h) >= self.config.named_relevance_threshold
             and lexical_match(turn.question, h.tool) >= 1.0
             for h in turn.hits
         )
@@ -199,7 +194,7 @@ class Pipeline:
     ) -> tuple[list[ToolCallRequest], str, list[str]]:
         staged = StagedCaller(self.model)
         tool, _weights = await staged.select(
-            turn.question, turn.candidates, [h.score for h in turn.hits], turn.history
+            turn.question, turn.candidates, [relevance(h) for h in turn.hits], turn.history
         )
         turn.chosen = tool.name
         parts = tool_segments(turn.question, tool, turn.candidates)
@@ -322,13 +317,9 @@ def _request(tool: Tool, arguments: dict[str, Any]) -> ToolCallRequest:
     return ToolCallRequest(id=new_call_id(), name=tool.name, arguments=arguments)
 
 
-def relevance(hit: Hit, dense_weight: float) -> float:
-    """How relevant a retrieved tool is to the sentence, on the scale the gate is tuned on:
-    ``dense_weight`` × the embedding cosine + the rest × the keyword score (the keyword score
-    alone when the index has no embeddings)."""
-    if math.isnan(hit.dense_score):
-        return float(hit.score)
-    return dense_weight * hit.dense_score + (1 - dense_weight) * hit.keyword_score
+def relevance(hit: Hit) -> float:
+    """How relevant a retrieved tool is to the sentence, on a scale the threshold is tuned on."""
+    return float(hit.score)
 
 
 class _timer:
