@@ -16,7 +16,6 @@ Every step writes into one growing assistant prefill, ``<tool_call>{"name": "f",
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import re
@@ -32,11 +31,24 @@ from toolwire.models.base import (
     Model,
     Settings,
 )
+from toolwire.priors import (
+    DIRECTION_WORDS,
+    GENERIC_NAME_WORDS,
+    direction_prior,
+    non_null,
+    number_prior,
+    quote_prior,
+    readings,
+    role_of,
+    written_moments,
+)
 from toolwire.prompting import CALL_OPEN, call_prompt, selection_prompt
+from toolwire.spans import span_grammar
 from toolwire.tools import Tool
 
 _STRING_FORMATS_FREE = {"date", "date-time", "time", "email", "uri", "uuid"}
 _MAX_FREE_TOKENS = 64
+_QUOTED_KEY = "\x00quoted"
 
 
 @dataclass(kw_only=True)
@@ -143,7 +155,7 @@ class StagedCaller:
         chosen = _with_numeric_optionals(len(numbers), props, chosen)
         result = Fill()
         prefill = CALL_OPEN + json.dumps({"name": tool.name})[:-1] + ', "arguments": {'
-        numeric = any(_non_null(props[p]).get("type") in ("number", "integer") for p in props)
+        numeric = any(non_null(props[p]).get("type") in ("number", "integer") for p in props)
         # a number belongs to the numeric parameter, not inside a string ("200" is no currency)
         self._span_bans = {n.text.lower() for n in numbers} if numeric else set()
         self._params = list(props)
@@ -186,7 +198,7 @@ class StagedCaller:
 
     @staticmethod
     def _mentioned(question: str, name: str, schema: dict[str, Any]) -> bool:
-        if extraction.mentions(question, name) or _written_moments(question, name, schema):
+        if extraction.mentions(question, name) or written_moments(question, name, schema):
             return True
         distinctive = {
             extraction.stem(w) for w in extraction.identifier_words(name)
@@ -213,7 +225,7 @@ class StagedCaller:
         used_numbers, used_values = used
         end = "}" if last else ","
         bad = json.dumps(avoid[name]) if avoid and name in avoid else None
-        schema = _non_null(schema)
+        schema = non_null(schema)
         kind = schema.get("type")
         if "enum" in schema:
             options = [json.dumps(v) for v in schema["enum"] if json.dumps(v) != bad]
@@ -224,12 +236,12 @@ class StagedCaller:
             return await self._number(
                 messages, question, name, schema, numbers, used_numbers, end, bad
             )
-        written = _written_moments(question, name, schema) if kind == "string" else []
+        written = written_moments(question, name, schema) if kind == "string" else []
         if written:
             literals = [json.dumps(d) for d in written]
             return await self._pick(messages, [x for x in literals if x != bad] or literals, end)
         if kind == "string" and schema.get("format") not in _STRING_FORMATS_FREE:
-            walls = _DIRECTION_WORDS if _role(name) else set()
+            walls = DIRECTION_WORDS if role_of(name) else set()
             span = await self._span(messages, question, bad, self._no_start(name), walls)
             return await self._prefer_quoted(messages, question, name, span, end, used_values, bad)
         return await self._free(messages, schema)
@@ -252,16 +264,7 @@ class StagedCaller:
                   if json.dumps(q.text) not in taken and json.dumps(q.text) != bad]
         if not quotes:
             return span
-        owners = _quote_owners(question, quotes, self._params)
-        prior = {}
-        for q in quotes:
-            owner = owners.get(q.start)
-            bonus = _QUOTED_BONUS
-            if owner == name:
-                bonus += _NAMED_BONUS
-            elif owner is not None:
-                bonus -= _NAMED_BONUS  # "from 'Stradivarius' maker": another parameter's
-            prior[json.dumps(q.text)] = bonus
+        prior = quote_prior(question, quotes, name, self._params)
         options = list(dict.fromkeys([*prior, *([span] if span else [])]))
         literal = await self._pick(messages, options, end, prior)
         if literal in prior:
@@ -335,7 +338,7 @@ class StagedCaller:
         prior: dict[str, float] = {}
         for i in pool:
             n = numbers[i]
-            for text, bonus in _readings(n, integer, schema, question):
+            for text, bonus in readings(n, integer, schema, question):
                 if text != bad and text not in options:
                     options[text] = i
                     prior[text] = bonus
@@ -412,7 +415,7 @@ def enum_labels(schema: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _is_numeric(schema: dict[str, Any]) -> bool:
-    return _non_null(schema).get("type") in ("number", "integer") and "enum" not in schema
+    return non_null(schema).get("type") in ("number", "integer") and "enum" not in schema
 
 
 def _with_numeric_optionals(
@@ -442,7 +445,7 @@ def feasible(question: str, tool: Tool) -> bool:
     needed = sum(
         1
         for name in tool.parameters.get("required", [])
-        if _non_null(props.get(name, {})).get("type") in ("number", "integer")
+        if non_null(props.get(name, {})).get("type") in ("number", "integer")
         and "enum" not in props.get(name, {})
     )
     return needed <= len(extraction.numbers(question))
@@ -454,12 +457,11 @@ _COMMON_PARAM_WORDS = {
     "user", "detail", "details", "list", "items", "start", "price", "amount", "range", "order",
     "sort", "index", "offset", "page", "version", "language", "region", "country", "units",
 }
-_GENERIC_NAME_WORDS = {"get", "set", "do", "run", "make", "the", "api", "info", "data", "by", "for"}
 
 
 def name_share(text: str, tool: Tool) -> float:
     """The share of the (non-generic) words of ``tool``'s name that ``text`` writes, 0..1."""
-    parts = [w for w in extraction.identifier_words(tool.name) if w not in _GENERIC_NAME_WORDS]
+    parts = [w for w in extraction.identifier_words(tool.name) if w not in GENERIC_NAME_WORDS]
     hay = {extraction.stem(w) for w in extraction.words(text)}
     return sum(extraction.stem(p) in hay for p in parts) / len(parts) if parts else 0.0
 
@@ -483,230 +485,9 @@ def lexical_match(question: str, tool: Tool) -> float:
     return share + (1.0 if named else 0.0)
 
 
-_TO_WORDS = {"to", "into", "in", "as", "toward", "towards"}
-_FROM_WORDS = {"from", "of"}
-_TARGET_PARAM = {"to", "target", "destination", "dest", "output", "end"}
-_SOURCE_PARAM = {"from", "source", "origin", "src", "input", "start", "base"}
-
-
-_DIRECTION_WORDS = {"to", "into", "from", "toward", "towards"}
-
-
-def _role(param: str) -> str | None:
-    """``target`` (to_currency, destination), ``source`` (from_unit, origin), or ``None``."""
-    parts = set(extraction.identifier_words(param))
-    return "target" if parts & _TARGET_PARAM else "source" if parts & _SOURCE_PARAM else None
-
-
-def direction_prior(param: str, question: str, position: int, rank: int) -> float:
-    """A bonus for giving a source/target parameter the value the sentence marks as such.
-
-    ``from_currency``/``to_currency``, ``origin``/``destination``: a value written right after
-    "to"/"into"/"in" is a target, after "from" a source; otherwise the earlier-written value
-    leans to the source (people say "X to Y" more than "Y from X").
-    """
-    role = _role(param)
-    if role is None:
-        return 0.0
-    before = [w.lower() for w in extraction.words(question)[max(0, position - 2) : position]]
-    before = [w for w in before if not extraction.numbers(w)][-1:]
-    marked = (
-        "target" if set(before) & _TO_WORDS else "source" if set(before) & _FROM_WORDS else None
-    )
-    if marked is not None:
-        return 6.0 if marked == role else -6.0
-    return 1.0 if (rank == 0) == (role == "source") else 0.0
-
-
-_NAME_WINDOW = 4
-_AFTER_WINDOW = 2
-_NAMED_AFTER_BONUS = 4.0
-_QUOTED_BONUS = 2.0
-_QUOTED_KEY = "\x00quoted"
-_NAMED_BONUS = 6.0
-_FIRST_BONUS = 3.0
-
-
-_AS_FRACTION = re.compile(r"\b(decimal|fraction|0 ?(to|-) ?1|e\.g\. 0\.\d)", re.IGNORECASE)
-_AS_PERCENT = re.compile(r"\b(percent|percentage|%)", re.IGNORECASE)
-
-
-_OWNER_GAP = 24
-"""Characters between a parameter's word and a quote for the quote to be that parameter's."""
-
-
-def _quote_owners(
-    question: str, quotes: list[extraction.Quote], params: list[str]
-) -> dict[int, str]:
-    """Which parameter each quote stands beside, by the quote's start: every written word of a
-    parameter's name claims its nearest quote (a few characters away at most); when several
-    claim one quote, the closest wins."""
-    if not quotes:
-        return {}
-    claims: dict[int, tuple[int, str]] = {}
-    for param in params:
-        stems = {extraction.stem(w) for w in extraction.identifier_words(param) if len(w) > 2}
-        for m in extraction.word_spans(question):
-            if extraction.stem(m.group()) not in stems:
-                continue
-            def gap_to(q: extraction.Quote, m: re.Match[str] = m) -> int:
-                return max(q.start - m.end(), m.start() - q.end, 0)
-
-            q = min(quotes, key=gap_to)
-            gap = gap_to(q)
-            if gap <= _OWNER_GAP and (q.start not in claims or gap < claims[q.start][0]):
-                claims[q.start] = (gap, param)
-    return {start: param for start, (_gap, param) in claims.items()}
-
-
-def _readings(
-    n: extraction.NumberMention, integer: bool, schema: dict[str, Any], question: str
-) -> list[tuple[str, float]]:
-    """The JSON literals a written number can stand for, with a bonus each: "5%" is 0.05 or 5
-    (a description that says "decimal" or "percentage" tells which; else the fraction leans
-    ahead, as rates usually are); other numbers are themselves."""
-    if integer and not n.is_integer:
-        return []
-    literal = n.literal(integer)
-    end = n.start + len(n.text)
-    if integer or not question[end : end + 2].lstrip().startswith("%"):
-        return [(literal, 0.0)]
-    description = str(schema.get("description", ""))
-    fraction = repr(round(n.value / 100, 10))
-    if _AS_FRACTION.search(description):
-        lean = 2.0
-    elif _AS_PERCENT.search(description):
-        lean = -1.0
-    else:  # rates are mostly given to functions as fractions
-        lean = 3.0
-    return [(fraction, lean), (literal, 0.0)]
-
-
-def number_prior(
-    question: str, param: str, options: list[extraction.NumberMention]
-) -> list[float]:
-    """A bonus per candidate number for ``param``, added to the model's log-likelihood.
-
-    A number written right after the parameter's own words belongs to it ("net income of
-    $2,000,000" fills ``net_income``), or, a little less surely, right before them ("3
-    bedrooms"); else numbers are given out in the order they were written, as parameters
-    usually are (the earliest unused one leans to the next parameter).
-    """
-    parts = {
-        extraction.stem(w) for w in extraction.identifier_words(param)
-        if len(w) > 2 and w not in _GENERIC_NAME_WORDS
-    }
-    bonus = [0.0] * len(options)
-    for i, n in enumerate(options):
-        before = extraction.words(question[: n.start])[-_NAME_WINDOW:]
-        after = extraction.words(question[n.start + len(n.text) :])[:_AFTER_WINDOW]
-        if parts & {extraction.stem(w) for w in before}:
-            bonus[i] += _NAMED_BONUS
-        elif parts & {extraction.stem(w) for w in after}:  # "3 bedrooms"
-            bonus[i] += _NAMED_AFTER_BONUS
-    if options:
-        first = min(n.start for n in options)
-        bonus = [b + (_FIRST_BONUS if n.start == first else 0.0)
-                 for b, n in zip(bonus, options, strict=True)]
-    return bonus
-
-
-def _written_moments(question: str, name: str, schema: dict[str, Any]) -> list[str]:
-    """The dates or times the sentence writes, in the pattern a date or time parameter wants
-    ("April 25th 2023" -> "2023-04-25", "2 in the afternoon" -> "14:00"); empty for other
-    parameters or when the sentence writes none."""
-    schema = _non_null(schema)
-    if schema.get("type") not in ("string", None) or "enum" in schema:
-        return []
-    day = extraction.date_format(name, schema)
-    if day is not None:
-        return list(dict.fromkeys(d.render(day) for d in extraction.dates(question)))
-    clock = extraction.time_format(name, schema)
-    if clock is not None:
-        return list(dict.fromkeys(t.render(clock) for t in extraction.times(question)))
-    return []
-
-
-def _non_null(schema: dict[str, Any]) -> dict[str, Any]:
-    """``anyOf: [X, null]`` (pydantic's Optional) seen as X."""
-    options = schema.get("anyOf")
-    if isinstance(options, list):
-        rest = [s for s in options if isinstance(s, dict) and s.get("type") != "null"]
-        if len(rest) == 1:
-            return {**rest[0], **{k: v for k, v in schema.items() if k != "anyOf"}}
-    return schema
-
-
 def _json_literal(text: str) -> str | None:
     try:
         return json.dumps(json.loads(text))
     except ValueError:
         return None
 
-
-_NO_END = {
-    "a", "an", "the", "of", "in", "at", "on", "for", "to", "from", "with", "and", "or", "by",
-    "that", "that's", "this", "is", "are", "was", "were", "be", "please", "it", "its", "my",
-    "your", "our", "me", "i", "as", "but", "so", "if", "then", "than", "which", "who", "can",
-    "could", "would", "will", "do", "does", "about", "into", "via", "using",
-}
-_GBNF_ESCAPE = re.compile(r'["\\\n\r\t]')
-
-
-def _gbnf_literal(text: str) -> str:
-    escaped = _GBNF_ESCAPE.sub(
-        lambda m: {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(m.group(), "\\" + m.group()), text
-    )
-    return f'"{escaped}"'
-
-
-def span_grammar(
-    question: str,
-    *,
-    exclude: str | None = None,
-    no_start: set[str] | None = None,
-    no_cross: set[str] | None = None,
-) -> str | None:
-    """A GBNF grammar whose strings are the JSON-quoted spans of consecutive words of ``question``.
-
-    Separators between words are kept as written (``Paris, France``), minus quotes and escapes.
-    A span may not start with a word of ``no_start`` (lower case) nor with the first word of
-    ``exclude`` (a value that failed), unless that leaves no start at all; it never holds a
-    word of ``no_cross`` ("to" in a source currency: "British pounds to yen" is two values),
-    nor an "and" between a name and a lower-case word ("David Leitch and acted by ..."), and
-    it does not end on a function word ("Portland, that's", "the weather in") unless it
-    cannot go on to a better end.
-    """
-    matches = list(extraction._WORD.finditer(question))
-    if not matches:
-        return None
-    tokens = [json.dumps(m.group())[1:-1] for m in matches]
-    seps = [
-        re.sub(r'["\\\n\r\t]', " ", question[a.end() : b.start()]) or " "
-        for a, b in itertools.pairwise(matches)
-    ]
-    walls = {w.lower() for w in (no_cross or set())}
-    inside = [m.group().lower() not in walls for m in matches]
-    for i in range(1, len(matches) - 1):  # "Leitch and acted by": a name ends, a clause starts
-        before, word, after = (matches[j].group() for j in (i - 1, i, i + 1))
-        if word.lower() in ("and", "but") and before[:1].isupper() and after[:1].islower():
-            inside[i] = False
-    n = len(tokens)
-    goes_on = [i < n - 1 and inside[i + 1] for i in range(n)]
-    ends = [m.group().lower() not in _NO_END for m in matches]
-    can_end = [False] * n  # a span from here can reach a proper last word
-    for i in reversed(range(n)):
-        can_end[i] = ends[i] or (goes_on[i] and can_end[i + 1])
-    rules = []
-    for i, tok in enumerate(tokens):
-        more = goes_on[i] and can_end[i + 1]
-        options = [_gbnf_literal(tok)] if ends[i] or not more else []
-        if more:
-            options.append(f"{_gbnf_literal(tok)} {_gbnf_literal(seps[i])} s{i + 1}")
-        rules.append(f"s{i} ::= " + " | ".join(options))
-    banned = {w.lower() for w in (no_start or set())} | walls
-    if exclude:
-        banned |= {w.lower() for w in extraction.words(exclude)[:1]}
-    allowed = [i for i, m in enumerate(matches) if m.group().lower() not in banned]
-    starts = " | ".join(f"s{i}" for i in (allowed or range(len(tokens))))
-    return "root ::= \"\\\"\" (" + starts + ") \"\\\"\"\n" + "\n".join(rules)

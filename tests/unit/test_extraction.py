@@ -1,5 +1,5 @@
 from toolwire import extraction
-from toolwire.staged import span_grammar
+from toolwire.spans import span_grammar
 
 
 def test_numbers_digits_separators_decimals_and_words() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from toolwire import Registry, extraction
 from toolwire.models.base import ChoiceConstraint, Completion, GrammarConstraint
 from toolwire.models.scripted import Request, ScriptedModel
-from toolwire.staged import StagedCaller, number_prior
+from toolwire.priors import number_prior
+from toolwire.staged import StagedCaller
 
 
 def _flat_model(span: str = '"x"') -> ScriptedModel:

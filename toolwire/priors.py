@@ -1,0 +1,196 @@
+"""Where a value the sentence holds should go, as bonuses on the model's log-likelihood.
+
+The staged filler lets the model choose among values the user wrote; these priors carry what
+the sentence's wording says about each choice:
+
+- a number goes to the parameter named right beside it ("net income of $2,000,000"), else in
+  written order; "5%" reads as 0.05 for a rate (:func:`number_prior`, :func:`readings`);
+- a quoted passage goes to the parameter named beside it (:func:`quote_prior`);
+- source/target parameters follow "from"/"to" (:func:`direction_prior`);
+- a date or time parameter gets the dates/times written, in the pattern it describes
+  (:func:`written_moments`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from toolwire import extraction
+
+GENERIC_NAME_WORDS = {"get", "set", "do", "run", "make", "the", "api", "info", "data", "by", "for"}
+"""Words of tool and parameter names that say nothing about what they are."""
+
+
+_TO_WORDS = {"to", "into", "in", "as", "toward", "towards"}
+_FROM_WORDS = {"from", "of"}
+_TARGET_PARAM = {"to", "target", "destination", "dest", "output", "end"}
+_SOURCE_PARAM = {"from", "source", "origin", "src", "input", "start", "base"}
+
+
+DIRECTION_WORDS = {"to", "into", "from", "toward", "towards"}
+"""Words a source or target value never holds ("British pounds to yen" is two values)."""
+
+
+def role_of(param: str) -> str | None:
+    """``target`` (to_currency, destination), ``source`` (from_unit, origin), or ``None``."""
+    parts = set(extraction.identifier_words(param))
+    return "target" if parts & _TARGET_PARAM else "source" if parts & _SOURCE_PARAM else None
+
+
+def direction_prior(param: str, question: str, position: int, rank: int) -> float:
+    """A bonus for giving a source/target parameter the value the sentence marks as such.
+
+    ``from_currency``/``to_currency``, ``origin``/``destination``: a value written right after
+    "to"/"into"/"in" is a target, after "from" a source; otherwise the earlier-written value
+    leans to the source (people say "X to Y" more than "Y from X").
+    """
+    role = role_of(param)
+    if role is None:
+        return 0.0
+    before = [w.lower() for w in extraction.words(question)[max(0, position - 2) : position]]
+    before = [w for w in before if not extraction.numbers(w)][-1:]
+    marked = (
+        "target" if set(before) & _TO_WORDS else "source" if set(before) & _FROM_WORDS else None
+    )
+    if marked is not None:
+        return 6.0 if marked == role else -6.0
+    return 1.0 if (rank == 0) == (role == "source") else 0.0
+
+
+_NAME_WINDOW = 4
+_AFTER_WINDOW = 2
+_NAMED_AFTER_BONUS = 4.0
+_QUOTED_BONUS = 2.0
+_NAMED_BONUS = 6.0
+_FIRST_BONUS = 3.0
+
+
+_AS_FRACTION = re.compile(r"\b(decimal|fraction|0 ?(to|-) ?1|e\.g\. 0\.\d)", re.IGNORECASE)
+_AS_PERCENT = re.compile(r"\b(percent|percentage|%)", re.IGNORECASE)
+
+
+_OWNER_GAP = 24
+"""Characters between a parameter's word and a quote for the quote to be that parameter's."""
+
+
+def quote_owners(
+    question: str, quotes: list[extraction.Quote], params: list[str]
+) -> dict[int, str]:
+    """Which parameter each quote stands beside, by the quote's start: every written word of a
+    parameter's name claims its nearest quote (a few characters away at most); when several
+    claim one quote, the closest wins."""
+    if not quotes:
+        return {}
+    claims: dict[int, tuple[int, str]] = {}
+    for param in params:
+        stems = {extraction.stem(w) for w in extraction.identifier_words(param) if len(w) > 2}
+        for m in extraction.word_spans(question):
+            if extraction.stem(m.group()) not in stems:
+                continue
+            def gap_to(q: extraction.Quote, m: re.Match[str] = m) -> int:
+                return max(q.start - m.end(), m.start() - q.end, 0)
+
+            q = min(quotes, key=gap_to)
+            gap = gap_to(q)
+            if gap <= _OWNER_GAP and (q.start not in claims or gap < claims[q.start][0]):
+                claims[q.start] = (gap, param)
+    return {start: param for start, (_gap, param) in claims.items()}
+
+
+def readings(
+    n: extraction.NumberMention, integer: bool, schema: dict[str, Any], question: str
+) -> list[tuple[str, float]]:
+    """The JSON literals a written number can stand for, with a bonus each: "5%" is 0.05 or 5
+    (a description that says "decimal" or "percentage" tells which; else the fraction leans
+    ahead, as rates usually are); other numbers are themselves."""
+    if integer and not n.is_integer:
+        return []
+    literal = n.literal(integer)
+    end = n.start + len(n.text)
+    if integer or not question[end : end + 2].lstrip().startswith("%"):
+        return [(literal, 0.0)]
+    description = str(schema.get("description", ""))
+    fraction = repr(round(n.value / 100, 10))
+    if _AS_FRACTION.search(description):
+        lean = 2.0
+    elif _AS_PERCENT.search(description):
+        lean = -1.0
+    else:  # rates are mostly given to functions as fractions
+        lean = 3.0
+    return [(fraction, lean), (literal, 0.0)]
+
+
+def number_prior(
+    question: str, param: str, options: list[extraction.NumberMention]
+) -> list[float]:
+    """A bonus per candidate number for ``param``, added to the model's log-likelihood.
+
+    A number written right after the parameter's own words belongs to it ("net income of
+    $2,000,000" fills ``net_income``), or, a little less surely, right before them ("3
+    bedrooms"); else numbers are given out in the order they were written, as parameters
+    usually are (the earliest unused one leans to the next parameter).
+    """
+    parts = {
+        extraction.stem(w) for w in extraction.identifier_words(param)
+        if len(w) > 2 and w not in GENERIC_NAME_WORDS
+    }
+    bonus = [0.0] * len(options)
+    for i, n in enumerate(options):
+        before = extraction.words(question[: n.start])[-_NAME_WINDOW:]
+        after = extraction.words(question[n.start + len(n.text) :])[:_AFTER_WINDOW]
+        if parts & {extraction.stem(w) for w in before}:
+            bonus[i] += _NAMED_BONUS
+        elif parts & {extraction.stem(w) for w in after}:  # "3 bedrooms"
+            bonus[i] += _NAMED_AFTER_BONUS
+    if options:
+        first = min(n.start for n in options)
+        bonus = [b + (_FIRST_BONUS if n.start == first else 0.0)
+                 for b, n in zip(bonus, options, strict=True)]
+    return bonus
+
+
+def written_moments(question: str, name: str, schema: dict[str, Any]) -> list[str]:
+    """The dates or times the sentence writes, in the pattern a date or time parameter wants
+    ("April 25th 2023" -> "2023-04-25", "2 in the afternoon" -> "14:00"); empty for other
+    parameters or when the sentence writes none."""
+    schema = non_null(schema)
+    if schema.get("type") not in ("string", None) or "enum" in schema:
+        return []
+    day = extraction.date_format(name, schema)
+    if day is not None:
+        return list(dict.fromkeys(d.render(day) for d in extraction.dates(question)))
+    clock = extraction.time_format(name, schema)
+    if clock is not None:
+        return list(dict.fromkeys(t.render(clock) for t in extraction.times(question)))
+    return []
+
+
+def non_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """``anyOf: [X, null]`` (pydantic's Optional) seen as X."""
+    options = schema.get("anyOf")
+    if isinstance(options, list):
+        rest = [s for s in options if isinstance(s, dict) and s.get("type") != "null"]
+        if len(rest) == 1:
+            return {**rest[0], **{k: v for k, v in schema.items() if k != "anyOf"}}
+    return schema
+
+
+def quote_prior(
+    question: str, quotes: list[extraction.Quote], name: str, params: list[str]
+) -> dict[str, float]:
+    """A bonus per quoted passage (as a JSON literal) for parameter ``name``: quotes mark
+    values; the one beside the parameter's own words leans to it, one beside another
+    parameter's words leans away ("the instrument 'Violin' from 'Stradivarius' maker")."""
+    owners = quote_owners(question, quotes, params)
+    prior: dict[str, float] = {}
+    for q in quotes:
+        owner = owners.get(q.start)
+        bonus = _QUOTED_BONUS
+        if owner == name:
+            bonus += _NAMED_BONUS
+        elif owner is not None:
+            bonus -= _NAMED_BONUS
+        prior[json.dumps(q.text)] = bonus
+    return prior
