@@ -74,6 +74,11 @@ def identifier_words(name: str) -> list[str]:
     return [w.lower() for w in _SPLIT_IDENT.findall(name)]
 
 
+def stems(text: str) -> set[str]:
+    """The stems of the words of ``text`` (see :func:`stem`)."""
+    return {stem(w) for w in words(text)}
+
+
 def stem(word: str) -> str:
     """Plurals and verb forms folded, lower case: ``dollars`` -> ``dollar``, ``hosted`` and
     ``host`` alike, ``completed`` and ``complete`` alike (the retrieval stemmer)."""
@@ -206,13 +211,6 @@ def quoted(text: str) -> list[Quote]:
         for m in _QUOTED.finditer(text)
         if m.group(2).strip()
     ]
-
-
-def near(text: str, start: int, end: int, words_of: set[str], window: int = 3) -> bool:
-    """Whether a word of ``words_of`` (stemmed) stands within ``window`` words of ``text[start:end]``."""
-    before = words(text[:start])[-window:]
-    after = words(text[end:])[:window]
-    return bool(words_of & {stem(w) for w in before + after})
 
 
 _MERIDIEM = r"(?P<half>[ap])\.?m\.?"

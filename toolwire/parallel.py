@@ -22,10 +22,10 @@ import itertools
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from toolwire import extraction
-from toolwire.staged import enum_labels
+from toolwire.staged import enum_labels, name_share
 from toolwire.tools import Tool
 
 _CLAUSE_SPLIT = re.compile(
@@ -58,32 +58,32 @@ class _Anchor:
     param: str | None = None  # for enums: which parameter's enum named it
 
 
+class _Clause(NamedTuple):
+    separator: str
+    """What was written before it ("" for the first clause)."""
+    text: str
+    start: int
+    """Where it starts in the sentence."""
+
+
 def clauses(sentence: str) -> list[str]:
     """The sentence cut at coordinating words; a single clause when there are none."""
-    return [c for _sep, c in _clauses_after(sentence)]
+    return [c.text for c in _clauses(sentence)]
 
 
-def _clauses_after(sentence: str) -> list[tuple[str, str]]:
-    """Each clause with the separator written before it ("" for the first)."""
-    pieces = _CLAUSE_SPLIT.split(sentence.strip())
-    out: list[tuple[str, str]] = []
-    separator = ""
-    for i, piece in enumerate(pieces):
-        if i % 2:
-            separator = piece or ""
-        elif piece and piece.strip():
-            out.append((separator, piece))
+def _clauses(sentence: str) -> list[_Clause]:
+    """The clauses of ``sentence`` (blank ones dropped), each with its separator and offset."""
+    stripped = sentence.strip()
+    lead = len(sentence) - len(sentence.lstrip())
+    out: list[_Clause] = []
+    separator, position = "", 0
+    for m in [*_CLAUSE_SPLIT.finditer(stripped), None]:
+        text = stripped[position : m.start() if m else len(stripped)]
+        if text.strip():
+            out.append(_Clause(separator=separator, text=text, start=lead + position))
+        if m is not None:
+            separator, position = m.group(1) or "", m.end()
     return out
-
-
-def _clause_starts(sentence: str) -> list[int]:
-    """Character offsets where the clauses of ``sentence`` start."""
-    starts, position = [], 0
-    for _sep, clause in _clauses_after(sentence):
-        at = sentence.find(clause, position)
-        starts.append(at)
-        position = at + len(clause)
-    return starts
 
 
 def _anchors(text: str, tool: Tool) -> list[_Anchor]:
@@ -165,7 +165,7 @@ def _position(question: str, value: str) -> int:
 
 def _describes_a_parameter(clause: str, tool: Tool) -> bool:
     """Whether the clause names one of the tool's parameters (then it adds to the first call)."""
-    hay = {extraction.stem(w) for w in extraction.words(clause)}
+    hay = extraction.stems(clause)
     for name in tool.parameters.get("properties", {}):
         for word in extraction.identifier_words(name):
             if len(word) > 2 and word not in _GENERIC_PARAM_WORDS and extraction.stem(word) in hay:
@@ -192,14 +192,14 @@ def _holds_first_values(clause: str, tool: Tool, first: dict[str, Any]) -> bool:
 
 def more_calls(question: str, tool: Tool, first: dict[str, Any]) -> list[dict[str, Any]]:
     """Arguments of the extra calls the later clauses of ``question`` ask for (maybe none)."""
-    parts = _clauses_after(question)
+    parts = _clauses(question)
     if len(parts) < 2:
         return []
     extra: list[dict[str, Any]] = []
-    for (separator, part), (_, previous) in zip(parts[1:], parts, strict=False):
+    for (separator, part, _start), previous in zip(parts[1:], parts, strict=False):
         if _describes_a_parameter(part, tool):
             continue  # "... and acceleration of 9.8": more of the same call, not another one
-        if _apposition(separator, previous, part) or _holds_first_values(part, tool, first):
+        if _apposition(separator, previous.text, part) or _holds_first_values(part, tool, first):
             continue
         fresh = [a for a in _anchors(part, tool) if not _used(first, a)]
         if not fresh:
@@ -261,7 +261,7 @@ def number_sets(question: str, tool: Tool) -> list[str] | None:
         )
         if 2 * alike < size or (size == 1 and not alike):
             return None
-    starts = _clause_starts(question)
+    starts = [c.start for c in _clauses(question)]
     cuts = [0]
     for later in sets[1:]:
         cut = max((s for s in starts if s <= later[0].start), default=0)
@@ -287,11 +287,8 @@ def tool_segments(question: str, first: Tool, candidates: list[Tool]) -> list[tu
     first segment belongs to ``first`` (the tool chosen for the whole sentence) unless it
     names another. Fewer than two different tools: ``[]``.
     """
-    from toolwire.staged import name_share
-
-    starts = _clause_starts(question)
     owners: list[tuple[int, Tool]] = []
-    for start, (_sep, clause) in zip(starts, _clauses_after(question), strict=True):
+    for _sep, clause, start in _clauses(question):
         shares = {t.name: name_share(clause, t) for t in candidates}
         named = max(candidates, key=lambda t: shares[t.name])
         current = owners[-1][1] if owners else None

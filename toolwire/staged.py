@@ -204,7 +204,7 @@ class StagedCaller:
             extraction.stem(w) for w in extraction.identifier_words(name)
             if len(w) >= 5 and w not in _COMMON_PARAM_WORDS
         }
-        if distinctive & {extraction.stem(w) for w in extraction.words(question)}:
+        if distinctive & extraction.stems(question):
             return True  # "make it private" mentions private_visibility
         return any(
             isinstance(v, str) and extraction.mentions(question, v) for v in schema.get("enum", [])
@@ -462,7 +462,7 @@ _COMMON_PARAM_WORDS = {
 def name_share(text: str, tool: Tool) -> float:
     """The share of the (non-generic) words of ``tool``'s name that ``text`` writes, 0..1."""
     parts = [w for w in extraction.identifier_words(tool.name) if w not in GENERIC_NAME_WORDS]
-    hay = {extraction.stem(w) for w in extraction.words(text)}
+    hay = extraction.stems(text)
     return sum(extraction.stem(p) in hay for p in parts) / len(parts) if parts else 0.0
 
 

@@ -142,6 +142,11 @@ class CategoryScore:
         """Fraction correct, 0-1 (0 for an empty category)."""
         return self.correct / self.n if self.n else 0.0
 
+    @property
+    def lost_to_gate_points(self) -> float:
+        """The points of the category the gate cost (0 for an empty category)."""
+        return 100 * self.lost_to_gate / self.n if self.n else 0.0
+
 
 # -- data -----------------------------------------------------------------------------------
 
@@ -425,9 +430,7 @@ class Benchmark:
                 "p50_ms": round(score.p50_ms, 1),
                 "errors": score.error_types,
                 "gated": score.gated,
-                "lost_to_gate_points": round(100 * score.lost_to_gate / score.n, 2)
-                if score.n
-                else 0.0,
+                "lost_to_gate_points": round(score.lost_to_gate_points, 2),
             }
             base = self.baseline.scores.get(name) if self.baseline else None
             if base is not None:

@@ -184,9 +184,8 @@ def score_table(bench: bfcl.Benchmark) -> Table:
         for name in (f"{bench.baseline.strategy}", f"{bench.baseline.strategy} p50 ms", "Δ pts", "ratio"):
             table.add_column(name, justify="right")
     for name, score in bench.main.scores.items():
-        lost = f"{100 * score.lost_to_gate / score.n:.1f} pts" if score.n else "-"
         row = [name, str(score.n), f"{100 * score.accuracy:.1f}%", f"{score.p50_ms:.0f}",
-               str(score.gated), lost]
+               str(score.gated), f"{score.lost_to_gate_points:.1f} pts" if score.n else "-"]
         base = bench.baseline.scores.get(name) if bench.baseline else None
         if base is not None:
             ratio = f"{score.accuracy / base.accuracy:.2f}x" if base.accuracy else "-"

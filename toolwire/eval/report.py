@@ -104,9 +104,9 @@ def _score_table(bench: Benchmark) -> str:
         head += ["baseline", "baseline p50 ms", "Δ points", "ratio"]
     rows = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for name, score in bench.main.scores.items():
-        lost = f"{100 * score.lost_to_gate / score.n:.1f} pts" if score.n else "—"
         cells = [escape(name), str(score.n), f"{100 * score.accuracy:.1f}%",
-                 f"{score.p50_ms:.0f}", str(score.gated), lost]
+                 f"{score.p50_ms:.0f}", str(score.gated),
+                 f"{score.lost_to_gate_points:.1f} pts" if score.n else "—"]
         base = bench.baseline.scores.get(name) if bench.baseline else None
         if base is not None:
             ratio = f"{score.accuracy / base.accuracy:.2f}×" if base.accuracy else "—"
