@@ -51,16 +51,20 @@ WARMUP_RUNS = 20
 
 
 # -- the instant model --------------------------------------------------------------------
+_RESULT = "\n(Result: "
+"""How ``toolwire.describe`` appends the calls' results to the question."""
+
+
 def _question(request: Request) -> str:
     users = [m.content for m in request.messages if m.role == "user"]
-    return users[-1].split("\n\nFunction results:")[0] if users else ""
+    return users[-1].split(_RESULT)[0] if users else ""
 
 
 def _describe_text(request: Request) -> str:
     """The describe step's answer: the function results, echoed (numbers kept)."""
     content = request.messages[-1].content
-    _, _, results = content.partition("Function results:\n")
-    return results.strip() or "Here is a short poem about the sea."
+    _, _, results = content.partition(_RESULT)
+    return results.removesuffix(")").strip() or "Here is a short poem about the sea."
 
 
 def instant_model(cases: list[Case], *, grammar: bool) -> ScriptedModel:
