@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from toolwire.text import stem as text_stem
 
@@ -79,6 +80,7 @@ def stems(text: str) -> set[str]:
     return {stem(w) for w in words(text)}
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """Plurals and verb forms folded, lower case: ``dollars`` -> ``dollar``, ``hosted`` and
     ``host`` alike, ``completed`` and ``complete`` alike (the retrieval stemmer)."""
