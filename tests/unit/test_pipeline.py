@@ -293,3 +293,16 @@ async def test_a_sentence_naming_the_tool_passes_a_lower_relevance_bar() -> None
     assert [c.name for c in named.calls] == ["get_weather"] and not named.gated
     unnamed = await engine.arun("write me a poem about the sea")
     assert unnamed.calls == [] and unnamed.gated
+
+
+async def test_the_plain_baseline_has_no_relevance_gate() -> None:
+    def respond(request: Request) -> Completion:
+        if isinstance(request.constraint, JsonSchemaConstraint):
+            return Completion(text=json.dumps([{"name": "add", "arguments": {"a": 1, "b": 2}}]))
+        return Completion(text="3")
+
+    model = ScriptedModel(respond, supports_tools=False, supports_grammar=True)
+    config = EngineConfig(strategy="plain", relevance_threshold=0.99,
+                          named_relevance_threshold=0.99)
+    run = await Engine(make_registry(), model=model, config=config).arun("add 1 and 2")
+    assert [c.name for c in run.calls] == ["add"] and not run.gated
