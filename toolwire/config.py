@@ -44,6 +44,20 @@ class Settings(BaseSettings):
     """How many tools retrieval offers the model."""
     max_attempts: int = 3
     """Tries at valid arguments before a call is given up as invalid."""
+    tool_threads: int = Field(default=32, ge=1)
+    """Synchronous tool calls running at once (their own threads, never the default pool)."""
+    model_timeout: float = Field(default=60.0, gt=0)
+    """Seconds one model call may take (local or remote) before the request fails."""
+    lease_seconds: float = Field(default=30.0, gt=0)
+    """A message being processed holds a lease this long, renewed every third of it; once it
+    expires (the process died, the database was away) any process takes the message up."""
+    message_attempts: int = Field(default=3, ge=1)
+    """Times a message is taken up before it is failed with the reason."""
+    concurrency: int = Field(default=4, ge=1)
+    """Posted messages processed at once by one server process."""
+    shutdown_grace: float = Field(default=10.0, ge=0)
+    """On SIGTERM, seconds in-flight work may take before it is handed back to its lease."""
+    """Tries at valid arguments before a call is given up as invalid."""
     currency_rates: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_RATES))
     """Rates relative to USD for the built-in ``convert_currency``."""
     tool_modules: list[str] = Field(default_factory=list)

@@ -8,10 +8,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from toolwire.config import Settings, get_settings
 from toolwire.events import EventHandler
-from toolwire.execution import Executor
+from toolwire.execution import ExecutionResult, Executor
 from toolwire.models import load_model
 from toolwire.models.base import Message, Model, ToolCallRequest, ToolSpec
 from toolwire.pipeline import EngineConfig, Pipeline
@@ -43,7 +44,9 @@ class Engine:
             self._model_spec = self.settings.model
         self.executor = executor
         self.config = config or EngineConfig(
-            k=self.settings.retrieval_k, max_attempts=self.settings.max_attempts
+            k=self.settings.retrieval_k,
+            max_attempts=self.settings.max_attempts,
+            model_timeout=self.settings.model_timeout,
         )
 
     @property
@@ -51,7 +54,7 @@ class Engine:
         """The model, created from its string on first use."""
         if self._model is None:
             assert self._model_spec is not None
-            self._model = load_model(self._model_spec)
+            self._model = load_model(self._model_spec, timeout=self.settings.model_timeout)
         return self._model
 
     def pipeline(self, registry: Registry | None = None, **overrides: object) -> Pipeline:
@@ -67,9 +70,14 @@ class Engine:
         *,
         history: list[Message] | None = None,
         on_event: EventHandler | None = None,
+        scope: str | None = None,
+        journal: Mapping[str, ExecutionResult] | None = None,
     ) -> Run:
-        """Run one sentence through the pipeline (async)."""
-        return await self.pipeline().run(prompt, history=history, on_event=on_event)
+        """Run one sentence through the pipeline (async); ``scope`` and ``journal`` let a
+        stored message taken up again skip the calls it already executed."""
+        return await self.pipeline().run(
+            prompt, history=history, on_event=on_event, scope=scope, journal=journal
+        )
 
     def run(
         self,

@@ -7,8 +7,10 @@
 JSON Schema, that it has a handler and that it needs no pending approval; then an ``Executor``
 runs it:
 
-- ``InProcessExecutor`` (the default): the handler in a worker thread (async handlers awaited
-  on the loop), abandoned after ``tool.timeout`` seconds.
+- ``InProcessExecutor`` (the default): async handlers awaited on the loop and cancelled after
+  ``tool.timeout`` seconds; sync ones in a thread of the tool pool (``toolwire.toolpool``, never
+  the default executor), interrupted after the timeout. A tool that ignored an interruption
+  runs from then on in a process that is killed at its timeout.
 - ``SubprocessExecutor`` (tools with ``sandbox=True``): the handler, imported by
   ``tool.import_path``, in a fresh Python process with memory, CPU, process and file-size
   limits and no network, killed on timeout. Arguments and result travel as JSON.
@@ -36,12 +38,14 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any, Protocol, get_type_hints
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
 from toolwire.results import CallStatus
+from toolwire.toolpool import PoolSaturated, ToolPool, tool_pool
 from toolwire.tools import Registry, Tool
 
 __all__ = [
@@ -171,24 +175,36 @@ def _no_exit(handler: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         raise HandlerExit(e.code) from None
 
 
-async def _call(handler: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+async def _call(tool: Tool, kwargs: dict[str, Any], pool: ToolPool) -> Any:
+    handler = tool.handler
+    assert handler is not None
     try:
-        if inspect.iscoroutinefunction(handler):
-            return await handler(**kwargs)
-        value = await asyncio.to_thread(_no_exit, handler, kwargs)
-        if inspect.isawaitable(value):  # a sync callable that hands back a coroutine
-            value = await value
-        return value
+        async with asyncio.timeout(tool.timeout):
+            if inspect.iscoroutinefunction(handler):
+                return await handler(**kwargs)
+            value = await pool.call(tool.name, partial(_no_exit, handler, kwargs), tool.timeout)
+            if inspect.isawaitable(value):  # a sync callable that hands back a coroutine
+                value = await value
+            return value
     except SystemExit as e:
         raise HandlerExit(e.code) from None
 
 
 class InProcessExecutor:
-    """Runs handlers in this process: sync ones in a worker thread, async ones on the loop.
+    """Runs handlers in this process: sync ones in the tool pool, async ones on the loop.
 
-    A sync handler that overruns its timeout is abandoned, not stopped: its thread finishes in
-    the background. Code that may never return belongs in the sandbox (``sandbox=True``).
+    A sync handler past its timeout is interrupted and its thread no longer counts against
+    the pool; one that ignores the interruption (blocked in C code) makes its tool run in a
+    killable process from then on (``killable``), or be refused when it has no import path.
     """
+
+    def __init__(self, pool: ToolPool | None = None, killable: Executor | None = None) -> None:
+        self._pool = pool
+        self._killable = killable
+
+    @property
+    def pool(self) -> ToolPool:
+        return self._pool or tool_pool()
 
     async def run(self, tool: Tool, arguments: dict[str, Any]) -> ExecutionResult:
         started = time.perf_counter()
@@ -199,23 +215,31 @@ class InProcessExecutor:
     async def _run(self, tool: Tool, arguments: dict[str, Any]) -> ExecutionResult:
         if tool.handler is None:
             return _not_executable(tool)
+        if self.pool.uncancellable(tool.name):
+            return await self._run_killable(tool, arguments)
         try:
             kwargs = coerce_arguments(tool.handler, arguments)
         except ArgumentError as e:
             return _invalid(e.errors)
-        task = asyncio.ensure_future(_call(tool.handler, kwargs))
         try:
-            done, _ = await asyncio.wait({task}, timeout=tool.timeout)
-        except asyncio.CancelledError:
-            task.cancel()
-            raise
-        if not done:
-            task.cancel()
+            value = await _call(tool, kwargs, self.pool)
+        except PoolSaturated as e:
+            message = f"{tool.name} could not start within {tool.timeout:g} s: {e}"
+            return ExecutionResult(status="timeout", error=_error("pool_saturated", message))
+        except TimeoutError:
             return _timeout(tool)
-        try:
-            return ExecutionResult(status="ok", result=to_json_value(task.result()))
         except Exception as e:
             return ExecutionResult(status="error", error=_exception_error(e))
+        return ExecutionResult(status="ok", result=to_json_value(value))
+
+    async def _run_killable(self, tool: Tool, arguments: dict[str, Any]) -> ExecutionResult:
+        if tool.import_path is None:
+            message = (
+                f"{tool.name} ignored its last timeout and cannot be stopped in a thread; "
+                "register it as a module-level function so it runs in a killable process"
+            )
+            return ExecutionResult(status="error", error=_error("uncancellable", message))
+        return await (self._killable or _KILLABLE).run(tool, arguments)
 
 
 def _timeout(tool: Tool) -> ExecutionResult:
@@ -509,6 +533,12 @@ def _forbid_processes() -> None:
 # -- the seam -------------------------------------------------------------------------------
 _IN_PROCESS = InProcessExecutor()
 _SANDBOX = SubprocessExecutor()
+_KILLABLE = SubprocessExecutor(
+    SandboxLimits(memory_mb=4096, max_processes=None, file_size_mb=1024, open_files=1024,
+                  network=True)
+)
+"""Where a tool that ignored an interruption runs: a process killed at the timeout, with the
+limits of an ordinary tool (network and subprocesses allowed), not the sandbox's."""
 
 
 def _parse_arguments(arguments: Any) -> Any:

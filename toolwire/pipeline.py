@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,12 +29,12 @@ from toolwire.events import (
     Selected,
     ValidationFailed,
 )
-from toolwire.execution import Executor, dispatch
-from toolwire.models.base import Message, Model, ToolCallRequest
+from toolwire.execution import ExecutionResult, Executor, dispatch
+from toolwire.models.base import Message, Model, ToolCallRequest, with_timeout
 from toolwire.native import NativeCaller, new_call_id
 from toolwire.parallel import more_calls, number_sets, tool_segments
 from toolwire.plain import PlainCaller
-from toolwire.results import Attempt, CallResult, Run
+from toolwire.results import Attempt, CallResult, Run, call_key
 from toolwire.retrieval import Hit
 from toolwire.snippets import snippet_for
 from toolwire.staged import StagedCaller, lexical_match
@@ -66,6 +67,8 @@ class EngineConfig:
     execute: bool = True
     """Run the calls; ``False`` only proposes them (evaluation, OpenAI-compatible endpoint)."""
     answer_tokens: int = 160
+    model_timeout: float | None = 60.0
+    """Seconds one model call may take before the run fails with a ``ModelError``."""
 
 
 @dataclass(kw_only=True)
@@ -101,7 +104,7 @@ class Pipeline:
         executor: Executor | None = None,
     ) -> None:
         self.registry = registry
-        self.model = model
+        self.model = with_timeout(model, config.model_timeout)
         self.config = config
         self.executor = executor
         self.strategy: Strategy = (
@@ -117,7 +120,12 @@ class Pipeline:
         history: list[Message] | None = None,
         on_event: EventHandler | None = None,
         tool_choice: str = "auto",
+        scope: str | None = None,
+        journal: Mapping[str, ExecutionResult] | None = None,
     ) -> Run:
+        """Run ``question``. ``scope`` (a stored message's id) gives each call an idempotency
+        key; calls whose key is in ``journal`` were executed by an earlier attempt and are
+        answered from it instead of running again."""
         emit: Emit = on_event or (lambda _e: None)
         timings: dict[str, float] = {}
         turn = Turn(question=question, history=list(history or []), tool_choice=tool_choice)
@@ -135,8 +143,11 @@ class Pipeline:
 
         with _timer(timings, "validate"):
             checked = [await self.validate(turn, r, emit) for r in requests]
+        _assign_keys(checked, scope or uuid.uuid4().hex)
         with _timer(timings, "execute"):
-            run.calls = list(await asyncio.gather(*(self.execute(c) for c in checked)))
+            run.calls = list(
+                await asyncio.gather(*(self.execute(c, journal or {}) for c in checked))
+            )
         for call in run.calls:
             emit(Executed(call=call))
 
@@ -275,14 +286,19 @@ class Pipeline:
         return ToolCallRequest(id=request.id, name=tool.name, arguments=fill.arguments)
 
     # -- execute ---------------------------------------------------------------------------
-    async def execute(self, call: CallResult) -> CallResult:
+    async def execute(
+        self, call: CallResult, journal: Mapping[str, ExecutionResult] | None = None
+    ) -> CallResult:
         if call.status != "ok":
             return call
         if not self.config.execute:
             call.status = "not_executable"
             return call
         tool = self.registry.get(call.name)
-        outcome = await dispatch(self.registry, call.name, call.arguments, executor=self.executor)
+        recorded = (journal or {}).get(call.idempotency_key)
+        outcome = recorded or await dispatch(
+            self.registry, call.name, call.arguments, executor=self.executor
+        )
         call.status = outcome.status
         call.result = outcome.result
         call.error = outcome.error
@@ -332,3 +348,12 @@ class _timer:
     def __exit__(self, *exc: object) -> None:
         self.timings[self.name] = (time.perf_counter() - self.start) * 1000
 
+
+
+def _assign_keys(calls: list[CallResult], scope: str) -> None:
+    """Give each call its idempotency key: the same name and arguments twice are two calls."""
+    seen: dict[tuple[str, str], int] = {}
+    for call in calls:
+        identity = (call.name, repr(sorted(call.arguments.items())))
+        seen[identity] = seen.get(identity, -1) + 1
+        call.idempotency_key = call_key(scope, call.name, call.arguments, seen[identity])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -31,6 +33,9 @@ class CallResult:
     """Python source that reproduces the call outside toolwire."""
     attempts: list[Attempt] = field(default_factory=list)
     duration_ms: float = 0.0
+    idempotency_key: str = ""
+    """Which call of its run this is (see ``call_key``): the same call of a message taken up
+    again has the same key, so it is answered from the record rather than run twice."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,3 +59,11 @@ class Run:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def call_key(scope: str, name: str, arguments: dict[str, Any], occurrence: int) -> str:
+    """The idempotency key of the ``occurrence``-th call of ``name(arguments)`` in ``scope``
+    (a stored message's id): equal for the same call when the message is processed again."""
+    canonical = json.dumps(arguments, sort_keys=True, separators=(",", ":"), default=str)
+    text = f"{scope}\x00{name}\x00{canonical}\x00{occurrence}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -99,6 +99,7 @@ class Api:
 
 
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
+    overrides.setdefault("shutdown_grace", 0.2)
     return Settings(home=tmp_path, model="scripted", **overrides)
 
 
@@ -259,7 +260,9 @@ async def test_posted_message_failure_is_recorded(api: Api) -> None:
     assert failed["status"] == "failed" and "no capacity" in failed["error"]
 
 
-async def test_shutdown_marks_unfinished_work_failed(database_url: str, tmp_path: Path) -> None:
+async def test_shutdown_hands_unfinished_work_back(database_url: str, tmp_path: Path) -> None:
+    """A clean stop past its grace hands the running message back (``pending``, the attempt
+    not counted); the next start finishes it."""
     model = GatedModel(ScriptedModel(adder))
     settings = settings_for(tmp_path)
     app = create_app(engine=Engine(make_registry(), model=model, settings=settings),
@@ -269,12 +272,35 @@ async def test_shutdown_marks_unfinished_work_failed(database_url: str, tmp_path
         accepted = (await client.post(f"/interactions/{interaction['id']}/messages",
                                       json={"content": "add 1 and 1"})).json()
         await asyncio.sleep(0.2)
+        url = f"/interactions/{interaction['id']}/messages/{accepted['id']}"
+        assert (await client.get(url)).json()["status"] == "running"
     app = create_app(engine=Engine(make_registry(), model=model, settings=settings),
                      database_url=database_url, settings=settings, recover=False)
     async for client in start(app):
-        message = (await client.get(
-            f"/interactions/{interaction['id']}/messages/{accepted['id']}")).json()
-    assert message["status"] == "failed" and message["error"].startswith("interrupted")
+        message = (await client.get(url)).json()
+    assert message["status"] == "pending"
+    model.gate.set()
+    app = create_app(engine=Engine(make_registry(), model=model, settings=settings),
+                     database_url=database_url, settings=settings)
+    async for client in start(app):
+        api = Api(client=client, app=app, model=model, database_url=database_url)
+        done = await wait_for_status(api, interaction["id"], accepted["id"], "done", "failed")
+    assert done["status"] == "done"
+    replies = [m for m in (await _messages(database_url, interaction["id"])) if m.role == "assistant"]
+    assert len(replies) == 1 and replies[0].content == "The sum is 2."
+
+
+async def _messages(database_url: str, interaction_id: str) -> list[Any]:
+    from toolwire.store import data
+    from toolwire.store.db import Database
+
+    db = Database(database_url)
+    try:
+        return db.read_sync(
+            lambda s: data.list_messages(session=s, interaction_id=uuid.UUID(interaction_id))
+        )
+    finally:
+        db.dispose()
 
 
 async def test_pending_messages_are_resumed_on_startup(database_url: str, tmp_path: Path) -> None:
@@ -410,15 +436,17 @@ async def test_unreachable_database_is_503(url: str, tmp_path: Path) -> None:
         engine=Engine(make_registry(), model=ScriptedModel(adder), settings=settings),
         database_url=url, settings=settings, auto_migrate=False, recover=False,
     )
-    async for client in start(app):
+    async for client in start(app):  # the app starts all the same
         for response in [
-            await client.get("/healthz"),
             await client.get("/interactions"),
             await client.post("/execute", json={"prompt": "add 1 and 2"}),
         ]:
             assert response.status_code == 503
             assert response.json()["error"]["code"] == "database_unavailable"
             assert "psycopg" not in response.text
+        health = await client.get("/healthz")
+        assert health.status_code == 503 and health.json()["status"] == "unavailable"
+        assert health.json()["components"]["database"]["state"] in ("connecting", "unavailable")
 
 
 # -- tools, health, metrics, docs -----------------------------------------------------------

@@ -241,6 +241,7 @@ async def test_non_object_arguments_are_invalid() -> None:
 async def test_given_executor_runs_non_sandboxed_tools(registry: Registry) -> None:
     class Recording(InProcessExecutor):
         def __init__(self) -> None:
+            super().__init__()
             self.names: list[str] = []
 
         async def run(self, tool: Tool, arguments: dict[str, Any]) -> ExecutionResult:

@@ -20,13 +20,15 @@ from toolwire.store.history import load_history
 from toolwire.store.migrate import current_revision, head_revision
 from toolwire.store.tables import InteractionCreate, Message, ToolCall
 
+LEASE = data.Lease(owner="test-process", seconds=30)
+
 
 def _turn(db: Database, interaction_id: uuid.UUID, prompt: str, answer: str) -> Message:
     """Store a finished turn with one tool call; returns the user message."""
     with db.write_session() as s:
         message = data.add_user_message(session=s, interaction_id=interaction_id, content=prompt)
     with db.write_session() as s:
-        claimed = data.claim_message(session=s, message_id=message.id)
+        claimed = data.claim_message(session=s, message_id=message.id, lease=LEASE)
         assert claimed is not None
         message, reply = claimed
         call = CallResult(
@@ -46,7 +48,7 @@ def _interaction(db: Database, **fields: object) -> uuid.UUID:
 
 
 def test_migrations_reach_head_and_match_the_tables(database: Database) -> None:
-    assert current_revision(database) == head_revision() == "0001"
+    assert current_revision(database) == head_revision() == "0002"
     names = set(inspect(database.engine).get_table_names())
     assert {"interaction", "message", "tool_call", "alembic_version"} <= names
     with database.engine.connect() as connection:
@@ -112,7 +114,7 @@ def test_claim_is_exclusive_across_threads(database: Database) -> None:
     def claim() -> None:
         barrier.wait()
         with database.write_session() as s:
-            wins.append(data.claim_message(session=s, message_id=message.id) is not None)
+            wins.append(data.claim_message(session=s, message_id=message.id, lease=LEASE) is not None)
 
     threads = [threading.Thread(target=claim) for _ in range(4)]
     for t in threads:
@@ -129,7 +131,7 @@ def test_tool_call_keeps_json_attempts_and_timing(database: Database) -> None:
     interaction_id = _interaction(database)
     with database.write_session() as s:
         message = data.add_user_message(
-            session=s, interaction_id=interaction_id, content="x", status="running"
+            session=s, interaction_id=interaction_id, content="x", lease=LEASE
         )
         reply = data.open_reply(session=s, message=message)
         call = CallResult(
@@ -154,7 +156,7 @@ def test_fail_message_marks_prompt_and_open_reply(database: Database) -> None:
     with database.write_session() as s:
         message = data.add_user_message(session=s, interaction_id=interaction_id, content="x")
     with database.write_session() as s:
-        assert data.claim_message(session=s, message_id=message.id)
+        assert data.claim_message(session=s, message_id=message.id, lease=LEASE)
     with database.write_session() as s:
         data.fail_message(session=s, message_id=message.id, error="ModelError: down")
     with database.session() as s:
@@ -165,20 +167,76 @@ def test_fail_message_marks_prompt_and_open_reply(database: Database) -> None:
     }
 
 
-def test_stale_running_messages_fail_and_pending_ones_wait(database: Database) -> None:
+def _status(db: Database, message_id: uuid.UUID) -> tuple[str, int, str | None]:
+    with db.session() as s:
+        row = data.get_message(session=s, message_id=message_id)
+        assert row is not None
+        return row.status, row.attempts, row.lease_owner
+
+
+def test_an_expired_lease_goes_back_to_pending_then_fails_after_its_attempts(
+    database: Database,
+) -> None:
     interaction_id = _interaction(database)
+    gone = data.Lease(owner="dead-process", seconds=-1)  # expired the moment it was taken
     with database.write_session() as s:
         waiting = data.add_user_message(session=s, interaction_id=interaction_id, content="a")
-        stuck = data.add_user_message(
-            session=s, interaction_id=interaction_id, content="b", status="running"
-        )
-    with database.write_session() as s:
-        assert data.fail_stale_messages(session=s, older_than=datetime.now(UTC) - timedelta(hours=1)) == 0
-        assert data.fail_stale_messages(session=s, older_than=datetime.now(UTC) + timedelta(seconds=1)) == 1
+        stuck = data.add_user_message(session=s, interaction_id=interaction_id, content="b")
+    grace = timedelta(seconds=30)
+    for attempt in (1, 2):
+        with database.write_session() as s:
+            claimed = data.claim_message(session=s, message_id=stuck.id, lease=gone)
+            assert claimed is not None
+        assert _status(database, stuck.id) == ("running", attempt, "dead-process")
+        with database.write_session() as s:
+            assert data.requeue_expired(session=s, max_attempts=2, grace=grace) == (
+                (1, 0) if attempt == 1 else (0, 1)
+            )
+    status, attempts, owner = _status(database, stuck.id)
+    assert (status, attempts, owner) == ("failed", 2, None)
     with database.session() as s:
-        assert data.pending_message_ids(session=s) == [waiting.id]
         failed = data.get_message(session=s, message_id=stuck.id)
-    assert failed is not None and failed.status == "failed" and "interrupted" in (failed.error or "")
+        replies = [m for m in data.list_messages(session=s, interaction_id=interaction_id)
+                   if m.reply_to_id == stuck.id]
+        assert data.pending_message_ids(session=s, limit=10) == [waiting.id]
+    assert failed is not None and "stopped 2 times" in (failed.error or "")
+    assert len(replies) == 1 and replies[0].status == "failed"  # one reply across attempts
+
+
+def test_a_held_lease_is_renewed_and_never_requeued(database: Database) -> None:
+    interaction_id = _interaction(database)
+    short = data.Lease(owner="live-process", seconds=-1)
+    with database.write_session() as s:
+        message = data.add_user_message(session=s, interaction_id=interaction_id, content="x")
+    with database.write_session() as s:
+        assert data.claim_message(session=s, message_id=message.id, lease=short)
+    with database.write_session() as s:  # renewed in time: the live process keeps it
+        assert data.renew_leases(session=s, ids=[message.id], lease=LEASE) == 0  # not its owner
+        renewed = data.Lease(owner="live-process", seconds=30)
+        assert data.renew_leases(session=s, ids=[message.id], lease=renewed) == 1
+    with database.write_session() as s:
+        assert data.requeue_expired(session=s, max_attempts=3, grace=timedelta(0)) == (0, 0)
+    assert _status(database, message.id) == ("running", 1, "live-process")
+
+
+def test_release_hands_a_message_back_without_counting_the_attempt(database: Database) -> None:
+    interaction_id = _interaction(database)
+    with database.write_session() as s:
+        message = data.add_user_message(session=s, interaction_id=interaction_id, content="x")
+    with database.write_session() as s:
+        assert data.claim_message(session=s, message_id=message.id, lease=LEASE)
+        assert data.release_messages(session=s, ids=[message.id], lease=LEASE) == 1
+    assert _status(database, message.id) == ("pending", 0, None)
+
+
+def test_pending_ids_page_past_the_ones_in_hand(database: Database) -> None:
+    interaction_id = _interaction(database)
+    with database.write_session() as s:
+        ids = [data.add_user_message(session=s, interaction_id=interaction_id, content=str(i)).id
+               for i in range(5)]
+    with database.session() as s:
+        assert data.pending_message_ids(session=s, limit=2) == ids[:2]
+        assert data.pending_message_ids(session=s, limit=10, exclude=ids[:2]) == ids[2:]
 
 
 def test_history_replays_finished_turns_only(database: Database) -> None:

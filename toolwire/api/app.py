@@ -4,25 +4,30 @@
 
 Everything is injectable, so tests run the real app on a scripted model and a throwaway
 database: ``create_app(engine=Engine(registry, model=ScriptedModel([...])), database_url=...)``.
-On startup the schema is migrated, messages a dead worker left running are marked failed and
-pending ones are picked up; on shutdown background work is cancelled (and marked failed).
+
+Startup never dies on the database: the app serves at once, answering 503
+``database_unavailable`` while it connects and migrates in the background with backoff; then
+the processor starts (leases renewed, expired ones taken up, pending messages claimed). On
+shutdown (SIGTERM) it stops claiming, gives in-flight work ``shutdown_grace`` seconds and hands
+the rest back to its lease; the model process is stopped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from fastapi import FastAPI
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 import toolwire
 from toolwire.api import openai_compat
 from toolwire.api.content_type import FormAsJsonMiddleware
-from toolwire.api.deps import AppState
+from toolwire.api.deps import AppState, DatabaseGate
 from toolwire.api.engines import Engines
 from toolwire.api.errors import install_error_handlers
 from toolwire.api.metrics import Metrics, MetricsMiddleware
@@ -38,7 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(minutes=10)
 
 
 def create_app(
@@ -74,22 +78,36 @@ def create_app(
         settings=settings,
         database=database,
         engines=engines,
-        processor=Processor(database=database, engines=engines, metrics=metrics),
+        processor=Processor(
+            database=database,
+            engines=engines,
+            metrics=metrics,
+            lease_seconds=settings.lease_seconds,
+            max_attempts=settings.message_attempts,
+            concurrency=settings.concurrency,
+        ),
         metrics=metrics,
     )
 
+    async def connect() -> None:
+        await wait_for_database(database, upgrade_schema=auto_migrate)
+        state.database_ready = True
+        if recover:
+            state.processor.start()
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if auto_migrate:
-            await anyio.to_thread.run_sync(migrate.upgrade, database)
         if preload_model:
             await anyio.to_thread.run_sync(engines.preload)
-        if recover:
-            await state.processor.recover(stale_after=STALE_AFTER)
+        connecting = asyncio.create_task(connect(), name="toolwire-connect")
+        await asyncio.wait({connecting}, timeout=5)  # a reachable database is ready at once
         try:
             yield
         finally:
-            await state.processor.shutdown()
+            connecting.cancel()
+            await asyncio.gather(connecting, return_exceptions=True)
+            await state.processor.shutdown(grace=settings.shutdown_grace)
+            await anyio.to_thread.run_sync(engines.close)
             database.dispose()
 
     app = FastAPI(
@@ -100,9 +118,33 @@ def create_app(
     )
     app.state.toolwire = state
     install_error_handlers(app)
+    app.add_middleware(DatabaseGate, state=state)
     app.add_middleware(FormAsJsonMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for module in (execute, interactions, messages, tools, health):
         app.include_router(module.router)
     app.include_router(openai_compat.router)
     return app
+
+
+async def wait_for_database(
+    database: Database, *, upgrade_schema: bool, max_delay: float = 30.0
+) -> None:
+    """Reach the database (and migrate it), retrying with backoff until it answers."""
+    delay = 0.5
+    while True:
+        try:
+            await anyio.to_thread.run_sync(
+                migrate.upgrade if upgrade_schema else _ping, database, abandon_on_cancel=True
+            )
+            return
+        except (OperationalError, InterfaceError) as e:
+            first = (str(e.orig if hasattr(e, "orig") else e).strip().splitlines() or [""])[0]
+            log.warning("database unavailable (%s); retrying in %.1f s", first, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, max_delay)
+
+
+def _ping(database: Database) -> None:
+    database.ping()
+

@@ -55,7 +55,15 @@ def serve(
     settings = _settings(model=model, database_url=database_url)
     typer.echo(f"toolwire: model {settings.model}, database {_shown(settings.resolved_database_url)}")
     app = create_app(settings=settings, preload_model=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # SIGTERM: stop accepting, give in-flight requests shutdown_grace seconds, then cancel
+    # them (their messages go back to their leases) instead of waiting forever.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace)),
+    )
 
 
 @db_app.command("upgrade")

@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from toolwire.api.engines import Engines
-from toolwire.api.errors import ApiError
+from toolwire.api.errors import ApiError, error_response
 from toolwire.api.metrics import Metrics
 from toolwire.api.processing import Processor
 from toolwire.config import Settings
@@ -26,6 +27,36 @@ class AppState:
     engines: Engines
     processor: Processor
     metrics: Metrics
+    database_ready: bool = False
+    """Set once the database answered and is migrated; until then requests get 503."""
+
+
+_NEEDS_NO_DATABASE = ("/healthz", "/metrics", "/docs", "/redoc", "/openapi.json")
+
+
+class DatabaseGate:
+    """Answers 503 ``database_unavailable`` until the database is reached and migrated.
+
+    Pure ASGI, so it costs one attribute check per request once the database is ready.
+    """
+
+    def __init__(self, app: ASGIApp, state: AppState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or self.state.database_ready
+            or scope["path"].startswith(_NEEDS_NO_DATABASE)
+        ):
+            await self.app(scope, receive, send)
+            return
+        response = error_response(
+            503, "database_unavailable", "the database cannot be reached yet; try again shortly"
+        )
+        response.headers["Retry-After"] = "2"
+        await response(scope, receive, send)
 
 
 def get_state(request: Request) -> AppState:

@@ -20,6 +20,7 @@ from toolwire.tools import Registry
 
 if TYPE_CHECKING:
     from toolwire.engine import Engine
+    from toolwire.models.base import Model
 
 CLIENT_PROVIDERS = ("local", "openai", "anthropic", "gemini")
 
@@ -88,10 +89,10 @@ class Engines:
 
     async def aget(self, model: str | None = None) -> Engine:
         """``get``, in a worker thread when the engine must be built (that may read files)."""
-        built = self._built(model)
+        built = self.built(model)
         return built if built is not None else await anyio.to_thread.run_sync(self.get, model)
 
-    def _built(self, model: str | None) -> Engine | None:
+    def built(self, model: str | None) -> Engine | None:
         if model is None or model in (self.default_model, self._configured_model):
             return self._default
         return self._engines.get(model)
@@ -100,6 +101,18 @@ class Engines:
         from toolwire.engine import Engine
 
         return Engine(self.registry, model=model, settings=self.settings)
+
+    def models(self) -> list[Model]:
+        """The models of the engines built so far (the default first)."""
+        built = [self._default, *self._engines.values()]
+        return [engine.model for engine in built if engine is not None]
+
+    def close(self) -> None:
+        """Stop the model processes of every built engine."""
+        for model in self.models():
+            close = getattr(model, "close", None)
+            if callable(close):
+                close()
 
     def preload(self) -> None:
         """Build the default engine and load its model's weights now (at startup)."""

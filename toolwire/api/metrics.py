@@ -6,9 +6,12 @@ Each app gets its own ``CollectorRegistry`` so several apps (tests) never collid
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -42,9 +45,32 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.registry.register(_ToolPoolCollector())
+
     def render(self) -> bytes:
         """The exposition text for a scrape."""
         return generate_latest(self.registry)
+
+
+class _ToolPoolCollector(Collector):
+    """The tool pool's figures, read at scrape time."""
+
+    def collect(self) -> Iterator[Metric]:
+        from toolwire.toolpool import tool_pool
+
+        stats = tool_pool().stats()
+        for name, value, doc in (
+            ("toolwire_tool_threads_limit", stats.limit, "Tool calls that may run at once."),
+            ("toolwire_tool_threads_active", stats.active, "Tool calls running now."),
+            ("toolwire_tool_threads_abandoned", stats.abandoned,
+             "Threads of timed-out tool calls still running (they hold no slot)."),
+            ("toolwire_tool_pool_saturated", int(stats.saturated),
+             "1 when every tool slot is taken (new calls wait)."),
+        ):
+            yield GaugeMetricFamily(name, doc, value=value)
+        yield CounterMetricFamily(
+            "toolwire_tool_timeouts", "Tool calls stopped at their timeout.", value=stats.timeouts
+        )
 
 
 def _route(scope: Scope) -> str:

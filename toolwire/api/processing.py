@@ -1,17 +1,22 @@
 """Running a stored prompt through the engine and recording every step.
 
 The stored message is the source of truth: ``process_message(message_id)`` claims a pending
-message (one conditional UPDATE, so any number of workers may race for it), loads the
-interaction's earlier turns as history, runs the engine, stores each tool call as it
-finishes, then the answer. Whatever goes wrong — the model, a tool, the database, a
-cancelled task — the message ends ``failed`` with the reason, never missing or stuck.
+message under a lease (one conditional UPDATE, so any number of workers may race for it),
+loads the interaction's earlier turns as history, runs the engine, stores each tool call as it
+finishes (with its idempotency key), then the answer. A message is never stuck: the model or a
+tool failing fails it with the reason; a dead process or a lost database lets its lease
+expire, and any process takes it up again (``pending``) without re-running the calls already
+recorded, until it has used ``max_attempts``; a clean stop hands it back at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import uuid
+from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,9 +29,11 @@ from sqlmodel import Session
 from toolwire.api.engines import Engines
 from toolwire.api.metrics import Metrics
 from toolwire.events import Event, Executed
+from toolwire.execution import ExecutionResult
 from toolwire.models.base import Message as ChatMessage
 from toolwire.results import CallResult, Run
 from toolwire.store import data
+from toolwire.store.data import Lease
 from toolwire.store.db import Database
 from toolwire.store.history import load_history
 from toolwire.store.tables import Message, ToolCall
@@ -70,15 +77,21 @@ class CallRecorder:
         self._drain_task: asyncio.Task[None] | None = None
         self._seen: set[str] = set()
 
+    def preload(self, rows: list[ToolCall]) -> None:
+        """Calls an earlier attempt stored: they count as recorded and are not stored again."""
+        self.rows.extend(rows)
+        self._seen.update(row.idempotency_key for row in rows if row.idempotency_key)
+
     def on_event(self, event: Event) -> None:
         """The engine's event handler: queue a write for every finished call."""
         if isinstance(event, Executed):
             self.record(event.call)
 
     def record(self, call: CallResult) -> None:
-        if call.id in self._seen:
+        key = call.idempotency_key or call.id
+        if key in self._seen:
             return
-        self._seen.add(call.id)
+        self._seen.add(key)
         self.metrics.tool_calls.labels(call.name, call.status).inc()
         self._queued.append((call, utcnow()))
         if self._drain_task is None or self._drain_task.done():
@@ -124,19 +137,41 @@ class CallRecorder:
 
 
 class Processor:
-    """Runs stored prompts; shared by the API's background tasks and any worker."""
+    """Runs stored prompts under leases; shared by the API's background work and any worker.
 
-    def __init__(self, *, database: Database, engines: Engines, metrics: Metrics) -> None:
+    Each message this process works on is *held*: its lease is renewed every third of its
+    length while it runs. A sweep, at start and then periodically, hands expired leases back
+    (``pending``, or ``failed`` after ``max_attempts``), since any process may be the one that
+    died, and claims pending messages while fewer than ``concurrency`` run here.
+    """
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        engines: Engines,
+        metrics: Metrics,
+        lease_seconds: float = 30.0,
+        max_attempts: int = 3,
+        concurrency: int = 4,
+    ) -> None:
         self.database = database
         self.engines = engines
         self.metrics = metrics
+        self.lease = Lease(owner=_process_owner(), seconds=lease_seconds)
+        self.max_attempts = max_attempts
+        self.concurrency = concurrency
+        self._held: set[uuid.UUID] = set()
+        self._queue: deque[uuid.UUID] = deque()
         self._tasks: set[asyncio.Task[Outcome | None]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self._wake: asyncio.Event | None = None
 
     # -- entry points ---------------------------------------------------------------------
     async def process_message(self, message_id: uuid.UUID) -> Outcome | None:
         """Claim and run a pending message; ``None`` if it is gone or already taken."""
         claimed = await self.database.write(
-            lambda s: data.claim_message(session=s, message_id=message_id)
+            lambda s: data.claim_message(session=s, message_id=message_id, lease=self.lease)
         )
         if claimed is None:
             return None
@@ -144,29 +179,108 @@ class Processor:
         return await self.run_claimed(message, reply)
 
     def submit(self, message_id: uuid.UUID) -> None:
-        """Process a message in the background of this process."""
-        task = asyncio.create_task(self.process_message(message_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Process a stored message in the background of this process, as soon as a slot is
+        free (without ``start()``, right away)."""
+        if self._wake is None:
+            self._spawn(message_id)
+            return
+        self._queue.append(message_id)
+        self._wake.set()
 
-    async def recover(self, *, stale_after: timedelta) -> int:
-        """Fail messages a dead worker left running; resubmit pending ones. How many resumed."""
-        cutoff = utcnow() - stale_after
-        failed = await self.database.write(
-            lambda s: data.fail_stale_messages(session=s, older_than=cutoff)
+    def start(self) -> None:
+        """Start renewing leases and sweeping (call inside the serving event loop)."""
+        if self._loops:
+            return
+        self._wake = asyncio.Event()
+        self._loops = [
+            asyncio.create_task(self._renew_forever(), name="toolwire-lease-renewal"),
+            asyncio.create_task(self._sweep_forever(), name="toolwire-sweep"),
+        ]
+
+    async def sweep(self) -> tuple[int, int]:
+        """Hand expired leases back (or fail them after too many attempts); (requeued, failed)."""
+        requeued, failed = await self.database.write(
+            lambda s: data.requeue_expired(
+                session=s,
+                max_attempts=self.max_attempts,
+                grace=timedelta(seconds=self.lease.seconds),
+            )
         )
-        if failed:
-            log.warning("marked %d interrupted message(s) as failed", failed)
-        pending = await self.database.read(lambda s: data.pending_message_ids(session=s))
-        for message_id in pending:
-            self.submit(message_id)
-        return len(pending)
+        if requeued or failed:
+            log.warning("expired leases: %d message(s) requeued, %d failed", requeued, failed)
+            self.metrics.messages.labels("failed").inc(failed)
+        return requeued, failed
 
-    async def shutdown(self) -> None:
-        """Cancel background work; each cancelled message is marked failed."""
+    async def shutdown(self, grace: float = 0.0) -> None:
+        """Stop claiming; give running messages ``grace`` seconds, then hand them back."""
+        for loop in self._loops:
+            loop.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops, self._wake = [], None
+        if self._tasks and grace > 0:
+            await asyncio.wait(self._tasks, timeout=grace)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- the background loops -------------------------------------------------------------
+    def _spawn(self, message_id: uuid.UUID) -> None:
+        task = asyncio.create_task(self.process_message(message_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Outcome | None]) -> None:
+        self._tasks.discard(task)
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease.seconds / 3)
+            held = list(self._held)
+            try:
+                kept = await self.database.write(
+                    partial(_renew, ids=held, lease=self.lease)
+                )
+            except Exception as e:  # the database is away: the lease may lapse, by design
+                log.warning("could not renew %d lease(s): %s", len(held), _describe(e))
+                continue
+            if kept < len(held):
+                log.warning("%d lease(s) were lost to another process", len(held) - kept)
+
+    async def _sweep_forever(self) -> None:
+        assert self._wake is not None
+        interval = max(0.5, self.lease.seconds / 3)
+        next_sweep = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                if loop.time() >= next_sweep:
+                    await self.sweep()
+                    next_sweep = loop.time() + interval
+                await self._fill()
+            except Exception as e:
+                log.warning("sweep failed (retrying): %s", _describe(e))
+                next_sweep = loop.time() + interval
+            self._wake.clear()
+            with suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, next_sweep - loop.time())):
+                    await self._wake.wait()
+
+    async def _fill(self) -> None:
+        """Claim work while fewer than ``concurrency`` messages run here: the ones submitted
+        to this process first, then any pending in the database (oldest first)."""
+        while self._queue and len(self._tasks) < self.concurrency:
+            self._spawn(self._queue.popleft())
+        free = self.concurrency - len(self._tasks)
+        if free <= 0:
+            return
+        busy = list(self._held)
+        ids = await self.database.read(
+            lambda s: data.pending_message_ids(session=s, limit=free, exclude=busy)
+        )
+        for message_id in ids:
+            self._spawn(message_id)
 
     # -- one prompt -----------------------------------------------------------------------
     async def run_claimed(
@@ -177,14 +291,21 @@ class Processor:
         model: str | None = None,
         history: list[ChatMessage] | None = None,
     ) -> Outcome:
-        """Run a message already marked ``running`` whose reply is open; record the outcome.
+        """Run a message this process holds (``running``, its reply open); record the outcome.
 
-        ``history`` given (a new interaction has none) saves reading it back.
+        ``history`` given (a new interaction has none) saves reading it back. A failure of
+        the run fails the message with its reason; a failure of the database leaves it to its
+        lease (it is taken up again once the database is back); a cancellation (shutdown)
+        hands it back at once.
         """
         outcome = Outcome(message=message, reply=reply)
         recorder = CallRecorder(database=self.database, reply_id=reply.id, metrics=self.metrics)
+        self._held.add(message.id)
         try:
-            outcome.run = await self._run(message, recorder, model=model, history=history)
+            journal = await self._journal(recorder, reply, fresh=history is not None)
+            outcome.run = await self._run(
+                message, recorder, model=model, history=history, journal=journal
+            )
             outcome.calls = await recorder.finish(outcome.run, message, reply)
             self.metrics.messages.labels("done").inc()
         except BaseException as exc:
@@ -193,11 +314,43 @@ class Processor:
             outcome.exception = exc
             with anyio.CancelScope(shield=True):
                 await recorder.settle()
-            await self._fail(message, outcome.error)
+                await self._after_failure(message, outcome)
             if not isinstance(exc, Exception):
                 raise
-            log.warning("message %s failed: %s", message.id, outcome.error, exc_info=exc)
+        finally:
+            self._held.discard(message.id)
         return outcome
+
+    async def _journal(
+        self, recorder: CallRecorder, reply: Message, *, fresh: bool
+    ) -> dict[str, ExecutionResult]:
+        """The calls an earlier attempt of this message executed (none for a fresh one)."""
+        if fresh:
+            return {}
+        rows = await self.database.read(
+            lambda s: data.recorded_calls(session=s, reply_id=reply.id)
+        )
+        recorder.preload(rows)
+        return {
+            row.idempotency_key: ExecutionResult(
+                status=row.status,  # type: ignore[arg-type]
+                result=row.result,
+                error=row.error,
+                duration_ms=row.duration_ms,
+            )
+            for row in rows
+            if row.idempotency_key
+        }
+
+    async def _after_failure(self, message: Message, outcome: Outcome) -> None:
+        exc, error = outcome.exception, outcome.error or "failed"
+        if isinstance(exc, asyncio.CancelledError):
+            await self._release(message)
+        elif outcome.database_failed:
+            log.warning("message %s left to its lease: %s", message.id, error)
+        else:
+            log.warning("message %s failed: %s", message.id, error, exc_info=exc)
+            await self._fail(message, error)
 
     async def _run(
         self,
@@ -206,10 +359,14 @@ class Processor:
         *,
         model: str | None,
         history: list[ChatMessage] | None,
+        journal: dict[str, ExecutionResult],
     ) -> Run:
         if history is not None:
             engine = await self.engines.aget(model)
-            return await engine.arun(message.content, history=history, on_event=recorder.on_event)
+            return await engine.arun(
+                message.content, history=history, on_event=recorder.on_event,
+                scope=str(message.id), journal=journal,
+            )
 
         def context(session: Session) -> tuple[str | None, list[ChatMessage]]:
             interaction = data.get_interaction(session=session, interaction_id=message.interaction_id)
@@ -220,18 +377,38 @@ class Processor:
 
         stored_model, stored = await self.database.read(context)
         engine = await self.engines.aget(model or stored_model)
-        return await engine.arun(message.content, history=stored, on_event=recorder.on_event)
+        return await engine.arun(
+            message.content, history=stored, on_event=recorder.on_event,
+            scope=str(message.id), journal=journal,
+        )
+
+    async def _release(self, message: Message) -> None:
+        try:
+            await self.database.write(
+                lambda s: data.release_messages(session=s, ids=[message.id], lease=self.lease)
+            )
+        except Exception as e:
+            log.warning("could not hand message %s back (its lease will): %s", message.id, e)
 
     async def _fail(self, message: Message, error: str) -> None:
-        with anyio.CancelScope(shield=True):
-            try:
-                await self.database.write(
-                    lambda s: data.fail_message(session=s, message_id=message.id, error=error)
-                )
-                message.status, message.error = "failed", error
-                self.metrics.messages.labels("failed").inc()
-            except Exception:
-                log.exception("could not mark message %s failed", message.id)
+        try:
+            await self.database.write(
+                lambda s: data.fail_message(session=s, message_id=message.id, error=error)
+            )
+            message.status, message.error = "failed", error
+            self.metrics.messages.labels("failed").inc()
+        except Exception as e:
+            log.warning("could not mark message %s failed (its lease will retry): %s",
+                        message.id, e)
+
+
+def _renew(session: Session, *, ids: list[uuid.UUID], lease: Lease) -> int:
+    return data.renew_leases(session=session, ids=ids, lease=lease)
+
+
+def _process_owner() -> str:
+    """This process's name on the leases it holds: host, pid and a random part."""
+    return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 def _describe(exc: BaseException) -> str:

@@ -58,8 +58,19 @@ class ToolHit(BaseModel):
     score: float
 
 
+class ComponentHealth(BaseModel):
+    """One part of the service and its state."""
+
+    state: str
+    detail: dict[str, Any] = {}
+
+
 class Health(BaseModel):
     status: str
+    """``ok``; ``degraded`` (the tool pool is saturated or holds stuck threads, the model
+    process crashed or failed to load); ``unavailable`` (no database: HTTP 503)."""
     database: str
     model: str
     version: str
+    components: dict[str, ComponentHealth] = {}
+    """``database``, ``model`` and ``tools``, each with its state."""

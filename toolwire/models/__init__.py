@@ -2,7 +2,7 @@
 
 | string | backend |
 |---|---|
-| ``local:smollm2-135m`` (default), ``local:/path/model.gguf`` | llama.cpp in this process |
+| ``local:smollm2-135m`` (default), ``local:/path/model.gguf`` | llama.cpp in a supervised model process |
 | ``openai:<model>``, ``openai:<model>@<base_url>`` | any OpenAI-compatible server |
 | ``anthropic:<model>`` | Anthropic Messages API |
 | ``gemini:<model>`` | Google Gemini |
@@ -46,8 +46,11 @@ class ModelSpecError(ValueError):
     """A model string that names no known backend."""
 
 
-def load_model(spec: str) -> Model:
-    """The backend a model string names (weights load lazily, on first use)."""
+def load_model(spec: str, *, timeout: float = 60.0) -> Model:
+    """The backend a model string names (weights load lazily, on first use).
+
+    ``timeout``: seconds one call may take (the local model process, the SDK clients).
+    """
     provider, _, rest = spec.partition(":")
     if not rest and provider not in ("local",):
         raise ModelSpecError(
@@ -57,20 +60,20 @@ def load_model(spec: str) -> Model:
     if provider == "local":
         from toolwire.models.local import DEFAULT_LOCAL, LocalModel
 
-        return LocalModel(rest or DEFAULT_LOCAL)
+        return LocalModel(rest or DEFAULT_LOCAL, timeout=timeout)
     if provider == "openai":
         from toolwire.models.openai import OpenAIModel
 
         model, _, base_url = rest.partition("@")
-        return OpenAIModel(model, base_url=base_url or None)
+        return OpenAIModel(model, base_url=base_url or None, timeout=timeout)
     if provider == "anthropic":
         from toolwire.models.anthropic import AnthropicModel
 
-        return AnthropicModel(rest)
+        return AnthropicModel(rest, timeout=timeout)
     if provider == "gemini":
         from toolwire.models.gemini import GeminiModel
 
-        return GeminiModel(rest)
+        return GeminiModel(rest, timeout=timeout)
     if provider == "scripted":
         return _load_factory(rest)
     raise ModelSpecError(f"unknown model provider {provider!r} in {spec!r}")

@@ -12,6 +12,7 @@ pipeline picks its strategy without knowing the vendor:
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -134,3 +135,46 @@ class ModelError(RuntimeError):
         super().__init__(f"{provider}: {message}")
         self.provider = provider
         self.status = status
+
+
+class TimedModel:
+    """``model`` with a deadline on every ``complete``: past it, a ``ModelError`` says so.
+
+    A model that hangs (a stuck server, a scripted fake that never answers) then fails the
+    request instead of holding it forever. Backends that enforce their own deadline (the model
+    process kills its child) set ``enforces_timeout`` and are not wrapped.
+    """
+
+    def __init__(self, model: Model, timeout: float) -> None:
+        self.inner = model
+        self.timeout = timeout
+        self.name = model.name
+        self.supports_tools = model.supports_tools
+        self.supports_grammar = model.supports_grammar
+        self.supports_parallel = model.supports_parallel
+
+    async def complete(
+        self,
+        messages: list[Message],
+        *,
+        tools: list[ToolSpec] | None = None,
+        constraint: Constraint | None = None,
+        settings: Settings | None = None,
+    ) -> Completion:
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self.inner.complete(
+                    messages, tools=tools, constraint=constraint, settings=settings
+                )
+        except TimeoutError:
+            provider = self.name.partition(":")[0] or self.name
+            raise ModelError(
+                provider, f"the model did not answer within {self.timeout:g} s"
+            ) from None
+
+
+def with_timeout(model: Model, timeout: float | None) -> Model:
+    """``model`` guarded by ``TimedModel`` (unless it enforces a deadline itself)."""
+    if timeout is None or getattr(model, "enforces_timeout", False) or isinstance(model, TimedModel):
+        return model
+    return TimedModel(model, timeout)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -95,16 +95,19 @@ def add_user_message(
     session: Session,
     interaction_id: uuid.UUID,
     content: str,
-    status: str = "pending",
+    lease: Lease | None = None,
     touch: bool = True,
 ) -> Message:
     """Store a user's prompt; the caller commits it before any work starts.
 
-    ``touch`` moves the interaction's ``updated`` (needless for one created just now).
+    Without ``lease`` it is ``pending`` (a worker claims it); with one it is ``running``,
+    held by the caller, which processes it now. ``touch`` moves the interaction's ``updated``
+    (needless for one created just now).
     """
-    message = Message(
-        interaction_id=interaction_id, role="user", content=content, status=status
-    )
+    message = Message(interaction_id=interaction_id, role="user", content=content)
+    if lease is not None:
+        message.status, message.lease_owner = "running", lease.owner
+        message.lease_expires, message.attempts = lease.expires(), 1
     _insert(session, message)
     if touch:
         touch_interaction(session=session, interaction_id=interaction_id)
@@ -143,23 +146,50 @@ def list_tool_calls(
     return calls
 
 
-def claim_message(*, session: Session, message_id: uuid.UUID) -> tuple[Message, Message] | None:
-    """Move a pending user message to ``running`` and open its (empty) assistant reply.
+@dataclass(kw_only=True, frozen=True)
+class Lease:
+    """Who holds a ``running`` message and for how long (renewed while it runs)."""
 
-    ``None`` when the message is missing or no longer pending (another worker has it).
+    owner: str
+    seconds: float
+
+    def expires(self) -> datetime:
+        return utcnow() + timedelta(seconds=self.seconds)
+
+
+def claim_message(
+    *, session: Session, message_id: uuid.UUID, lease: Lease
+) -> tuple[Message, Message] | None:
+    """Move a pending user message to ``running`` under ``lease`` and open its reply.
+
+    ``None`` when the message is missing or no longer pending (another worker has it). A
+    message taken up again keeps the reply (and the tool calls) of its earlier attempt.
     """
     claimed = _execute(
         session,
         update(Message)
         .where(col(Message.id) == message_id, col(Message.status) == "pending")
-        .values(status="running", updated=utcnow()),
+        .values(
+            status="running",
+            lease_owner=lease.owner,
+            lease_expires=lease.expires(),
+            attempts=col(Message.attempts) + 1,
+            updated=utcnow(),
+        ),
     ).rowcount
     if not claimed:
         return None
-    message = session.get(Message, message_id)
+    message = session.get(Message, message_id, populate_existing=True)
     assert message is not None
-    reply = open_reply(session=session, message=message)
-    return message, reply
+    earlier = session.exec(select(Message).where(Message.reply_to_id == message_id)).first()
+    if earlier is None:
+        return message, open_reply(session=session, message=message)
+    _execute(
+        session,
+        update(Message).where(col(Message.id) == earlier.id).values(status="running", error=None),
+    )
+    earlier.status, earlier.error = "running", None
+    return message, earlier
 
 
 def open_reply(*, session: Session, message: Message) -> Message:
@@ -176,30 +206,113 @@ def open_reply(*, session: Session, message: Message) -> Message:
     return reply
 
 
-def pending_message_ids(*, session: Session, limit: int = 100) -> list[uuid.UUID]:
-    """User messages waiting for a worker, oldest first."""
-    query = (
-        select(Message.id)
-        .where(Message.status == "pending", Message.role == "user")
-        .order_by(col(Message.created))
-        .limit(limit)
-    )
-    return list(session.exec(query).all())
+def pending_message_ids(
+    *, session: Session, limit: int, exclude: Iterable[uuid.UUID] = ()
+) -> list[uuid.UUID]:
+    """Up to ``limit`` user messages waiting for a worker, oldest first."""
+    query = select(Message.id).where(Message.status == "pending", Message.role == "user")
+    skip = list(exclude)
+    if skip:
+        query = query.where(col(Message.id).not_in(skip))
+    return list(session.exec(query.order_by(col(Message.created)).limit(limit)).all())
 
 
-def fail_stale_messages(*, session: Session, older_than: datetime) -> int:
-    """Mark messages left ``running`` since before ``older_than`` as failed (a worker died)."""
+def renew_leases(*, session: Session, ids: Iterable[uuid.UUID], lease: Lease) -> int:
+    """Extend ``lease`` on the running messages it still holds; how many it holds."""
+    wanted = list(ids)
+    if not wanted:
+        return 0
     result = _execute(
         session,
         update(Message)
-        .where(col(Message.status) == "running", col(Message.updated) < older_than)
+        .where(
+            col(Message.id).in_(wanted),
+            col(Message.lease_owner) == lease.owner,
+            col(Message.status) == "running",
+        )
+        .values(lease_expires=lease.expires()),
+    )
+    return int(result.rowcount)
+
+
+def _expired(now: datetime, grace: timedelta) -> Any:
+    """Running user messages whose lease ran out (or, from before leases, long untouched)."""
+    return (
+        (col(Message.role) == "user")
+        & (col(Message.status) == "running")
+        & (
+            (col(Message.lease_expires) < now)
+            | (col(Message.lease_expires).is_(None) & (col(Message.updated) < now - grace))
+        )
+    )
+
+
+def requeue_expired(*, session: Session, max_attempts: int, grace: timedelta) -> tuple[int, int]:
+    """Messages whose lease expired (their process died or lost the database): back to
+    ``pending`` while they have attempts left, else ``failed`` with the reason. Returns
+    (requeued, failed)."""
+    now = utcnow()
+    expired = _expired(now, grace)
+    spent = [
+        row
+        for row in session.exec(
+            select(Message.id).where(expired, col(Message.attempts) >= max_attempts)
+        ).all()
+    ]
+    if spent:
+        error = (
+            f"interrupted: processing stopped {max_attempts} times before finishing "
+            "(the process died or lost the database)"
+        )
+        _execute(
+            session,
+            update(Message)
+            .where(
+                (col(Message.id).in_(spent)) | (col(Message.reply_to_id).in_(spent)),
+                col(Message.status) != "done",
+            )
+            .values(status="failed", error=error, lease_owner=None, lease_expires=None,
+                    updated=now),
+        )
+    requeued = _execute(
+        session,
+        update(Message)
+        .where(expired, col(Message.attempts) < max_attempts)
+        .values(status="pending", lease_owner=None, lease_expires=None, updated=now),
+    ).rowcount
+    return int(requeued), len(spent)
+
+
+def release_messages(*, session: Session, ids: Iterable[uuid.UUID], lease: Lease) -> int:
+    """Hand running messages back (``pending``) on a clean stop; the attempt is not counted."""
+    wanted = list(ids)
+    if not wanted:
+        return 0
+    result = _execute(
+        session,
+        update(Message)
+        .where(
+            col(Message.id).in_(wanted),
+            col(Message.lease_owner) == lease.owner,
+            col(Message.status) == "running",
+        )
         .values(
-            status="failed",
-            error="interrupted: the worker stopped before finishing",
+            status="pending",
+            lease_owner=None,
+            lease_expires=None,
+            attempts=col(Message.attempts) - 1,
             updated=utcnow(),
         ),
     )
     return int(result.rowcount)
+
+
+def recorded_calls(*, session: Session, reply_id: uuid.UUID) -> list[ToolCall]:
+    """The calls an earlier attempt of a message already executed (with idempotency keys)."""
+    query = select(ToolCall).where(
+        ToolCall.message_id == reply_id, col(ToolCall.idempotency_key).is_not(None)
+    )
+    return list(session.exec(query).all())
 
 
 # -- tool calls and outcomes ------------------------------------------------------------------
@@ -221,6 +334,7 @@ def add_tool_call(
         started=finished - timedelta(milliseconds=call.duration_ms),
         finished=finished,
         duration_ms=call.duration_ms,
+        idempotency_key=call.idempotency_key or None,
         created=finished,
     )
     _insert(session, row)
@@ -238,7 +352,9 @@ def finish_message(*, session: Session, message: Message, reply: Message, run: R
     )
     _execute(
         session,
-        update(Message).where(col(Message.id) == message.id).values(status="done", updated=now),
+        update(Message)
+        .where(col(Message.id) == message.id)
+        .values(status="done", lease_owner=None, lease_expires=None, updated=now),
     )
     reply.content, reply.status, reply.updated = run.answer, "done", now
     message.status, message.updated = "done", now
@@ -254,7 +370,8 @@ def fail_message(*, session: Session, message_id: uuid.UUID, error: str) -> None
             (col(Message.id) == message_id) | (col(Message.reply_to_id) == message_id),
             col(Message.status) != "done",
         )
-        .values(status="failed", error=error, updated=now),
+        .values(status="failed", error=error, lease_owner=None, lease_expires=None,
+                updated=now),
     )
 
 

@@ -97,6 +97,9 @@ class ToolCall(SQLModel, table=True):
     started: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished: datetime | None = Field(default=None, sa_type=UTCDateTime)
     duration_ms: float = 0.0
+    idempotency_key: str | None = Field(default=None, sa_type=String(64), index=True)
+    """Which call of its message this is (name, arguments, occurrence): a resumed message
+    finds the calls already executed by it and does not run them again."""
     created: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
@@ -134,6 +137,12 @@ class Message(MessageBase, table=True):
     reply_to_id: uuid.UUID | None = Field(
         default=None, foreign_key="message.id", index=True, ondelete="CASCADE"
     )
+    lease_owner: str | None = Field(default=None, sa_type=String(64))
+    """The process working on a ``running`` message."""
+    lease_expires: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    """Renewed while the owner runs; once past, any process may take the message up again."""
+    attempts: int = 0
+    """How many times processing started (a message is failed after too many)."""
     created: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 

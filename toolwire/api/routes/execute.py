@@ -11,13 +11,15 @@ from toolwire.api.processing import Outcome
 from toolwire.api.schemas import ExecuteRequest, ExecuteResponse
 from toolwire.models.base import ModelError
 from toolwire.store import data
+from toolwire.store.data import Lease
 from toolwire.store.tables import InteractionCreate, Message, ToolCallPublic
 
 router = APIRouter(tags=["execute"])
 
 
-def start_turn(session: Session, body: ExecuteRequest) -> tuple[Message, Message]:
-    """Store the prompt (already ``running``) and open its reply, in one transaction."""
+def start_turn(session: Session, body: ExecuteRequest, lease: Lease) -> tuple[Message, Message]:
+    """Store the prompt (already ``running`` under ``lease``) and open its reply, in one
+    transaction."""
     new = body.interaction_id is None
     if body.interaction_id is None:
         interaction_id = data.create_interaction(
@@ -31,7 +33,7 @@ def start_turn(session: Session, body: ExecuteRequest) -> tuple[Message, Message
         session=session,
         interaction_id=interaction_id,
         content=body.prompt,
-        status="running",
+        lease=lease,
         touch=not new,
     )
     return message, data.open_reply(session=session, message=message)
@@ -43,7 +45,8 @@ async def execute(body: ExecuteRequest, state: StateDep) -> ExecuteResponse:
     interaction is created; with one, its earlier turns are the context."""
     check_prompt_size(body.prompt, state.settings)
     state.engines.check(body.model)
-    message, reply = await state.database.write(lambda s: start_turn(s, body))
+    lease = state.processor.lease
+    message, reply = await state.database.write(lambda s: start_turn(s, body, lease))
     fresh = body.interaction_id is None  # a new interaction has no history to read back
     outcome = await state.processor.run_claimed(
         message, reply, model=body.model, history=[] if fresh else None
@@ -55,7 +58,14 @@ def _response(outcome: Outcome) -> ExecuteResponse:
     message, reply, run = outcome.message, outcome.reply, outcome.run
     if run is None:
         if outcome.database_failed:
-            raise ApiError(503, "database_unavailable", "the database failed during the run")
+            raise ApiError(
+                503,
+                "database_unavailable",
+                "the database failed during the run; the prompt is stored and will be "
+                "processed once it is back",
+                interaction_id=str(message.interaction_id),
+                message_id=str(message.id),
+            )
         model_failed = isinstance(outcome.exception, ModelError)
         status, code = (502, "model_error") if model_failed else (500, "execution_failed")
         raise ApiError(

@@ -1,30 +1,82 @@
-"""``/healthz`` (liveness plus a database round trip) and ``/metrics`` (Prometheus)."""
+"""``/healthz`` (the database, the model process and the tool pool, each with its state) and
+``/metrics`` (Prometheus)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 import toolwire
-from toolwire.api.deps import StateDep
-from toolwire.api.schemas import Health
+from toolwire.api.deps import AppState, StateDep
+from toolwire.api.schemas import ComponentHealth, Health
+from toolwire.toolpool import tool_pool
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=Health)
-def healthz(state: StateDep) -> Health:
-    """``ok`` when the database answers; 503 (database_unavailable) when it does not."""
-    state.database.ping()
-    return Health(
-        status="ok",
+def _database(state: AppState) -> ComponentHealth:
+    detail = {"backend": state.database.backend}
+    if not state.database_ready:
+        return ComponentHealth(state="connecting", detail=detail)
+    try:
+        state.database.ping()
+    except (OperationalError, InterfaceError):
+        return ComponentHealth(state="unavailable", detail=detail)
+    return ComponentHealth(state="ok", detail=detail)
+
+
+def _model(state: AppState) -> ComponentHealth:
+    """The default model: ``not_loaded`` until first use; a model process shows its state."""
+    engine = state.engines.built(None)
+    if engine is None:
+        return ComponentHealth(state="not_loaded")
+    health = getattr(engine.model, "health", None)
+    if not callable(health):
+        return ComponentHealth(state="ok", detail={"kind": "in-process or remote"})
+    process = health()
+    detail = {k: v for k, v in asdict(process).items() if k != "state"}
+    return ComponentHealth(state=process.state, detail=detail)
+
+
+def _tools() -> ComponentHealth:
+    stats = tool_pool().stats()
+    state = "saturated" if stats.saturated else ("degraded" if stats.abandoned else "ok")
+    detail = asdict(stats)
+    detail["uncancellable"] = list(stats.uncancellable)
+    return ComponentHealth(state=state, detail=detail)
+
+
+@router.get(
+    "/healthz",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "the database is unreachable"}},
+)
+def healthz(state: StateDep) -> Response:
+    """``ok``, ``degraded`` (a component needs attention but requests are served) or
+    ``unavailable`` with HTTP 503 (the database cannot be reached)."""
+    components = {"database": _database(state), "model": _model(state), "tools": _tools()}
+    if components["database"].state != "ok":
+        status = "unavailable"
+    elif components["tools"].state != "ok" or components["model"].state in ("crashed", "failed"):
+        status = "degraded"
+    else:
+        status = "ok"
+    body = Health(
+        status=status,
         database=state.database.backend,
         model=state.engines.default_model,
         version=toolwire.__version__,
+        components=components,
     )
+    return JSONResponse(body.model_dump(), status_code=503 if status == "unavailable" else 200)
 
 
 @router.get("/metrics", response_class=Response)
 def metrics(state: StateDep) -> Response:
-    """Request counts and latencies, tool calls by status, in Prometheus text format."""
+    """Request counts and latencies, tool calls by status, the tool pool, in Prometheus
+    text format."""
     return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,76 @@
+"""The model process: ``python -m toolwire.models.runner FD FACTORY KWARGS_JSON``.
+
+Started by ``toolwire.models.process.ModelProcess``. Builds the model (``FACTORY`` is
+``module:attr``, called with the JSON keyword arguments), loads it, reports ``ready`` and then
+answers one request at a time on the socket ``FD`` until the parent closes it. Nothing here
+catches a crash of native code: the parent sees the socket close and the exit signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import sys
+from multiprocessing.connection import Connection
+from typing import Any
+
+from toolwire.models.base import ModelError
+
+
+def _build(factory: str, kwargs: dict[str, Any]) -> Any:
+    module_name, _, attr = factory.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    return target(**kwargs)
+
+
+def _error(provider: str, exc: BaseException, status: int | None = None) -> tuple[Any, ...]:
+    return ("error", provider, str(exc) or type(exc).__name__, status)
+
+
+def _answer(model: Any, loop: asyncio.AbstractEventLoop, request: tuple[Any, ...]) -> Any:
+    kind, messages, tools, constraint, settings = request
+    if kind != "complete":
+        return ("error", "local", f"unknown request {kind!r}", None)
+    try:
+        completion = loop.run_until_complete(
+            model.complete(messages, tools=tools, constraint=constraint, settings=settings)
+        )
+    except ModelError as e:
+        message = str(e).removeprefix(f"{e.provider}: ")
+        return ("error", e.provider, message, e.status)
+    except Exception as e:
+        return _error("local", e)
+    return ("ok", completion)
+
+
+def serve(conn: Connection, factory: str, kwargs: dict[str, Any]) -> None:
+    """Load the model, say ``ready``, then answer requests until the parent hangs up."""
+    try:
+        model = _build(factory, kwargs)
+        load = getattr(model, "load", None)
+        if callable(load):
+            load()
+        info: dict[str, Any] = getattr(model, "runtime_info", dict)()
+    except Exception as e:
+        conn.send(_error("local", e))
+        return
+    conn.send(("ready", info))
+    loop = asyncio.new_event_loop()
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        conn.send(_answer(model, loop, request))
+
+
+def main() -> None:
+    fd, factory, kwargs = int(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+    serve(Connection(fd), factory, kwargs)
+
+
+if __name__ == "__main__":
+    main()
