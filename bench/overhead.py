@@ -13,7 +13,10 @@ interleaved run by run so machine noise hits them alike:
   then the text), retrieval keyword-only (``ToolIndex(embedder=None)``) or hybrid (the
   shipped MiniLM embeds each query);
 - ``staged/keyword``, ``staged/dense``: a grammar-capable model (``supports_grammar=True``)
-  answering each ``ChoiceConstraint`` and ``GrammarConstraint`` request instantly.
+  answering each ``ChoiceConstraint`` and ``GrammarConstraint`` request instantly;
+- ``staged/keyword/process``: the same instant model served from a supervised model process
+  (``toolwire.models.process``, as the embedded model is): the difference to
+  ``staged/keyword`` is what the process boundary costs per run.
 
 The weather service is replaced by an ``httpx.MockTransport`` (the network edge only) and
 ``DISPLAY`` is unset, so every tool returns at once. Printed per configuration: p50 / p99 ms
@@ -140,6 +143,26 @@ def engine_config(name: str, cases: list[Case], *, grammar: bool, dense: bool) -
     return Config(name=name, run=lambda case: engine.arun(case.sentence), schemas=schemas)
 
 
+def process_instant_model() -> ScriptedModel:
+    """The staged instant model, built inside the model process (``ModelProcess`` factory)."""
+    return instant_model([*BAR, *EXTRA], grammar=True)
+
+
+def process_config(name: str) -> Config:
+    from toolwire.builtin import default_registry
+    from toolwire.engine import Engine
+    from toolwire.models.process import ModelProcess
+    from toolwire.retrieval import ToolIndex
+
+    registry = default_registry()
+    registry.use_index(ToolIndex(embedder=None))
+    model = ModelProcess("bench.overhead:process_instant_model", name="instant-process")
+    model.load()
+    engine = Engine(registry, model=model)
+    schemas = {t.name: t.parameters for t in registry}
+    return Config(name=name, run=lambda case: engine.arun(case.sentence), schemas=schemas)
+
+
 def bare_config() -> Config:
     """A direct call of the expected tool's function, then its snippet."""
     from toolwire.builtin import default_registry
@@ -215,9 +238,10 @@ def report(configs: list[Config], runs: int) -> dict[str, Any]:
             "right_runs": c.right if c.schemas else None,
         }
     keyword = [rows[n]["p50_ms"] for n in rows if n.endswith("/keyword")]
+    boundary = rows["staged/keyword/process"]["p50_ms"] - rows["staged/keyword"]["p50_ms"]
     return {"bench": "overhead", "runs_per_config": runs, "goal_p50_ms": GOAL_P50_MS,
             "keyword_p50_max_ms": max(keyword), "goal_met": max(keyword) <= GOAL_P50_MS,
-            "configs": rows}
+            "process_boundary_p50_ms": round(boundary, 4), "configs": rows}
 
 
 def print_report(data: dict[str, Any]) -> None:
@@ -232,6 +256,8 @@ def print_report(data: dict[str, Any]) -> None:
                 rows))
     print(f"keyword retrieval p50: {data['keyword_p50_max_ms']:.3f} ms at most "
           f"(goal ≤ {GOAL_P50_MS} ms)")
+    print(f"model process boundary: +{data['process_boundary_p50_ms']:.3f} ms p50 per run "
+          "(staged/keyword/process - staged/keyword)")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -253,6 +279,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             engine_config("staged/keyword", cases, grammar=True, dense=False),
             engine_config("native/dense", cases, grammar=False, dense=True),
             engine_config("staged/dense", cases, grammar=True, dense=True),
+            process_config("staged/keyword/process"),
         ]
         asyncio.run(measure(configs, cases, args.runs))
     finally:

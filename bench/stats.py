@@ -24,6 +24,20 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes vs KiB
 
 
+def process_peak_rss_mb(pid: int | None) -> float:
+    """Another live process's peak resident memory (``VmHWM``), in MiB; 0 when unknown."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """``rows`` under ``headers`` in aligned columns (numbers right-aligned)."""
     cells = [[str(h) for h in headers], *[[_cell(v) for v in row] for row in rows]]

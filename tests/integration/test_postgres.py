@@ -29,8 +29,10 @@ async def test_lost_database_turns_into_503_not_500(tmp_path: Path) -> None:
             with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
             for _ in range(2):  # the broken pooled connection, then a failed reconnect
+                health = await client.get("/healthz")
+                assert health.status_code == 503, health.text
+                assert health.json()["components"]["database"]["state"] == "unavailable"
                 responses: list[httpx.Response] = [
-                    await client.get("/healthz"),
                     await client.get(f"/interactions/{ok.json()['interaction_id']}"),
                     await client.post("/execute", json={"prompt": "add 3 and 4"}),
                 ]

@@ -51,7 +51,7 @@ async def test_an_abort_is_named(model: ModelProcess) -> None:
 async def test_a_hung_model_is_killed_at_its_deadline() -> None:
     model = _process(timeout=0.5)
     try:
-        with pytest.raises(ModelError, match="did not answer within 0.5 s"):
+        with pytest.raises(ModelError, match=r"did not answer within 0\.5 s"):
             await model.complete(_ask("hang"))
         assert (await model.complete(_ask("after"))).text.startswith("echo after")
     finally:
