@@ -145,14 +145,13 @@ async def measure(
     schemas = {t.name: t.parameters for t in engine.registry}
     outcome = Outcome(case=case, bar=bar)
     for i in range(repeat):
+        if beside is not None and i % 2:  # alternate which engine goes first
+            await _beside(beside, case, keep=i > 0, seconds=beside_seconds)
         started = time.perf_counter()
         run = await engine.arun(case.sentence)
         elapsed = time.perf_counter() - started
-        if beside is not None:
-            started = time.perf_counter()
-            await beside.arun(case.sentence)
-            if beside_seconds is not None and not (i == 0 and repeat > 1):
-                beside_seconds.append(time.perf_counter() - started)
+        if beside is not None and not i % 2:
+            await _beside(beside, case, keep=i > 0 or repeat == 1, seconds=beside_seconds)
         if i == 0 and repeat > 1:
             continue
         calls = [c.to_dict() for c in run.calls]
@@ -162,6 +161,13 @@ async def measure(
         outcome.problems.append(problems(case.expected, calls, schemas))
         outcome.answer, outcome.candidates = run.answer, list(run.candidates)
     return outcome
+
+
+async def _beside(engine: Any, case: Case, *, keep: bool, seconds: list[float] | None) -> None:
+    started = time.perf_counter()
+    await engine.arun(case.sentence)
+    if keep and seconds is not None:
+        seconds.append(time.perf_counter() - started)
 
 
 async def measure_all(

@@ -1,9 +1,10 @@
 """The tool threads: a bounded executor of its own for synchronous tool handlers.
 
 Tools never run on the event loop's default thread pool (retrieval, the database and the
-model client use that one), so a tool that hangs cannot starve them. Each call gets a thread
-of this pool, at most ``limit`` at a time; past that, calls wait (within their timeout) and
-``/healthz`` reports the pool as saturated.
+model client use that one), so a tool that hangs cannot starve them. Each call runs on a
+thread of this pool (idle threads are reused, and retire after ``idle_s``), at most ``limit``
+calls at a time; past that, calls wait (within their timeout) and ``/healthz`` reports the
+pool as saturated.
 
 A thread cannot be killed, so a call past its timeout is handled in three steps:
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -60,22 +62,34 @@ class PoolStats:
 
 
 class _Slot:
-    """One call's thread and whether its slot was already given back."""
+    """One call: its future, the thread running it, and how far it got."""
 
-    def __init__(self, future: asyncio.Future[Any]) -> None:
+    def __init__(self, name: str, fn: Callable[[], Any], loop: asyncio.AbstractEventLoop,
+                 future: asyncio.Future[Any]) -> None:
+        self.name = name
+        self.fn = fn
+        self.loop = loop
         self.future = future
         self.thread: threading.Thread | None = None
         self.released = False
+        """Its slot was given back (the call ended, or was abandoned)."""
+        self.done = False
+        """The handler returned or raised."""
+        self.abandoned = False
+        """The caller gave up on it: its thread retires once the handler ends."""
 
 
 class ToolPool:
-    """At most ``limit`` tool handlers at once, each in a thread of its own."""
+    """At most ``limit`` tool handlers at once, on threads of their own (reused while idle)."""
 
-    def __init__(self, limit: int = 32, *, grace: float = 1.0) -> None:
+    def __init__(self, limit: int = 32, *, grace: float = 1.0, idle_s: float = 60.0) -> None:
         self.limit = limit
         self.grace = grace
+        self.idle_s = idle_s
         self._lock = threading.Lock()
         self._active = 0
+        self._idle = 0
+        self._jobs: queue.SimpleQueue[_Slot] = queue.SimpleQueue()
         self._abandoned: set[threading.Thread] = set()
         self._uncancellable: set[str] = set()
         self._timeouts = 0
@@ -101,18 +115,13 @@ class ToolPool:
         deadline = time.monotonic() + timeout
         await self._acquire(deadline)
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        slot = _Slot(future)
-        slot.thread = threading.Thread(
-            target=self._work, args=(slot, fn, loop),
-            name=f"toolwire-tool-{name}", daemon=True,
-        )
-        slot.thread.start()
+        slot = _Slot(name, fn, loop, loop.create_future())
+        self._hand_over(slot)
         try:
             async with asyncio.timeout_at(loop.time() + max(0.0, deadline - time.monotonic())):
-                return await asyncio.shield(future)
+                return await asyncio.shield(slot.future)
         except (TimeoutError, asyncio.CancelledError):
-            self._abandon(name, slot, loop)
+            self._abandon(slot)
             raise
 
     async def _acquire(self, deadline: float) -> None:
@@ -127,41 +136,75 @@ class ToolPool:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)
 
+    def _hand_over(self, slot: _Slot) -> None:
+        """Queue the call for an idle thread, or start one when none is idle."""
+        with self._lock:
+            spawn = self._idle == 0
+            if not spawn:
+                self._idle -= 1  # reserved: that thread takes this call
+        self._jobs.put(slot)
+        if spawn:
+            threading.Thread(target=self._worker, name="toolwire-tool", daemon=True).start()
+
+    def _worker(self) -> None:
+        try:
+            while (slot := self._next()) is not None:
+                if not self._run(slot):
+                    return  # abandoned: the thread retires with its call
+        except ToolInterrupted:  # an interruption that landed after the handler ended
+            return
+
+    def _next(self) -> _Slot | None:
+        """The next call, or ``None`` when this thread idled past ``idle_s`` (it retires)."""
+        while True:
+            try:
+                return self._jobs.get(timeout=self.idle_s)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > 0:
+                        self._idle -= 1
+                        return None
+
+    def _run(self, slot: _Slot) -> bool:
+        """Run one call; whether this thread may serve another."""
+        thread = threading.current_thread()
+        thread.name = f"toolwire-tool-{slot.name}"
+        slot.thread = thread
+        try:
+            outcome: tuple[bool, Any] = (True, slot.fn())
+        except Exception as e:
+            outcome = (False, e)
+        except BaseException as e:  # ToolInterrupted: the call was given up
+            outcome = (False, RuntimeError(f"the tool was stopped by {type(e).__name__}"))
+        with self._lock:
+            slot.done = True
+            reusable = not slot.abandoned
+            if reusable:
+                self._idle += 1
+        self._release(slot)
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            slot.loop.call_soon_threadsafe(_settle, slot.future, outcome)
+        return reusable
+
     def _release(self, slot: _Slot) -> None:
         with self._lock:
             if not slot.released:
                 slot.released = True
                 self._active -= 1
 
-    def _work(
-        self,
-        slot: _Slot,
-        fn: Callable[[], Any],
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        try:
-            outcome: tuple[bool, Any] = (True, fn())
-        except Exception as e:
-            outcome = (False, e)
-        except BaseException as e:  # ToolInterrupted too: the thread must end quietly
-            outcome = (False, RuntimeError(f"the tool was stopped by {type(e).__name__}"))
-        finally:
-            self._release(slot)
-        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
-            loop.call_soon_threadsafe(_settle, slot.future, outcome)
-
-    def _abandon(self, name: str, slot: _Slot, loop: asyncio.AbstractEventLoop) -> None:
-        thread = slot.thread
-        assert thread is not None
+    def _abandon(self, slot: _Slot) -> None:
         slot.future.cancel()  # a late result is dropped, not logged as never retrieved
-        self._release(slot)
-        if not thread.is_alive():
-            return
         with self._lock:
-            self._abandoned.add(thread)
-            self._timeouts += 1
-        _interrupt(thread)
-        loop.call_later(self.grace, self._check_stopped, name, thread)
+            if slot.done or slot.thread is None:
+                thread = None
+            else:
+                slot.abandoned, thread = True, slot.thread
+                self._abandoned.add(thread)
+                self._timeouts += 1
+                _interrupt(thread)
+        self._release(slot)
+        if thread is not None:
+            slot.loop.call_later(self.grace, self._check_stopped, slot.name, thread)
 
     def _check_stopped(self, name: str, thread: threading.Thread) -> None:
         if thread.is_alive():
