@@ -296,9 +296,18 @@ def _child_env() -> dict[str, str]:
 class SubprocessExecutor:
     """Runs ``tool.import_path`` in a fresh, resource-limited Python process, one per call."""
 
-    def __init__(self, limits: SandboxLimits | None = None, *, python: str = sys.executable):
+    def __init__(
+        self,
+        limits: SandboxLimits | None = None,
+        *,
+        python: str = sys.executable,
+        keep_environment: bool = False,
+    ):
+        """``keep_environment``: the child gets this process's whole environment (an ordinary
+        tool moved to a killable process), not the sandbox's secret-free one."""
         self.limits = limits or SandboxLimits()
         self.python = python
+        self.keep_environment = keep_environment
 
     async def run(self, tool: Tool, arguments: dict[str, Any]) -> ExecutionResult:
         started = time.perf_counter()
@@ -320,7 +329,7 @@ class SubprocessExecutor:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=workdir,
-                env=_child_env(),
+                env={**os.environ, **_child_env()} if self.keep_environment else _child_env(),
                 start_new_session=True,
             )
             try:
@@ -535,7 +544,8 @@ _IN_PROCESS = InProcessExecutor()
 _SANDBOX = SubprocessExecutor()
 _KILLABLE = SubprocessExecutor(
     SandboxLimits(memory_mb=4096, max_processes=None, file_size_mb=1024, open_files=1024,
-                  network=True)
+                  network=True),
+    keep_environment=True,
 )
 """Where a tool that ignored an interruption runs: a process killed at the timeout, with the
 limits of an ordinary tool (network and subprocesses allowed), not the sandbox's."""

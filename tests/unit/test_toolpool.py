@@ -28,15 +28,16 @@ def spin(n: int) -> int:
         n += 1
 
 
-def stubborn(hang: bool) -> int:
-    """Block in C code when asked (immune to interruption); else say which process ran it.
+def stubborn(hang: bool) -> list[object]:
+    """Block in C code when asked (immune to interruption); else say which process ran it and
+    what it sees of the environment.
 
     Args:
         hang: whether to block
     """
     if hang:
         threading.Event().wait()
-    return os.getpid()
+    return [os.getpid(), os.environ.get("TOOLPOOL_TEST_API_KEY")]
 
 
 def blocked(seconds: float) -> str:
@@ -113,14 +114,18 @@ async def test_a_normal_call_is_served_beside_hung_ones(pool: ToolPool) -> None:
     assert {r.status for r in await asyncio.gather(*hung)} == {"timeout"}
 
 
-async def test_a_tool_that_ignores_interruption_runs_in_a_killable_process(pool: ToolPool) -> None:
+async def test_a_tool_that_ignores_interruption_runs_in_a_killable_process(
+    pool: ToolPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOOLPOOL_TEST_API_KEY", "an ordinary tool keeps its environment")
     registry, executor = _registry(0.5), InProcessExecutor(pool=pool)
     first = await dispatch(registry, "stubborn", {"hang": True}, executor=executor)
     assert first.status == "timeout"
     await asyncio.sleep(pool.grace + 0.1)
     assert pool.uncancellable("stubborn")
     elsewhere = await dispatch(registry, "stubborn", {"hang": False}, executor=executor)
-    assert elsewhere.status == "ok" and elsewhere.result != os.getpid()
+    assert elsewhere.status == "ok" and elsewhere.result[0] != os.getpid()
+    assert elsewhere.result[1] == "an ordinary tool keeps its environment"
     started = time.monotonic()
     killed = await dispatch(registry, "stubborn", {"hang": True}, executor=executor)
     assert killed.status == "timeout"

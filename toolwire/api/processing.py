@@ -162,6 +162,8 @@ class Processor:
         self.max_attempts = max_attempts
         self.concurrency = concurrency
         self._held: set[uuid.UUID] = set()
+        self._spawned: set[uuid.UUID] = set()
+        """Messages a background task of this process is claiming or running."""
         self._queue: deque[uuid.UUID] = deque()
         self._tasks: set[asyncio.Task[Outcome | None]] = set()
         self._loops: list[asyncio.Task[None]] = []
@@ -225,12 +227,16 @@ class Processor:
 
     # -- the background loops -------------------------------------------------------------
     def _spawn(self, message_id: uuid.UUID) -> None:
+        if message_id in self._spawned:
+            return
+        self._spawned.add(message_id)
         task = asyncio.create_task(self.process_message(message_id))
         self._tasks.add(task)
-        task.add_done_callback(self._finished)
+        task.add_done_callback(partial(self._finished, message_id))
 
-    def _finished(self, task: asyncio.Task[Outcome | None]) -> None:
+    def _finished(self, message_id: uuid.UUID, task: asyncio.Task[Outcome | None]) -> None:
         self._tasks.discard(task)
+        self._spawned.discard(message_id)
         if self._wake is not None:
             self._wake.set()
 
@@ -275,7 +281,7 @@ class Processor:
         free = self.concurrency - len(self._tasks)
         if free <= 0:
             return
-        busy = list(self._held)
+        busy = list(self._held | self._spawned)
         ids = await self.database.read(
             lambda s: data.pending_message_ids(session=s, limit=free, exclude=busy)
         )
