@@ -217,22 +217,22 @@ def pending_message_ids(
     return list(session.exec(query.order_by(col(Message.created)).limit(limit)).all())
 
 
+def _held(ids: list[uuid.UUID], lease: Lease) -> Any:
+    """Which of ``ids`` are running under ``lease`` (not lost to another process)."""
+    return (
+        col(Message.id).in_(ids)
+        & (col(Message.lease_owner) == lease.owner)
+        & (col(Message.status) == "running")
+    )
+
+
 def renew_leases(*, session: Session, ids: Iterable[uuid.UUID], lease: Lease) -> int:
     """Extend ``lease`` on the running messages it still holds; how many it holds."""
     wanted = list(ids)
     if not wanted:
         return 0
-    result = _execute(
-        session,
-        update(Message)
-        .where(
-            col(Message.id).in_(wanted),
-            col(Message.lease_owner) == lease.owner,
-            col(Message.status) == "running",
-        )
-        .values(lease_expires=lease.expires()),
-    )
-    return int(result.rowcount)
+    statement = update(Message).where(_held(wanted, lease)).values(lease_expires=lease.expires())
+    return int(_execute(session, statement).rowcount)
 
 
 def _expired(now: datetime, grace: timedelta) -> Any:
@@ -253,12 +253,9 @@ def requeue_expired(*, session: Session, max_attempts: int, grace: timedelta) ->
     (requeued, failed)."""
     now = utcnow()
     expired = _expired(now, grace)
-    spent = [
-        row
-        for row in session.exec(
-            select(Message.id).where(expired, col(Message.attempts) >= max_attempts)
-        ).all()
-    ]
+    spent = list(
+        session.exec(select(Message.id).where(expired, col(Message.attempts) >= max_attempts))
+    )
     if spent:
         error = (
             f"interrupted: processing stopped {max_attempts} times before finishing "
@@ -291,11 +288,7 @@ def release_messages(*, session: Session, ids: Iterable[uuid.UUID], lease: Lease
     result = _execute(
         session,
         update(Message)
-        .where(
-            col(Message.id).in_(wanted),
-            col(Message.lease_owner) == lease.owner,
-            col(Message.status) == "running",
-        )
+        .where(_held(wanted, lease))
         .values(
             status="pending",
             lease_owner=None,
