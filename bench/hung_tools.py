@@ -1,6 +1,6 @@
 """A normal ``POST /execute`` beside 20 tool calls that never return, next to it alone.
 
-    .venv/bin/python -m bench.hung_tools [--requests 50] [--hung 20]
+    .venv/bin/python -m bench.hung_tools [--requests 100] [--hung 20]
 
 toolwire's app (in process, over httpx's ASGI transport, SQLite in a temporary folder) on a
 scripted model that asks for ``add`` with the prompt's two numbers, or for ``hang`` (blocked
@@ -124,7 +124,7 @@ async def run(requests: int, hung: int, home: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--hung", type=int, default=20)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="toolwire-bench-") as home:
