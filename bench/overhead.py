@@ -55,7 +55,7 @@ WARMUP_RUNS = 20
 
 # -- the instant model --------------------------------------------------------------------
 _RESULT = "\n(Result: "
-"""How ``toolwire.describe`` appends the calls' results to the question."""
+"""How ``toolwire.answer`` appends the calls' results to the question."""
 
 
 def _question(request: Request) -> str:
@@ -166,8 +166,8 @@ def process_config(name: str) -> Config:
 def bare_config() -> Config:
     """A direct call of the expected tool's function, then its snippet."""
     from toolwire.builtin import default_registry
-    from toolwire.execution import coerce_arguments
-    from toolwire.snippets import snippet_for
+    from toolwire.tools.dispatch import coerce_arguments
+    from toolwire.tools.snippets import snippet_for
 
     registry = default_registry()
 

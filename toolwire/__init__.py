@@ -5,7 +5,7 @@
 
 from toolwire.engine import Engine
 from toolwire.pipeline import EngineConfig
-from toolwire.results import CallResult, Run
+from toolwire.run import CallResult, Run
 from toolwire.tools import Registry, Tool, ToolError, tool
 
 __all__ = ["CallResult", "Engine", "EngineConfig", "Registry", "Run", "Tool", "ToolError", "tool"]

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from toolwire.results import Run
+from toolwire.run import Run
 
 app = typer.Typer(
     help="toolwire: sentences in, validated function calls out.",

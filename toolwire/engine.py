@@ -11,13 +11,13 @@ import asyncio
 from collections.abc import Mapping
 
 from toolwire.config import Settings, get_settings
-from toolwire.events import EventHandler
-from toolwire.execution import ExecutionResult, Executor
+from toolwire.messages import Message, ToolCallRequest, ToolSpec
 from toolwire.models import load_model
-from toolwire.models.base import Message, Model, ToolCallRequest, ToolSpec
+from toolwire.models.base import Model
 from toolwire.pipeline import EngineConfig, Pipeline
-from toolwire.results import Run
-from toolwire.tools import Registry
+from toolwire.run import EventHandler, Run
+from toolwire.tools.dispatch import ExecutionResult, Executor
+from toolwire.tools.registry import Registry
 
 
 class Engine:

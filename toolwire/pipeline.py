@@ -3,7 +3,7 @@
     retrieve -> select + fill (by strategy) -> validate (errors fed back, bounded) -> execute
              -> describe
 
-Each step emits a typed event (``toolwire.events``) so the service can persist and stream it.
+Each step emits a typed event (``toolwire.run``) so the service can persist and stream it.
 Strategies: ``staged`` (grammar-capable local models: choose the function, then each
 argument among values the sentence holds), ``native`` (models with tool calling), ``plain``
 (the baseline: one JSON-Schema-constrained answer).
@@ -18,27 +18,31 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from toolwire.describe import chat_answer, describe, factual_answer, missing_answer
-from toolwire.events import (
+from toolwire.answer import chat_answer, describe, factual_answer, missing_answer
+from toolwire.messages import Message, ToolCallRequest
+from toolwire.models.base import Model, with_timeout
+from toolwire.retrieval.index import Hit
+from toolwire.run import (
     Answered,
+    Attempt,
     CallProposed,
+    CallResult,
     Event,
     EventHandler,
     Executed,
     Retrieved,
+    Run,
     Selected,
     ValidationFailed,
+    call_key,
 )
-from toolwire.execution import ExecutionResult, Executor, dispatch
-from toolwire.models.base import Message, Model, ToolCallRequest, with_timeout
-from toolwire.native import NativeCaller, new_call_id
-from toolwire.parallel import more_calls, number_sets, tool_segments
-from toolwire.plain import PlainCaller
-from toolwire.results import Attempt, CallResult, Run, call_key
-from toolwire.retrieval import Hit
-from toolwire.snippets import snippet_for
-from toolwire.staged import StagedCaller, lexical_match
-from toolwire.tools import Registry, Tool
+from toolwire.strategies.native import NativeCaller, new_call_id
+from toolwire.strategies.plain import PlainCaller
+from toolwire.strategies.staged.caller import StagedCaller, lexical_match
+from toolwire.strategies.staged.segments import more_calls, number_sets, tool_segments
+from toolwire.tools.dispatch import ExecutionResult, Executor, dispatch
+from toolwire.tools.registry import Registry, Tool
+from toolwire.tools.snippets import snippet_for
 
 Strategy = Literal["auto", "staged", "native", "plain"]
 
@@ -77,7 +81,7 @@ class Turn:
 
     question: str
     history: list[Message]
-    hits: list[Hit] = field(default_factory=list)
+    hits: list[Hit[Tool]] = field(default_factory=list)
     tool_choice: str = "auto"
     chosen: str | None = None
     """The tool the staged strategy chose (named when required values are missing)."""
@@ -157,7 +161,7 @@ class Pipeline:
         return run
 
     # -- retrieve --------------------------------------------------------------------------
-    async def retrieve(self, turn: Turn) -> list[Hit]:
+    async def retrieve(self, turn: Turn) -> list[Hit[Tool]]:
         if turn.tool_choice == "none" or not len(self.registry):
             return []
         named = turn.tool_choice not in ("auto", "required", "none")
@@ -333,7 +337,7 @@ def _request(tool: Tool, arguments: dict[str, Any]) -> ToolCallRequest:
     return ToolCallRequest(id=new_call_id(), name=tool.name, arguments=arguments)
 
 
-def relevance(hit: Hit) -> float:
+def relevance(hit: Hit[Tool]) -> float:
     """How relevant a retrieved tool is to the sentence, on a scale the threshold is tuned on."""
     return float(hit.score)
 

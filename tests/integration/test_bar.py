@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bench.bar import BAR, EXTRA, PASS_MARK, UNREACHABLE_URL, Case, problems
-from toolwire.results import Run
+from toolwire.run import Run
 
 pytestmark = pytest.mark.integration
 

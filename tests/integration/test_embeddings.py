@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toolwire.embeddings import (
+from toolwire.retrieval import ToolIndex
+from toolwire.retrieval.embeddings import (
     MAX_TOKENS,
     Embedder,
     MiniLMEmbedder,
@@ -16,7 +17,6 @@ from toolwire.embeddings import (
     model_file,
     tokenizer_file,
 )
-from toolwire.retrieval import ToolIndex
 from toolwire.tools import Registry
 
 pytestmark = pytest.mark.integration

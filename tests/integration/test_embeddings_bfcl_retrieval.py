@@ -6,9 +6,9 @@ import importlib.util
 
 import pytest
 
-from toolwire.embeddings import default_embedder
 from toolwire.eval.retrieval import evaluate_retrieval, load_cases, pool_registry, split_half
 from toolwire.retrieval import ToolIndex
+from toolwire.retrieval.embeddings import default_embedder
 
 pytestmark = [
     pytest.mark.integration,

@@ -22,8 +22,8 @@ import pytest
 
 from toolwire.builtin import default_registry
 from toolwire.config import get_settings
-from toolwire.execution import ExecutionResult, SubprocessExecutor, dispatch
-from toolwire.snippets import snippet_for
+from toolwire.tools.dispatch import ExecutionResult, SubprocessExecutor, dispatch
+from toolwire.tools.snippets import snippet_for
 
 pytestmark = pytest.mark.integration
 

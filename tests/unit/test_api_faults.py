@@ -90,7 +90,7 @@ async def test_an_expired_lease_is_taken_up_and_its_executed_calls_not_rerun(
 ) -> None:
     """A process died mid-message after running a tool: the sweep hands the message back once
     its lease expires, and the resumed run answers from the recorded call."""
-    from toolwire.results import CallResult, call_key
+    from toolwire.run import CallResult, call_key
 
     db = Database(database_url)
     upgrade(db)

@@ -13,7 +13,7 @@ from toolwire.builtin.currency import (
     currency_tool,
 )
 from toolwire.config import DEFAULT_RATES, Settings, get_settings
-from toolwire.execution import dispatch
+from toolwire.tools.dispatch import dispatch
 
 
 @pytest.fixture(autouse=True)

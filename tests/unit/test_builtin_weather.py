@@ -12,7 +12,7 @@ from toolwire import Registry
 from toolwire.builtin import weather
 from toolwire.builtin.weather import WeatherError, get_weather, set_transport, weather_tool
 from toolwire.config import Settings, get_settings
-from toolwire.execution import dispatch
+from toolwire.tools.dispatch import dispatch
 
 GEO_URL = "https://geocoding-api.open-meteo.com/v1/search"
 WEATHER_URL = "https://api.open-meteo.com/v1/forecast"

@@ -14,14 +14,14 @@ import pytest
 from pydantic import AfterValidator, BaseModel
 
 from toolwire import Registry
-from toolwire.execution import (
+from toolwire.tools import Tool
+from toolwire.tools.dispatch import (
     ExecutionResult,
     InProcessExecutor,
     coerce_arguments,
     dispatch,
     to_json_value,
 )
-from toolwire.tools import Tool
 
 
 class Color(enum.Enum):

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from toolwire import Registry
-from toolwire.execution import SandboxLimits, SubprocessExecutor, dispatch
+from toolwire.tools.dispatch import SandboxLimits, SubprocessExecutor, dispatch
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX resource limits")
 

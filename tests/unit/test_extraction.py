@@ -1,23 +1,23 @@
-from toolwire import extraction
-from toolwire.spans import span_grammar
+from toolwire.strategies.staged.spans import span_grammar
+from toolwire.text import mentions
 
 
 def test_numbers_digits_separators_decimals_and_words() -> None:
-    found = extraction.numbers("Convert 1,000 yen, then 3.5 and -2; also two more")
+    found = mentions.numbers("Convert 1,000 yen, then 3.5 and -2; also two more")
     assert [n.value for n in found] == [1000.0, 3.5, -2.0, 2.0]
     assert found[0].literal(integer=False) == "1000"
     assert found[1].literal(integer=False) == "3.5"
 
 
 def test_numbers_ignore_digits_inside_words() -> None:
-    assert extraction.numbers("use mp3 and h264 codecs") == []
+    assert mentions.numbers("use mp3 and h264 codecs") == []
 
 
 def test_mentions_phrases_and_identifiers() -> None:
-    assert extraction.mentions("Use celsius please", "celsius")
-    assert extraction.mentions("the max results count", "max_results")
-    assert not extraction.mentions("Paris weather", "unit")
-    assert extraction.identifier_words("getWeatherForecast.v2") == [
+    assert mentions.mentions("Use celsius please", "celsius")
+    assert mentions.mentions("the max results count", "max_results")
+    assert not mentions.mentions("Paris weather", "unit")
+    assert mentions.identifier_words("getWeatherForecast.v2") == [
         "get", "weather", "forecast", "v", "2"
     ]
 
@@ -31,7 +31,7 @@ def test_span_grammar_keeps_separators_and_escapes() -> None:
 
 
 def test_numbers_glued_to_units_and_ordinals() -> None:
-    found = extraction.numbers("weight 150lbs, the 16th century, 5ft 10in")
+    found = mentions.numbers("weight 150lbs, the 16th century, 5ft 10in")
     assert [n.value for n in found] == [150.0, 16.0, 5.0, 10.0]
 
 
@@ -46,28 +46,28 @@ def test_span_grammar_bans_starts_but_keeps_them_inside() -> None:
 
 
 def test_words_of_any_script() -> None:
-    assert extraction.words("tracks by Käärijä in Zürich") == ["tracks", "by", "Käärijä", "in",
+    assert mentions.words("tracks by Käärijä in Zürich") == ["tracks", "by", "Käärijä", "in",
                                                              "Zürich"]
 
 
 def test_dates_in_the_ways_people_write_them() -> None:
     text = "April 25th 2023, then March 1st, 2023, the 3rd of May 2022, 2024-01-09 and 20230929"
-    assert [d.render() for d in extraction.dates(text)] == [
+    assert [d.render() for d in mentions.dates(text)] == [
         "2023-04-25", "2023-03-01", "2022-05-03", "2024-01-09", "2023-09-29"]
-    assert extraction.dates("may I come in 2023?") == []
-    assert extraction.dates("on 12/31/2024")[0].render("DD/MM/YYYY") == "31/12/2024"
+    assert mentions.dates("may I come in 2023?") == []
+    assert mentions.dates("on 12/31/2024")[0].render("DD/MM/YYYY") == "31/12/2024"
 
 
 def test_date_parameters_by_format_description_or_name() -> None:
-    assert extraction.date_format("when", {"description": "Day, as DD-MM-YYYY."}) == "DD-MM-YYYY"
-    assert extraction.date_format("departure_date", {}) == "YYYY-MM-DD"
-    assert extraction.date_format("d", {"format": "date"}) == "YYYY-MM-DD"
-    assert extraction.date_format("city", {"description": "A city"}) is None
+    assert mentions.date_format("when", {"description": "Day, as DD-MM-YYYY."}) == "DD-MM-YYYY"
+    assert mentions.date_format("departure_date", {}) == "YYYY-MM-DD"
+    assert mentions.date_format("d", {"format": "date"}) == "YYYY-MM-DD"
+    assert mentions.date_format("city", {"description": "A city"}) is None
 
 
 def test_quoted_passages_not_apostrophes() -> None:
     text = "the instrument 'Violin' from 'Stradivarius' maker, it's Sarah's, say \"hi there\""
-    assert [q.text for q in extraction.quoted(text)] == ["Violin", "Stradivarius", "hi there"]
+    assert [q.text for q in mentions.quoted(text)] == ["Violin", "Stradivarius", "hi there"]
 
 
 def test_span_grammar_never_crosses_a_wall_word() -> None:
@@ -79,18 +79,18 @@ def test_span_grammar_never_crosses_a_wall_word() -> None:
 
 def test_times_of_day_in_24_hours() -> None:
     text = "at 19:00, or 7:30 pm, 3pm, 2 in the afternoon, noon"
-    assert [t.render() for t in extraction.times(text)] == [
+    assert [t.render() for t in mentions.times(text)] == [
         "19:00", "19:30", "15:00", "14:00", "12:00"]
-    assert extraction.times("on 2023.10.1")[:1] == []
-    assert [d.render() for d in extraction.dates("this Sunday 2023.10.1?")] == ["2023-10-01"]
+    assert mentions.times("on 2023.10.1")[:1] == []
+    assert [d.render() for d in mentions.dates("this Sunday 2023.10.1?")] == ["2023-10-01"]
 
 
 def test_time_parameters_only_when_the_description_spells_a_clock() -> None:
-    assert extraction.time_format("pickup", {"description": "24-hour format 'HH:MM'"}) == "HH:MM"
-    assert extraction.time_format("time", {"description": "The time to convert."}) is None
+    assert mentions.time_format("pickup", {"description": "24-hour format 'HH:MM'"}) == "HH:MM"
+    assert mentions.time_format("time", {"description": "The time to convert."}) is None
     stamp = {"description": "formatted as 'YYYY-MM-DD HH:MM:SS'"}
-    assert extraction.time_format("ts", stamp) is None  # a date and time: neither alone
-    assert extraction.date_format("ts_date", stamp) is None
+    assert mentions.time_format("ts", stamp) is None  # a date and time: neither alone
+    assert mentions.date_format("ts_date", stamp) is None
 
 
 def test_span_grammar_does_not_end_on_a_function_word() -> None:

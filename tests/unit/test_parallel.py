@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from toolwire.builtin import default_registry
-from toolwire.parallel import clauses, more_calls, number_sets
+from toolwire.strategies.staged.segments import clauses, more_calls, number_sets
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +62,11 @@ def test_a_clause_naming_a_parameter_adds_to_the_same_call() -> None:
 
 
 def test_numeric_optionals_take_spare_numbers() -> None:
-    from toolwire.staged import _with_numeric_optionals
+    from toolwire.strategies.staged.caller import _with_numeric_optionals
 
     props = {"religion": {"type": "string"}, "century": {"type": "integer"},
              "count": {"type": "integer"}, "limit": {"type": "integer"}}
-    from toolwire.extraction import numbers
+    from toolwire.text.mentions import numbers
 
     written = len(numbers("ten events in the 16th century"))
     chosen = _with_numeric_optionals(written, props, ["religion", "century"])
@@ -134,7 +134,7 @@ def _bare(*names: str) -> list:  # type: ignore[type-arg]
 
 
 def test_clauses_naming_different_functions_become_segments() -> None:
-    from toolwire.parallel import tool_segments
+    from toolwire.strategies.staged.segments import tool_segments
 
     gcd, lcm = _bare("gcd", "lcm")
     question = "the GCD of 96 and 128, and the least common multiple (LCM) of 15 and 25."

@@ -9,15 +9,6 @@ import pytest
 
 from toolwire import Registry
 from toolwire.engine import Engine
-from toolwire.events import (
-    Answered,
-    CallProposed,
-    Event,
-    Executed,
-    Retrieved,
-    Selected,
-    ValidationFailed,
-)
 from toolwire.models.base import (
     ChoiceConstraint,
     Completion,
@@ -28,6 +19,15 @@ from toolwire.models.base import (
 from toolwire.models.scripted import Request, ScriptedModel
 from toolwire.pipeline import EngineConfig
 from toolwire.retrieval import ToolIndex
+from toolwire.run import (
+    Answered,
+    CallProposed,
+    Event,
+    Executed,
+    Retrieved,
+    Selected,
+    ValidationFailed,
+)
 
 
 def add(a: int, b: int) -> int:
@@ -263,7 +263,7 @@ def test_sync_run_refuses_inside_an_event_loop() -> None:
 
 def test_feasibility_prefers_a_tool_the_sentence_can_fill() -> None:
     from toolwire.builtin import default_registry
-    from toolwire.staged import feasible
+    from toolwire.strategies.staged.caller import feasible
 
     registry = default_registry()
     question = "Is it hot in Tokyo today? Tell me in fahrenheit."

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from toolwire.embeddings import Embedder
 from toolwire.retrieval import Hit, Ranking, ToolIndex, clauses, tool_document
-from toolwire.text import terms
+from toolwire.retrieval.embeddings import Embedder
+from toolwire.text.words import terms
 from toolwire.tools import Tool
 
 

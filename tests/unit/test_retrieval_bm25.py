@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from toolwire.bm25 import KeywordIndex
-from toolwire.text import split_identifier, stem, terms
+from toolwire.retrieval.bm25 import KeywordIndex
+from toolwire.text.words import split_identifier, stem, terms
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from typing import Any, Literal
 import pytest
 
 from toolwire import Registry
-from toolwire.snippets import snippet_for
 from toolwire.tools import Tool
+from toolwire.tools.snippets import snippet_for
 
 
 class Size(enum.Enum):

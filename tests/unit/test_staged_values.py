@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from toolwire import Registry, extraction
+from toolwire import Registry
 from toolwire.models.base import ChoiceConstraint, Completion, GrammarConstraint
 from toolwire.models.scripted import Request, ScriptedModel
-from toolwire.priors import number_prior
-from toolwire.staged import StagedCaller
+from toolwire.strategies.staged.caller import StagedCaller
+from toolwire.strategies.staged.priors import number_prior
+from toolwire.text import mentions
 
 
 def _flat_model(span: str = '"x"') -> ScriptedModel:
@@ -32,7 +33,7 @@ def _tool(props: dict, required: list[str] | None = None):  # type: ignore[no-un
 
 def test_a_number_goes_to_the_parameter_named_before_it() -> None:
     question = "net income of $2,000,000, equity of $10,000,000 and dividends paid of $200,000"
-    found = extraction.numbers(question)
+    found = mentions.numbers(question)
     bonus = number_prior(question, "dividends_paid", found)
     assert max(range(3), key=lambda i: bonus[i]) == 2
     bonus = number_prior(question, "net_income", found)

@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel, select
 
-from toolwire.results import Attempt, CallResult, Run
+from toolwire.run import Attempt, CallResult, Run
 from toolwire.store import data
 from toolwire.store.db import Database, normalize_url
 from toolwire.store.history import load_history

@@ -11,8 +11,8 @@ import time
 import pytest
 
 from toolwire import Registry
-from toolwire.execution import InProcessExecutor, dispatch
-from toolwire.toolpool import ToolPool
+from toolwire.tools.dispatch import InProcessExecutor, dispatch
+from toolwire.tools.pool import ToolPool
 
 RELEASE = threading.Event()
 """Set at the end of a test to let blocked tool threads go."""

@@ -36,7 +36,7 @@ from toolwire.api.routes import execute, health, interactions, messages, tools
 from toolwire.config import Settings, get_settings
 from toolwire.store import migrate
 from toolwire.store.db import Database
-from toolwire.tools import Registry
+from toolwire.tools.registry import Registry
 
 if TYPE_CHECKING:
     from toolwire.engine import Engine

@@ -16,7 +16,7 @@ import anyio.to_thread
 
 from toolwire.api.errors import ApiError
 from toolwire.config import Settings
-from toolwire.tools import Registry
+from toolwire.tools.registry import Registry
 
 if TYPE_CHECKING:
     from toolwire.engine import Engine

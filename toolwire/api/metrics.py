@@ -56,7 +56,7 @@ class _ToolPoolCollector(Collector):
     """The tool pool's figures, read at scrape time."""
 
     def collect(self) -> Iterator[Metric]:
-        from toolwire.toolpool import tool_pool
+        from toolwire.tools.pool import tool_pool
 
         stats = tool_pool().stats()
         for name, value, doc in (

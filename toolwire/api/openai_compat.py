@@ -34,19 +34,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from toolwire.dialects import DialectError, from_openai, from_openai_messages
 from toolwire.dialects import openai as openai_dialect
-from toolwire.models.base import (
-    Completion,
-    Message,
-    ModelError,
-    Settings,
-    ToolCallRequest,
-    ToolSpec,
-    Usage,
-)
+from toolwire.messages import Completion, Message, ModelSettings, ToolCallRequest, ToolSpec, Usage
+from toolwire.models.base import ModelError
 
 if TYPE_CHECKING:
     from toolwire.engine import Engine
-    from toolwire.results import Run
+    from toolwire.run import Run
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -118,8 +111,8 @@ class ChatRequest:
     seed: int = 0
     execute: bool = False
 
-    def settings(self, tool_choice: str | None = None) -> Settings:
-        return Settings(
+    def settings(self, tool_choice: str | None = None) -> ModelSettings:
+        return ModelSettings(
             max_tokens=self.max_tokens,
             temperature=self.temperature,
             seed=self.seed,

@@ -28,16 +28,15 @@ from sqlmodel import Session
 
 from toolwire.api.engines import Engines
 from toolwire.api.metrics import Metrics
-from toolwire.events import Event, Executed
-from toolwire.execution import ExecutionResult
 from toolwire.models.base import Message as ChatMessage
-from toolwire.results import CallResult, Run
+from toolwire.run import CallResult, Event, Executed, Run
 from toolwire.store import data
 from toolwire.store.data import Lease
 from toolwire.store.db import Database
 from toolwire.store.history import load_history
 from toolwire.store.tables import Message, ToolCall
 from toolwire.store.types import utcnow
+from toolwire.tools.dispatch import ExecutionResult
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from toolwire.builtin.calculator import calculate
 from toolwire.builtin.clock import convert_timezone, get_time
 from toolwire.builtin.units import convert_units
 from toolwire.config import Settings, get_settings
-from toolwire.tools import Registry, declared_tools
+from toolwire.tools.registry import Registry, declared_tools
 
 __all__ = ["BUILTIN_NAMES", "default_registry", "register_builtins"]
 

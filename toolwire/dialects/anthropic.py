@@ -12,7 +12,7 @@ from typing import Any
 
 from toolwire.dialects.names import WireNames, is_valid_name
 from toolwire.dialects.rewriting import DialectError, Schema, schema_errors
-from toolwire.models.base import Message, ToolCallRequest, ToolSpec
+from toolwire.messages import Message, ToolCallRequest, ToolSpec
 
 DIALECT = "anthropic"
 _TOOL_KEYS = frozenset({"name", "description", "input_schema", "cache_control", "type"})

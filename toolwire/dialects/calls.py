@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from toolwire.dialects.rewriting import coerce_arguments
-from toolwire.models.base import ToolCallRequest, ToolSpec
+from toolwire.messages import ToolCallRequest, ToolSpec
 
 
 def restore_calls(

@@ -35,7 +35,7 @@ from toolwire.dialects.rewriting import (
     split_note,
     types_of,
 )
-from toolwire.models.base import Message, ToolCallRequest, ToolSpec
+from toolwire.messages import Message, ToolCallRequest, ToolSpec
 
 DIALECT = "gemini"
 

@@ -25,7 +25,7 @@ from toolwire.dialects.rewriting import (
     schema_errors,
     types_of,
 )
-from toolwire.models.base import Message, Role, ToolCallRequest, ToolSpec
+from toolwire.messages import Message, Role, ToolCallRequest, ToolSpec
 
 DIALECT = "openai"
 

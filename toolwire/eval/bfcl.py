@@ -34,11 +34,12 @@ from toolwire.config import get_settings
 from toolwire.engine import Engine
 from toolwire.eval import checker
 from toolwire.eval.bfcl_data import bfcl_to_json_schema
-from toolwire.models.base import Message, Model, Role
+from toolwire.messages import Message, Role
+from toolwire.models.base import Model
 from toolwire.pipeline import EngineConfig, Strategy
-from toolwire.results import CallResult, Run
-from toolwire.retrieval import ToolIndex
-from toolwire.tools import Registry
+from toolwire.retrieval.index import ToolIndex
+from toolwire.run import CallResult, Run
+from toolwire.tools.registry import Registry, Tool
 
 #: The categories a default run measures (BFCL v3/v4 single-turn, Python).
 CATEGORIES: tuple[str, ...] = (
@@ -59,7 +60,7 @@ ALL_CATEGORIES: tuple[str, ...] = CATEGORIES + EXTRA_CATEGORIES
 
 #: Makes the search index of each question's registry; ``None`` is production's default
 #: (hybrid BM25 + embeddings). Tests pass a keyword-only index to stay offline and fast.
-IndexFactory = Callable[[], ToolIndex]
+IndexFactory = Callable[[], ToolIndex[Tool]]
 
 _ROLES: frozenset[str] = frozenset({"system", "user", "assistant", "tool"})
 

@@ -229,14 +229,15 @@ def retrieval_command(
         toolwire eval retrieval --json --report docs/retrieval.html
     """
     from toolwire.eval.retrieval import evaluate_retrieval, write_retrieval_report
-    from toolwire.retrieval import ToolIndex
+    from toolwire.retrieval.index import ToolIndex
+    from toolwire.tools.registry import Tool
 
     ks = tuple(k or (1, 5, 10))
     if any(x < 1 for x in ks):
         Console(stderr=True).print("[red]error:[/red] --k must be positive")
         raise typer.Exit(2)
     err = Console(stderr=True)
-    index = ToolIndex(embedder=None) if keywords_only else None
+    index: ToolIndex[Tool] | None = ToolIndex(embedder=None) if keywords_only else None
     with Progress(TextColumn("retrieval"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("retrieval", total=None)

@@ -31,8 +31,8 @@ from toolwire.eval.bfcl_data import (
     question_categories,
     user_text,
 )
-from toolwire.retrieval import ToolIndex
-from toolwire.tools import Registry
+from toolwire.retrieval.index import ToolIndex
+from toolwire.tools.registry import Registry, Tool
 
 #: Categories whose ground truth is a list of calls to the question's own functions.
 SKIPPED_CATEGORIES = frozenset({"memory", "web_search"})
@@ -190,7 +190,7 @@ def evaluate_retrieval(
     *,
     ks: Iterable[int] = (1, 5, 10),
     limit: int | None = None,
-    index: ToolIndex | None = None,
+    index: ToolIndex[Tool] | None = None,
     progress: Progress | None = None,
     cases: list[RetrievalCase] | None = None,
 ) -> RetrievalReport:
@@ -224,7 +224,7 @@ def evaluate_retrieval(
     )
 
 
-def _default_index() -> ToolIndex:
+def _default_index() -> ToolIndex[Tool]:
     from toolwire.config import get_settings
 
     return ToolIndex(cache_dir=get_settings().home / "index")

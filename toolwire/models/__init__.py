@@ -14,18 +14,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from toolwire.models.base import (
+from toolwire.messages import (
     ChoiceConstraint,
     Completion,
     GrammarConstraint,
     JsonSchemaConstraint,
     Message,
-    Model,
-    ModelError,
-    Settings,
+    ModelSettings,
     ToolCallRequest,
     ToolSpec,
 )
+from toolwire.models.base import Model, ModelError
 
 __all__ = [
     "ChoiceConstraint",
@@ -35,7 +34,7 @@ __all__ = [
     "Message",
     "Model",
     "ModelError",
-    "Settings",
+    "ModelSettings",
     "ToolCallRequest",
     "ToolSpec",
     "load_model",

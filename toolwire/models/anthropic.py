@@ -19,16 +19,16 @@ from toolwire.dialects import WireNames, to_anthropic, to_anthropic_messages
 from toolwire.dialects.anthropic import from_anthropic_content
 from toolwire.dialects.calls import restore_calls
 from toolwire.dialects.rewriting import DialectError
-from toolwire.models.base import (
+from toolwire.messages import (
     Completion,
     Constraint,
     JsonSchemaConstraint,
     Message,
-    ModelError,
-    Settings,
+    ModelSettings,
     ToolSpec,
     Usage,
 )
+from toolwire.models.base import ModelError
 from toolwire.providers.anthropic import anthropic_client
 
 PROVIDER = "anthropic"
@@ -96,11 +96,11 @@ class AnthropicModel:
         *,
         tools: list[ToolSpec] | None = None,
         constraint: Constraint | None = None,
-        settings: Settings | None = None,
+        settings: ModelSettings | None = None,
     ) -> Completion:
         """One Messages-API call; vendor errors become ``ModelError``."""
         names = WireNames.build([t.name for t in tools or []], "anthropic")
-        request = _request(self.model, messages, tools, constraint, settings or Settings(), names)
+        request = _request(self.model, messages, tools, constraint, settings or ModelSettings(), names)
         if not self._takes_temperature:
             request.pop("temperature")
         try:
@@ -117,7 +117,7 @@ def _request(
     messages: list[Message],
     tools: list[ToolSpec] | None,
     constraint: Constraint | None,
-    settings: Settings,
+    settings: ModelSettings,
     names: WireNames,
 ) -> dict[str, Any]:
     system, wire_messages = to_anthropic_messages(messages, names=names)

@@ -1,4 +1,4 @@
-"""The one-method Model protocol and the data that crosses it.
+"""The one-method Model protocol (the data that crosses it lives in ``toolwire.messages``).
 
 Every backend (local llama.cpp, OpenAI-compatible, Anthropic, Gemini, the scripted fake)
 implements ``complete``. What a backend can do is told by capability attributes, so the
@@ -13,99 +13,43 @@ pipeline picks its strategy without knowing the vendor:
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-Role = Literal["system", "user", "assistant", "tool"]
+from toolwire.messages import (
+    ChoiceConstraint,
+    Completion,
+    Constraint,
+    GrammarConstraint,
+    JsonSchemaConstraint,
+    Message,
+    ModelSettings,
+    Role,
+    ToolCallRequest,
+    ToolSpec,
+    Usage,
+)
 
+Settings = ModelSettings
+"""The sampling settings under their former name (``toolwire.messages.ModelSettings``)."""
 
-@dataclass(kw_only=True)
-class ToolCallRequest:
-    """A call the model asked for; arguments are already parsed from JSON."""
-
-    id: str
-    """Provider call id (or a generated one), echoed back with the tool result."""
-    name: str
-    arguments: dict[str, Any]
-
-
-@dataclass(kw_only=True)
-class Message:
-    """One chat message in the provider-neutral form the pipeline speaks."""
-
-    role: Role
-    content: str = ""
-    tool_calls: list[ToolCallRequest] = field(default_factory=list)
-    """Calls an assistant message asked for."""
-    tool_call_id: str | None = None
-    """For ``role="tool"``: the call this result answers."""
-    name: str | None = None
-    """For ``role="tool"``: the tool's name."""
-
-
-@dataclass(kw_only=True)
-class ToolSpec:
-    """A tool as a model sees it: name, description, JSON Schema of the arguments."""
-
-    name: str
-    description: str
-    parameters: dict[str, Any]
-
-
-@dataclass(kw_only=True, frozen=True)
-class JsonSchemaConstraint:
-    """The answer must be JSON valid against ``schema``."""
-
-    schema: dict[str, Any]
-
-
-@dataclass(kw_only=True, frozen=True)
-class ChoiceConstraint:
-    """The answer must be exactly one of ``options``; the backend returns the scores too."""
-
-    options: tuple[str, ...]
-
-
-@dataclass(kw_only=True, frozen=True)
-class GrammarConstraint:
-    """The answer must match a GBNF grammar (llama.cpp syntax)."""
-
-    gbnf: str
-
-
-Constraint = JsonSchemaConstraint | ChoiceConstraint | GrammarConstraint
-
-
-@dataclass(kw_only=True)
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-@dataclass(kw_only=True)
-class Completion:
-    """What a model answered."""
-
-    text: str = ""
-    tool_calls: list[ToolCallRequest] = field(default_factory=list)
-    scores: dict[str, float] = field(default_factory=dict)
-    """For a ``ChoiceConstraint``: the log-likelihood of each option (higher is likelier)."""
-    usage: Usage = field(default_factory=Usage)
-    finish_reason: str = "stop"
-
-
-@dataclass(kw_only=True, frozen=True)
-class Settings:
-    """Sampling settings; toolwire is deterministic by default."""
-
-    max_tokens: int = 256
-    temperature: float = 0.0
-    seed: int = 0
-    tool_choice: str = "auto"
-    """``auto``, ``none``, ``required`` or a function name (native-calling backends)."""
-    stop: tuple[str, ...] = ()
-    """Stop generating at any of these strings (not included in the text)."""
-
+__all__ = [
+    "ChoiceConstraint",
+    "Completion",
+    "Constraint",
+    "GrammarConstraint",
+    "JsonSchemaConstraint",
+    "Message",
+    "Model",
+    "ModelError",
+    "ModelSettings",
+    "Role",
+    "Settings",
+    "TimedModel",
+    "ToolCallRequest",
+    "ToolSpec",
+    "Usage",
+    "with_timeout",
+]
 
 @runtime_checkable
 class Model(Protocol):
@@ -122,7 +66,7 @@ class Model(Protocol):
         *,
         tools: list[ToolSpec] | None = None,
         constraint: Constraint | None = None,
-        settings: Settings | None = None,
+        settings: ModelSettings | None = None,
     ) -> Completion:
         """Answer ``messages``; with ``tools``, may ask for calls; with ``constraint``, obeys it."""
         ...
@@ -159,7 +103,7 @@ class TimedModel:
         *,
         tools: list[ToolSpec] | None = None,
         constraint: Constraint | None = None,
-        settings: Settings | None = None,
+        settings: ModelSettings | None = None,
     ) -> Completion:
         try:
             async with asyncio.timeout(self.timeout):

@@ -19,16 +19,16 @@ from toolwire.dialects import WireNames, coerce_arguments, to_gemini, to_gemini_
 from toolwire.dialects.calls import restore_calls
 from toolwire.dialects.gemini import from_gemini_parts
 from toolwire.dialects.rewriting import DialectError
-from toolwire.models.base import (
+from toolwire.messages import (
     Completion,
     Constraint,
     JsonSchemaConstraint,
     Message,
-    ModelError,
-    Settings,
+    ModelSettings,
     ToolSpec,
     Usage,
 )
+from toolwire.models.base import ModelError
 from toolwire.providers.gemini import gemini_client
 
 PROVIDER = "gemini"
@@ -75,12 +75,12 @@ class GeminiModel:
         *,
         tools: list[ToolSpec] | None = None,
         constraint: Constraint | None = None,
-        settings: Settings | None = None,
+        settings: ModelSettings | None = None,
     ) -> Completion:
         """One generateContent call; vendor errors become ``ModelError``."""
         names = WireNames.build([t.name for t in tools or []], "gemini")
         system, contents = to_gemini_contents(messages, names=names)
-        config = _config(system, tools, constraint, settings or Settings(), names)
+        config = _config(system, tools, constraint, settings or ModelSettings(), names)
         try:
             response = await self._client.aio.models.generate_content(
                 model=self.model,
@@ -100,7 +100,7 @@ def _config(
     system: str,
     tools: list[ToolSpec] | None,
     constraint: Constraint | None,
-    settings: Settings,
+    settings: ModelSettings,
     names: WireNames,
 ) -> dict[str, Any]:
     config: dict[str, Any] = {

@@ -30,18 +30,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from toolwire.models.base import (
+from toolwire.messages import (
     ChoiceConstraint,
     Completion,
     Constraint,
     GrammarConstraint,
     JsonSchemaConstraint,
     Message,
-    ModelError,
-    Settings,
+    ModelSettings,
     ToolSpec,
     Usage,
 )
+from toolwire.models.base import ModelError
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -176,13 +176,13 @@ class LlamaModel:
         *,
         tools: list[ToolSpec] | None = None,
         constraint: Constraint | None = None,
-        settings: Settings | None = None,
+        settings: ModelSettings | None = None,
     ) -> Completion:
-        settings = settings or Settings()
+        settings = settings or ModelSettings()
         return await asyncio.to_thread(self._complete, messages, constraint, settings)
 
     def _complete(
-        self, messages: list[Message], constraint: Constraint | None, settings: Settings
+        self, messages: list[Message], constraint: Constraint | None, settings: ModelSettings
     ) -> Completion:
         with self._lock:
             prompt = self.tokenize(self.format(messages))
@@ -194,7 +194,7 @@ class LlamaModel:
             return self._generate(prompt, grammar, settings)
 
     def _generate(
-        self, prompt: list[int], grammar: LlamaGrammar | None, settings: Settings
+        self, prompt: list[int], grammar: LlamaGrammar | None, settings: ModelSettings
     ) -> Completion:
         llm = self.load()
         max_tokens = max(1, min(settings.max_tokens, self._n_ctx - len(prompt) - 1))

@@ -25,16 +25,16 @@ from toolwire.dialects import (
 from toolwire.dialects.calls import restore_calls
 from toolwire.dialects.openai import strict_schema, tool_calls_in
 from toolwire.dialects.rewriting import DialectError
-from toolwire.models.base import (
+from toolwire.messages import (
     Completion,
     Constraint,
     JsonSchemaConstraint,
     Message,
-    ModelError,
-    Settings,
+    ModelSettings,
     ToolSpec,
     Usage,
 )
+from toolwire.models.base import ModelError
 from toolwire.providers.openai import openai_client
 
 try:
@@ -81,11 +81,11 @@ class OpenAIModel:
         *,
         tools: list[ToolSpec] | None = None,
         constraint: Constraint | None = None,
-        settings: Settings | None = None,
+        settings: ModelSettings | None = None,
     ) -> Completion:
         """One chat completion; vendor errors become ``ModelError``."""
         names = WireNames.build([t.name for t in tools or []], "openai")
-        request = self._request(messages, tools, constraint, settings or Settings(), names)
+        request = self._request(messages, tools, constraint, settings or ModelSettings(), names)
         try:
             response = await self._client.chat.completions.create(**request)
         except openai.APIStatusError as e:
@@ -99,7 +99,7 @@ class OpenAIModel:
         messages: list[Message],
         tools: list[ToolSpec] | None,
         constraint: Constraint | None,
-        settings: Settings,
+        settings: ModelSettings,
         names: WireNames,
     ) -> dict[str, Any]:
         request: dict[str, Any] = {

@@ -37,14 +37,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
-from toolwire.models.base import (
-    Completion,
-    Constraint,
-    Message,
-    ModelError,
-    Settings,
-    ToolSpec,
-)
+from toolwire.messages import Completion, Constraint, Message, ModelSettings, ToolSpec
+from toolwire.models.base import ModelError
 
 ProcessState = Literal["not_started", "starting", "ready", "crashed", "failed", "stopped"]
 
@@ -107,9 +101,9 @@ class ModelProcess:
         *,
         tools: list[ToolSpec] | None = None,
         constraint: Constraint | None = None,
-        settings: Settings | None = None,
+        settings: ModelSettings | None = None,
     ) -> Completion:
-        request = ("complete", messages, tools, constraint, settings or Settings())
+        request = ("complete", messages, tools, constraint, settings or ModelSettings())
         reply = await self._submit(request)
         assert isinstance(reply, Completion)
         return reply

@@ -13,13 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from toolwire.models.base import (
-    Completion,
-    Constraint,
-    Message,
-    Settings,
-    ToolSpec,
-)
+from toolwire.messages import Completion, Constraint, Message, ModelSettings, ToolSpec
 
 
 @dataclass(kw_only=True)
@@ -29,7 +23,7 @@ class Request:
     messages: list[Message]
     tools: list[ToolSpec] | None
     constraint: Constraint | None
-    settings: Settings
+    settings: ModelSettings
 
 
 Responder = Callable[[Request], Completion]
@@ -61,13 +55,13 @@ class ScriptedModel:
         *,
         tools: list[ToolSpec] | None = None,
         constraint: Constraint | None = None,
-        settings: Settings | None = None,
+        settings: ModelSettings | None = None,
     ) -> Completion:
         request = Request(
             messages=list(messages),
             tools=tools,
             constraint=constraint,
-            settings=settings or Settings(),
+            settings=settings or ModelSettings(),
         )
         self.requests.append(request)
         if self._responder is not None:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Executable, delete, func, insert, update
 from sqlmodel import Session, SQLModel, col, select
 
-from toolwire.results import CallResult, Run
+from toolwire.run import CallResult, Run
 from toolwire.store.tables import (
     Interaction,
     InteractionCreate,

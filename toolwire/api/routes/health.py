@@ -13,7 +13,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 import toolwire
 from toolwire.api.deps import AppState, StateDep
 from toolwire.api.schemas import ComponentHealth, Health
-from toolwire.toolpool import tool_pool
+from toolwire.tools.pool import tool_pool
 
 router = APIRouter(tags=["health"])
 

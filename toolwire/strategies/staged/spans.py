@@ -12,7 +12,7 @@ import itertools
 import json
 import re
 
-from toolwire import extraction
+from toolwire.text import mentions
 
 _NO_END = {
     "a", "an", "the", "of", "in", "at", "on", "for", "to", "from", "with", "and", "or", "by",
@@ -47,7 +47,7 @@ def span_grammar(
     it does not end on a function word ("Portland, that's", "the weather in") unless it
     cannot go on to a better end.
     """
-    matches = list(extraction._WORD.finditer(question))
+    matches = list(mentions._WORD.finditer(question))
     if not matches:
         return None
     tokens = [json.dumps(m.group())[1:-1] for m in matches]
@@ -76,7 +76,7 @@ def span_grammar(
         rules.append(f"s{i} ::= " + " | ".join(options))
     banned = {w.lower() for w in (no_start or set())} | walls
     if exclude:
-        banned |= {w.lower() for w in extraction.words(exclude)[:1]}
+        banned |= {w.lower() for w in mentions.words(exclude)[:1]}
     allowed = [i for i, m in enumerate(matches) if m.group().lower() not in banned]
     starts = " | ".join(f"s{i}" for i in (allowed or range(len(tokens))))
     return "root ::= \"\\\"\" (" + starts + ") \"\\\"\"\n" + "\n".join(rules)

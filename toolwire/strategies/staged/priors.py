@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from toolwire import extraction
+from toolwire.text import mentions
 
 GENERIC_NAME_WORDS = {"get", "set", "do", "run", "make", "the", "api", "info", "data", "by", "for"}
 """Words of tool and parameter names that say nothing about what they are."""
@@ -35,7 +35,7 @@ DIRECTION_WORDS = {"to", "into", "from", "toward", "towards"}
 
 def role_of(param: str) -> str | None:
     """``target`` (to_currency, destination), ``source`` (from_unit, origin), or ``None``."""
-    parts = set(extraction.identifier_words(param))
+    parts = set(mentions.identifier_words(param))
     return "target" if parts & _TARGET_PARAM else "source" if parts & _SOURCE_PARAM else None
 
 
@@ -49,8 +49,8 @@ def direction_prior(param: str, question: str, position: int, rank: int) -> floa
     role = role_of(param)
     if role is None:
         return 0.0
-    before = [w.lower() for w in extraction.words(question)[max(0, position - 2) : position]]
-    before = [w for w in before if not extraction.numbers(w)][-1:]
+    before = [w.lower() for w in mentions.words(question)[max(0, position - 2) : position]]
+    before = [w for w in before if not mentions.numbers(w)][-1:]
     marked = (
         "target" if set(before) & _TO_WORDS else "source" if set(before) & _FROM_WORDS else None
     )
@@ -76,7 +76,7 @@ _OWNER_GAP = 24
 
 
 def quote_owners(
-    question: str, quotes: list[extraction.Quote], params: list[str]
+    question: str, quotes: list[mentions.Quote], params: list[str]
 ) -> dict[int, str]:
     """Which parameter each quote stands beside, by the quote's start: every written word of a
     parameter's name claims its nearest quote (a few characters away at most); when several
@@ -85,11 +85,11 @@ def quote_owners(
         return {}
     claims: dict[int, tuple[int, str]] = {}
     for param in params:
-        stems = {extraction.stem(w) for w in extraction.identifier_words(param) if len(w) > 2}
-        for m in extraction.word_spans(question):
-            if extraction.stem(m.group()) not in stems:
+        stems = {mentions.stem(w) for w in mentions.identifier_words(param) if len(w) > 2}
+        for m in mentions.word_spans(question):
+            if mentions.stem(m.group()) not in stems:
                 continue
-            def gap_to(q: extraction.Quote, m: re.Match[str] = m) -> int:
+            def gap_to(q: mentions.Quote, m: re.Match[str] = m) -> int:
                 return max(q.start - m.end(), m.start() - q.end, 0)
 
             q = min(quotes, key=gap_to)
@@ -100,7 +100,7 @@ def quote_owners(
 
 
 def readings(
-    n: extraction.NumberMention, integer: bool, schema: dict[str, Any], question: str
+    n: mentions.NumberMention, integer: bool, schema: dict[str, Any], question: str
 ) -> list[tuple[str, float]]:
     """The JSON literals a written number can stand for, with a bonus each: "5%" is 0.05 or 5
     (a description that says "decimal" or "percentage" tells which; else the fraction leans
@@ -123,7 +123,7 @@ def readings(
 
 
 def number_prior(
-    question: str, param: str, options: list[extraction.NumberMention]
+    question: str, param: str, options: list[mentions.NumberMention]
 ) -> list[float]:
     """A bonus per candidate number for ``param``, added to the model's log-likelihood.
 
@@ -133,16 +133,16 @@ def number_prior(
     usually are (the earliest unused one leans to the next parameter).
     """
     parts = {
-        extraction.stem(w) for w in extraction.identifier_words(param)
+        mentions.stem(w) for w in mentions.identifier_words(param)
         if len(w) > 2 and w not in GENERIC_NAME_WORDS
     }
     bonus = [0.0] * len(options)
     for i, n in enumerate(options):
-        before = extraction.words(question[: n.start])[-_NAME_WINDOW:]
-        after = extraction.words(question[n.start + len(n.text) :])[:_AFTER_WINDOW]
-        if parts & {extraction.stem(w) for w in before}:
+        before = mentions.words(question[: n.start])[-_NAME_WINDOW:]
+        after = mentions.words(question[n.start + len(n.text) :])[:_AFTER_WINDOW]
+        if parts & {mentions.stem(w) for w in before}:
             bonus[i] += _NAMED_BONUS
-        elif parts & {extraction.stem(w) for w in after}:  # "3 bedrooms"
+        elif parts & {mentions.stem(w) for w in after}:  # "3 bedrooms"
             bonus[i] += _NAMED_AFTER_BONUS
     if options:
         first = min(n.start for n in options)
@@ -158,12 +158,12 @@ def written_moments(question: str, name: str, schema: dict[str, Any]) -> list[st
     schema = non_null(schema)
     if schema.get("type") not in ("string", None) or "enum" in schema:
         return []
-    day = extraction.date_format(name, schema)
+    day = mentions.date_format(name, schema)
     if day is not None:
-        return list(dict.fromkeys(d.render(day) for d in extraction.dates(question)))
-    clock = extraction.time_format(name, schema)
+        return list(dict.fromkeys(d.render(day) for d in mentions.dates(question)))
+    clock = mentions.time_format(name, schema)
     if clock is not None:
-        return list(dict.fromkeys(t.render(clock) for t in extraction.times(question)))
+        return list(dict.fromkeys(t.render(clock) for t in mentions.times(question)))
     return []
 
 
@@ -178,7 +178,7 @@ def non_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def quote_prior(
-    question: str, quotes: list[extraction.Quote], name: str, params: list[str]
+    question: str, quotes: list[mentions.Quote], name: str, params: list[str]
 ) -> dict[str, float]:
     """A bonus per quoted passage (as a JSON literal) for parameter ``name``: quotes mark
     values; the one beside the parameter's own words leans to it, one beside another

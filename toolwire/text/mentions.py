@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from toolwire.text import stem as text_stem
+from toolwire.text.words import stem as text_stem
 
 # digits not glued to a word before them ("mp3", "h264"), but maybe to a unit or ordinal after
 # them ("150lbs", "16th", "5ft")

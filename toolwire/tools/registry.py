@@ -1,4 +1,4 @@
-"""Tools and the registry: a Python function's signature and docstring become a JSON Schema.
+"""Tools and the registry: a Python function becomes a tool, its JSON Schema from ``schema.py``.
 
     registry = Registry()
 
@@ -11,33 +11,27 @@
         '''
 
 The registry is the only way to execute anything: a call names a registered tool and its
-arguments must validate against the tool's schema (see ``execution.py``).
+arguments must validate against the tool's schema (see ``dispatch.py``); schemas come from
+``schema.py``.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-import docstring_parser
 import jsonschema
-from pydantic import ConfigDict, Field, create_model
 
-from toolwire.models.base import ToolSpec
+from toolwire.messages import ToolSpec
+from toolwire.tools.schema import ToolError, check_schema, schema_from_function
 
 if TYPE_CHECKING:
-    from toolwire.retrieval import Hit, ToolIndex
+    from toolwire.retrieval.index import Hit, ToolIndex
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
-
-
-class ToolError(ValueError):
-    """A tool could not be registered: bad name, duplicate, invalid schema."""
 
 
 @dataclass(kw_only=True)
@@ -83,50 +77,6 @@ def _format_error(error: jsonschema.ValidationError) -> str:
     return f"{path or '(arguments)'}: {error.message}"
 
 
-def schema_from_function(fn: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
-    """Description and JSON Schema of ``fn`` from its type hints and docstring."""
-    doc = docstring_parser.parse(inspect.getdoc(fn) or "")
-    param_docs = {p.arg_name: " ".join((p.description or "").split()) for p in doc.params}
-    hints = get_type_hints(fn, include_extras=True)
-    fields: dict[str, Any] = {}
-    for name, param in inspect.signature(fn).parameters.items():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise ToolError(f"{fn.__name__}: *args/**kwargs cannot be described by a schema")
-        annotation = hints.get(name, Any)
-        default = ... if param.default is param.empty else param.default
-        description = param_docs.get(name) or None
-        fields[name] = (annotation, Field(default, description=description))
-    model = create_model(  # type: ignore[call-overload]
-        f"{fn.__name__}_arguments", __config__=ConfigDict(extra="forbid"), **fields
-    )
-    schema = model.model_json_schema()
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-    schema.setdefault("properties", {})
-    schema.setdefault("required", [])
-    description = " ".join(
-        " ".join(part.split()) for part in (doc.short_description, doc.long_description) if part
-    )
-    return description, schema
-
-
-def _check_schema(name: str, schema: Any) -> None:
-    if not isinstance(schema, dict) or schema.get("type", "object") != "object":
-        raise ToolError(f"{name}: parameters must be a JSON Schema of type 'object'")
-    cls = jsonschema.validators.validator_for(schema, jsonschema.Draft202012Validator)
-    error = jsonschema.exceptions.best_match(_meta_validator(cls).iter_errors(schema))
-    if error is not None:
-        path = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        raise ToolError(f"{name}: invalid parameters schema at {path}: {error.message}")
-
-
-@functools.cache
-def _meta_validator(cls: Any) -> Any:
-    """One validator of the metaschema per draft (building it per tool costs milliseconds)."""
-    return cls(cls.META_SCHEMA, format_checker=cls.FORMAT_CHECKER)
-
-
 def _check_name(name: str) -> None:
     if not name or len(name) > 128 or not set(name) <= _NAME_CHARS:
         raise ToolError(
@@ -139,7 +89,7 @@ class Registry:
 
     def __init__(self, tools: Iterable[Tool] = ()) -> None:
         self._tools: dict[str, Tool] = {}
-        self._index: ToolIndex | None = None
+        self._index: ToolIndex[Tool] | None = None
         for t in tools:
             self.add(t)
 
@@ -245,7 +195,7 @@ class Registry:
         _check_name(tool.name)
         if tool.name in self._tools:
             raise ToolError(f"a tool named {tool.name!r} is already registered")
-        _check_schema(tool.name, tool.parameters)
+        check_schema(tool.name, tool.parameters)
         self._tools[tool.name] = tool
         if self._index is not None:
             self._index.add([tool])
@@ -277,22 +227,22 @@ class Registry:
 
     # -- retrieval ------------------------------------------------------------------------
     @property
-    def index(self) -> ToolIndex:
+    def index(self) -> ToolIndex[Tool]:
         """The search index, built on first use and kept in step with registrations."""
         if self._index is None:
             from toolwire.config import get_settings
-            from toolwire.retrieval import ToolIndex
+            from toolwire.retrieval.index import ToolIndex
 
             self._index = ToolIndex(cache_dir=get_settings().home / "index")
             self._index.add(list(self._tools.values()))
         return self._index
 
-    def use_index(self, index: ToolIndex) -> None:
+    def use_index(self, index: ToolIndex[Tool]) -> None:
         """Search with ``index`` (say, one with a disk cache or without embeddings)."""
         index.add([t for t in self._tools.values() if t.name not in index])
         self._index = index
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
+    def search(self, query: str, k: int = 5) -> list[Hit[Tool]]:
         """The ``k`` tools most relevant to ``query``, best first."""
         return self.index.search(query, k)
 

@@ -33,18 +33,33 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
-from toolwire.bm25 import KeywordIndex
-from toolwire.embeddings import Embedder, default_embedder
-from toolwire.text import split_identifier, terms
+from toolwire.retrieval.bm25 import KeywordIndex
+from toolwire.retrieval.embeddings import Embedder, default_embedder
+from toolwire.text.words import split_identifier, terms
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from toolwire.tools import Tool
+
+class Indexable(Protocol):
+    """What the index ranks: a tool spec with retrieval keywords (``toolwire.tools.Tool`` is
+    one). The index imports no registry."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def parameters(self) -> dict[str, Any]: ...
+    @property
+    def keywords(self) -> tuple[str, ...]: ...
+
+
+T = TypeVar("T", bound=Indexable)
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +70,10 @@ EMBED_BATCH = 2048
 
 
 @dataclass(kw_only=True)
-class Hit:
+class Hit(Generic[T]):
     """One retrieved tool and why it ranked where it did."""
 
-    tool: Tool
+    tool: T
     score: float
     """Fused relevance, best first: ``dense_weight × dense + (1 − dense_weight) × keyword``."""
     keyword_score: float
@@ -98,7 +113,7 @@ class ToolDocument:
 _UNSET: Any = object()
 
 
-def tool_document(tool: Tool, ranking: Ranking | None = None) -> ToolDocument:
+def tool_document(tool: Indexable, ranking: Ranking | None = None) -> ToolDocument:
     """The searchable document of ``tool`` (see the module docstring for its parts)."""
     ranking = ranking or Ranking()
     name_words = " ".join(split_identifier(tool.name))
@@ -117,7 +132,7 @@ def _count(counts: Counter[str], words: list[str], weight: float) -> None:
         counts[w] += weight  # type: ignore[assignment]
 
 
-def _dense_text(name_words: str, tool: Tool, params: list[tuple[str, str, list[str]]]) -> str:
+def _dense_text(name_words: str, tool: Indexable, params: list[tuple[str, str, list[str]]]) -> str:
     parts = [f"{name_words}: {tool.description.strip()}"]
     if tool.keywords:
         parts.append(" ".join(tool.keywords))
@@ -225,7 +240,7 @@ class EmbeddingCache:
         return self._vectors
 
 
-class ToolIndex:
+class ToolIndex(Generic[T]):
     """Hybrid (BM25 + embeddings) search over tools; add and remove tools at any time."""
 
     def __init__(
@@ -242,7 +257,7 @@ class ToolIndex:
         self._cache_dir = cache_dir
         self._cache: EmbeddingCache | None = None
         self._lock = threading.RLock()
-        self._tools: list[Tool | None] = []
+        self._tools: list[T | None] = []
         self._row: dict[str, int] = {}
         self._keywords = KeywordIndex()
         self._vectors = np.zeros((0, 0), dtype=np.float32)
@@ -262,7 +277,7 @@ class ToolIndex:
         """Whether searches use embeddings (``dense_score`` is NaN otherwise)."""
         return self._embedder is not None
 
-    def add(self, tools: list[Tool]) -> None:
+    def add(self, tools: list[T]) -> None:
         """Index ``tools``; a name already indexed is replaced by the new tool."""
         with self._lock:
             for tool in tools:
@@ -381,7 +396,7 @@ class ToolIndex:
         return None if embedder is None else embedder.encode([query])[0]
 
     # -- search ---------------------------------------------------------------------------
-    def search(self, query: str, k: int = 5) -> list[Hit]:
+    def search(self, query: str, k: int = 5) -> list[Hit[T]]:
         """The ``k`` tools most relevant to ``query``, best first.
 
         The order is the whole question's ranking, except that when the question has several
@@ -416,7 +431,7 @@ class ToolIndex:
             fused=np.where(self._live[: len(fused)], fused, -np.inf), keyword=keyword, dense=dense
         )
 
-    def _merge(self, scored: list[_Scores], k: int) -> list[Hit]:
+    def _merge(self, scored: list[_Scores], k: int) -> list[Hit[T]]:
         """The whole question's top ``k``, with each clause's best tool promoted behind its #1."""
         whole, *parts = scored
         order = _top_rows(whole.fused, k)
@@ -430,7 +445,7 @@ class ToolIndex:
         ranked += [(row, whole) for row in order[1:] if row not in seen]
         return [self._hit(row, source) for row, source in ranked[:k]]
 
-    def _hit(self, row: int, s: _Scores) -> Hit:
+    def _hit(self, row: int, s: _Scores) -> Hit[T]:
         dense = float(s.dense[row])
         return Hit(
             tool=self._tools[row],  # type: ignore[arg-type]

@@ -34,8 +34,8 @@ import keyword
 import math
 from typing import Any
 
-from toolwire.execution import ArgumentError, coerce_arguments, to_json_value
-from toolwire.tools import Tool
+from toolwire.tools.dispatch import ArgumentError, coerce_arguments, to_json_value
+from toolwire.tools.registry import Tool
 
 __all__ = ["snippet_for"]
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from toolwire.models.base import JsonSchemaConstraint, Message, Model, Settings, ToolCallRequest
-from toolwire.native import new_call_id
-from toolwire.tools import Tool
+from toolwire.messages import JsonSchemaConstraint, Message, ModelSettings, ToolCallRequest
+from toolwire.models.base import Model
+from toolwire.strategies.native import new_call_id
+from toolwire.tools.registry import Tool
 
 _SYSTEM = (
     "You are an expert in composing functions. You are given a question and a set of possible "
@@ -55,7 +56,7 @@ class PlainCaller:
         completion = await self.model.complete(
             messages,
             constraint=JsonSchemaConstraint(schema=calls_schema(candidates)),
-            settings=Settings(max_tokens=self.max_tokens),
+            settings=ModelSettings(max_tokens=self.max_tokens),
         )
         try:
             items = json.loads(completion.text)

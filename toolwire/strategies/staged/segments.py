@@ -24,9 +24,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from toolwire import extraction
-from toolwire.staged import enum_labels, name_share
-from toolwire.tools import Tool
+from toolwire.strategies.staged.caller import enum_labels, name_share
+from toolwire.text import mentions
+from toolwire.tools.registry import Tool
 
 _CLAUSE_SPLIT = re.compile(
     r"\s*(,\s*and\s+|;\s*|,\s+|\s+and\s+|\s+also\s+|\s+then\s+|\s+as well as\s+|\s+plus\s+"
@@ -87,7 +87,7 @@ def _clauses(sentence: str) -> list[_Clause]:
 
 
 def _anchors(text: str, tool: Tool) -> list[_Anchor]:
-    found = [_Anchor(kind="number", value=n.value) for n in extraction.numbers(text)]
+    found = [_Anchor(kind="number", value=n.value) for n in mentions.numbers(text)]
     props: dict[str, Any] = tool.parameters.get("properties", {})
     for name, schema in props.items():
         if not isinstance(schema, dict) or "enum" not in schema:
@@ -96,7 +96,7 @@ def _anchors(text: str, tool: Tool) -> list[_Anchor]:
             value = json.loads(literal)
             if any(a.kind == "enum" and a.value == value for a in found):
                 continue  # one anchor per value, even when several parameters share the enum
-            if any(len(lb) > 1 and extraction.mentions(text, lb) for lb in labels):
+            if any(len(lb) > 1 and mentions.mentions(text, lb) for lb in labels):
                 found.append(_Anchor(kind="enum", value=value, param=name))
     for m in _PROPER.finditer(text):
         if m.group(1) not in _NOT_PROPER:
@@ -159,16 +159,16 @@ def _slot(
 
 
 def _position(question: str, value: str) -> int:
-    where = extraction.mention_position(question, value)
+    where = mentions.mention_position(question, value)
     return -1 if where is None else where
 
 
 def _describes_a_parameter(clause: str, tool: Tool) -> bool:
     """Whether the clause names one of the tool's parameters (then it adds to the first call)."""
-    hay = extraction.stems(clause)
+    hay = mentions.stems(clause)
     for name in tool.parameters.get("properties", {}):
-        for word in extraction.identifier_words(name):
-            if len(word) > 2 and word not in _GENERIC_PARAM_WORDS and extraction.stem(word) in hay:
+        for word in mentions.identifier_words(name):
+            if len(word) > 2 and word not in _GENERIC_PARAM_WORDS and mentions.stem(word) in hay:
                 return True
     return False
 
@@ -186,7 +186,7 @@ def _holds_first_values(clause: str, tool: Tool, first: dict[str, Any]) -> bool:
     if any(_used(first, a) for a in _anchors(clause, tool) if a.kind != "proper"):
         return True
     return any(
-        isinstance(v, str) and len(v) > 1 and extraction.mentions(clause, v) for v in first.values()
+        isinstance(v, str) and len(v) > 1 and mentions.mentions(clause, v) for v in first.values()
     )
 
 
@@ -227,16 +227,16 @@ def _required_numbers(tool: Tool) -> int:
     )
 
 
-def _context(question: str, number: extraction.NumberMention) -> set[str]:
+def _context(question: str, number: mentions.NumberMention) -> set[str]:
     """The words around a number (its unit, the name before it), numbers and fillers left out."""
 
     def content(text: str) -> list[str]:
-        return [w for w in extraction.words(text)
-                if not extraction.numbers(w) and w.lower() not in _FILLERS]
+        return [w for w in mentions.words(text)
+                if not mentions.numbers(w) and w.lower() not in _FILLERS]
 
     before = content(question[: number.start])[-_CONTEXT_WORDS:]
     after = content(question[number.start + len(number.text) :])[:_CONTEXT_WORDS]
-    return {extraction.stem(w) for w in before + after}
+    return {mentions.stem(w) for w in before + after}
 
 
 def number_sets(question: str, tool: Tool) -> list[str] | None:
@@ -248,7 +248,7 @@ def number_sets(question: str, tool: Tool) -> list[str] | None:
     meters tall"). The numbers of a set are then read in order from its own segment.
     """
     size = _required_numbers(tool)
-    found = extraction.numbers(question)
+    found = mentions.numbers(question)
     if size and len(found) % size:  # "two side lengths: 3 and 4, 5 and 12": digits only
         found = [n for n in found if not n.text.isalpha()]
     if size == 0 or len(found) < 2 * size or len(found) % size:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import uuid
 
-from toolwire.models.base import Message, Model, Settings, ToolCallRequest
-from toolwire.tools import Tool
+from toolwire.messages import Message, ModelSettings, ToolCallRequest
+from toolwire.models.base import Model
+from toolwire.tools.registry import Tool
 
 
 def new_call_id() -> str:
@@ -36,7 +37,7 @@ class NativeCaller:
         completion = await self.model.complete(
             messages,
             tools=[t.spec() for t in candidates],
-            settings=Settings(tool_choice=tool_choice),
+            settings=ModelSettings(tool_choice=tool_choice),
         )
         calls = [
             c if c.id else ToolCallRequest(id=new_call_id(), name=c.name, arguments=c.arguments)
@@ -69,7 +70,7 @@ class NativeCaller:
         completion = await self.model.complete(
             messages,
             tools=[t.spec() for t in candidates],
-            settings=Settings(tool_choice=call.name),
+            settings=ModelSettings(tool_choice=call.name),
         )
         fixed = [c for c in completion.tool_calls if c.name == call.name]
         if not fixed:

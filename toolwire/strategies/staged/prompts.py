@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from toolwire.tools import Tool
+from toolwire.tools.registry import Tool
 
 CALL_OPEN = "<tool_call>\n"
 _MAX_ENUM_SHOWN = 8
@@ -83,11 +83,3 @@ def call_prompt(tool: Tool) -> str:
         + (f"Parameters:\n{notes}\n" if notes else "")
         + "Use only values from the user's request."
     )
-
-
-DESCRIBE_SYSTEM = (
-    "You are a helpful assistant. Reply to the user in one friendly sentence that states the "
-    "result."
-)
-
-ANSWER_SYSTEM = "You are a helpful assistant. Answer briefly."

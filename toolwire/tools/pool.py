@@ -14,7 +14,7 @@ A thread cannot be killed, so a call past its timeout is handled in three steps:
    Python code that spins;
 3. a thread still alive ``grace`` seconds later ignored that (it is blocked in C code): the tool
    is marked *uncancellable*, and its later calls run in a process that can be killed
-   (``toolwire.execution`` decides how).
+   (``toolwire.tools.dispatch`` decides how).
 """
 
 from __future__ import annotations

@@ -22,16 +22,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolwire import extraction
-from toolwire.models.base import (
+from toolwire.messages import (
     ChoiceConstraint,
     GrammarConstraint,
     JsonSchemaConstraint,
     Message,
-    Model,
-    Settings,
+    ModelSettings,
 )
-from toolwire.priors import (
+from toolwire.models.base import Model
+from toolwire.strategies.staged.priors import (
     DIRECTION_WORDS,
     GENERIC_NAME_WORDS,
     direction_prior,
@@ -42,9 +41,10 @@ from toolwire.priors import (
     role_of,
     written_moments,
 )
-from toolwire.prompting import CALL_OPEN, call_prompt, selection_prompt
-from toolwire.spans import span_grammar
-from toolwire.tools import Tool
+from toolwire.strategies.staged.prompts import CALL_OPEN, call_prompt, selection_prompt
+from toolwire.strategies.staged.spans import span_grammar
+from toolwire.text import mentions
+from toolwire.tools.registry import Tool
 
 _STRING_FORMATS_FREE = {"date", "date-time", "time", "email", "uri", "uuid"}
 _MAX_FREE_TOKENS = 64
@@ -150,7 +150,7 @@ class StagedCaller:
         """Fill ``tool``'s arguments from ``question``; ``avoid`` holds values that failed."""
         props: dict[str, Any] = tool.parameters.get("properties", {})
         required = list(tool.parameters.get("required", []))
-        numbers = extraction.numbers(question)
+        numbers = mentions.numbers(question)
         chosen = [p for p in props if p in required or self._mentioned(question, p, props[p])]
         chosen = _with_numeric_optionals(len(numbers), props, chosen)
         result = Fill()
@@ -185,29 +185,29 @@ class StagedCaller:
             result.arguments[name] = json.loads(literal)
             prefill += literal
             value = result.arguments[name]
-            if isinstance(value, str) and extraction.words(value):
+            if isinstance(value, str) and mentions.words(value):
                 # one span, one parameter: a later string may not start where this one did
-                self._span_bans.add(extraction.words(value)[0].lower())
+                self._span_bans.add(mentions.words(value)[0].lower())
         return result
 
     def _no_start(self, name: str) -> set[str]:
         """Words a string value may not start with: the parameter's own name ("type" is not a
         type), the numbers that belong to numeric parameters, and the first words of strings
         already given to other parameters."""
-        return self._span_bans | set(extraction.identifier_words(name))
+        return self._span_bans | set(mentions.identifier_words(name))
 
     @staticmethod
     def _mentioned(question: str, name: str, schema: dict[str, Any]) -> bool:
-        if extraction.mentions(question, name) or written_moments(question, name, schema):
+        if mentions.mentions(question, name) or written_moments(question, name, schema):
             return True
         distinctive = {
-            extraction.stem(w) for w in extraction.identifier_words(name)
+            mentions.stem(w) for w in mentions.identifier_words(name)
             if len(w) >= 5 and w not in _COMMON_PARAM_WORDS
         }
-        if distinctive & extraction.stems(question):
+        if distinctive & mentions.stems(question):
             return True  # "make it private" mentions private_visibility
         return any(
-            isinstance(v, str) and extraction.mentions(question, v) for v in schema.get("enum", [])
+            isinstance(v, str) and mentions.mentions(question, v) for v in schema.get("enum", [])
         )
 
     async def _value(
@@ -215,7 +215,7 @@ class StagedCaller:
         messages: list[Message],
         question: str,
         schema: dict[str, Any],
-        numbers: list[extraction.NumberMention],
+        numbers: list[mentions.NumberMention],
         used: tuple[set[int], dict[str, set[str]]],
         last: bool,
         avoid: dict[str, Any] | None,
@@ -260,7 +260,7 @@ class StagedCaller:
         mark values ("the instrument 'Violin' from 'Stradivarius' maker"), and the one beside
         the parameter's own words leans to it."""
         taken = used.setdefault(_QUOTED_KEY, set())
-        quotes = [q for q in extraction.quoted(question)
+        quotes = [q for q in mentions.quoted(question)
                   if json.dumps(q.text) not in taken and json.dumps(q.text) != bad]
         if not quotes:
             return span
@@ -306,7 +306,7 @@ class StagedCaller:
         labels = enum_labels(schema)
         where: dict[str, int] = {}
         for o in options:
-            found = [extraction.mention_position(question, lb) for lb in labels[o]]
+            found = [mentions.mention_position(question, lb) for lb in labels[o]]
             positions = [p for p in found if p is not None]
             if positions:
                 where[o] = min(positions)
@@ -327,7 +327,7 @@ class StagedCaller:
         question: str,
         name: str,
         schema: dict[str, Any],
-        numbers: list[extraction.NumberMention],
+        numbers: list[mentions.NumberMention],
         used: set[int],
         end: str,
         bad: str | None,
@@ -368,7 +368,7 @@ class StagedCaller:
         completion = await self.model.complete(
             messages,
             constraint=GrammarConstraint(gbnf=grammar),
-            settings=Settings(max_tokens=_MAX_FREE_TOKENS),
+            settings=ModelSettings(max_tokens=_MAX_FREE_TOKENS),
         )
         return _json_literal(completion.text)
 
@@ -376,7 +376,7 @@ class StagedCaller:
         completion = await self.model.complete(
             messages,
             constraint=JsonSchemaConstraint(schema=schema or {}),
-            settings=Settings(max_tokens=_MAX_FREE_TOKENS),
+            settings=ModelSettings(max_tokens=_MAX_FREE_TOKENS),
         )
         return _json_literal(completion.text)
 
@@ -448,7 +448,7 @@ def feasible(question: str, tool: Tool) -> bool:
         if non_null(props.get(name, {})).get("type") in ("number", "integer")
         and "enum" not in props.get(name, {})
     )
-    return needed <= len(extraction.numbers(question))
+    return needed <= len(mentions.numbers(question))
 
 
 _COMMON_PARAM_WORDS = {
@@ -461,9 +461,9 @@ _COMMON_PARAM_WORDS = {
 
 def name_share(text: str, tool: Tool) -> float:
     """The share of the (non-generic) words of ``tool``'s name that ``text`` writes, 0..1."""
-    parts = [w for w in extraction.identifier_words(tool.name) if w not in GENERIC_NAME_WORDS]
-    hay = extraction.stems(text)
-    return sum(extraction.stem(p) in hay for p in parts) / len(parts) if parts else 0.0
+    parts = [w for w in mentions.identifier_words(tool.name) if w not in GENERIC_NAME_WORDS]
+    hay = mentions.stems(text)
+    return sum(mentions.stem(p) in hay for p in parts) / len(parts) if parts else 0.0
 
 
 def lexical_match(question: str, tool: Tool) -> float:
@@ -475,7 +475,7 @@ def lexical_match(question: str, tool: Tool) -> float:
     share = name_share(question, tool)
     props: dict[str, Any] = tool.parameters.get("properties", {})
     named = any(
-        extraction.mentions(question, label)
+        mentions.mentions(question, label)
         for schema in props.values()
         if isinstance(schema, dict) and "enum" in schema
         for values in enum_labels(schema).values()

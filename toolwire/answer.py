@@ -10,9 +10,16 @@ import json
 import re
 from typing import Any
 
-from toolwire.models.base import Message, Model, Settings
-from toolwire.prompting import ANSWER_SYSTEM, DESCRIBE_SYSTEM
-from toolwire.results import CallResult
+from toolwire.messages import Message, ModelSettings
+from toolwire.models.base import Model
+from toolwire.run import CallResult
+
+DESCRIBE_SYSTEM = (
+    "You are a helpful assistant. Reply to the user in one friendly sentence that states the "
+    "result."
+)
+
+ANSWER_SYSTEM = "You are a helpful assistant. Answer briefly."
 
 _MAX_RESULT_CHARS = 600
 _NUM = re.compile(r"-?\d+(?:\.\d+)?")
@@ -94,7 +101,7 @@ async def describe(
         Message(role="user", content=f"{question}\n(Result: {results})"),
     ]
     completion = await model.complete(
-        messages, settings=Settings(max_tokens=max_tokens, stop=("\n",))
+        messages, settings=ModelSettings(max_tokens=max_tokens, stop=("\n",))
     )
     answer = " ".join(completion.text.split())
     if not answer or not _numbers_kept(answer, calls, strict=strict):
@@ -111,7 +118,7 @@ async def chat_answer(
         *history,
         Message(role="user", content=question),
     ]
-    completion = await model.complete(messages, settings=Settings(max_tokens=max_tokens))
+    completion = await model.complete(messages, settings=ModelSettings(max_tokens=max_tokens))
     return completion.text.strip()
 
 

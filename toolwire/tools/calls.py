@@ -1,0 +1,137 @@
+"""What a tool call is at the execution seam: arguments in, result out.
+
+``coerce_arguments`` turns JSON arguments into the handler's annotated types (enums,
+``Literal``, nested models, dates) with pydantic, one ``TypeAdapter`` per parameter; no text
+is ever evaluated. Executors answer with an ``ExecutionResult``, never an exception for a
+failing tool: a status and a structured ``error`` (``{"type": ..., "message": ...}``).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol, get_type_hints
+
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_jsonable_python
+
+from toolwire.run import CallStatus
+from toolwire.tools.registry import Tool
+
+__all__ = [
+    "ArgumentError",
+    "ExecutionResult",
+    "Executor",
+    "coerce_arguments",
+    "to_json_value",
+]
+
+
+@dataclass(kw_only=True)
+class ExecutionResult:
+    """What running (or refusing to run) one tool call produced."""
+
+    status: CallStatus
+    result: Any = None
+    """The handler's return value as JSON-serialisable data (``ok`` only)."""
+    error: dict[str, Any] | None = None
+    """``{"type": ..., "message": ...}`` when the call was refused or failed."""
+    duration_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Executor(Protocol):
+    """Runs a validated call of an executable tool; never raises for a failing tool."""
+
+    async def run(self, tool: Tool, arguments: dict[str, Any]) -> ExecutionResult: ...
+
+
+class ArgumentError(ValueError):
+    """JSON arguments that do not convert to the handler's annotated types."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def _error(kind: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"type": kind, "message": message, **extra}
+
+
+def _exception_error(exc: BaseException) -> dict[str, Any]:
+    return _error(type(exc).__name__, str(exc) or type(exc).__name__)
+
+
+def _invalid(errors: list[str]) -> ExecutionResult:
+    message = "invalid arguments: " + "; ".join(errors)
+    return ExecutionResult(
+        status="invalid", error=_error("invalid_arguments", message, errors=errors)
+    )
+
+
+# -- arguments in, result out ---------------------------------------------------------------
+def _build_adapters(fn: Callable[..., Any]) -> dict[str, TypeAdapter[Any]]:
+    try:
+        hints = get_type_hints(fn, include_extras=True)
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError, NameError):
+        return {}
+    return {n: TypeAdapter(hints[n]) for n in params if n in hints and hints[n] is not Any}
+
+
+_cached_adapters = functools.lru_cache(maxsize=512)(_build_adapters)
+
+
+def _adapters(fn: Callable[..., Any]) -> dict[str, TypeAdapter[Any]]:
+    try:
+        return _cached_adapters(fn)
+    except TypeError:  # an unhashable callable
+        return _build_adapters(fn)
+
+
+def coerce_arguments(fn: Callable[..., Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """``arguments`` (JSON values) converted to ``fn``'s annotated parameter types.
+
+    Raises:
+        ArgumentError: a value does not convert (each error as ``name.path: message``).
+    """
+    adapters = _adapters(fn)
+    coerced: dict[str, Any] = {}
+    errors: list[str] = []
+    for name, value in arguments.items():
+        adapter = adapters.get(name)
+        if adapter is None:
+            coerced[name] = value
+            continue
+        try:
+            coerced[name] = adapter.validate_python(value)
+        except ValidationError as e:
+            for err in e.errors():
+                where = ".".join(str(p) for p in (name, *err["loc"]))
+                errors.append(f"{where}: {err['msg']}")
+    if errors:
+        raise ArgumentError(errors)
+    return coerced
+
+
+def to_json_value(value: Any) -> Any:
+    """``value`` as JSON-serialisable data (models and dataclasses as objects, enums as values)."""
+    return to_jsonable_python(value, fallback=str)
+
+
+def _timeout(tool: Tool) -> ExecutionResult:
+    message = f"{tool.name} did not finish within {tool.timeout:g} s"
+    return ExecutionResult(status="timeout", error=_error("timeout", message))
+
+
+def _not_executable(tool: Tool) -> ExecutionResult:
+    message = f"{tool.name} is a schema-only tool: toolwire has no handler to run it"
+    return ExecutionResult(status="not_executable", error=_error("not_executable", message))
