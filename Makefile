@@ -34,6 +34,7 @@ run serve: install
 test: install
 	$(BIN)/ruff check toolwire tests bench
 	$(BIN)/mypy toolwire
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 test-unit:
@@ -42,6 +43,7 @@ test-unit:
 lint:
 	$(BIN)/ruff check toolwire tests bench
 	$(BIN)/mypy toolwire
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python -m bench

@@ -15,8 +15,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
 
 from toolwire.answer import chat_answer, describe, factual_answer, missing_answer
 from toolwire.messages import Message, ToolCallRequest
@@ -36,22 +35,17 @@ from toolwire.run import (
     ValidationFailed,
     call_key,
 )
-from toolwire.strategies.native import NativeCaller, new_call_id
-from toolwire.strategies.plain import PlainCaller
-from toolwire.strategies.staged.caller import StagedCaller, lexical_match
-from toolwire.strategies.staged.segments import more_calls, number_sets, tool_segments
+from toolwire.strategies import Strategy, StrategyName, Turn, strategy_for
 from toolwire.tools.dispatch import ExecutionResult, Executor, dispatch
 from toolwire.tools.registry import Registry, Tool
 from toolwire.tools.snippets import snippet_for
-
-Strategy = Literal["auto", "staged", "native", "plain"]
 
 
 @dataclass(kw_only=True)
 class EngineConfig:
     """How the pipeline decides; defaults suit the embedded model."""
 
-    strategy: Strategy = "auto"
+    strategy: StrategyName = "auto"
     """``auto`` picks ``staged`` for grammar-capable models, ``native`` for tool-calling ones."""
     k: int = 5
     """Tools retrieval offers the model."""
@@ -75,24 +69,6 @@ class EngineConfig:
     """Seconds one model call may take before the run fails with a ``ModelError``."""
 
 
-@dataclass(kw_only=True)
-class Turn:
-    """What one run works on."""
-
-    question: str
-    history: list[Message]
-    hits: list[Hit[Tool]] = field(default_factory=list)
-    tool_choice: str = "auto"
-    chosen: str | None = None
-    """The tool the staged strategy chose (named when required values are missing)."""
-    gated: bool = False
-    """The relevance gate found no candidate relevant enough to call."""
-
-    @property
-    def candidates(self) -> list[Tool]:
-        return [h.tool for h in self.hits]
-
-
 Emit = Callable[[Event], None]
 
 
@@ -111,10 +87,11 @@ class Pipeline:
         self.model = with_timeout(model, config.model_timeout)
         self.config = config
         self.executor = executor
-        self.strategy: Strategy = (
-            config.strategy
-            if config.strategy != "auto"
-            else ("staged" if model.supports_grammar else "native")
+        self.strategy: Strategy = strategy_for(
+            config.strategy,
+            self.model,
+            relevance_threshold=config.relevance_threshold,
+            named_relevance_threshold=config.named_relevance_threshold,
         )
 
     async def run(
@@ -141,9 +118,10 @@ class Pipeline:
         emit(Retrieved(candidates=[(h.tool.name, h.score) for h in turn.hits]))
 
         with _timer(timings, "select"):
-            requests, text, missing = await self.propose(turn)
+            proposal = await self.strategy.propose(turn)
+        requests = proposal.calls
         emit(Selected(names=[r.name for r in requests]))
-        run.missing, run.gated = missing, turn.gated
+        run.missing, run.gated = proposal.missing, proposal.gated
 
         with _timer(timings, "validate"):
             checked = [await self.validate(turn, r, emit) for r in requests]
@@ -156,7 +134,7 @@ class Pipeline:
             emit(Executed(call=call))
 
         with _timer(timings, "describe"):
-            run.answer = await self.answer(turn, run, text)
+            run.answer = await self.answer(turn, run, proposal.text, proposal.chosen)
         emit(Answered(run=run))
         return run
 
@@ -169,76 +147,6 @@ class Pipeline:
             tool = self.registry.get(turn.tool_choice)
             return [Hit(tool=tool, score=1.0, keyword_score=1.0, dense_score=1.0)]
         return await asyncio.to_thread(self.registry.search, turn.question, self.config.k)
-
-    def relevant(self, turn: Turn) -> bool:
-        """Whether the best candidate is relevant enough to call anything."""
-        if not turn.hits:
-            return False
-        if turn.tool_choice != "auto":
-            return True
-        if max(relevance(h) for h in turn.hits) >= self.config.relevance_threshold:
-            return True
-        return any(
-            relevance(h) >= self.config.named_relevance_threshold
-            and lexical_match(turn.question, h.tool) >= 1.0
-            for h in turn.hits
-        )
-
-    # -- select + fill ---------------------------------------------------------------------
-    async def propose(self, turn: Turn) -> tuple[list[ToolCallRequest], str, list[str]]:
-        """The calls to make, the model's own text (if any) and the missing required values."""
-        if not turn.hits:
-            return [], "", []
-        if self.strategy == "native":
-            calls, text = await NativeCaller(self.model).propose(
-                turn.question, turn.candidates, turn.history, tool_choice=turn.tool_choice
-            )
-            return calls, text, []
-        if self.strategy == "plain":  # the baseline: the model alone decides, no gate
-            calls = await PlainCaller(self.model).propose(
-                turn.question, turn.candidates, turn.history
-            )
-            return calls, "", []
-        if not self.relevant(turn):
-            turn.gated = True
-            return [], "", []
-        return await self._propose_staged(turn)
-
-    async def _propose_staged(
-        self, turn: Turn
-    ) -> tuple[list[ToolCallRequest], str, list[str]]:
-        staged = StagedCaller(self.model)
-        tool, _weights = await staged.select(
-            turn.question, turn.candidates, [relevance(h) for h in turn.hits], turn.history
-        )
-        turn.chosen = tool.name
-        parts = tool_segments(turn.question, tool, turn.candidates)
-        if parts:  # clauses that name different functions: each its own calls
-            requests: list[ToolCallRequest] = []
-            for part_tool, text in parts:
-                made, missing = await self._calls_for(staged, turn, part_tool, text)
-                if missing:
-                    break
-                requests += made
-            else:
-                return requests, "", []
-        requests, missing = await self._calls_for(staged, turn, tool, turn.question)
-        return requests, "", missing
-
-    async def _calls_for(
-        self, staged: StagedCaller, turn: Turn, tool: Tool, text: str
-    ) -> tuple[list[ToolCallRequest], list[str]]:
-        """The calls of ``tool`` that ``text`` asks for, or the required values it lacks."""
-        segments = number_sets(text, tool)
-        if segments:  # the sentence writes the function's numbers once per call
-            fills = [await staged.fill(s, tool, turn.candidates, turn.history) for s in segments]
-            if not any(f.missing for f in fills):
-                return [_request(tool, f.arguments) for f in fills], []
-        fill = await staged.fill(text, tool, turn.candidates, turn.history)
-        if fill.missing:
-            return [], fill.missing
-        arguments = [fill.arguments, *more_calls(text, tool, fill.arguments)]
-        return [_request(tool, a) for a in arguments], []
 
     # -- validate (with feedback) ----------------------------------------------------------
     async def validate(self, turn: Turn, request: ToolCallRequest, emit: Emit) -> CallResult:
@@ -264,30 +172,13 @@ class Pipeline:
             emit(ValidationFailed(call_id=call.id, name=tool.name, errors=errors, attempt=number))
             if number == self.config.max_attempts:
                 break
-            current = await self.repair(turn, tool, current, errors)
+            current = await self.strategy.repair(turn, tool, current, errors)
             if current is None:
                 break
         call.status = "invalid"
         call.error = {"type": "validation", "message": "; ".join(attempts[-1].errors),
                       "attempts": len(attempts)}
         return call
-
-    async def repair(
-        self, turn: Turn, tool: Tool, request: ToolCallRequest, errors: list[str]
-    ) -> ToolCallRequest | None:
-        if self.strategy == "native":
-            return await NativeCaller(self.model).repair(
-                turn.question, turn.candidates, turn.history, request, errors
-            )
-        bad = {e.split(":", 1)[0].split(".", 1)[0] for e in errors}
-        avoid = {k: v for k, v in request.arguments.items() if k in bad}
-        keep = {k: v for k, v in request.arguments.items() if k not in bad}
-        if "(arguments)" in bad:  # an object-level error (missing/extra keys): refill all
-            avoid, keep = {}, {}
-        fill = await StagedCaller(self.model).fill(
-            turn.question, tool, turn.candidates or [tool], turn.history, avoid=avoid, keep=keep
-        )
-        return ToolCallRequest(id=request.id, name=tool.name, arguments=fill.arguments)
 
     # -- execute ---------------------------------------------------------------------------
     async def execute(
@@ -312,9 +203,9 @@ class Pipeline:
         return call
 
     # -- describe --------------------------------------------------------------------------
-    async def answer(self, turn: Turn, run: Run, text: str) -> str:
+    async def answer(self, turn: Turn, run: Run, text: str, chosen: str | None = None) -> str:
         if run.missing:
-            tool = self.registry.get(turn.chosen or run.candidates[0])
+            tool = self.registry.get(chosen or run.candidates[0])
             props = tool.parameters.get("properties", {})
             descriptions = {k: str(props.get(k, {}).get("description", "")) for k in run.missing}
             return missing_answer(tool.name, run.missing, descriptions)
@@ -331,15 +222,6 @@ class Pipeline:
             self.model, turn.question, run.calls, turn.history,
             strict=self.model.supports_grammar,
         )
-
-
-def _request(tool: Tool, arguments: dict[str, Any]) -> ToolCallRequest:
-    return ToolCallRequest(id=new_call_id(), name=tool.name, arguments=arguments)
-
-
-def relevance(hit: Hit[Tool]) -> float:
-    """How relevant a retrieved tool is to the sentence, on a scale the threshold is tuned on."""
-    return float(hit.score)
 
 
 class _timer:

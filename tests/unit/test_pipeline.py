@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Literal
 
@@ -28,6 +29,7 @@ from toolwire.run import (
     Selected,
     ValidationFailed,
 )
+from toolwire.strategies import StagedStrategy
 
 
 def add(a: int, b: int) -> int:
@@ -178,7 +180,7 @@ async def test_staged_strategy_selects_and_fills_from_the_sentence() -> None:
     model = staged_model()
     engine = Engine(make_registry(), model=model, config=EngineConfig(relevance_threshold=0.0))
     run = await engine.arun("what's the weather in Paris in celsius")
-    assert engine.pipeline().strategy == "staged"
+    assert isinstance(engine.pipeline().strategy, StagedStrategy)
     c = run.calls[0]
     assert c.name == "get_weather"
     assert c.arguments == {"city": "Paris", "unit": "celsius"}
@@ -234,6 +236,39 @@ async def test_plain_strategy_parses_one_constrained_answer() -> None:
     )
     run = await engine.arun("add 1 and 2")
     assert [(c.name, c.result) for c in run.calls] == [("add", 3)]
+
+
+async def test_the_plain_baseline_repairs_plainly() -> None:
+    """An invalid plain answer is repaired by asking the same model again, with the errors, for
+    one constrained call of that tool: no staged choice, no span grammar."""
+    answers = iter([[{"name": "add", "arguments": {"a": "one", "b": 2}}],
+                    [{"name": "add", "arguments": {"a": 1, "b": 2}}]])
+
+    def respond(request: Request) -> Completion:
+        assert not isinstance(request.constraint, (ChoiceConstraint, GrammarConstraint))
+        if isinstance(request.constraint, JsonSchemaConstraint):
+            return Completion(text=json.dumps(next(answers)))
+        return Completion(text="3")
+
+    model = ScriptedModel(respond, supports_tools=False, supports_grammar=True)
+    engine = Engine(make_registry(), model=model,
+                    config=EngineConfig(strategy="plain", relevance_threshold=0.0))
+    run = await engine.arun("add one and 2")
+    [call] = run.calls
+    assert (call.name, call.arguments, call.result) == ("add", {"a": 1, "b": 2}, 3)
+    assert [a.errors != [] for a in call.attempts] == [True, False]
+    repair = [r for r in model.requests if isinstance(r.constraint, JsonSchemaConstraint)][1]
+    assert "That call is invalid" in repair.messages[-1].content
+    assert repair.constraint.schema["items"]["properties"]["name"] == {"const": "add"}
+
+
+async def test_one_strategy_serves_concurrent_runs() -> None:
+    """A strategy holds no per-call state: concurrent runs on one pipeline keep their values."""
+    model = staged_model()
+    engine = Engine(make_registry(), model=model, config=EngineConfig(relevance_threshold=0.0))
+    pipeline = engine.pipeline()
+    runs = await asyncio.gather(*(pipeline.run(f"add {n} and {n + 1}") for n in range(6)))
+    assert [r.calls[0].arguments for r in runs] == [{"a": n, "b": n + 1} for n in range(6)]
 
 
 async def test_propose_calls_uses_request_tools_without_executing() -> None:

@@ -36,9 +36,10 @@ from toolwire.eval import checker
 from toolwire.eval.bfcl_data import bfcl_to_json_schema
 from toolwire.messages import Message, Role
 from toolwire.models.base import Model
-from toolwire.pipeline import EngineConfig, Strategy
+from toolwire.pipeline import EngineConfig
 from toolwire.retrieval.index import ToolIndex
 from toolwire.run import CallResult, Run
+from toolwire.strategies import StrategyName
 from toolwire.tools.registry import Registry, Tool
 
 #: The categories a default run measures (BFCL v3/v4 single-turn, Python).
@@ -259,7 +260,7 @@ def to_checker_calls(calls: Iterable[CallResult]) -> list[dict[str, Any]]:
     return [{call.name: dict(call.arguments)} for call in calls]
 
 
-STRATEGIES: tuple[str, ...] = get_args(Strategy)
+STRATEGIES: tuple[str, ...] = get_args(StrategyName)
 
 
 def check_strategy(strategy: str) -> str:
@@ -273,7 +274,7 @@ def engine_config(strategy: str) -> EngineConfig:
     """Production settings for ``strategy``, proposing calls only (nothing to execute/describe)."""
     settings = get_settings()
     return EngineConfig(
-        strategy=cast(Strategy, strategy),
+        strategy=cast(StrategyName, strategy),
         k=settings.retrieval_k,
         max_attempts=settings.max_attempts,
         execute=False,

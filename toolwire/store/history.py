@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from sqlmodel import Session
 
+from toolwire.messages import Message as ChatMessage
 from toolwire.messages import ToolCallRequest
-from toolwire.models.base import Message as ChatMessage
 from toolwire.store import data
 from toolwire.store.tables import Message, ToolCall
 

@@ -7,56 +7,42 @@ its own arguments (the instructor pattern, bounded by the engine's ``max_attempt
 from __future__ import annotations
 
 import json
-import uuid
 
 from toolwire.messages import Message, ModelSettings, ToolCallRequest
 from toolwire.models.base import Model
+from toolwire.strategies.base import Proposal, Turn, new_call_id
 from toolwire.tools.registry import Tool
 
 
-def new_call_id() -> str:
-    return "call_" + uuid.uuid4().hex[:24]
-
-
-class NativeCaller:
+class NativeStrategy:
     """Asks a tool-calling model for calls, and for corrections."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
 
-    async def propose(
-        self,
-        question: str,
-        candidates: list[Tool],
-        history: list[Message],
-        *,
-        tool_choice: str = "auto",
-    ) -> tuple[list[ToolCallRequest], str]:
+    async def propose(self, turn: Turn) -> Proposal:
         """The calls the model asks for, and its text (the plain answer when it asks for none)."""
-        messages = [*history, Message(role="user", content=question)]
+        if not turn.hits:
+            return Proposal()
+        messages = [*turn.history, Message(role="user", content=turn.question)]
         completion = await self.model.complete(
             messages,
-            tools=[t.spec() for t in candidates],
-            settings=ModelSettings(tool_choice=tool_choice),
+            tools=[t.spec() for t in turn.candidates],
+            settings=ModelSettings(tool_choice=turn.tool_choice),
         )
         calls = [
             c if c.id else ToolCallRequest(id=new_call_id(), name=c.name, arguments=c.arguments)
             for c in completion.tool_calls
         ]
-        return calls, completion.text
+        return Proposal(calls=calls, text=completion.text)
 
     async def repair(
-        self,
-        question: str,
-        candidates: list[Tool],
-        history: list[Message],
-        call: ToolCallRequest,
-        errors: list[str],
+        self, turn: Turn, tool: Tool, call: ToolCallRequest, errors: list[str]
     ) -> ToolCallRequest | None:
         """Show the model its invalid call with the errors; its corrected call, if any."""
         messages = [
-            *history,
-            Message(role="user", content=question),
+            *turn.history,
+            Message(role="user", content=turn.question),
             Message(role="assistant", tool_calls=[call]),
             Message(
                 role="tool",
@@ -69,7 +55,7 @@ class NativeCaller:
         ]
         completion = await self.model.complete(
             messages,
-            tools=[t.spec() for t in candidates],
+            tools=[t.spec() for t in turn.candidates or [tool]],
             settings=ModelSettings(tool_choice=call.name),
         )
         fixed = [c for c in completion.tool_calls if c.name == call.name]
