@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
 from toolwire.config import Settings, get_settings
 from toolwire.messages import Message, ToolCallRequest, ToolSpec
@@ -57,10 +59,10 @@ class Engine:
             self._model = load_model(self._model_spec, timeout=self.settings.model_timeout)
         return self._model
 
-    def pipeline(self, registry: Registry | None = None, **overrides: object) -> Pipeline:
+    def pipeline(self, registry: Registry | None = None, **overrides: Any) -> Pipeline:
         config = self.config
         if overrides:
-            config = EngineConfig(**{**config.__dict__, **overrides})  # type: ignore[arg-type]
+            config = dataclasses.replace(config, **overrides)
         return Pipeline(registry or self.registry, self.model, config=config,
                         executor=self.executor)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack, overload
 
 import jsonschema
 
@@ -32,6 +32,21 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+class ToolOptions(TypedDict, total=False):
+    """How a registered function is offered and run (``Registry.register``, ``@tool``)."""
+
+    name: str | None
+    """The tool's name (default: the function's)."""
+    keywords: Iterable[str]
+    """Extra words for retrieval (synonyms the description lacks)."""
+    timeout: float
+    """Seconds before an execution is stopped with a timeout error (default 10)."""
+    sandbox: bool
+    """Run in a separate, resource-limited process."""
+    requires_approval: bool
+    """Persist the call as pending until a person approves it."""
 
 
 @dataclass(kw_only=True)
@@ -97,55 +112,21 @@ class Registry:
     @overload
     def tool(self, fn: F, /) -> F: ...
     @overload
+    def tool(self, fn: None = None, /, **options: Unpack[ToolOptions]) -> Callable[[F], F]: ...
     def tool(
-        self,
-        fn: None = None,
-        /,
-        *,
-        name: str | None = None,
-        keywords: Iterable[str] = (),
-        timeout: float = 10.0,
-        sandbox: bool = False,
-        requires_approval: bool = False,
-    ) -> Callable[[F], F]: ...
-    def tool(
-        self,
-        fn: F | None = None,
-        /,
-        *,
-        name: str | None = None,
-        keywords: Iterable[str] = (),
-        timeout: float = 10.0,
-        sandbox: bool = False,
-        requires_approval: bool = False,
+        self, fn: F | None = None, /, **options: Unpack[ToolOptions]
     ) -> F | Callable[[F], F]:
-        """Decorator: register ``fn`` (bare ``@registry.tool`` or with options)."""
+        """Decorator: register ``fn`` (bare ``@registry.tool`` or with ``ToolOptions``)."""
 
         def decorate(f: F) -> F:
-            self.register(
-                f,
-                name=name,
-                keywords=keywords,
-                timeout=timeout,
-                sandbox=sandbox,
-                requires_approval=requires_approval,
-            )
+            self.register(f, **options)
             return f
 
         return decorate(fn) if fn is not None else decorate
 
-    def register(
-        self,
-        fn: Callable[..., Any],
-        *,
-        name: str | None = None,
-        keywords: Iterable[str] = (),
-        timeout: float = 10.0,
-        sandbox: bool = False,
-        requires_approval: bool = False,
-    ) -> Tool:
+    def register(self, fn: Callable[..., Any], **options: Unpack[ToolOptions]) -> Tool:
         """Register a Python callable; its schema comes from its signature and docstring."""
-        tool_name = name or fn.__name__
+        tool_name = options.get("name") or fn.__name__
         _check_name(tool_name)
         description, schema = schema_from_function(fn)
         module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
@@ -156,10 +137,10 @@ class Registry:
                 description=description,
                 parameters=schema,
                 handler=fn,
-                keywords=tuple(keywords),
-                timeout=timeout,
-                sandbox=sandbox,
-                requires_approval=requires_approval,
+                keywords=tuple(options.get("keywords", ())),
+                timeout=options.get("timeout", 10.0),
+                sandbox=options.get("sandbox", False),
+                requires_approval=options.get("requires_approval", False),
                 import_path=import_path,
             )
         )
@@ -247,46 +228,20 @@ class Registry:
         return self.index.search(query, k)
 
 
-_DECLARED: list[tuple[Callable[..., Any], dict[str, Any]]] = []
+_DECLARED: list[tuple[Callable[..., Any], ToolOptions]] = []
 
 
 @overload
 def tool(fn: F, /) -> F: ...
 @overload
-def tool(
-    fn: None = None,
-    /,
-    *,
-    name: str | None = None,
-    keywords: Iterable[str] = (),
-    timeout: float = 10.0,
-    sandbox: bool = False,
-    requires_approval: bool = False,
-) -> Callable[[F], F]: ...
-def tool(
-    fn: F | None = None,
-    /,
-    *,
-    name: str | None = None,
-    keywords: Iterable[str] = (),
-    timeout: float = 10.0,
-    sandbox: bool = False,
-    requires_approval: bool = False,
-) -> F | Callable[[F], F]:
+def tool(fn: None = None, /, **options: Unpack[ToolOptions]) -> Callable[[F], F]: ...
+def tool(fn: F | None = None, /, **options: Unpack[ToolOptions]) -> F | Callable[[F], F]:
     """Declare a tool for the default registry (the CLI's, the service's, ``Engine()``'s).
 
     The function is checked at once (a bad schema fails at import, not at the first request)
     and added, with the built-in tools, to every ``toolwire.builtin.default_registry()``.
     Modules named in ``TOOLWIRE_TOOL_MODULES`` are imported so their declarations count.
     """
-    options: dict[str, Any] = {
-        "name": name,
-        "keywords": tuple(keywords),
-        "timeout": timeout,
-        "sandbox": sandbox,
-        "requires_approval": requires_approval,
-    }
-
     def declare(f: F) -> F:
         Registry().register(f, **options)  # validates now
         _DECLARED.append((f, options))
@@ -295,6 +250,6 @@ def tool(
     return declare(fn) if fn is not None else declare
 
 
-def declared_tools() -> list[tuple[Callable[..., Any], dict[str, Any]]]:
+def declared_tools() -> list[tuple[Callable[..., Any], ToolOptions]]:
     """The functions declared with ``@toolwire.tool``, with their options, in order."""
     return list(_DECLARED)
