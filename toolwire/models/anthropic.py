@@ -29,6 +29,7 @@ from toolwire.messages import (
     Usage,
 )
 from toolwire.models.base import ModelError
+from toolwire.models.remote import RemoteModel, status_message
 from toolwire.providers.anthropic import anthropic_client
 
 PROVIDER = "anthropic"
@@ -51,16 +52,14 @@ def http_flavour() -> ModuleType:
     return importlib.import_module("httpx2" if "httpx2" in vars(base) else "httpx")
 
 
-class AnthropicModel:
+class AnthropicModel(RemoteModel):
     """A Claude model behind the Anthropic Messages API.
 
     ``http_client`` is an ``AsyncClient`` of the package the SDK uses (see ``http_flavour``):
     ``httpx`` for older SDKs, ``httpx2`` for newer ones.
     """
 
-    supports_tools = True
-    supports_grammar = False
-    supports_parallel = True
+    provider = "anthropic"
 
     def __init__(
         self,
@@ -80,8 +79,7 @@ class AnthropicModel:
         create = anthropic.resources.messages.AsyncMessages.create
         # newer SDKs dropped sampling settings (newer models refuse them): send when accepted
         self._takes_temperature = "temperature" in inspect.signature(create).parameters
-        self.model = model
-        self.name = f"anthropic:{model}"
+        super().__init__(model)
         self._client = anthropic_client(
             base_url=base_url,
             api_key=api_key,
@@ -90,26 +88,36 @@ class AnthropicModel:
             timeout=timeout,
         )
 
-    async def complete(
+    async def _send(
         self,
         messages: list[Message],
-        *,
-        tools: list[ToolSpec] | None = None,
-        constraint: Constraint | None = None,
-        settings: ModelSettings | None = None,
-    ) -> Completion:
-        """One Messages-API call; vendor errors become ``ModelError``."""
-        names = WireNames.build([t.name for t in tools or []], "anthropic")
-        request = _request(self.model, messages, tools, constraint, settings or ModelSettings(), names)
+        tools: list[ToolSpec] | None,
+        constraint: Constraint | None,
+        settings: ModelSettings,
+        names: WireNames,
+    ) -> dict[str, Any]:
+        request = _request(self.model, messages, tools, constraint, settings, names)
         if not self._takes_temperature:
             request.pop("temperature")
-        try:
-            response = await self._client.messages.create(**request)
-        except self._sdk.APIStatusError as e:
-            raise ModelError(PROVIDER, _status_message(e, self.name), status=e.status_code) from e
-        except self._sdk.APIError as e:
-            raise ModelError(PROVIDER, f"{self.name}: {type(e).__name__}: {e}") from e
-        return _completion(response.model_dump(), tools, constraint, names, self.name)
+        response = await self._client.messages.create(**request)
+        data: dict[str, Any] = response.model_dump()
+        return data
+
+    def _error(self, error: Exception) -> ModelError | None:
+        if isinstance(error, self._sdk.APIStatusError):
+            return ModelError(PROVIDER, status_message(error, self.name), status=error.status_code)
+        if isinstance(error, self._sdk.APIError):
+            return self.fail(f"{type(error).__name__}: {error}")
+        return None
+
+    def _completion(
+        self,
+        data: dict[str, Any],
+        tools: list[ToolSpec] | None,
+        constraint: Constraint | None,
+        names: WireNames,
+    ) -> Completion:
+        return _completion(data, tools, constraint, names, self.name)
 
 
 def _request(
@@ -183,12 +191,3 @@ def _completion(
         finish_reason="tool_calls" if calls else finish,
     )
 
-
-def _status_message(error: Any, name: str) -> str:
-    detail = str(getattr(error, "message", error))
-    body = getattr(error, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            detail = str(inner["message"])
-    return f"{name}: HTTP {error.status_code}: {detail}"

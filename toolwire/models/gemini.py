@@ -10,12 +10,11 @@ schemas (JSON strings decoded, for instance). A ``JsonSchemaConstraint`` becomes
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 
-from toolwire.dialects import WireNames, coerce_arguments, to_gemini, to_gemini_contents
+from toolwire.dialects import WireNames, to_gemini, to_gemini_contents
 from toolwire.dialects.calls import restore_calls
 from toolwire.dialects.gemini import from_gemini_parts
 from toolwire.dialects.rewriting import DialectError
@@ -29,18 +28,17 @@ from toolwire.messages import (
     Usage,
 )
 from toolwire.models.base import ModelError
+from toolwire.models.remote import RemoteModel, json_text
 from toolwire.providers.gemini import gemini_client
 
 PROVIDER = "gemini"
 _FINISH = {"STOP": "stop", "MAX_TOKENS": "length"}
 
 
-class GeminiModel:
+class GeminiModel(RemoteModel):
     """A Gemini model behind the Google Gen AI API."""
 
-    supports_tools = True
-    supports_grammar = False
-    supports_parallel = True
+    provider = "gemini"
 
     def __init__(
         self,
@@ -58,8 +56,7 @@ class GeminiModel:
         except ImportError as e:
             raise ImportError('Please install "toolwire[gemini]" to use Gemini models') from e
         self._errors = errors
-        self.model = model
-        self.name = f"gemini:{model}"
+        super().__init__(model)
         self._client = gemini_client(
             base_url=base_url,
             api_key=api_key,
@@ -69,30 +66,38 @@ class GeminiModel:
             backoff=backoff,
         )
 
-    async def complete(
+    async def _send(
         self,
         messages: list[Message],
-        *,
-        tools: list[ToolSpec] | None = None,
-        constraint: Constraint | None = None,
-        settings: ModelSettings | None = None,
-    ) -> Completion:
-        """One generateContent call; vendor errors become ``ModelError``."""
-        names = WireNames.build([t.name for t in tools or []], "gemini")
+        tools: list[ToolSpec] | None,
+        constraint: Constraint | None,
+        settings: ModelSettings,
+        names: WireNames,
+    ) -> dict[str, Any]:
         system, contents = to_gemini_contents(messages, names=names)
-        config = _config(system, tools, constraint, settings or ModelSettings(), names)
-        try:
-            response = await self._client.aio.models.generate_content(
-                model=self.model,
-                contents=contents,  # type: ignore[arg-type]
-                config=config,  # type: ignore[arg-type]
-            )
-        except self._errors.APIError as e:
-            message = f"{self.name}: HTTP {e.code}: {e.message or e.status}"
-            raise ModelError(PROVIDER, message, status=e.code) from e
-        except (httpx.HTTPError, OSError) as e:
-            raise ModelError(PROVIDER, f"{self.name}: {type(e).__name__}: {e}") from e
-        data = response.model_dump(mode="json", by_alias=True, exclude_none=True)
+        response = await self._client.aio.models.generate_content(
+            model=self.model,
+            contents=contents,  # type: ignore[arg-type]
+            config=_config(system, tools, constraint, settings, names),  # type: ignore[arg-type]
+        )
+        data: dict[str, Any] = response.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return data
+
+    def _error(self, error: Exception) -> ModelError | None:
+        if isinstance(error, self._errors.APIError):
+            message = f"HTTP {error.code}: {error.message or error.status}"
+            return self.fail(message, status=error.code)
+        if isinstance(error, (httpx.HTTPError, OSError)):
+            return self.fail(f"{type(error).__name__}: {error}")
+        return None
+
+    def _completion(
+        self,
+        data: dict[str, Any],
+        tools: list[ToolSpec] | None,
+        constraint: Constraint | None,
+        names: WireNames,
+    ) -> Completion:
         return _completion(data, tools, constraint, names, self.name)
 
 
@@ -154,7 +159,7 @@ def _completion(
     except DialectError as e:
         raise ModelError(PROVIDER, f"{name}: malformed function call: {e}") from e
     if isinstance(constraint, JsonSchemaConstraint) and text:
-        text = _coerce_json_text(constraint.schema, text)
+        text = json_text(constraint.schema, text)
     usage = data.get("usageMetadata") or {}
     finish = _FINISH.get(str(candidate.get("finishReason")), "stop")
     return Completion(
@@ -167,12 +172,3 @@ def _completion(
         finish_reason="tool_calls" if calls else finish,
     )
 
-
-def _coerce_json_text(schema: dict[str, Any], text: str) -> str:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    if isinstance(value, dict):
-        value = coerce_arguments(schema, value)
-    return json.dumps(value, ensure_ascii=False)

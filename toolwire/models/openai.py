@@ -10,7 +10,6 @@ calls come back with their arguments coerced onto the original schemas. A
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
@@ -18,7 +17,6 @@ import httpx
 from toolwire.dialects import (
     WireNames,
     can_be_strict,
-    coerce_arguments,
     to_openai,
     to_openai_messages,
 )
@@ -35,6 +33,7 @@ from toolwire.messages import (
     Usage,
 )
 from toolwire.models.base import ModelError
+from toolwire.models.remote import RemoteModel, json_text, status_message
 from toolwire.providers.openai import openai_client
 
 try:
@@ -45,12 +44,10 @@ except ImportError as e:  # pragma: no cover - openai is a core dependency
 PROVIDER = "openai"
 
 
-class OpenAIModel:
+class OpenAIModel(RemoteModel):
     """A model behind the OpenAI chat-completions API."""
 
-    supports_tools = True
-    supports_grammar = False
-    supports_parallel = True
+    provider = "openai"
 
     def __init__(
         self,
@@ -63,9 +60,8 @@ class OpenAIModel:
         timeout: float = 60,
         strict: bool = False,
     ) -> None:
-        self.model = model
+        super().__init__(model, name=f"openai:{model}" + (f"@{base_url}" if base_url else ""))
         self.base_url = base_url
-        self.name = f"openai:{model}" + (f"@{base_url}" if base_url else "")
         self.strict = strict
         self._client = openai_client(
             base_url=base_url,
@@ -75,24 +71,26 @@ class OpenAIModel:
             timeout=timeout,
         )
 
-    async def complete(
+    async def _send(
         self,
         messages: list[Message],
-        *,
-        tools: list[ToolSpec] | None = None,
-        constraint: Constraint | None = None,
-        settings: ModelSettings | None = None,
-    ) -> Completion:
-        """One chat completion; vendor errors become ``ModelError``."""
-        names = WireNames.build([t.name for t in tools or []], "openai")
-        request = self._request(messages, tools, constraint, settings or ModelSettings(), names)
-        try:
-            response = await self._client.chat.completions.create(**request)
-        except openai.APIStatusError as e:
-            raise ModelError(PROVIDER, _status_message(e, self.name), status=e.status_code) from e
-        except openai.APIError as e:  # connection errors and timeouts
-            raise ModelError(PROVIDER, f"{self.name}: {type(e).__name__}: {e}") from e
-        return self._completion(response.model_dump(), tools, constraint, names)
+        tools: list[ToolSpec] | None,
+        constraint: Constraint | None,
+        settings: ModelSettings,
+        names: WireNames,
+    ) -> dict[str, Any]:
+        request = self._request(messages, tools, constraint, settings, names)
+        response = await self._client.chat.completions.create(**request)
+        data: dict[str, Any] = response.model_dump()
+        return data
+
+    def _error(self, error: Exception) -> ModelError | None:
+        if isinstance(error, openai.APIStatusError):
+            return ModelError(PROVIDER, status_message(error, self.name),
+                              status=error.status_code)
+        if isinstance(error, openai.APIError):  # connection errors and timeouts
+            return self.fail(f"{type(error).__name__}: {error}")
+        return None
 
     def _request(
         self,
@@ -128,16 +126,16 @@ class OpenAIModel:
         names: WireNames,
     ) -> Completion:
         if not data.get("choices"):
-            raise ModelError(PROVIDER, f"{self.name}: the response has no choices")
+            raise self.fail("the response has no choices")
         choice = data["choices"][0]
         message = choice.get("message") or {}
         try:
             calls = tool_calls_in(message.get("tool_calls") or [], "tool_calls", names)
         except DialectError as e:
-            raise ModelError(PROVIDER, f"{self.name}: malformed tool call: {e}") from e
+            raise self.fail(f"malformed tool call: {e}") from e
         text = message.get("content") or ""
         if isinstance(constraint, JsonSchemaConstraint) and text:
-            text = _coerce_json_text(constraint.schema, text)
+            text = json_text(constraint.schema, text)
         usage = data.get("usage") or {}
         return Completion(
             text=text,
@@ -172,21 +170,3 @@ def _response_format(constraint: Constraint) -> dict[str, Any]:
     }
 
 
-def _coerce_json_text(schema: dict[str, Any], text: str) -> str:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    if isinstance(value, dict):
-        value = coerce_arguments(schema, value)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _status_message(error: openai.APIStatusError, name: str) -> str:
-    detail = error.message
-    body = error.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            detail = str(inner["message"])
-    return f"{name}: HTTP {error.status_code}: {detail}"

@@ -1,0 +1,104 @@
+"""The shared base of the hosted backends (OpenAI-compatible, Anthropic, Gemini).
+
+One ``complete()`` flow for all of them: map the tool names to the vendor's rules, send one
+request, turn the vendor's errors into ``ModelError`` (status and message kept), and read the
+answer back. A backend supplies the three vendor parts; its SDK does the retries (client
+setup lives in ``toolwire.providers``).
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from toolwire.dialects import WireNames, coerce_arguments
+from toolwire.dialects.names import Dialect
+from toolwire.messages import Completion, Constraint, Message, ModelSettings, ToolSpec
+from toolwire.models.base import ModelError
+
+
+class RemoteModel(ABC):
+    """A model behind a vendor's HTTP API, with native tool calling."""
+
+    provider: ClassVar[Dialect]
+    supports_tools = True
+    supports_grammar = False
+    supports_parallel = True
+
+    def __init__(self, model: str, *, name: str | None = None) -> None:
+        self.model = model
+        self.name = name or f"{self.provider}:{model}"
+
+    async def complete(
+        self,
+        messages: list[Message],
+        *,
+        tools: list[ToolSpec] | None = None,
+        constraint: Constraint | None = None,
+        settings: ModelSettings | None = None,
+    ) -> Completion:
+        """One request to the vendor; its errors become ``ModelError``."""
+        names = WireNames.build([t.name for t in tools or []], self.provider)
+        try:
+            data = await self._send(messages, tools, constraint, settings or ModelSettings(), names)
+        except ModelError:
+            raise
+        except Exception as e:
+            error = self._error(e)
+            if error is None:
+                raise
+            raise error from e
+        return self._completion(data, tools, constraint, names)
+
+    def fail(self, message: str, *, status: int | None = None) -> ModelError:
+        """A ``ModelError`` of this backend, its message prefixed with the model's name."""
+        return ModelError(self.provider, f"{self.name}: {message}", status=status)
+
+    @abstractmethod
+    async def _send(
+        self,
+        messages: list[Message],
+        tools: list[ToolSpec] | None,
+        constraint: Constraint | None,
+        settings: ModelSettings,
+        names: WireNames,
+    ) -> dict[str, Any]:
+        """Send the request; the vendor's answer as plain data."""
+
+    @abstractmethod
+    def _error(self, error: Exception) -> ModelError | None:
+        """The ``ModelError`` for a vendor or transport error (``None``: not the vendor's)."""
+
+    @abstractmethod
+    def _completion(
+        self,
+        data: dict[str, Any],
+        tools: list[ToolSpec] | None,
+        constraint: Constraint | None,
+        names: WireNames,
+    ) -> Completion:
+        """The vendor's answer as a ``Completion`` (calls restored to the original names)."""
+
+
+def status_message(error: Any, name: str) -> str:
+    """``<model>: HTTP <status>: <the vendor's own message>`` for an SDK status error."""
+    detail = str(getattr(error, "message", error))
+    body = getattr(error, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            detail = str(inner["message"])
+    return f"{name}: HTTP {error.status_code}: {detail}"
+
+
+def json_text(schema: dict[str, Any], text: str) -> str:
+    """A JSON answer with its object's values coerced onto ``schema`` (text left as it is
+    when it is not JSON)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(value, dict):
+        value = coerce_arguments(schema, value)
+    return json.dumps(value, ensure_ascii=False)
