@@ -29,7 +29,7 @@ from toolwire.messages import (
     Usage,
 )
 from toolwire.models.base import ModelError
-from toolwire.models.remote import RemoteModel, status_message
+from toolwire.models.remote import Outgoing, RemoteModel, status_message
 from toolwire.providers.anthropic import anthropic_client
 
 PROVIDER = "anthropic"
@@ -88,15 +88,10 @@ class AnthropicModel(RemoteModel):
             timeout=timeout,
         )
 
-    async def _send(
-        self,
-        messages: list[Message],
-        tools: list[ToolSpec] | None,
-        constraint: Constraint | None,
-        settings: ModelSettings,
-        names: WireNames,
-    ) -> dict[str, Any]:
-        request = _request(self.model, messages, tools, constraint, settings, names)
+    async def _send(self, out: Outgoing) -> dict[str, Any]:
+        request = _request(
+            self.model, out.messages, out.tools, out.constraint, out.settings, out.names
+        )
         if not self._takes_temperature:
             request.pop("temperature")
         response = await self._client.messages.create(**request)
@@ -110,14 +105,8 @@ class AnthropicModel(RemoteModel):
             return self.fail(f"{type(error).__name__}: {error}")
         return None
 
-    def _completion(
-        self,
-        data: dict[str, Any],
-        tools: list[ToolSpec] | None,
-        constraint: Constraint | None,
-        names: WireNames,
-    ) -> Completion:
-        return _completion(data, tools, constraint, names, self.name)
+    def _completion(self, data: dict[str, Any], out: Outgoing) -> Completion:
+        return _completion(data, out.tools, out.constraint, out.names, self.name)
 
 
 def _request(

@@ -22,13 +22,12 @@ from toolwire.messages import (
     Completion,
     Constraint,
     JsonSchemaConstraint,
-    Message,
     ModelSettings,
     ToolSpec,
     Usage,
 )
 from toolwire.models.base import ModelError
-from toolwire.models.remote import RemoteModel, json_text
+from toolwire.models.remote import Outgoing, RemoteModel, json_text
 from toolwire.providers.gemini import gemini_client
 
 PROVIDER = "gemini"
@@ -66,19 +65,14 @@ class GeminiModel(RemoteModel):
             backoff=backoff,
         )
 
-    async def _send(
-        self,
-        messages: list[Message],
-        tools: list[ToolSpec] | None,
-        constraint: Constraint | None,
-        settings: ModelSettings,
-        names: WireNames,
-    ) -> dict[str, Any]:
-        system, contents = to_gemini_contents(messages, names=names)
+    async def _send(self, out: Outgoing) -> dict[str, Any]:
+        system, contents = to_gemini_contents(out.messages, names=out.names)
         response = await self._client.aio.models.generate_content(
             model=self.model,
             contents=contents,  # type: ignore[arg-type]
-            config=_config(system, tools, constraint, settings, names),  # type: ignore[arg-type]
+            config=_config(  # type: ignore[arg-type]
+                system, out.tools, out.constraint, out.settings, out.names
+            ),
         )
         data: dict[str, Any] = response.model_dump(mode="json", by_alias=True, exclude_none=True)
         return data
@@ -91,14 +85,8 @@ class GeminiModel(RemoteModel):
             return self.fail(f"{type(error).__name__}: {error}")
         return None
 
-    def _completion(
-        self,
-        data: dict[str, Any],
-        tools: list[ToolSpec] | None,
-        constraint: Constraint | None,
-        names: WireNames,
-    ) -> Completion:
-        return _completion(data, tools, constraint, names, self.name)
+    def _completion(self, data: dict[str, Any], out: Outgoing) -> Completion:
+        return _completion(data, out.tools, out.constraint, out.names, self.name)
 
 
 def _config(

@@ -33,7 +33,7 @@ from toolwire.messages import (
     Usage,
 )
 from toolwire.models.base import ModelError
-from toolwire.models.remote import RemoteModel, json_text, status_message
+from toolwire.models.remote import Outgoing, RemoteModel, json_text, status_message
 from toolwire.providers.openai import openai_client
 
 try:
@@ -71,15 +71,8 @@ class OpenAIModel(RemoteModel):
             timeout=timeout,
         )
 
-    async def _send(
-        self,
-        messages: list[Message],
-        tools: list[ToolSpec] | None,
-        constraint: Constraint | None,
-        settings: ModelSettings,
-        names: WireNames,
-    ) -> dict[str, Any]:
-        request = self._request(messages, tools, constraint, settings, names)
+    async def _send(self, out: Outgoing) -> dict[str, Any]:
+        request = self._request(out.messages, out.tools, out.constraint, out.settings, out.names)
         response = await self._client.chat.completions.create(**request)
         data: dict[str, Any] = response.model_dump()
         return data
@@ -118,13 +111,8 @@ class OpenAIModel(RemoteModel):
         strict = self.strict and can_be_strict(spec.parameters)
         return to_openai(spec, strict=strict, names=names)
 
-    def _completion(
-        self,
-        data: dict[str, Any],
-        tools: list[ToolSpec] | None,
-        constraint: Constraint | None,
-        names: WireNames,
-    ) -> Completion:
+    def _completion(self, data: dict[str, Any], out: Outgoing) -> Completion:
+        tools, constraint, names = out.tools, out.constraint, out.names
         if not data.get("choices"):
             raise self.fail("the response has no choices")
         choice = data["choices"][0]

@@ -10,12 +10,24 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from toolwire.dialects import WireNames, coerce_arguments
 from toolwire.dialects.names import Dialect
 from toolwire.messages import Completion, Constraint, Message, ModelSettings, ToolSpec
 from toolwire.models.base import ModelError
+
+
+@dataclass(kw_only=True, frozen=True)
+class Outgoing:
+    """One request on its way to a vendor: what ``complete`` was asked, and the wire names."""
+
+    messages: list[Message]
+    tools: list[ToolSpec] | None
+    constraint: Constraint | None
+    settings: ModelSettings
+    names: WireNames
 
 
 class RemoteModel(ABC):
@@ -39,9 +51,15 @@ class RemoteModel(ABC):
         settings: ModelSettings | None = None,
     ) -> Completion:
         """One request to the vendor; its errors become ``ModelError``."""
-        names = WireNames.build([t.name for t in tools or []], self.provider)
+        out = Outgoing(
+            messages=messages,
+            tools=tools,
+            constraint=constraint,
+            settings=settings or ModelSettings(),
+            names=WireNames.build([t.name for t in tools or []], self.provider),
+        )
         try:
-            data = await self._send(messages, tools, constraint, settings or ModelSettings(), names)
+            data = await self._send(out)
         except ModelError:
             raise
         except Exception as e:
@@ -49,21 +67,14 @@ class RemoteModel(ABC):
             if error is None:
                 raise
             raise error from e
-        return self._completion(data, tools, constraint, names)
+        return self._completion(data, out)
 
     def fail(self, message: str, *, status: int | None = None) -> ModelError:
         """A ``ModelError`` of this backend, its message prefixed with the model's name."""
         return ModelError(self.provider, f"{self.name}: {message}", status=status)
 
     @abstractmethod
-    async def _send(
-        self,
-        messages: list[Message],
-        tools: list[ToolSpec] | None,
-        constraint: Constraint | None,
-        settings: ModelSettings,
-        names: WireNames,
-    ) -> dict[str, Any]:
+    async def _send(self, out: Outgoing) -> dict[str, Any]:
         """Send the request; the vendor's answer as plain data."""
 
     @abstractmethod
@@ -71,13 +82,7 @@ class RemoteModel(ABC):
         """The ``ModelError`` for a vendor or transport error (``None``: not the vendor's)."""
 
     @abstractmethod
-    def _completion(
-        self,
-        data: dict[str, Any],
-        tools: list[ToolSpec] | None,
-        constraint: Constraint | None,
-        names: WireNames,
-    ) -> Completion:
+    def _completion(self, data: dict[str, Any], out: Outgoing) -> Completion:
         """The vendor's answer as a ``Completion`` (calls restored to the original names)."""
 
 
