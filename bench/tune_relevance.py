@@ -30,7 +30,7 @@ from pathlib import Path
 from toolwire.config import get_settings
 from toolwire.eval import bfcl
 from toolwire.models import load_model
-from toolwire.strategies.staged.caller import feasible, lexical_match
+from toolwire.strategies.staged.matching import feasible, lexical_match
 
 RELEVANT = ["simple_python", "multiple", "parallel", "parallel_multiple", "live_simple",
             "live_multiple", "live_parallel", "live_parallel_multiple"]

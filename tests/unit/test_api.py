@@ -123,7 +123,7 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
 
 async def wait_for_status(api: Api, interaction_id: str, message_id: str, *statuses: str) -> dict[str, Any]:
     url = f"/interactions/{interaction_id}/messages/{message_id}"
-    for _ in range(200):
+    for _ in range(1000):  # up to 20 s on a loaded machine; usually a few polls
         message: dict[str, Any] = (await api.client.get(url)).json()
         if message["status"] in statuses:
             return message

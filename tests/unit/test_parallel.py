@@ -62,7 +62,7 @@ def test_a_clause_naming_a_parameter_adds_to_the_same_call() -> None:
 
 
 def test_numeric_optionals_take_spare_numbers() -> None:
-    from toolwire.strategies.staged.caller import _with_numeric_optionals
+    from toolwire.strategies.staged.fill import _with_numeric_optionals
 
     props = {"religion": {"type": "string"}, "century": {"type": "integer"},
              "count": {"type": "integer"}, "limit": {"type": "integer"}}

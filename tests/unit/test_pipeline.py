@@ -298,7 +298,7 @@ def test_sync_run_refuses_inside_an_event_loop() -> None:
 
 def test_feasibility_prefers_a_tool_the_sentence_can_fill() -> None:
     from toolwire.builtin import default_registry
-    from toolwire.strategies.staged.caller import feasible
+    from toolwire.strategies.staged.matching import feasible
 
     registry = default_registry()
     question = "Is it hot in Tokyo today? Tell me in fahrenheit."

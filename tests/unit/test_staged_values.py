@@ -5,7 +5,7 @@ from __future__ import annotations
 from toolwire import Registry
 from toolwire.models.base import ChoiceConstraint, Completion, GrammarConstraint
 from toolwire.models.scripted import Request, ScriptedModel
-from toolwire.strategies.staged.caller import StagedCaller
+from toolwire.strategies.staged.fill import Filler
 from toolwire.strategies.staged.priors import number_prior
 from toolwire.text import mentions
 
@@ -44,7 +44,7 @@ async def test_numbers_fill_in_order_when_no_name_is_written() -> None:
     tool = _tool({"principle": {"type": "number"}, "rate": {"type": "number"},
                   "years": {"type": "integer"}})
     question = "an investment of $10,000 at 5% compounded for 10 years"
-    fill = await StagedCaller(_flat_model()).fill(question, tool, [tool])
+    fill = await Filler(_flat_model()).fill(question, tool, [tool])
     assert fill.arguments == {"principle": 10000, "rate": 0.05, "years": 10}  # 5% as a rate
 
 
@@ -52,7 +52,7 @@ async def test_a_date_parameter_gets_the_written_date_in_its_format() -> None:
     tool = _tool({"city": {"type": "string"},
                   "date": {"type": "string", "description": "The day, as MM/DD/YYYY"}},
                  required=["city"])
-    fill = await StagedCaller(_flat_model('"Palo Alto"')).fill(
+    fill = await Filler(_flat_model('"Palo Alto"')).fill(
         "weather for Palo Alto on April 25th 2023?", tool, [tool])
     assert fill.arguments == {"city": "Palo Alto", "date": "04/25/2023"}
 
@@ -60,13 +60,13 @@ async def test_a_date_parameter_gets_the_written_date_in_its_format() -> None:
 async def test_a_quoted_passage_beside_the_parameter_name_wins() -> None:
     tool = _tool({"name": {"type": "string"}, "maker": {"type": "string"}})
     question = "details about the instrument 'Violin' from 'Stradivarius' maker"
-    fill = await StagedCaller(_flat_model('"details"')).fill(question, tool, [tool])
+    fill = await Filler(_flat_model('"details"')).fill(question, tool, [tool])
     assert fill.arguments == {"name": "Violin", "maker": "Stradivarius"}
 
 
 async def test_a_percentage_stays_a_percentage_when_the_description_says_so() -> None:
     tool = _tool({"yield_rate": {"type": "number", "description": "The yield as a percentage."}})
-    fill = await StagedCaller(_flat_model()).fill("a fund yielding 5% a year", tool, [tool])
+    fill = await Filler(_flat_model()).fill("a fund yielding 5% a year", tool, [tool])
     assert fill.arguments == {"yield_rate": 5}
 
 
@@ -74,7 +74,7 @@ async def test_a_time_parameter_gets_the_written_time_on_a_24_hour_clock() -> No
     tool = _tool({"stylist": {"type": "string"},
                   "at": {"type": "string", "description": "Time, in 24-hour format 'HH:MM'."}},
                  required=["stylist"])
-    fill = await StagedCaller(_flat_model('"Jo"')).fill(
+    fill = await Filler(_flat_model('"Jo"')).fill(
         "book Jo at 2 in the afternoon", tool, [tool])
     assert fill.arguments == {"stylist": "Jo", "at": "14:00"}
 
@@ -82,7 +82,7 @@ async def test_a_time_parameter_gets_the_written_time_on_a_24_hour_clock() -> No
 async def test_an_optional_parameter_named_by_a_distinctive_word_is_filled() -> None:
     tool = _tool({"receiver": {"type": "string"}, "private_visibility": {"type": "boolean"},
                   "number_of_items": {"type": "integer"}}, required=["receiver"])
-    fill = await StagedCaller(_flat_model('"Svetlana"')).fill(
+    fill = await Filler(_flat_model('"Svetlana"')).fill(
         "send it to Svetlana and make it private", tool, [tool])
     assert set(fill.arguments) == {"receiver", "private_visibility"}
 
@@ -91,7 +91,7 @@ async def test_an_optional_number_never_reuses_a_number_already_taken() -> None:
     tool = _tool({"location": {"type": "string"}, "minimum_rating": {"type": "integer"},
                   "number_of_players": {"type": "integer"}},
                  required=["location", "minimum_rating"])
-    fill = await StagedCaller(_flat_model('"New York"')).fill(
+    fill = await Filler(_flat_model('"New York"')).fill(
         "top chess players in New York with a rating above 2300", tool, [tool])
     assert fill.arguments == {"location": "New York", "minimum_rating": 2300}
 
@@ -106,5 +106,5 @@ async def test_a_quote_beside_another_parameters_name_is_left_to_it() -> None:
     tool = _tool({"name": {"type": "string"}, "maker": {"type": "string"}})
     question = "details about the instrument 'Violin' from 'Stradivarius' maker"
     model = ScriptedModel(respond, supports_tools=False, supports_grammar=True)
-    fill = await StagedCaller(model).fill(question, tool, [tool])
+    fill = await Filler(model).fill(question, tool, [tool])
     assert fill.arguments == {"name": "Violin", "maker": "Stradivarius"}

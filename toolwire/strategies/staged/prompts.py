@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from toolwire.messages import ChoiceConstraint, Message
+from toolwire.models.base import Model
 from toolwire.tools.registry import Tool
 
 CALL_OPEN = "<tool_call>\n"
@@ -83,3 +85,20 @@ def call_prompt(tool: Tool) -> str:
         + (f"Parameters:\n{notes}\n" if notes else "")
         + "Use only values from the user's request."
     )
+
+
+def messages_for(system: str, question: str, history: list[Message], prefill: str) -> list[Message]:
+    """The staged prompt: the system text, the history, the sentence and the growing prefill
+    the model continues (one prompt, so llama.cpp evaluates the shared prefix once)."""
+    return [
+        Message(role="system", content=system),
+        *history,
+        Message(role="user", content=question),
+        Message(role="assistant", content=prefill),
+    ]
+
+
+async def choose(model: Model, messages: list[Message], options: list[str]) -> dict[str, float]:
+    """The model's log-likelihood of each option after ``messages``."""
+    completion = await model.complete(messages, constraint=ChoiceConstraint(options=tuple(options)))
+    return completion.scores or {completion.text: 0.0}

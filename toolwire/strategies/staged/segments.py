@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from toolwire.strategies.staged.caller import enum_labels, name_share
+from toolwire.strategies.staged.matching import enum_labels, name_share
 from toolwire.text import mentions
 from toolwire.tools.registry import Tool
 

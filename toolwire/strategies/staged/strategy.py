@@ -20,8 +20,10 @@ from typing import Any
 from toolwire.messages import ToolCallRequest
 from toolwire.models.base import Model
 from toolwire.strategies.base import Proposal, Turn, new_call_id, relevance
-from toolwire.strategies.staged.caller import Fill, StagedCaller, lexical_match
+from toolwire.strategies.staged.fill import Fill, Filler
+from toolwire.strategies.staged.matching import lexical_match
 from toolwire.strategies.staged.segments import more_calls, number_sets, tool_segments
+from toolwire.strategies.staged.select import select
 from toolwire.tools.registry import Tool
 
 
@@ -44,7 +46,8 @@ class StagedStrategy:
             return Proposal()
         if not self.relevant(turn):
             return Proposal(gated=True)
-        tool, _weights = await StagedCaller(self.model).select(
+        tool, _weights = await select(
+            self.model,
             turn.question, turn.candidates, [relevance(h) for h in turn.hits], turn.history
         )
         parts = tool_segments(turn.question, tool, turn.candidates)
@@ -111,7 +114,7 @@ class StagedStrategy:
         avoid: dict[str, Any] | None = None,
         keep: dict[str, Any] | None = None,
     ) -> Fill:
-        return await StagedCaller(self.model).fill(
+        return await Filler(self.model).fill(
             text, tool, turn.candidates or [tool], turn.history, avoid=avoid, keep=keep
         )
 

@@ -1,38 +1,30 @@
-"""The staged strategy for small local models: pick the function, then fill one argument at a time.
+"""Filling a chosen function's arguments, one parameter at a time.
 
-A 135M model cannot be trusted to write a whole call, but it can be trusted to *choose*:
-
-1. the function, among the retrieved candidates (its log-likelihood of each name, weighed with the
-   retrieval score);
-2. each argument, among values the sentence allows: numbers the user wrote, enum values, a span
-   of the user's own words for a string (a grammar admits only those), ``true``/``false``;
-   anything else (lists, objects) under the parameter's JSON Schema;
-3. optional parameters only when the sentence mentions them; required values the sentence does
-   not hold are reported as missing, never invented.
-
-Every step writes into one growing assistant prefill, ``<tool_call>{"name": "f", "arguments":
-{"a": 1, ...``, so the prompt is evaluated once and each choice costs a few tokens.
+Each argument is chosen among values the sentence allows: numbers the user wrote, enum values,
+a span of the user's own words for a string (a grammar admits only those), ``true``/``false``;
+anything else (lists, objects) under the parameter's JSON Schema. Optional parameters only when
+the sentence mentions them; required values the sentence does not hold are reported missing,
+never invented. Every step writes into one growing assistant prefill, ``<tool_call>{"name":
+"f", "arguments": {"a": 1, ...``, so the prompt is evaluated once and each choice costs a few
+tokens. A ``Filler`` serves one fill (it keeps what that fill has used): make one per fill.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from toolwire.messages import (
-    ChoiceConstraint,
     GrammarConstraint,
     JsonSchemaConstraint,
     Message,
     ModelSettings,
 )
 from toolwire.models.base import Model
+from toolwire.strategies.staged.matching import COMMON_PARAM_WORDS, enum_labels, is_numeric
 from toolwire.strategies.staged.priors import (
     DIRECTION_WORDS,
-    GENERIC_NAME_WORDS,
     direction_prior,
     non_null,
     number_prior,
@@ -41,7 +33,7 @@ from toolwire.strategies.staged.priors import (
     role_of,
     written_moments,
 )
-from toolwire.strategies.staged.prompts import CALL_OPEN, call_prompt, selection_prompt
+from toolwire.strategies.staged.prompts import CALL_OPEN, call_prompt, choose, messages_for
 from toolwire.strategies.staged.spans import span_grammar
 from toolwire.text import mentions
 from toolwire.tools.registry import Tool
@@ -59,82 +51,13 @@ class Fill:
     missing: list[str] = field(default_factory=list)
 
 
-def _softmax(scores: dict[str, float]) -> dict[str, float]:
-    top = max(scores.values())
-    exp = {k: math.exp(v - top) for k, v in scores.items()}
-    total = sum(exp.values())
-    return {k: v / total for k, v in exp.items()}
+class Filler:
+    """Fills one call's arguments with a grammar-capable model."""
 
-
-class StagedCaller:
-    """Selects a tool and fills its arguments with a grammar-capable model."""
-
-    def __init__(
-        self,
-        model: Model,
-        *,
-        model_weight: float = 0.5,
-        lexical_weight: float = 0.5,
-        decisive_margin: float = 0.5,
-    ) -> None:
+    def __init__(self, model: Model) -> None:
         self.model = model
-        self.model_weight = model_weight
-        self.lexical_weight = lexical_weight
-        self.decisive_margin = decisive_margin
         self._span_bans: set[str] = set()
         self._params: list[str] = []
-
-    # -- shared prompt ---------------------------------------------------------------------
-    def _messages(
-        self, system: str, question: str, history: list[Message], prefill: str
-    ) -> list[Message]:
-        return [
-            Message(role="system", content=system),
-            *history,
-            Message(role="user", content=question),
-            Message(role="assistant", content=prefill),
-        ]
-
-    async def _choose(self, messages: list[Message], options: list[str]) -> dict[str, float]:
-        completion = await self.model.complete(
-            messages, constraint=ChoiceConstraint(options=tuple(options))
-        )
-        return completion.scores or {completion.text: 0.0}
-
-    # -- 1. which function -----------------------------------------------------------------
-    async def select(
-        self,
-        question: str,
-        candidates: list[Tool],
-        retrieval_scores: list[float],
-        history: list[Message] | None = None,
-    ) -> tuple[Tool, dict[str, float]]:
-        """The best candidate by retrieval and literal match, and by the model when those leave
-        it open (the runner-up within ``decisive_margin``); and the weights of all."""
-        if len(candidates) == 1:
-            return candidates[0], {candidates[0].name: 1.0}
-        p_retrieval = _softmax(
-            {t.name: 8.0 * s for t, s in zip(candidates, retrieval_scores, strict=True)}
-        )
-        w = self.model_weight
-        evidence = {
-            t.name: (1 - w) * p_retrieval[t.name]
-            + self.lexical_weight * lexical_match(question, t)
-            - (0.0 if feasible(question, t) else 1.0)
-            for t in candidates
-        }
-        first, second = sorted(evidence.values(), reverse=True)[:2]
-        if first - second >= self.decisive_margin:
-            best = max(candidates, key=lambda t: evidence[t.name])
-            return best, evidence
-        messages = self._messages(
-            selection_prompt(candidates), question, history or [], CALL_OPEN + '{"name": "'
-        )
-        raw = await self._choose(messages, [t.name + '"' for t in candidates])
-        p_model = _softmax({k[:-1]: v for k, v in raw.items()})
-        combined = {t.name: evidence[t.name] + w * p_model.get(t.name, 0.0) for t in candidates}
-        best = max(candidates, key=lambda t: combined[t.name])
-        return best, combined
 
     # -- 2. its arguments ------------------------------------------------------------------
     async def fill(
@@ -169,10 +92,10 @@ class StagedCaller:
             prefill += ("" if i == 0 else ", ") + json.dumps(name) + ": "
             if keep and name in keep:
                 literal: str | None = json.dumps(keep[name])
-            elif name not in required and _is_numeric(schema) and len(used_numbers) >= len(numbers):
+            elif name not in required and is_numeric(schema) and len(used_numbers) >= len(numbers):
                 literal = None  # an optional number never re-uses one another parameter took
             else:
-                messages = self._messages(system, question, history, prefill)
+                messages = messages_for(system, question, history, prefill)
                 literal = await self._value(
                     messages, question, schema, numbers, (used_numbers, used_values), last,
                     avoid, name,
@@ -202,7 +125,7 @@ class StagedCaller:
             return True
         distinctive = {
             mentions.stem(w) for w in mentions.identifier_words(name)
-            if len(w) >= 5 and w not in _COMMON_PARAM_WORDS
+            if len(w) >= 5 and w not in COMMON_PARAM_WORDS
         }
         if distinctive & mentions.stems(question):
             return True  # "make it private" mentions private_visibility
@@ -283,7 +206,7 @@ class StagedCaller:
             return None
         if len(options) == 1:
             return options[0]
-        scores = await self._choose(messages, [o + end for o in options])
+        scores = await choose(self.model, messages, [o + end for o in options])
         prior = prior or {}
         best = max(options, key=lambda o: scores.get(o + end, -1e9) + prior.get(o, 0.0))
         return best
@@ -381,108 +304,21 @@ class StagedCaller:
         return _json_literal(completion.text)
 
 
-_LABEL_AFTER = r"\s*(?:\(|=|:|-|for|is|means)?\s*([A-Za-z][A-Za-z .'-]{1,40}?)\s*(?:[,;)\n]|$| or | and )"
-
-
-def enum_labels(schema: dict[str, Any]) -> dict[str, list[str]]:
-    """Words that name each enum value: the value, and labels the schema gives for it.
-
-    Labels come from ``enumDescriptions`` / ``x-enum-descriptions`` (a list beside ``enum`` or a
-    mapping), or from the parameter description where it writes ``VALUE label``
-    (``"USD US dollar, CAD Canadian dollar"``, ``"'C' for Celsius"``).
-    """
-    values = schema.get("enum", [])
-    labels: dict[str, list[str]] = {json.dumps(v): [str(v)] for v in values}
-    given = schema.get("enumDescriptions", schema.get("x-enum-descriptions"))
-    if isinstance(given, list):
-        given = dict(zip(values, given, strict=False))
-    if isinstance(given, dict):
-        for v, label in given.items():
-            if json.dumps(v) in labels and isinstance(label, str):
-                labels[json.dumps(v)].append(label)
-    description = str(schema.get("description", ""))
-    for v in values:
-        if not isinstance(v, str) or len(v) < 1:
-            continue
-        pattern = r"(?<![A-Za-z0-9])['\"]?" + re.escape(v) + r"['\"]?(?![A-Za-z0-9])" + _LABEL_AFTER
-        for m in re.finditer(pattern, description):
-            label = m.group(1).strip()
-            if label and label.lower() != v.lower() and len(label.split()) <= 4:
-                labels[json.dumps(v)].append(label)
-                if len(label.split()) > 2:  # "British pound sterling": "British pound" too
-                    labels[json.dumps(v)].append(" ".join(label.split()[:2]))
-    return labels
-
-
-def _is_numeric(schema: dict[str, Any]) -> bool:
-    return non_null(schema).get("type") in ("number", "integer") and "enum" not in schema
-
-
 def _with_numeric_optionals(
     written: int, props: dict[str, Any], chosen: list[str]
 ) -> list[str]:
     """``chosen`` plus optional numeric parameters while the sentence writes more numbers
     (``written``) than the chosen ones take ("find *ten* events" fills an optional ``count``),
     in schema order."""
-    spare = written - sum(_is_numeric(props[p]) for p in chosen)
+    spare = written - sum(is_numeric(props[p]) for p in chosen)
     extra = set()
     for name, schema in props.items():
         if spare <= 0:
             break
-        if name not in chosen and isinstance(schema, dict) and _is_numeric(schema):
+        if name not in chosen and isinstance(schema, dict) and is_numeric(schema):
             extra.add(name)
             spare -= 1
     return [p for p in props if p in chosen or p in extra]
-
-
-def feasible(question: str, tool: Tool) -> bool:
-    """Whether the sentence writes enough numbers for the tool's required numeric parameters.
-
-    A tool that would have to ask for a number the user never wrote is rarely the one meant
-    when another candidate fits ("is it hot in Tokyo, in fahrenheit" is not a unit conversion).
-    """
-    props: dict[str, Any] = tool.parameters.get("properties", {})
-    needed = sum(
-        1
-        for name in tool.parameters.get("required", [])
-        if non_null(props.get(name, {})).get("type") in ("number", "integer")
-        and "enum" not in props.get(name, {})
-    )
-    return needed <= len(mentions.numbers(question))
-
-
-_COMMON_PARAM_WORDS = {
-    "number", "value", "count", "limit", "level", "location", "format", "default", "option",
-    "options", "include", "total", "result", "results", "status", "query", "search", "filter",
-    "user", "detail", "details", "list", "items", "start", "price", "amount", "range", "order",
-    "sort", "index", "offset", "page", "version", "language", "region", "country", "units",
-}
-
-
-def name_share(text: str, tool: Tool) -> float:
-    """The share of the (non-generic) words of ``tool``'s name that ``text`` writes, 0..1."""
-    parts = [w for w in mentions.identifier_words(tool.name) if w not in GENERIC_NAME_WORDS]
-    hay = mentions.stems(text)
-    return sum(mentions.stem(p) in hay for p in parts) / len(parts) if parts else 0.0
-
-
-def lexical_match(question: str, tool: Tool) -> float:
-    """How literally the sentence names ``tool``: its name's words, or one of its enum values.
-
-    0..1 for the share of the name's (non-generic) words written, plus 1 when the sentence
-    names a value of one of the tool's enum parameters ("open the *calculator*").
-    """
-    share = name_share(question, tool)
-    props: dict[str, Any] = tool.parameters.get("properties", {})
-    named = any(
-        mentions.mentions(question, label)
-        for schema in props.values()
-        if isinstance(schema, dict) and "enum" in schema
-        for values in enum_labels(schema).values()
-        for label in values
-        if len(label) > 2
-    )
-    return share + (1.0 if named else 0.0)
 
 
 def _json_literal(text: str) -> str | None:

@@ -1,0 +1,99 @@
+"""Literal evidence that a tool fits a sentence: its name's words or an enum value written
+there (``lexical_match``), whether the sentence can fill its required parameters
+(``feasible``), and the labels a schema gives its enum values (``enum_labels``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from toolwire.strategies.staged.priors import GENERIC_NAME_WORDS, non_null
+from toolwire.text import mentions
+from toolwire.tools.registry import Tool
+
+_LABEL_AFTER = r"\s*(?:\(|=|:|-|for|is|means)?\s*([A-Za-z][A-Za-z .'-]{1,40}?)\s*(?:[,;)\n]|$| or | and )"
+
+
+def enum_labels(schema: dict[str, Any]) -> dict[str, list[str]]:
+    """Words that name each enum value: the value, and labels the schema gives for it.
+
+    Labels come from ``enumDescriptions`` / ``x-enum-descriptions`` (a list beside ``enum`` or a
+    mapping), or from the parameter description where it writes ``VALUE label``
+    (``"USD US dollar, CAD Canadian dollar"``, ``"'C' for Celsius"``).
+    """
+    values = schema.get("enum", [])
+    labels: dict[str, list[str]] = {json.dumps(v): [str(v)] for v in values}
+    given = schema.get("enumDescriptions", schema.get("x-enum-descriptions"))
+    if isinstance(given, list):
+        given = dict(zip(values, given, strict=False))
+    if isinstance(given, dict):
+        for v, label in given.items():
+            if json.dumps(v) in labels and isinstance(label, str):
+                labels[json.dumps(v)].append(label)
+    description = str(schema.get("description", ""))
+    for v in values:
+        if not isinstance(v, str) or len(v) < 1:
+            continue
+        pattern = r"(?<![A-Za-z0-9])['\"]?" + re.escape(v) + r"['\"]?(?![A-Za-z0-9])" + _LABEL_AFTER
+        for m in re.finditer(pattern, description):
+            label = m.group(1).strip()
+            if label and label.lower() != v.lower() and len(label.split()) <= 4:
+                labels[json.dumps(v)].append(label)
+                if len(label.split()) > 2:  # "British pound sterling": "British pound" too
+                    labels[json.dumps(v)].append(" ".join(label.split()[:2]))
+    return labels
+
+
+def is_numeric(schema: dict[str, Any]) -> bool:
+    return non_null(schema).get("type") in ("number", "integer") and "enum" not in schema
+
+
+def feasible(question: str, tool: Tool) -> bool:
+    """Whether the sentence writes enough numbers for the tool's required numeric parameters.
+
+    A tool that would have to ask for a number the user never wrote is rarely the one meant
+    when another candidate fits ("is it hot in Tokyo, in fahrenheit" is not a unit conversion).
+    """
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    needed = sum(
+        1
+        for name in tool.parameters.get("required", [])
+        if non_null(props.get(name, {})).get("type") in ("number", "integer")
+        and "enum" not in props.get(name, {})
+    )
+    return needed <= len(mentions.numbers(question))
+
+
+COMMON_PARAM_WORDS = {
+    "number", "value", "count", "limit", "level", "location", "format", "default", "option",
+    "options", "include", "total", "result", "results", "status", "query", "search", "filter",
+    "user", "detail", "details", "list", "items", "start", "price", "amount", "range", "order",
+    "sort", "index", "offset", "page", "version", "language", "region", "country", "units",
+}
+
+
+def name_share(text: str, tool: Tool) -> float:
+    """The share of the (non-generic) words of ``tool``'s name that ``text`` writes, 0..1."""
+    parts = [w for w in mentions.identifier_words(tool.name) if w not in GENERIC_NAME_WORDS]
+    hay = mentions.stems(text)
+    return sum(mentions.stem(p) in hay for p in parts) / len(parts) if parts else 0.0
+
+
+def lexical_match(question: str, tool: Tool) -> float:
+    """How literally the sentence names ``tool``: its name's words, or one of its enum values.
+
+    0..1 for the share of the name's (non-generic) words written, plus 1 when the sentence
+    names a value of one of the tool's enum parameters ("open the *calculator*").
+    """
+    share = name_share(question, tool)
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    named = any(
+        mentions.mentions(question, label)
+        for schema in props.values()
+        if isinstance(schema, dict) and "enum" in schema
+        for values in enum_labels(schema).values()
+        for label in values
+        if len(label) > 2
+    )
+    return share + (1.0 if named else 0.0)
