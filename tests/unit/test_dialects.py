@@ -7,11 +7,11 @@ import pytest
 from toolwire.dialects import (
     DialectError,
     WireNames,
-    coerce_arguments,
     from_anthropic_messages,
     from_gemini,
     from_openai,
     from_openai_messages,
+    onto_schema,
     to_anthropic_messages,
     to_gemini,
     to_gemini_contents,
@@ -157,7 +157,7 @@ def test_strict_mode_makes_everything_required_and_closed() -> None:
     assert openai_dialect.problems(tool) == []
     assert from_openai(tool) == spec
     answer = {"q": "x", "limit": None, "meta": '{"a": [1]}'}
-    assert coerce_arguments(spec.parameters, answer) == {"q": "x", "meta": {"a": [1]}}
+    assert onto_schema(spec.parameters, answer) == {"q": "x", "meta": {"a": [1]}}
 
 
 def test_the_strict_validator_catches_a_plain_schema() -> None:

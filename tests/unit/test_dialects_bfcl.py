@@ -12,10 +12,10 @@ import pytest
 
 from toolwire.dialects import (
     WireNames,
-    coerce_arguments,
     from_anthropic,
     from_gemini,
     from_openai,
+    onto_schema,
     to_anthropic,
     to_gemini,
     to_openai,
@@ -119,4 +119,4 @@ def test_bfcl_arguments_survive_the_strict_rewrite() -> None:
         k: (None if k not in required else "x")
         for k in tool["function"]["parameters"]["properties"]
     }
-    assert set(coerce_arguments(spec.parameters, strict_answer)) == required & set(props)
+    assert set(onto_schema(spec.parameters, strict_answer)) == required & set(props)

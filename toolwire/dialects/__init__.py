@@ -7,7 +7,7 @@
 Each dialect module also converts message lists (assistant tool calls, tool results, parallel
 calls) and has a ``problems(tool)`` validator that states the vendor's rules. Rewrites that a
 dialect forces are reversible through schema notes (``rewriting.py``); names a vendor refuses
-are mapped by ``WireNames``; ``coerce_arguments`` brings a model's answer back to the original
+are mapped by ``WireNames``; ``onto_schema`` brings a model's answer back to the original
 schema.
 """
 
@@ -29,13 +29,12 @@ from toolwire.dialects.openai import (
     to_openai_messages,
     unstrict_schema,
 )
-from toolwire.dialects.rewriting import DialectError, coerce_arguments
+from toolwire.dialects.rewriting import DialectError, onto_schema
 
 __all__ = [
     "DialectError",
     "WireNames",
     "can_be_strict",
-    "coerce_arguments",
     "from_anthropic",
     "from_anthropic_content",
     "from_anthropic_messages",
@@ -44,6 +43,7 @@ __all__ = [
     "from_openai",
     "from_openai_messages",
     "is_valid_name",
+    "onto_schema",
     "strict_schema",
     "to_anthropic",
     "to_anthropic_messages",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolwire.dialects.rewriting import coerce_arguments
+from toolwire.dialects.rewriting import onto_schema
 from toolwire.messages import ToolCallRequest, ToolSpec
 
 
@@ -14,6 +14,6 @@ def restore_calls(
     out = []
     for call in calls:
         spec = by_name.get(call.name)
-        arguments = coerce_arguments(spec.parameters, call.arguments) if spec else call.arguments
+        arguments = onto_schema(spec.parameters, call.arguments) if spec else call.arguments
         out.append(ToolCallRequest(id=call.id, name=call.name, arguments=arguments))
     return out

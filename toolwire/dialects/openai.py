@@ -5,7 +5,7 @@ every object lists all its properties as required and sets ``additionalPropertie
 optionals become nullable; keywords outside the subset (``default``, ``minLength``...) are
 dropped; free-form objects and untyped values become JSON-encoded strings. Everything dropped
 is kept in a schema note (see ``rewriting.py``), so ``from_openai`` restores the original and
-``coerce_arguments`` maps a strict answer back onto it.
+``onto_schema`` maps a strict answer back onto it.
 """
 
 from __future__ import annotations

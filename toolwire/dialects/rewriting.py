@@ -13,7 +13,7 @@ holds JSON) and lets ``from_<dialect>`` rebuild the exact original node. Notes a
 not hand-written: after a node is rewritten, the dialect's plain reverse is applied and every
 keyword it gets wrong is recorded; ``$unset`` lists keywords the original did not have.
 
-``coerce_arguments`` maps a model's arguments for a rewritten schema back onto the original:
+``onto_schema`` maps a model's arguments for a rewritten schema back onto the original:
 JSON strings are decoded where the original wanted a non-string, and ``null`` given for an
 optional, non-nullable property is dropped (OpenAI strict mode asks for them).
 """
@@ -167,7 +167,7 @@ def is_free_form(node: Schema) -> bool:
 
 
 # -- arguments ------------------------------------------------------------------------------
-def coerce_arguments(schema: Schema, arguments: dict[str, Any]) -> dict[str, Any]:
+def onto_schema(schema: Schema, arguments: dict[str, Any]) -> dict[str, Any]:
     """Map arguments produced under a rewritten schema back onto the original ``schema``."""
     value = _coerce(schema, arguments, schema)
     return value if isinstance(value, dict) else arguments

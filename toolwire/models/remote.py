@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from toolwire.dialects import WireNames, coerce_arguments
+from toolwire.dialects import WireNames, onto_schema
 from toolwire.dialects.names import Dialect
 from toolwire.messages import Completion, Constraint, Message, ModelSettings, ToolSpec
 from toolwire.models.base import ModelError
@@ -105,5 +105,5 @@ def json_text(schema: dict[str, Any], text: str) -> str:
     except ValueError:
         return text
     if isinstance(value, dict):
-        value = coerce_arguments(schema, value)
+        value = onto_schema(schema, value)
     return json.dumps(value, ensure_ascii=False)
