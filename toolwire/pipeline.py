@@ -15,7 +15,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from toolwire.answer import chat_answer, describe, factual_answer, missing_answer
 from toolwire.messages import Message, ToolCallRequest
@@ -35,7 +35,7 @@ from toolwire.run import (
     ValidationFailed,
     call_key,
 )
-from toolwire.strategies import Strategy, StrategyName, Turn, strategy_for
+from toolwire.strategies import StagedRules, Strategy, StrategyName, Turn, strategy_for
 from toolwire.tools.dispatch import ExecutionResult, Executor, dispatch
 from toolwire.tools.registry import Registry, Tool
 from toolwire.tools.snippets import snippet_for
@@ -65,6 +65,8 @@ class EngineConfig:
     execute: bool = True
     """Run the calls; ``False`` only proposes them (evaluation, OpenAI-compatible endpoint)."""
     answer_tokens: int = 160
+    rules: StagedRules = field(default_factory=StagedRules)
+    """The staged strategy's heuristics, each one named switch (see ``StagedRules``)."""
     model_timeout: float | None = 60.0
     """Seconds one model call may take before the run fails with a ``ModelError``."""
 
@@ -92,6 +94,7 @@ class Pipeline:
             self.model,
             relevance_threshold=config.relevance_threshold,
             named_relevance_threshold=config.named_relevance_threshold,
+            rules=config.rules,
         )
 
     async def run(

@@ -8,12 +8,14 @@ from toolwire.models.base import Model
 from toolwire.strategies.base import Proposal, Strategy, StrategyName, Turn
 from toolwire.strategies.native import NativeStrategy
 from toolwire.strategies.plain import PlainStrategy
+from toolwire.strategies.staged.rules import StagedRules
 from toolwire.strategies.staged.strategy import StagedStrategy
 
 __all__ = [
     "NativeStrategy",
     "PlainStrategy",
     "Proposal",
+    "StagedRules",
     "StagedStrategy",
     "Strategy",
     "StrategyName",
@@ -28,6 +30,7 @@ def strategy_for(
     *,
     relevance_threshold: float,
     named_relevance_threshold: float,
+    rules: StagedRules | None = None,
 ) -> Strategy:
     """The strategy ``name`` over ``model`` (``auto``: staged for grammar-capable models,
     native for tool-calling ones)."""
@@ -41,4 +44,5 @@ def strategy_for(
         model,
         relevance_threshold=relevance_threshold,
         named_relevance_threshold=named_relevance_threshold,
+        rules=rules,
     )

@@ -34,6 +34,7 @@ from toolwire.strategies.staged.priors import (
     written_moments,
 )
 from toolwire.strategies.staged.prompts import CALL_OPEN, call_prompt, choose, messages_for
+from toolwire.strategies.staged.rules import StagedRules
 from toolwire.strategies.staged.spans import span_grammar
 from toolwire.text import mentions
 from toolwire.tools.registry import Tool
@@ -54,8 +55,9 @@ class Fill:
 class Filler:
     """Fills one call's arguments with a grammar-capable model."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, rules: StagedRules | None = None) -> None:
         self.model = model
+        self.rules = rules or StagedRules()
         self._span_bans: set[str] = set()
         self._params: list[str] = []
 
@@ -75,7 +77,8 @@ class Filler:
         required = list(tool.parameters.get("required", []))
         numbers = mentions.numbers(question)
         chosen = [p for p in props if p in required or self._mentioned(question, p, props[p])]
-        chosen = _with_numeric_optionals(len(numbers), props, chosen)
+        if self.rules.numeric_optionals:
+            chosen = _with_numeric_optionals(len(numbers), props, chosen)
         result = Fill()
         prefill = CALL_OPEN + json.dumps({"name": tool.name})[:-1] + ', "arguments": {'
         numeric = any(non_null(props[p]).get("type") in ("number", "integer") for p in props)
@@ -119,11 +122,12 @@ class Filler:
         already given to other parameters."""
         return self._span_bans | set(mentions.identifier_words(name))
 
-    @staticmethod
-    def _mentioned(question: str, name: str, schema: dict[str, Any]) -> bool:
-        if mentions.mentions(question, name) or written_moments(question, name, schema):
+    def _mentioned(self, question: str, name: str, schema: dict[str, Any]) -> bool:
+        if mentions.mentions(question, name):
             return True
-        distinctive = {
+        if self.rules.written_moments and written_moments(question, name, schema):
+            return True
+        distinctive = set() if not self.rules.distinctive_mentions else {
             mentions.stem(w) for w in mentions.identifier_words(name)
             if len(w) >= 5 and w not in COMMON_PARAM_WORDS
         }
@@ -159,12 +163,13 @@ class Filler:
             return await self._number(
                 messages, question, name, schema, numbers, used_numbers, end, bad
             )
-        written = written_moments(question, name, schema) if kind == "string" else []
+        moments = kind == "string" and self.rules.written_moments
+        written = written_moments(question, name, schema) if moments else []
         if written:
             literals = [json.dumps(d) for d in written]
             return await self._pick(messages, [x for x in literals if x != bad] or literals, end)
         if kind == "string" and schema.get("format") not in _STRING_FORMATS_FREE:
-            walls = DIRECTION_WORDS if role_of(name) else set()
+            walls = DIRECTION_WORDS if role_of(name) and self.rules.direction_walls else set()
             span = await self._span(messages, question, bad, self._no_start(name), walls)
             return await self._prefer_quoted(messages, question, name, span, end, used_values, bad)
         return await self._free(messages, schema)
@@ -182,6 +187,8 @@ class Filler:
         """The span, or a passage the user quoted when the model finds one as likely: quotes
         mark values ("the instrument 'Violin' from 'Stradivarius' maker"), and the one beside
         the parameter's own words leans to it."""
+        if not self.rules.quoted_passages:
+            return span
         taken = used.setdefault(_QUOTED_KEY, set())
         quotes = [q for q in mentions.quoted(question)
                   if json.dumps(q.text) not in taken and json.dumps(q.text) != bad]
@@ -238,7 +245,7 @@ class Filler:
         fresh = [o for o in named if o not in used.get(key, set())]
         pool = fresh or named or options
         prior = {o: direction_prior(name, question, where[o], rank) for rank, o in
-                 enumerate(named) if o in pool}
+                 enumerate(named) if o in pool} if self.rules.direction_walls else {}
         literal = await self._pick(messages, pool, end, prior)
         if literal is not None:
             used.setdefault(key, set()).add(literal)
@@ -267,8 +274,9 @@ class Filler:
                     prior[text] = bonus
         if not options:
             return None
-        found = number_prior(question, name, [numbers[i] for i in options.values()])
-        prior = {o: prior[o] + b for o, b in zip(options, found, strict=True)}
+        if self.rules.number_priors:
+            found = number_prior(question, name, [numbers[i] for i in options.values()])
+            prior = {o: prior[o] + b for o, b in zip(options, found, strict=True)}
         literal = await self._pick(messages, list(options), end, prior)
         if literal is not None:
             used.add(options[literal])

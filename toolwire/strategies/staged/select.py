@@ -9,6 +9,7 @@ from toolwire.messages import Message
 from toolwire.models.base import Model
 from toolwire.strategies.staged.matching import feasible, lexical_match
 from toolwire.strategies.staged.prompts import CALL_OPEN, choose, messages_for, selection_prompt
+from toolwire.strategies.staged.rules import StagedRules
 from toolwire.tools.registry import Tool
 
 MODEL_WEIGHT = 0.5
@@ -17,6 +18,10 @@ LEXICAL_WEIGHT = 0.5
 """Weight of a literal match (the tool's name words or an enum value written in the sentence)."""
 DECISIVE_MARGIN = 0.5
 """Evidence ahead of the runner-up by this much decides without asking the model."""
+INFEASIBLE_PENALTY = 1.0
+"""Taken from a tool whose required numbers the sentence cannot supply (the ``feasibility``
+rule): more than any other evidence can make up, so it only wins when every tool is
+infeasible."""
 RETRIEVAL_SHARPNESS = 8.0
 """Retrieval scores are multiplied by this before the softmax (they span about 0 to 1)."""
 
@@ -34,9 +39,13 @@ async def select(
     candidates: list[Tool],
     retrieval_scores: list[float],
     history: list[Message] | None = None,
+    rules: StagedRules | None = None,
 ) -> tuple[Tool, dict[str, float]]:
     """The best candidate by retrieval and literal match, and by the model when those leave
-    it open (the runner-up within ``decisive_margin``); and the weights of all."""
+    it open (the runner-up within ``DECISIVE_MARGIN``); and the weights of all."""
+    rules = rules or StagedRules()
+    lexical = LEXICAL_WEIGHT if rules.literal_selection else 0.0
+    infeasible = INFEASIBLE_PENALTY if rules.feasibility else 0.0
     if len(candidates) == 1:
         return candidates[0], {candidates[0].name: 1.0}
     p_retrieval = _softmax(
@@ -45,8 +54,8 @@ async def select(
     w = MODEL_WEIGHT
     evidence = {
         t.name: (1 - w) * p_retrieval[t.name]
-        + LEXICAL_WEIGHT * lexical_match(question, t)
-        - (0.0 if feasible(question, t) else 1.0)
+        + lexical * lexical_match(question, t)
+        - (0.0 if feasible(question, t) else infeasible)
         for t in candidates
     }
     first, second = sorted(evidence.values(), reverse=True)[:2]

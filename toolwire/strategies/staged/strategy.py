@@ -22,6 +22,7 @@ from toolwire.models.base import Model
 from toolwire.strategies.base import Proposal, Turn, new_call_id, relevance
 from toolwire.strategies.staged.fill import Fill, Filler
 from toolwire.strategies.staged.matching import lexical_match
+from toolwire.strategies.staged.rules import StagedRules
 from toolwire.strategies.staged.segments import more_calls, number_sets, tool_segments
 from toolwire.strategies.staged.select import select
 from toolwire.tools.registry import Tool
@@ -36,8 +37,10 @@ class StagedStrategy:
         *,
         relevance_threshold: float,
         named_relevance_threshold: float,
+        rules: StagedRules | None = None,
     ) -> None:
         self.model = model
+        self.rules = rules or StagedRules()
         self.relevance_threshold = relevance_threshold
         self.named_relevance_threshold = named_relevance_threshold
 
@@ -48,9 +51,13 @@ class StagedStrategy:
             return Proposal(gated=True)
         tool, _weights = await select(
             self.model,
-            turn.question, turn.candidates, [relevance(h) for h in turn.hits], turn.history
+            turn.question, turn.candidates, [relevance(h) for h in turn.hits], turn.history,
+            rules=self.rules,
         )
-        parts = tool_segments(turn.question, tool, turn.candidates)
+        parts = (
+            tool_segments(turn.question, tool, turn.candidates)
+            if self.rules.function_segments else []
+        )
         if parts:  # clauses that name different functions: each its own calls
             calls: list[ToolCallRequest] = []
             for part_tool, text in parts:
@@ -67,7 +74,7 @@ class StagedStrategy:
         """Whether the best candidate is relevant enough to call anything."""
         if not turn.hits:
             return False
-        if turn.tool_choice != "auto":
+        if turn.tool_choice != "auto" or not self.rules.relevance_gate:
             return True
         if max(relevance(h) for h in turn.hits) >= self.relevance_threshold:
             return True
@@ -94,7 +101,7 @@ class StagedStrategy:
         self, turn: Turn, tool: Tool, text: str
     ) -> tuple[list[ToolCallRequest], list[str]]:
         """The calls of ``tool`` that ``text`` asks for, or the required values it lacks."""
-        segments = number_sets(text, tool)
+        segments = number_sets(text, tool) if self.rules.number_segments else None
         if segments:  # the sentence writes the function's numbers once per call
             fills = [await self._fill(turn, tool, s) for s in segments]
             if not any(f.missing for f in fills):
@@ -102,7 +109,8 @@ class StagedStrategy:
         fill = await self._fill(turn, tool, text)
         if fill.missing:
             return [], fill.missing
-        arguments = [fill.arguments, *more_calls(text, tool, fill.arguments)]
+        extra = more_calls(text, tool, fill.arguments) if self.rules.more_calls else []
+        arguments = [fill.arguments, *extra]
         return [_request(tool, a) for a in arguments], []
 
     async def _fill(
@@ -114,7 +122,7 @@ class StagedStrategy:
         avoid: dict[str, Any] | None = None,
         keep: dict[str, Any] | None = None,
     ) -> Fill:
-        return await Filler(self.model).fill(
+        return await Filler(self.model, self.rules).fill(
             text, tool, turn.candidates or [tool], turn.history, avoid=avoid, keep=keep
         )
 

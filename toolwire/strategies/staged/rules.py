@@ -1,0 +1,69 @@
+"""The staged strategy's heuristics, each one named rule that ``EngineConfig.rules`` can turn off.
+
+    EngineConfig(rules=StagedRules(quoted_passages=False))
+
+Every rule says what it does and why; ``bench/ablate.py`` measures what each is worth (the
+points it adds per category on BFCL's tuning split, default run vs the same run with that rule
+off) and the README publishes the table. A new heuristic is a new field here, off-switchable,
+with its measured worth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(kw_only=True, frozen=True)
+class StagedRules:
+    relevance_gate: bool = True
+    """No call when no candidate's retrieval relevance reaches the threshold (a lower one for a
+    tool the sentence names). Why: a 135M model's own call/no-call signal is weak."""
+    literal_selection: bool = True
+    """Selection weighs a literal match: the tool's name words, or one of its enum values,
+    written in the sentence. Why: names are the strongest evidence a small model can miss."""
+    feasibility: bool = True
+    """Selection penalises a tool whose required numbers the sentence cannot supply. Why: of two
+    similar tools, the one the sentence can fill is the one meant."""
+    function_segments: bool = True
+    """Clauses that name different functions ("the GCD of … and the LCM of …") are cut into
+    segments, each filled as its own calls."""
+    number_segments: bool = True
+    """A sentence that writes the function's numbers once per call ("a base of 12 and a height
+    of 15 … a base of 18 and a height of 24") is cut into one segment per call."""
+    more_calls: bool = True
+    """Later clauses bringing values of their own ("Paris and London") become extra calls of
+    the same function."""
+    number_priors: bool = True
+    """A number goes to the parameter whose words stand right before (or after) it, else in
+    written order. Why: the model alone swaps numbers of similar parameters."""
+    written_moments: bool = True
+    """Dates and times are rewritten to the pattern the parameter describes ("April 25th 2023"
+    → 2023-04-25); such a moment also counts as mentioning an optional parameter."""
+    quoted_passages: bool = True
+    """A passage the user quoted is offered beside the span, leaning to the parameter named
+    next to it. Why: quotes mark values."""
+    direction_walls: bool = True
+    """Source/target parameters (from_x/to_x) take values on their side of "from"/"to", and
+    their spans never cross those words."""
+    numeric_optionals: bool = True
+    """Optional numeric parameters take the numbers no required parameter used."""
+    distinctive_mentions: bool = True
+    """An optional parameter counts as mentioned when the sentence writes a distinctive word of
+    its name ("make it private" → private_visibility)."""
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """Every rule's name, in the order above."""
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def explain(cls, name: str) -> str:
+        """A rule's docstring (its what and why)."""
+        import inspect
+
+        source = inspect.getsource(cls)
+        marker = f"    {name}: bool = True\n"
+        if marker not in source:
+            raise KeyError(name)
+        doc = source.split(marker, 1)[1].split('"""')[1]
+        return " ".join(doc.split())
