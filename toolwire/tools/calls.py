@@ -25,6 +25,11 @@ __all__ = [
     "ExecutionResult",
     "Executor",
     "coerce_arguments",
+    "error_info",
+    "exception_info",
+    "invalid_result",
+    "not_executable",
+    "timeout_result",
     "to_json_value",
 ]
 
@@ -62,18 +67,18 @@ class ArgumentError(ValueError):
         self.errors = errors
 
 
-def _error(kind: str, message: str, **extra: Any) -> dict[str, Any]:
+def error_info(kind: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"type": kind, "message": message, **extra}
 
 
-def _exception_error(exc: BaseException) -> dict[str, Any]:
-    return _error(type(exc).__name__, str(exc) or type(exc).__name__)
+def exception_info(exc: BaseException) -> dict[str, Any]:
+    return error_info(type(exc).__name__, str(exc) or type(exc).__name__)
 
 
-def _invalid(errors: list[str]) -> ExecutionResult:
+def invalid_result(errors: list[str]) -> ExecutionResult:
     message = "invalid arguments: " + "; ".join(errors)
     return ExecutionResult(
-        status="invalid", error=_error("invalid_arguments", message, errors=errors)
+        status="invalid", error=error_info("invalid_arguments", message, errors=errors)
     )
 
 
@@ -127,11 +132,11 @@ def to_json_value(value: Any) -> Any:
     return to_jsonable_python(value, fallback=str)
 
 
-def _timeout(tool: Tool) -> ExecutionResult:
+def timeout_result(tool: Tool) -> ExecutionResult:
     message = f"{tool.name} did not finish within {tool.timeout:g} s"
-    return ExecutionResult(status="timeout", error=_error("timeout", message))
+    return ExecutionResult(status="timeout", error=error_info("timeout", message))
 
 
-def _not_executable(tool: Tool) -> ExecutionResult:
+def not_executable(tool: Tool) -> ExecutionResult:
     message = f"{tool.name} is a schema-only tool: toolwire has no handler to run it"
-    return ExecutionResult(status="not_executable", error=_error("not_executable", message))
+    return ExecutionResult(status="not_executable", error=error_info("not_executable", message))

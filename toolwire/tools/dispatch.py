@@ -36,12 +36,12 @@ from toolwire.tools.calls import (
     ArgumentError,
     ExecutionResult,
     Executor,
-    _error,
-    _exception_error,
-    _invalid,
-    _not_executable,
-    _timeout,
     coerce_arguments,
+    error_info,
+    exception_info,
+    invalid_result,
+    not_executable,
+    timeout_result,
     to_json_value,
 )
 from toolwire.tools.pool import PoolSaturated, ToolPool, tool_pool
@@ -116,22 +116,22 @@ class InProcessExecutor:
 
     async def _run(self, tool: Tool, arguments: dict[str, Any]) -> ExecutionResult:
         if tool.handler is None:
-            return _not_executable(tool)
+            return not_executable(tool)
         if self.pool.uncancellable(tool.name):
             return await self._run_killable(tool, arguments)
         try:
             kwargs = coerce_arguments(tool.handler, arguments)
         except ArgumentError as e:
-            return _invalid(e.errors)
+            return invalid_result(e.errors)
         try:
             value = await _call(tool, kwargs, self.pool)
         except PoolSaturated as e:
             message = f"{tool.name} could not start within {tool.timeout:g} s: {e}"
-            return ExecutionResult(status="timeout", error=_error("pool_saturated", message))
+            return ExecutionResult(status="timeout", error=error_info("pool_saturated", message))
         except TimeoutError:
-            return _timeout(tool)
+            return timeout_result(tool)
         except Exception as e:
-            return ExecutionResult(status="error", error=_exception_error(e))
+            return ExecutionResult(status="error", error=exception_info(e))
         return ExecutionResult(status="ok", result=to_json_value(value))
 
     async def _run_killable(self, tool: Tool, arguments: dict[str, Any]) -> ExecutionResult:
@@ -140,7 +140,7 @@ class InProcessExecutor:
                 f"{tool.name} ignored its last timeout and cannot be stopped in a thread; "
                 "register it as a module-level function so it runs in a killable process"
             )
-            return ExecutionResult(status="error", error=_error("uncancellable", message))
+            return ExecutionResult(status="error", error=error_info("uncancellable", message))
         return await (self._killable or _KILLABLE).run(tool, arguments)
 
 
@@ -170,9 +170,9 @@ def _refusal(tool: Tool, arguments: Any, approved: bool) -> ExecutionResult | No
     if not errors and not isinstance(arguments, dict):
         errors = [f"(arguments): {arguments!r} is not a JSON object"]
     if errors:
-        return _invalid(errors)
+        return invalid_result(errors)
     if not tool.executable:
-        return _not_executable(tool)
+        return not_executable(tool)
     if tool.requires_approval and not approved:
         return ExecutionResult(status="pending_approval")
     return None
@@ -197,13 +197,13 @@ async def dispatch(
     started = time.perf_counter()
     if name not in registry:
         message = f"no tool named {name!r} is registered"
-        result = ExecutionResult(status="error", error=_error("unknown_tool", message))
+        result = ExecutionResult(status="error", error=error_info("unknown_tool", message))
     else:
         tool = registry.get(name)
         try:
             parsed = _parse_arguments(arguments)
         except ValueError as e:
-            result = _invalid([f"(arguments): not valid JSON: {e}"])
+            result = invalid_result([f"(arguments): not valid JSON: {e}"])
         else:
             result = _refusal(tool, parsed, approved) or await (
                 (sandbox_executor or _SANDBOX) if tool.sandbox else (executor or _IN_PROCESS)

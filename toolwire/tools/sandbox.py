@@ -24,11 +24,11 @@ from typing import Any
 from toolwire.tools.calls import (
     ArgumentError,
     ExecutionResult,
-    _error,
-    _exception_error,
-    _invalid,
-    _timeout,
     coerce_arguments,
+    error_info,
+    exception_info,
+    invalid_result,
+    timeout_result,
     to_json_value,
 )
 from toolwire.tools.registry import Tool
@@ -102,7 +102,7 @@ class SubprocessExecutor:
     async def _run(self, tool: Tool, arguments: dict[str, Any]) -> ExecutionResult:
         if tool.import_path is None:
             message = f"{tool.name} cannot run sandboxed: its handler has no import path"
-            return ExecutionResult(status="error", error=_error("not_sandboxable", message))
+            return ExecutionResult(status="error", error=error_info("not_sandboxable", message))
         request = self._request(tool, arguments)
         with tempfile.TemporaryDirectory(prefix="toolwire-sandbox-") as workdir:
             proc = await asyncio.create_subprocess_exec(
@@ -122,7 +122,7 @@ class SubprocessExecutor:
                 )
             except TimeoutError:
                 await _kill(proc)
-                return _timeout(tool)
+                return timeout_result(tool)
             except asyncio.CancelledError:
                 await _kill(proc)
                 raise
@@ -154,7 +154,7 @@ def _child_result(tool: Tool, returncode: int | None, out: bytes, err: bytes) ->
     except (ValueError, KeyError, TypeError):
         return _crashed(tool, returncode, err)
     if status == "timeout":
-        return _timeout(tool)
+        return timeout_result(tool)
     return ExecutionResult(status=status, result=reply.get("result"), error=reply.get("error"))
 
 
@@ -164,11 +164,11 @@ def _crashed(tool: Tool, returncode: int | None, err: bytes) -> ExecutionResult:
         name = _signal_name(-returncode)
         if -returncode == signal.SIGXCPU:
             message = f"{tool.name} exceeded its CPU-time limit"
-            return ExecutionResult(status="timeout", error=_error("cpu_limit", message))
+            return ExecutionResult(status="timeout", error=error_info("cpu_limit", message))
         message = f"the sandboxed process of {tool.name} was killed by {name}"
     else:
         message = f"the sandboxed process of {tool.name} exited with status {returncode}"
-    return ExecutionResult(status="error", error=_error("sandbox_crashed", message, stderr=stderr))
+    return ExecutionResult(status="error", error=error_info("sandbox_crashed", message, stderr=stderr))
 
 
 def _signal_name(number: int) -> str:
@@ -214,12 +214,12 @@ def _child_run(request: dict[str, Any]) -> dict[str, Any]:
     except _HandlerTimeout:
         return {"status": "timeout"}
     except ArgumentError as e:
-        return asdict(_invalid(e.errors))
+        return asdict(invalid_result(e.errors))
     except MemoryError:
         message = f"the tool exceeded the sandbox memory limit of {memory_mb} MB"
-        return {"status": "error", "error": _error("memory_limit", message)}
+        return {"status": "error", "error": error_info("memory_limit", message)}
     except (Exception, SystemExit) as e:
-        return {"status": "error", "error": _exception_error(e)}
+        return {"status": "error", "error": exception_info(e)}
 
 
 async def _awaited(value: Any) -> Any:
