@@ -4,6 +4,9 @@
     toolwire run --json "convert 1000 JPY to GBP"
     toolwire tools list
     toolwire tools search "currency"
+    toolwire tools import-openapi https://api.example.com/openapi.json
+    toolwire tools import-mcp -- python -m some_mcp_server
+    toolwire mcp serve --http 8811     # the registry over MCP
     toolwire serve                      # the REST API (see toolwire.api)
     toolwire db upgrade                 # apply database migrations
     toolwire eval bfcl --limit 10       # accuracy on the Berkeley Function Calling Leaderboard
@@ -46,10 +49,11 @@ def _engine(model: str | None) -> Any:
     from toolwire.engine import Engine
     from toolwire.models import ModelSpecError, load_model
     from toolwire.models.base import ModelError
+    from toolwire.sources.commands import service_registry
 
     try:
         instance = load_model(model) if model else None
-        engine = Engine(model=instance)
+        engine = Engine(service_registry(), model=instance)
         loaded = engine.model
         load = getattr(loaded, "load", None)
         if callable(load):
@@ -108,16 +112,16 @@ def _print_run(result: Run) -> None:
 @tools_app.command("list")
 def tools_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the registered tools."""
-    from toolwire.builtin import default_registry
+    from toolwire.sources.commands import service_registry
 
-    registry = default_registry()
+    registry = service_registry()
     if as_json:
-        rows = [{"name": t.name, "description": t.description, "parameters": t.parameters}
-                for t in registry]
+        rows = [{"name": t.name, "description": t.description, "parameters": t.parameters,
+                 "source": t.source} for t in registry]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     for t in registry:
-        out.print(f"[bold]{t.name}[/bold]  {t.description}")
+        out.print(f"[bold]{t.name}[/bold]  [dim]{t.source}[/dim]  {t.description}")
 
 
 @tools_app.command("search")
@@ -127,9 +131,9 @@ def tools_search(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Find the tools most relevant to a query (keyword + embedding search)."""
-    from toolwire.builtin import default_registry
+    from toolwire.sources.commands import service_registry
 
-    hits = default_registry().search(query, k)
+    hits = service_registry().search(query, k)
     if as_json:
         rows = [{"name": h.tool.name, "score": round(h.score, 4)} for h in hits]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -142,8 +146,13 @@ def _mount_subcommands() -> None:
     """The service's and the evaluation's commands (their modules import lazily)."""
     from toolwire.api.commands import db_app, serve
     from toolwire.eval.commands import eval_app
+    from toolwire.sources import commands as sources
 
     app.command()(serve)
+    tools_app.command("import-openapi")(sources.import_openapi)
+    tools_app.command("import-mcp")(sources.import_mcp)
+    tools_app.command("sources")(sources.sources)
+    app.add_typer(sources.mcp_app, name="mcp")
     app.add_typer(db_app, name="db")
     app.add_typer(eval_app, name="eval")
 

@@ -12,6 +12,8 @@ import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from toolwire.sources.credentials import Credential
+
 DEFAULT_MODEL = "local:smollm2-135m"
 
 #: Units of the target currency per one unit of the source; USD→CAD as the product spec asks.
@@ -57,11 +59,15 @@ class Settings(BaseSettings):
     """Posted messages processed at once by one server process."""
     shutdown_grace: float = Field(default=10.0, ge=0)
     """On SIGTERM, seconds in-flight work may take before it is handed back to its lease."""
-    """Tries at valid arguments before a call is given up as invalid."""
     currency_rates: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_RATES))
     """Rates relative to USD for the built-in ``convert_currency``."""
     tool_modules: list[str] = Field(default_factory=list)
     """Python modules imported at start-up whose ``@toolwire.tool`` functions are served."""
+    credentials: dict[str, Credential] = Field(default_factory=dict)
+    """Named secrets for HTTP tools (``TOOLWIRE_CREDENTIALS``, a JSON object): imported OpenAPI
+    tools name one (``auth="petstore"``); only the name is ever stored."""
+    http_timeout: float = Field(default=30.0, gt=0)
+    """Seconds an imported HTTP or MCP tool may take (its tool timeout)."""
     weather_url: str = "https://api.open-meteo.com/v1/forecast"
     geocoding_url: str = "https://geocoding-api.open-meteo.com/v1/search"
 

@@ -197,10 +197,7 @@ class Pipeline:
         outcome = recorded or await dispatch(
             self.registry, call.name, call.arguments, executor=self.executor
         )
-        call.status = outcome.status
-        call.result = outcome.result
-        call.error = outcome.error
-        call.duration_ms = outcome.duration_ms
+        call.settle(outcome)
         if tool.executable:
             call.snippet = snippet_for(tool, call.arguments)
         return call

@@ -12,9 +12,44 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 CallStatus = Literal["ok", "error", "timeout", "invalid", "not_executable", "pending_approval"]
+
+
+class _Outcome(Protocol):
+    status: Any
+    result: Any
+    error: dict[str, Any] | None
+    duration_ms: float
+
+
+@dataclass(kw_only=True)
+class ExecutionResult:
+    """What running (or refusing to run) one tool call produced: the part of a call that
+    execution fills in (``CallResult.settle``) and the store keeps."""
+
+    status: CallStatus
+    result: Any = None
+    """The handler's return value as JSON-serialisable data (``ok`` only)."""
+    error: dict[str, Any] | None = None
+    """``{"type": ..., "message": ...}`` when the call was refused or failed."""
+    duration_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @classmethod
+    def of(cls, record: _Outcome) -> ExecutionResult:
+        """The outcome held by ``record`` (a stored tool call row, a ``CallResult``)."""
+        return cls(
+            status=record.status, result=record.result, error=record.error,
+            duration_ms=record.duration_ms,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(kw_only=True)
@@ -43,6 +78,13 @@ class CallResult:
     idempotency_key: str = ""
     """Which call of its run this is (see ``call_key``): the same call of a message taken up
     again has the same key, so it is answered from the record rather than run twice."""
+
+    def settle(self, outcome: ExecutionResult) -> None:
+        """Take the outcome of executing (or refusing) this call."""
+        self.status = outcome.status
+        self.result = outcome.result
+        self.error = outcome.error
+        self.duration_ms = outcome.duration_ms
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

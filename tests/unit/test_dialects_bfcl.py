@@ -120,3 +120,22 @@ def test_bfcl_arguments_survive_the_strict_rewrite() -> None:
         for k in tool["function"]["parameters"]["properties"]
     }
     assert set(onto_schema(spec.parameters, strict_answer)) == required & set(props)
+
+
+@pytest.mark.parametrize("dialect", ["openai", "anthropic", "gemini"])
+def test_wire_names_map_every_bfcl_name_and_back_without_collisions(dialect: str) -> None:
+    """Every BFCL function name, and each spelled the awkward ways real specs spell names
+    (spaces, parentheses, slashes, dots; near-duplicates that differ only there), gets a wire
+    name the vendor accepts, no two alike, and maps back to itself."""
+    base = sorted({spec.name for spec in _all_specs()})
+    awkward = [f"{n} (v2)" for n in base[:500]] + [n.replace("_", " ") for n in base[:500]]
+    awkward += [n.replace("_", "/") for n in base[:500]] + ["x" * 300, "y" * 70 + "/z"]
+    names = list(dict.fromkeys(base + awkward))
+    wire = WireNames.build(names, dialect)  # type: ignore[arg-type]
+    wires = [wire.wire(n) for n in names]
+    assert len(set(wires)) == len(names)
+    pattern = {"gemini": r"[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}"}.get(dialect, r"[a-zA-Z0-9_-]{1,64}")
+    import re
+
+    assert all(re.fullmatch(pattern, w) for w in wires)
+    assert all(wire.original(w) == n for n, w in zip(names, wires, strict=True))

@@ -1,5 +1,6 @@
 from toolwire.strategies.staged.spans import span_grammar
 from toolwire.text import mentions
+from toolwire.text import words as lexicon
 
 
 def test_numbers_digits_separators_decimals_and_words() -> None:
@@ -17,8 +18,8 @@ def test_mentions_phrases_and_identifiers() -> None:
     assert mentions.mentions("Use celsius please", "celsius")
     assert mentions.mentions("the max results count", "max_results")
     assert not mentions.mentions("Paris weather", "unit")
-    assert mentions.identifier_words("getWeatherForecast.v2") == [
-        "get", "weather", "forecast", "v", "2"
+    assert lexicon.split_identifier("getWeatherForecast.v2") == [
+        "get", "weather", "forecast", "v2"
     ]
 
 
@@ -46,7 +47,7 @@ def test_span_grammar_bans_starts_but_keeps_them_inside() -> None:
 
 
 def test_words_of_any_script() -> None:
-    assert mentions.words("tracks by Käärijä in Zürich") == ["tracks", "by", "Käärijä", "in",
+    assert lexicon.words("tracks by Käärijä in Zürich") == ["tracks", "by", "Käärijä", "in",
                                                              "Zürich"]
 
 

@@ -115,8 +115,9 @@ def test_duplicate_names_and_bad_schemas_are_clear_errors() -> None:
         registry.add_schema({"name": "g", "parameters": {"type": "object", "properties": 3}})
     with pytest.raises(ToolError, match="type 'object'"):
         registry.add_schema({"name": "h", "parameters": {"type": "string"}})
-    with pytest.raises(ToolError, match="invalid tool name"):
-        registry.add_schema({"name": "has space"})
+    for bad in ("", "   ", " padded", "line\nbreak", "x" * 257):
+        with pytest.raises(ToolError, match="invalid tool name"):
+            registry.add_schema({"name": bad})
     with pytest.raises(ToolError, match="name"):
         registry.add_schema({"description": "no name"})
 
@@ -143,3 +144,14 @@ def test_var_args_refused() -> None:
 
     with pytest.raises(ToolError, match=r"\*args"):
         Registry().register(f)
+
+
+@pytest.mark.parametrize("name", [
+    "Get_Hotel_Reviews(Tips)_Sort_Option", "billing.invoices.list", "get /pets/{petId}",
+    "名前", "a:b", "x" * 256,
+])
+def test_any_printable_name_is_kept_as_given(name: str) -> None:
+    registry = Registry()
+    tool = registry.add_schema({"name": name, "parameters": {"type": "object", "properties": {}}})
+    assert tool.name == name and registry.get(name) is tool and tool.source == "schema"
+

@@ -34,7 +34,8 @@ from toolwire.api.metrics import Metrics, MetricsMiddleware
 from toolwire.api.processing import Processor
 from toolwire.api.routes import execute, health, interactions, messages, tools
 from toolwire.config import Settings, get_settings
-from toolwire.store import migrate
+from toolwire.sources.saved import load_saved
+from toolwire.store import data, migrate
 from toolwire.store.db import Database
 from toolwire.tools.registry import Registry
 
@@ -91,6 +92,7 @@ def create_app(
 
     async def connect() -> None:
         await wait_for_database(database, upgrade_schema=auto_migrate)
+        await load_sources(state)
         state.database_ready = True
         if recover:
             state.processor.start()
@@ -125,6 +127,16 @@ def create_app(
         app.include_router(module.router)
     app.include_router(openai_compat.router)
     return app
+
+
+async def load_sources(state: AppState) -> None:
+    """Import the tool sources kept in the database (OpenAPI documents, MCP servers) into the
+    registry; one that fails (a server down) is logged and the others load."""
+    rows = await state.database.read(lambda s: data.list_tool_sources(session=s))
+    if rows:
+        state.source_failures = await anyio.to_thread.run_sync(
+            load_saved, state.engines.registry, rows, state.settings.credentials
+        )
 
 
 async def wait_for_database(

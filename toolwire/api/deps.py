@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -29,6 +29,8 @@ class AppState:
     metrics: Metrics
     database_ready: bool = False
     """Set once the database answered and is migrated; until then requests get 503."""
+    source_failures: dict[str, str] = field(default_factory=dict)
+    """Saved tool sources that did not load at start-up, with why."""
 
 
 _NEEDS_NO_DATABASE = ("/healthz", "/metrics", "/docs", "/redoc", "/openapi.json")

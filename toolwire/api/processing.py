@@ -337,12 +337,7 @@ class Processor:
         )
         recorder.preload(rows)
         return {
-            row.idempotency_key: ExecutionResult(
-                status=row.status,  # type: ignore[arg-type]
-                result=row.result,
-                error=row.error,
-                duration_ms=row.duration_ms,
-            )
+            row.idempotency_key: ExecutionResult.of(row)
             for row in rows
             if row.idempotency_key
         }

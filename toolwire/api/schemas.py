@@ -49,6 +49,8 @@ class ToolPublic(BaseModel):
     parameters: dict[str, Any]
     executable: bool
     requires_approval: bool
+    source: str = "python"
+    """``python``, ``schema``, ``openapi:<title>`` or ``mcp:<server>``."""
 
 
 class ToolHit(BaseModel):

@@ -60,7 +60,7 @@ def default_registry(settings: Settings | None = None) -> Registry:
     settings = settings or get_settings()
     for module in settings.tool_modules:
         importlib.import_module(module)
-    registry = register_builtins(Registry(), settings if settings is not get_settings() else None)
+    registry = register_builtins(Registry(index_dir=settings.home / "index"), settings if settings is not get_settings() else None)
     for fn, options in declared_tools():
         registry.register(fn, **options)
     return registry

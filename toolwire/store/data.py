@@ -27,6 +27,7 @@ from toolwire.store.tables import (
     MessagePublic,
     ToolCall,
     ToolCallPublic,
+    ToolSource,
 )
 from toolwire.store.types import to_json, utcnow
 
@@ -392,3 +393,29 @@ def interaction_detail(
     messages = messages_public(session=session, interaction_id=interaction_id)
     return InteractionDetail(**public.model_dump(), messages=messages)
 
+
+
+# -- tool sources ---------------------------------------------------------------------------
+def save_tool_source(*, session: Session, source: ToolSource) -> ToolSource:
+    """Keep ``source`` (replacing an earlier import with the same label)."""
+    old = session.exec(select(ToolSource).where(ToolSource.label == source.label)).first()
+    if old is not None:
+        session.delete(old)
+        session.flush()
+    session.add(source)
+    session.commit()
+    session.refresh(source)
+    return source
+
+
+def list_tool_sources(*, session: Session) -> list[ToolSource]:
+    return list(session.exec(select(ToolSource).order_by(col(ToolSource.created))).all())
+
+
+def delete_tool_source(*, session: Session, label: str) -> bool:
+    row = session.exec(select(ToolSource).where(ToolSource.label == label)).first()
+    if row is None:
+        return False
+    session.delete(row)
+    session.commit()
+    return True

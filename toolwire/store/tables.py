@@ -167,3 +167,26 @@ class InteractionPage(SQLModel):
     total: int
     limit: int
     offset: int
+
+
+# -- tool source ----------------------------------------------------------------------------
+class ToolSource(SQLModel, table=True):
+    """An imported tool source (an OpenAPI document, an MCP server), loaded again on start.
+
+    Only the name of a credential is kept (``auth``), never its secret.
+    """
+
+    __tablename__ = "tool_source"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: str = Field(sa_type=String(16))
+    """``openapi`` or ``mcp``."""
+    label: str = Field(sa_type=String(300), unique=True)
+    """The ``Tool.source`` of its tools (``openapi:<title>``, ``mcp:<server>``)."""
+    location: str | None = Field(default=None, sa_type=Text)
+    """The URL, path or MCP command it was imported from."""
+    document: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    """The OpenAPI document, when it was given inline (or to reload without the network)."""
+    options: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    """``base_url``, ``auth`` (a credential's name), ``include``, ``exclude``, ``timeout``."""
+    created: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from toolwire.text.words import stem as text_stem
+from toolwire.text.words import split_identifier, stem, words
 
 # digits not glued to a word before them ("mp3", "h264"), but maybe to a unit or ordinal after
 # them ("150lbs", "16th", "5ft")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?(?![\d.]\d|\d)|"
                      r"(?<![\w.])[-+]?\.\d+(?!\d)", re.IGNORECASE)
-# letters and digits of any script ("Käärijä", "東京"), with inner apostrophes, dots, slashes
-_WORD = re.compile(r"[^\W_][\w'&./-]*[^\W_]|[^\W_]")
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
     "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "thousand": 1000, "dozen": 12,
     "half": 0.5, "twice": 2, "double": 2, "triple": 3, "once": 1,
 }
-_SPLIT_IDENT = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -60,33 +56,6 @@ def numbers(text: str) -> list[NumberMention]:
     return found
 
 
-def word_spans(text: str) -> list[re.Match[str]]:
-    """The words of ``text`` with where they stand."""
-    return list(_WORD.finditer(text))
-
-
-def words(text: str) -> list[str]:
-    """The words of ``text``, punctuation dropped, case kept."""
-    return _WORD.findall(text)
-
-
-def identifier_words(name: str) -> list[str]:
-    """``get_weatherForecast.v2`` -> ``['get', 'weather', 'forecast', 'v', '2']`` (lower case)."""
-    return [w.lower() for w in _SPLIT_IDENT.findall(name)]
-
-
-def stems(text: str) -> set[str]:
-    """The stems of the words of ``text`` (see :func:`stem`)."""
-    return {stem(w) for w in words(text)}
-
-
-@lru_cache(maxsize=1 << 16)
-def stem(word: str) -> str:
-    """Plurals and verb forms folded, lower case: ``dollars`` -> ``dollar``, ``hosted`` and
-    ``host`` alike, ``completed`` and ``complete`` alike (the retrieval stemmer)."""
-    return text_stem(word.lower())
-
-
 def mention_position(text: str, phrase: str) -> int | None:
     """Word index where ``phrase`` occurs in ``text`` (plurals folded), or ``None``."""
     hay = [stem(w) for w in words(text)]
@@ -107,7 +76,7 @@ def mentions(text: str, phrase: str) -> bool:
     needle = " ".join(w.lower() for w in words(phrase))
     if needle and f" {needle} " in haystack:
         return True
-    parts = identifier_words(phrase)
+    parts = split_identifier(phrase)
     return bool(parts) and all(f" {p} " in haystack for p in parts if len(p) > 2) and any(
         len(p) > 2 for p in parts
     )
@@ -188,7 +157,7 @@ def date_format(name: str, schema: dict[str, object]) -> str | None:
     spelled = _DATE_FORMAT.search(description)
     if spelled:
         return spelled.group(1).upper()
-    if schema.get("format") == "date" or "date" in identifier_words(name):
+    if schema.get("format") == "date" or "date" in split_identifier(name):
         return "YYYY-MM-DD"
     return None
 

@@ -1,46 +1,65 @@
-"""Word splitting shared by keyword search and tool documents.
+"""Words, identifiers and stems: the one tokenizer shared by keyword search and the staged strategy.
 
-Identifiers are split into words (``get_currentWeather.v2`` → ``get current weather v2``), text is
-lower-cased, stop words dropped and a light suffix stemmer folds plurals and verb forms together
-(``converts``, ``converted``, ``converting`` → ``convert``), so a question and a tool description
-meet on the same terms.
+Two views of a text, on purpose:
+
+- **surface words** (:func:`words`, :func:`word_spans`): letters and digits of any script, case
+  kept, inner apostrophes and dots kept ("Käärijä", "it's", "3.5"): what the staged filler may
+  copy out of a sentence;
+- **terms** (:func:`terms`): surface words with identifiers split, lower-cased, stop words dropped
+  and stemmed, so a question and a tool description meet on the same terms (keyword search).
+
+Identifiers are split one way everywhere (:func:`split_identifier`), and there is one stemmer
+(:func:`stem`). The word sets nest: :data:`CORE_FUNCTION_WORDS` ⊂ :data:`FUNCTION_WORDS` ⊂
+:data:`STOP_WORDS`.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*|[0-9]+")
+_IDENTIFIER_PART = re.compile(r"[^\W_]+")
+# letters and digits of any script, with inner apostrophes, ampersands, dots, slashes and dashes
+_SURFACE = re.compile(r"[^\W_][\w'&./-]*[^\W_]|[^\W_]")
 
-_STOP_WORDS_TEXT = """a about above after again against all am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further
-had has have having he her here hers herself him himself his how i if in into is it its itself
-just me more most my myself no nor not now of off on once only or other our ours ourselves out
-over own please same she should so some such than that the their theirs them themselves then
-there these they this those through to too under until up very was we were what when where
-which while who whom why will with would you your yours yourself yourselves also given using
-use used want wants need needs like let lets tell show find get"""
-STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+CORE_FUNCTION_WORDS = frozenset(["a", "an", "the", "and", "of", "is", "to", "with", "for"])
+"""Articles and links that never carry a value's meaning (left out of a number's context)."""
+
+FUNCTION_WORDS = CORE_FUNCTION_WORDS | frozenset(
+    ["in", "at", "on", "from", "or", "by", "that", "that's", "this", "are", "was", "were", "be", "please", "it", "its", "my", "your", "our", "me", "i", "as", "but", "so", "if", "then", "than", "which", "who", "can", "could", "would", "will", "do", "does", "about", "into", "via", "using"]
+)
+"""Function words: a span of the sentence copied as a value neither ends on one."""
+
+STOP_WORDS = FUNCTION_WORDS | frozenset(
+    ["above", "after", "again", "against", "all", "am", "any", "because", "been", "before", "being", "below", "between", "both", "did", "doing", "down", "during", "each", "few", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "itself", "just", "more", "most", "myself", "no", "nor", "not", "now", "off", "once", "only", "other", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "some", "such", "their", "theirs", "them", "themselves", "there", "these", "they", "those", "through", "too", "under", "until", "up", "very", "we", "what", "when", "where", "while", "whom", "why", "you", "yours", "yourself", "yourselves", "also", "given", "use", "used", "want", "wants", "need", "needs", "like", "let", "lets", "tell", "show", "find", "get"]
+)
 """Words too common to tell tools apart (question words and politeness included)."""
 
 
-def split_identifier(name: str) -> list[str]:
-    """Words of an identifier: snake_case, camelCase, dotted and dashed names, lower-cased."""
-    return [w.lower() for w in _WORD.findall(_CAMEL.sub(" ", name))]
-
-
 def words(text: str) -> list[str]:
-    """Lower-cased words of free text, identifiers inside it split too."""
-    return split_identifier(text)
+    """The surface words of ``text``, punctuation dropped, case kept."""
+    return _SURFACE.findall(text)
 
 
+def word_spans(text: str) -> list[re.Match[str]]:
+    """The surface words of ``text`` with where they stand."""
+    return list(_SURFACE.finditer(text))
+
+
+def split_identifier(name: str) -> list[str]:
+    """Lower-cased words of an identifier: ``get_weatherForecast.v2`` → get weather forecast v2."""
+    return [w.lower() for w in _IDENTIFIER_PART.findall(_CAMEL.sub(" ", name))]
+
+
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
-    """A light suffix stemmer: plurals, ``-ing``/``-ed`` and a final ``e`` (enough for tool text).
+    """A light suffix stemmer, lower case: plurals, ``-ing``/``-ed`` and a final ``e``.
 
     Not linguistics, only consistency: ``create``, ``creates``, ``created`` and ``creating`` all
     become ``creat``; ``box``/``boxes`` → ``box``; ``city``/``cities`` → ``city``.
     """
+    word = word.lower()
     if len(word) <= 3 or not word.isalpha():
         return word
     word = _strip_plural(word)
@@ -65,6 +84,11 @@ def _strip_plural(word: str) -> str:
     return word
 
 
+def stems(text: str) -> set[str]:
+    """The stems of the surface words of ``text``."""
+    return {stem(w) for w in words(text)}
+
+
 def terms(text: str) -> list[str]:
-    """Search terms of ``text``: words without stop words, stemmed."""
-    return [stem(w) for w in words(text) if w not in STOP_WORDS]
+    """Search terms of ``text``: identifiers split, stop words dropped, stemmed."""
+    return [stem(w) for w in split_identifier(text) if w not in STOP_WORDS]

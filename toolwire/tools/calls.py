@@ -11,19 +11,19 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
 from typing import Any, Protocol, get_type_hints
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
-from toolwire.run import CallStatus
+from toolwire.run import ExecutionResult
 from toolwire.tools.registry import Tool
 
 __all__ = [
     "ArgumentError",
     "ExecutionResult",
     "Executor",
+    "ToolFailure",
     "coerce_arguments",
     "error_info",
     "exception_info",
@@ -32,25 +32,6 @@ __all__ = [
     "timeout_result",
     "to_json_value",
 ]
-
-
-@dataclass(kw_only=True)
-class ExecutionResult:
-    """What running (or refusing to run) one tool call produced."""
-
-    status: CallStatus
-    result: Any = None
-    """The handler's return value as JSON-serialisable data (``ok`` only)."""
-    error: dict[str, Any] | None = None
-    """``{"type": ..., "message": ...}`` when the call was refused or failed."""
-    duration_ms: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class Executor(Protocol):
@@ -71,7 +52,20 @@ def error_info(kind: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"type": kind, "message": message, **extra}
 
 
+class ToolFailure(Exception):
+    """A failure a handler reports with structure: its ``kind`` is the error's ``type`` and
+    its keyword details (an HTTP status, a response body) travel with the message."""
+
+    kind = "tool_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.details = details
+
+
 def exception_info(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, ToolFailure):
+        return error_info(exc.kind, str(exc), **to_json_value(exc.details))
     return error_info(type(exc).__name__, str(exc) or type(exc).__name__)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack, overload
 
 import jsonschema
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+MAX_NAME_LENGTH = 256
 
 
 class ToolOptions(TypedDict, total=False):
@@ -69,6 +70,10 @@ class Tool:
     """Persist the call as pending until a person approves it."""
     import_path: str | None = None
     """``module:qualname`` of the handler, for the reproducible snippet."""
+    source: str = "python"
+    """Where the tool came from: ``python``, ``schema``, ``openapi:<title>``, ``mcp:<server>``."""
+    snippet: Callable[[dict[str, Any]], str] | None = field(default=None, repr=False)
+    """Writes the code reproducing a call (HTTP and MCP tools); default: from ``import_path``."""
     _validator: jsonschema.protocols.Validator | None = field(default=None, repr=False)
 
     @property
@@ -93,18 +98,25 @@ def _format_error(error: jsonschema.ValidationError) -> str:
 
 
 def _check_name(name: str) -> None:
-    if not name or len(name) > 128 or not set(name) <= _NAME_CHARS:
+    """Any printable name is kept as given (``billing.invoices.list``, ``Get_Reviews(Tips)``,
+    names with spaces); vendor dialects map it to a name they accept (``dialects/names.py``)."""
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
+        raise ToolError(f"invalid tool name {name!r}: use 1-{MAX_NAME_LENGTH} characters")
+    if not name.isprintable() or name != name.strip():
         raise ToolError(
-            f"invalid tool name {name!r}: use 1-128 letters, digits, '_', '.' or '-'"
+            f"invalid tool name {name!r}: no control characters nor leading/trailing spaces"
         )
 
 
 class Registry:
     """The tools toolwire may select and execute, searchable by meaning and by keyword."""
 
-    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+    def __init__(self, tools: Iterable[Tool] = (), *, index_dir: Path | None = None) -> None:
+        """``index_dir`` keeps the tools' embedding vectors on disk across processes (the
+        service passes ``TOOLWIRE_HOME/index``); without it they are computed in memory."""
         self._tools: dict[str, Tool] = {}
         self._index: ToolIndex[Tool] | None = None
+        self._index_dir = index_dir
         for t in tools:
             self.add(t)
 
@@ -168,8 +180,35 @@ class Registry:
                 parameters=parameters,
                 handler=handler,
                 keywords=tuple(keywords),
+                source="schema",
             )
         )
+
+    def add_openapi(
+        self,
+        source: str | Path | dict[str, Any],
+        *,
+        base_url: str | None = None,
+        auth: Any = None,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        timeout: float = 30.0,
+    ) -> list[Tool]:
+        """Import an OpenAPI 3.x / Swagger 2.0 document (URL, path, text or dict): one tool per
+        operation, calling the real API. ``auth`` names a configured credential
+        (``TOOLWIRE_CREDENTIALS``) or is a ``toolwire.sources.credentials`` object. All the
+        operations are added, or none (``SourceError`` says why)."""
+        from toolwire.sources.imports import import_openapi
+
+        return import_openapi(self, source, base_url=base_url, auth=auth, include=include,
+                              exclude=exclude, timeout=timeout)
+
+    def add_mcp(self, server: str | list[str], *, timeout: float = 30.0) -> list[Tool]:
+        """Import the tools of an MCP server: a command line (stdio, ``"python server.py"`` or
+        an argument list) or a streamable-HTTP URL. Calls are forwarded to the server."""
+        from toolwire.sources.mcp import import_mcp
+
+        return import_mcp(self, server, timeout=timeout)
 
     def add(self, tool: Tool) -> Tool:
         """Add a ready ``Tool``; names are unique and schemas must be valid."""
@@ -211,10 +250,9 @@ class Registry:
     def index(self) -> ToolIndex[Tool]:
         """The search index, built on first use and kept in step with registrations."""
         if self._index is None:
-            from toolwire.config import get_settings
             from toolwire.retrieval.index import ToolIndex
 
-            self._index = ToolIndex(cache_dir=get_settings().home / "index")
+            self._index = ToolIndex(cache_dir=self._index_dir)
             self._index.add(list(self._tools.values()))
         return self._index
 

@@ -47,6 +47,8 @@ _TAKEN = frozenset({"asyncio", "json", "sys", "validate_call", "result", "error"
 def snippet_for(tool: Tool, arguments: dict[str, Any]) -> str:
     """Python source reproducing the call of ``tool`` with ``arguments`` (JSON values)."""
     values: dict[str, Any] = to_json_value(arguments)
+    if tool.snippet is not None:
+        return tool.snippet(values)
     target = _import_target(tool.import_path)
     if target is None:
         return _documented(tool, values)

@@ -37,6 +37,7 @@ from toolwire.strategies.staged.prompts import CALL_OPEN, call_prompt, choose, m
 from toolwire.strategies.staged.rules import StagedRules
 from toolwire.strategies.staged.spans import span_grammar
 from toolwire.text import mentions
+from toolwire.text import words as lexicon
 from toolwire.tools.registry import Tool
 
 _STRING_FORMATS_FREE = {"date", "date-time", "time", "email", "uri", "uuid"}
@@ -111,16 +112,16 @@ class Filler:
             result.arguments[name] = json.loads(literal)
             prefill += literal
             value = result.arguments[name]
-            if isinstance(value, str) and mentions.words(value):
+            if isinstance(value, str) and lexicon.words(value):
                 # one span, one parameter: a later string may not start where this one did
-                self._span_bans.add(mentions.words(value)[0].lower())
+                self._span_bans.add(lexicon.words(value)[0].lower())
         return result
 
     def _no_start(self, name: str) -> set[str]:
         """Words a string value may not start with: the parameter's own name ("type" is not a
         type), the numbers that belong to numeric parameters, and the first words of strings
         already given to other parameters."""
-        return self._span_bans | set(mentions.identifier_words(name))
+        return self._span_bans | set(lexicon.split_identifier(name))
 
     def _mentioned(self, question: str, name: str, schema: dict[str, Any]) -> bool:
         if mentions.mentions(question, name):
@@ -128,10 +129,10 @@ class Filler:
         if self.rules.written_moments and written_moments(question, name, schema):
             return True
         distinctive = set() if not self.rules.distinctive_mentions else {
-            mentions.stem(w) for w in mentions.identifier_words(name)
+            lexicon.stem(w) for w in lexicon.split_identifier(name)
             if len(w) >= 5 and w not in COMMON_PARAM_WORDS
         }
-        if distinctive & mentions.stems(question):
+        if distinctive & lexicon.stems(question):
             return True  # "make it private" mentions private_visibility
         return any(
             isinstance(v, str) and mentions.mentions(question, v) for v in schema.get("enum", [])

@@ -10,6 +10,7 @@ from typing import Any
 
 from toolwire.strategies.staged.priors import GENERIC_NAME_WORDS, non_null
 from toolwire.text import mentions
+from toolwire.text import words as lexicon
 from toolwire.tools.registry import Tool
 
 _LABEL_AFTER = r"\s*(?:\(|=|:|-|for|is|means)?\s*([A-Za-z][A-Za-z .'-]{1,40}?)\s*(?:[,;)\n]|$| or | and )"
@@ -75,9 +76,9 @@ COMMON_PARAM_WORDS = {
 
 def name_share(text: str, tool: Tool) -> float:
     """The share of the (non-generic) words of ``tool``'s name that ``text`` writes, 0..1."""
-    parts = [w for w in mentions.identifier_words(tool.name) if w not in GENERIC_NAME_WORDS]
-    hay = mentions.stems(text)
-    return sum(mentions.stem(p) in hay for p in parts) / len(parts) if parts else 0.0
+    parts = [w for w in lexicon.split_identifier(tool.name) if w not in GENERIC_NAME_WORDS]
+    hay = lexicon.stems(text)
+    return sum(lexicon.stem(p) in hay for p in parts) / len(parts) if parts else 0.0
 
 
 def lexical_match(question: str, tool: Tool) -> float:

@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from toolwire.text import mentions
+from toolwire.text import words as lexicon
 
 GENERIC_NAME_WORDS = {"get", "set", "do", "run", "make", "the", "api", "info", "data", "by", "for"}
 """Words of tool and parameter names that say nothing about what they are."""
@@ -35,7 +36,7 @@ DIRECTION_WORDS = {"to", "into", "from", "toward", "towards"}
 
 def role_of(param: str) -> str | None:
     """``target`` (to_currency, destination), ``source`` (from_unit, origin), or ``None``."""
-    parts = set(mentions.identifier_words(param))
+    parts = set(lexicon.split_identifier(param))
     return "target" if parts & _TARGET_PARAM else "source" if parts & _SOURCE_PARAM else None
 
 
@@ -49,7 +50,7 @@ def direction_prior(param: str, question: str, position: int, rank: int) -> floa
     role = role_of(param)
     if role is None:
         return 0.0
-    before = [w.lower() for w in mentions.words(question)[max(0, position - 2) : position]]
+    before = [w.lower() for w in lexicon.words(question)[max(0, position - 2) : position]]
     before = [w for w in before if not mentions.numbers(w)][-1:]
     marked = (
         "target" if set(before) & _TO_WORDS else "source" if set(before) & _FROM_WORDS else None
@@ -85,9 +86,9 @@ def quote_owners(
         return {}
     claims: dict[int, tuple[int, str]] = {}
     for param in params:
-        stems = {mentions.stem(w) for w in mentions.identifier_words(param) if len(w) > 2}
-        for m in mentions.word_spans(question):
-            if mentions.stem(m.group()) not in stems:
+        stems = {lexicon.stem(w) for w in lexicon.split_identifier(param) if len(w) > 2}
+        for m in lexicon.word_spans(question):
+            if lexicon.stem(m.group()) not in stems:
                 continue
             def gap_to(q: mentions.Quote, m: re.Match[str] = m) -> int:
                 return max(q.start - m.end(), m.start() - q.end, 0)
@@ -133,16 +134,16 @@ def number_prior(
     usually are (the earliest unused one leans to the next parameter).
     """
     parts = {
-        mentions.stem(w) for w in mentions.identifier_words(param)
+        lexicon.stem(w) for w in lexicon.split_identifier(param)
         if len(w) > 2 and w not in GENERIC_NAME_WORDS
     }
     bonus = [0.0] * len(options)
     for i, n in enumerate(options):
-        before = mentions.words(question[: n.start])[-_NAME_WINDOW:]
-        after = mentions.words(question[n.start + len(n.text) :])[:_AFTER_WINDOW]
-        if parts & {mentions.stem(w) for w in before}:
+        before = lexicon.words(question[: n.start])[-_NAME_WINDOW:]
+        after = lexicon.words(question[n.start + len(n.text) :])[:_AFTER_WINDOW]
+        if parts & {lexicon.stem(w) for w in before}:
             bonus[i] += _NAMED_BONUS
-        elif parts & {mentions.stem(w) for w in after}:  # "3 bedrooms"
+        elif parts & {lexicon.stem(w) for w in after}:  # "3 bedrooms"
             bonus[i] += _NAMED_AFTER_BONUS
     if options:
         first = min(n.start for n in options)

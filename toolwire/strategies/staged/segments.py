@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from toolwire.strategies.staged.matching import enum_labels, name_share
 from toolwire.text import mentions
+from toolwire.text import words as lexicon
 from toolwire.tools.registry import Tool
 
 _CLAUSE_SPLIT = re.compile(
@@ -165,10 +166,10 @@ def _position(question: str, value: str) -> int:
 
 def _describes_a_parameter(clause: str, tool: Tool) -> bool:
     """Whether the clause names one of the tool's parameters (then it adds to the first call)."""
-    hay = mentions.stems(clause)
+    hay = lexicon.stems(clause)
     for name in tool.parameters.get("properties", {}):
-        for word in mentions.identifier_words(name):
-            if len(word) > 2 and word not in _GENERIC_PARAM_WORDS and mentions.stem(word) in hay:
+        for word in lexicon.split_identifier(name):
+            if len(word) > 2 and word not in _GENERIC_PARAM_WORDS and lexicon.stem(word) in hay:
                 return True
     return False
 
@@ -213,7 +214,6 @@ def more_calls(question: str, tool: Tool, first: dict[str, Any]) -> list[dict[st
 
 
 _CONTEXT_WORDS = 3
-_FILLERS = {"and", "of", "the", "a", "an", "is", "to", "with", "for"}
 
 
 def _required_numbers(tool: Tool) -> int:
@@ -231,12 +231,12 @@ def _context(question: str, number: mentions.NumberMention) -> set[str]:
     """The words around a number (its unit, the name before it), numbers and fillers left out."""
 
     def content(text: str) -> list[str]:
-        return [w for w in mentions.words(text)
-                if not mentions.numbers(w) and w.lower() not in _FILLERS]
+        return [w for w in lexicon.words(text)
+                if not mentions.numbers(w) and w.lower() not in lexicon.CORE_FUNCTION_WORDS]
 
     before = content(question[: number.start])[-_CONTEXT_WORDS:]
     after = content(question[number.start + len(number.text) :])[:_CONTEXT_WORDS]
-    return {mentions.stem(w) for w in before + after}
+    return {lexicon.stem(w) for w in before + after}
 
 
 def number_sets(question: str, tool: Tool) -> list[str] | None:

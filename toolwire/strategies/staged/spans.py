@@ -12,14 +12,8 @@ import itertools
 import json
 import re
 
-from toolwire.text import mentions
+from toolwire.text import words as lexicon
 
-_NO_END = {
-    "a", "an", "the", "of", "in", "at", "on", "for", "to", "from", "with", "and", "or", "by",
-    "that", "that's", "this", "is", "are", "was", "were", "be", "please", "it", "its", "my",
-    "your", "our", "me", "i", "as", "but", "so", "if", "then", "than", "which", "who", "can",
-    "could", "would", "will", "do", "does", "about", "into", "via", "using",
-}
 _GBNF_ESCAPE = re.compile(r'["\\\n\r\t]')
 
 
@@ -47,7 +41,7 @@ def span_grammar(
     it does not end on a function word ("Portland, that's", "the weather in") unless it
     cannot go on to a better end.
     """
-    matches = list(mentions._WORD.finditer(question))
+    matches = lexicon.word_spans(question)
     if not matches:
         return None
     tokens = [json.dumps(m.group())[1:-1] for m in matches]
@@ -63,7 +57,7 @@ def span_grammar(
             inside[i] = False
     n = len(tokens)
     goes_on = [i < n - 1 and inside[i + 1] for i in range(n)]
-    ends = [m.group().lower() not in _NO_END for m in matches]
+    ends = [m.group().lower() not in lexicon.FUNCTION_WORDS for m in matches]
     can_end = [False] * n  # a span from here can reach a proper last word
     for i in reversed(range(n)):
         can_end[i] = ends[i] or (goes_on[i] and can_end[i + 1])
@@ -76,7 +70,7 @@ def span_grammar(
         rules.append(f"s{i} ::= " + " | ".join(options))
     banned = {w.lower() for w in (no_start or set())} | walls
     if exclude:
-        banned |= {w.lower() for w in mentions.words(exclude)[:1]}
+        banned |= {w.lower() for w in lexicon.words(exclude)[:1]}
     allowed = [i for i, m in enumerate(matches) if m.group().lower() not in banned]
     starts = " | ".join(f"s{i}" for i in (allowed or range(len(tokens))))
     return "root ::= \"\\\"\" (" + starts + ") \"\\\"\"\n" + "\n".join(rules)

@@ -1,0 +1,218 @@
+"""One HTTP operation as a tool handler: validated arguments in, the real request out (httpx).
+
+The credential is added here, from configuration; the model never sees it, and neither the
+snippet, the error messages nor the stored result contain it. A response outside 2xx raises
+``HttpStatusFailure``, which the dispatch turns into a structured tool error
+(``{"type": "http_error", "status": 404, "body": ..., "message": ...}``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from toolwire.sources.credentials import ApiKey, Bearer, Credential
+from toolwire.tools.calls import ToolFailure
+
+MAX_RESPONSE_CHARS = 100_000
+"""Longer response text is cut (the answer and the database get the start of it)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Binding:
+    """Where one argument travels: ``path``, ``query``, ``header``, ``cookie``, ``body`` (a
+    property of the body) or ``form``; ``whole_body`` when the argument is the body itself."""
+
+    argument: str
+    location: str
+    name: str
+    whole_body: bool = False
+
+
+class HttpFailure(ToolFailure):
+    """The request could not be made (refused, timed out, bad URL)."""
+
+    kind = "http_unreachable"
+
+
+class HttpStatusFailure(ToolFailure):
+    """The server answered outside 2xx."""
+
+    kind = "http_error"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request:
+    """What will be sent, credential excluded."""
+
+    method: str
+    url: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    cookies: dict[str, str]
+    json_body: Any = None
+    form: dict[str, Any] | None = None
+    content: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpOperation:
+    """Calls one operation of an HTTP API (the handler of an imported OpenAPI tool)."""
+
+    method: str
+    base_url: str
+    path: str
+    bindings: tuple[Binding, ...]
+    body_kind: str = "json"
+    credential: Credential | None = None
+    auth_name: str | None = None
+    timeout: float = 30.0
+
+    @property
+    def __name__(self) -> str:  # what logs and errors call the handler
+        return f"{self.method} {self.path}"
+
+    def request(self, arguments: dict[str, Any]) -> Request:
+        """The request for ``arguments`` (already validated against the tool's schema)."""
+        path = self.path
+        params: dict[str, Any] = {}
+        headers: dict[str, str] = {}
+        cookies: dict[str, str] = {}
+        body: dict[str, Any] = {}
+        whole: Any = None
+        for b in self.bindings:
+            if b.argument not in arguments:
+                continue
+            value = arguments[b.argument]
+            if b.location == "path":
+                path = path.replace("{" + b.name + "}", quote(_text(value), safe=""))
+            elif b.location == "query":
+                params[b.name] = value if isinstance(value, list) else _text(value)
+            elif b.location == "header":
+                headers[b.name] = _text(value)
+            elif b.location == "cookie":
+                cookies[b.name] = _text(value)
+            elif b.whole_body:
+                whole = value
+            else:
+                body[b.name] = value
+        payload = whole if whole is not None else (body or None)
+        url = self.base_url.rstrip("/") + "/" + path.lstrip("/")
+        if self.body_kind == "form":
+            return Request(method=self.method, url=url, params=params, headers=headers,
+                           cookies=cookies, form=payload)
+        if self.body_kind == "text":
+            return Request(method=self.method, url=url, params=params, headers=headers,
+                           cookies=cookies, content=None if payload is None else str(payload))
+        return Request(method=self.method, url=url, params=params, headers=headers,
+                       cookies=cookies, json_body=payload)
+
+    async def __call__(self, **arguments: Any) -> dict[str, Any]:
+        request = self.request(arguments)
+        secret_headers = self.credential.headers() if self.credential else {}
+        secret_params = self.credential.params() if self.credential else {}
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+                response = await client.request(
+                    request.method, request.url,
+                    params={**request.params, **secret_params},
+                    headers={**request.headers, **secret_headers},
+                    cookies=request.cookies or None,
+                    json=request.json_body,
+                    data=request.form,
+                    content=request.content,
+                )
+        except httpx.HTTPError as e:
+            raise HttpFailure(self._scrub(f"{self.method} {request.url} failed: "
+                                          f"{type(e).__name__}: {e}"),
+                              url=request.url) from None
+        body = _body(response)
+        if not response.is_success:
+            reason = response.reason_phrase or "error"
+            detail = body if isinstance(body, str) else json.dumps(body)[:500]
+            raise HttpStatusFailure(
+                self._scrub(f"{self.method} {self.path} answered {response.status_code} "
+                            f"{reason}: {detail[:500]}"),
+                status=response.status_code, body=body,
+            )
+        return {"status": response.status_code, "body": body}
+
+    def _scrub(self, text: str) -> str:
+        """``text`` with the credential's values blanked (an error echoing the URL)."""
+        if self.credential is None:
+            return text
+        values = [*self.credential.headers().values(), *self.credential.params().values()]
+        for value in values:
+            for form in {value, quote(value, safe=""), value.split(" ", 1)[-1]}:
+                if len(form) >= 4:
+                    text = text.replace(form, "***")
+        return text
+
+    # -- snippet ----------------------------------------------------------------------------
+    def snippet(self, arguments: dict[str, Any]) -> str:
+        """httpx code that sends the same request; the credential is read from the
+        environment (``<NAME>_TOKEN`` ...), never written out."""
+        request = self.request(arguments)
+        code = {keyword: _py(value) for keyword, value in (
+            ("params", request.params), ("headers", request.headers),
+            ("cookies", request.cookies), ("json", request.json_body), ("data", request.form),
+            ("content", request.content)) if value}
+        head = ["import httpx", ""]
+        auth = _auth_code(self.credential, self.auth_name)
+        if auth is not None:
+            line, keyword, entry = auth
+            head = ["import os", "", "import httpx", "", line, ""]
+            if keyword == "auth":
+                code["auth"] = entry
+            else:
+                code[keyword] = "{" + (f"**{code[keyword]}, " if keyword in code else "") + entry + "}"
+        call = [f"response = httpx.request({request.method!r}, {request.url!r}"]
+        call += [f"    {keyword}={value}" for keyword, value in code.items()]
+        call.append(f"    timeout={self.timeout:g},\n)")
+        return "\n".join([*head, ",\n".join(call), "response.raise_for_status()",
+                          "print(response.status_code, response.text)"]) + "\n"
+
+
+def _auth_code(credential: Credential | None, name: str | None) -> tuple[str, str, str] | None:
+    """``(line reading the secret, keyword, entry)`` for ``credential``, or ``None``."""
+    if credential is None:
+        return None
+    prefix = re.sub(r"[^A-Z0-9]+", "_", (name or "api").upper()).strip("_") or "API"
+    if isinstance(credential, Bearer):
+        return (f'token = os.environ["{prefix}_TOKEN"]  # credential {name!r}', "headers",
+                '"Authorization": f"Bearer {token}"')
+    if isinstance(credential, ApiKey):
+        where = {"header": "headers", "query": "params", "cookie": "cookies"}[credential.location]
+        return (f'key = os.environ["{prefix}_KEY"]  # credential {name!r}', where,
+                f"{credential.name!r}: key")
+    return (f'password = os.environ["{prefix}_PASSWORD"]  # credential {name!r}', "auth",
+            f"({credential.username!r}, password)")
+
+
+def _py(value: Any) -> str:
+    """A Python literal for JSON data."""
+    return repr(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _body(response: httpx.Response) -> Any:
+    kind = response.headers.get("content-type", "")
+    if "json" in kind:
+        try:
+            return response.json()
+        except ValueError:
+            pass
+    text = response.text
+    return text if len(text) <= MAX_RESPONSE_CHARS else text[:MAX_RESPONSE_CHARS] + "…"

@@ -1,0 +1,106 @@
+"""Imported sources kept in the database, and loaded again when the service starts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from toolwire.sources.credentials import Credential
+from toolwire.sources.documents import SourceError, is_url, load_document
+from toolwire.sources.imports import import_openapi, resolve_credential
+from toolwire.sources.mcp import import_mcp, server_label
+from toolwire.sources.openapi import source_label
+from toolwire.store.tables import ToolSource
+from toolwire.tools.registry import Registry, Tool
+
+log = logging.getLogger(__name__)
+
+
+def import_openapi_source(
+    registry: Registry,
+    source: str | Path | dict[str, Any],
+    *,
+    base_url: str | None = None,
+    auth: str | None = None,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    timeout: float = 30.0,
+    credentials: Mapping[str, Credential] | None = None,
+) -> tuple[list[Tool], ToolSource]:
+    """Import an OpenAPI document into ``registry`` and the row that keeps it (to be saved)."""
+    resolve_credential(auth, credentials)  # an unknown name is refused before any fetch
+    document = load_document(source, timeout=timeout)
+    base_url = base_url or _origin_base(source, document)
+    options = {"base_url": base_url, "auth": auth, "include": list(include), "exclude": list(exclude),
+               "timeout": timeout}
+    location = str(source) if isinstance(source, str | Path) and not _inline(source) else None
+    tools = import_openapi(
+        registry, document, base_url=base_url, auth=auth,
+        include=include, exclude=exclude, timeout=timeout, credentials=credentials,
+    )
+    row = ToolSource(kind="openapi", label=source_label(document), location=location,
+                     document=document, options={k: v for k, v in options.items() if v})
+    return tools, row
+
+
+def import_mcp_source(
+    registry: Registry, target: str | list[str], *, timeout: float = 30.0
+) -> tuple[list[Tool], ToolSource]:
+    """Import an MCP server's tools into ``registry`` and the row that keeps the server."""
+    tools = import_mcp(registry, target, timeout=timeout)
+    location = target if isinstance(target, str) else None
+    options: dict[str, Any] = {"timeout": timeout}
+    if not isinstance(target, str):
+        options["argv"] = list(target)
+    return tools, ToolSource(kind="mcp", label=server_label(target), location=location,
+                             options=options)
+
+
+def load_saved(
+    registry: Registry,
+    rows: Iterable[ToolSource],
+    credentials: Mapping[str, Credential] | None = None,
+) -> dict[str, str]:
+    """Import each saved source into ``registry``; ``{label: error}`` for those that failed
+    (a server that is down, a credential no longer configured): the others still load."""
+    failures: dict[str, str] = {}
+    for row in rows:
+        options = dict(row.options or {})
+        timeout = float(options.get("timeout") or 30.0)
+        try:
+            if row.kind == "openapi":
+                import_openapi(
+                    registry, row.document or str(row.location), base_url=options.get("base_url"),
+                    auth=options.get("auth"), include=options.get("include"),
+                    exclude=options.get("exclude"), timeout=timeout, credentials=credentials,
+                    label=row.label,
+                )
+            elif row.kind == "mcp":
+                import_mcp(registry, options.get("argv") or str(row.location), timeout=timeout)
+            else:
+                raise SourceError(f"unknown source kind {row.kind!r}")
+        except Exception as e:
+            failures[row.label] = str(e)
+            log.warning("tool source %s not loaded: %s", row.label, e)
+    return failures
+
+
+def _inline(source: str | Path) -> bool:
+    text = str(source)
+    return not is_url(text) and (text.lstrip().startswith(("{", "[")) or "\n" in text)
+
+
+def _origin_base(source: str | Path | dict[str, Any], document: dict[str, Any]) -> str | None:
+    """A document fetched from a URL that names no absolute server (OpenAPI ``servers: /api``
+    or none, Swagger without ``host``) is served from that URL's host: the base URL is
+    resolved now, and saved."""
+    if not (isinstance(source, str) and is_url(source)):
+        return None
+    if "swagger" in document:
+        return None if document.get("host") else urljoin(source, document.get("basePath") or "/")
+    servers = document.get("servers") or []
+    url = str(servers[0].get("url", "")) if servers and isinstance(servers[0], dict) else ""
+    return None if url.startswith(("http://", "https://")) else urljoin(source, url or "/")
