@@ -23,6 +23,11 @@ def is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
+def is_inline(text: str) -> bool:
+    """Whether ``text`` is a document itself (JSON or multi-line YAML), not a path or URL."""
+    return not is_url(text) and (text.lstrip().startswith(("{", "[")) or "\n" in text)
+
+
 def load_document(source: str | Path | dict[str, Any], *, timeout: float = 30.0) -> dict[str, Any]:
     """The parsed document behind ``source``: a URL, a file path, JSON/YAML text or a dict."""
     if isinstance(source, dict):
@@ -30,7 +35,7 @@ def load_document(source: str | Path | dict[str, Any], *, timeout: float = 30.0)
     text = str(source)
     if isinstance(source, str) and is_url(source):
         return parse_document(_fetch(source, timeout), origin=source)
-    if isinstance(source, str) and (text.lstrip().startswith(("{", "[")) or "\n" in text):
+    if isinstance(source, str) and is_inline(source):
         return parse_document(text, origin="the document")
     path = Path(text).expanduser()
     try:

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from toolwire.sources.credentials import Credential
-from toolwire.sources.documents import SourceError, is_url, load_document
+from toolwire.sources.documents import SourceError, is_inline, is_url, load_document
 from toolwire.sources.imports import import_openapi, resolve_credential
 from toolwire.sources.mcp import import_mcp, server_label
 from toolwire.sources.openapi import source_label
@@ -36,7 +36,7 @@ def import_openapi_source(
     base_url = base_url or _origin_base(source, document)
     options = {"base_url": base_url, "auth": auth, "include": list(include), "exclude": list(exclude),
                "timeout": timeout}
-    location = str(source) if isinstance(source, str | Path) and not _inline(source) else None
+    location = str(source) if isinstance(source, str | Path) and not is_inline(str(source)) else None
     tools = import_openapi(
         registry, document, base_url=base_url, auth=auth,
         include=include, exclude=exclude, timeout=timeout, credentials=credentials,
@@ -86,11 +86,6 @@ def load_saved(
             failures[row.label] = str(e)
             log.warning("tool source %s not loaded: %s", row.label, e)
     return failures
-
-
-def _inline(source: str | Path) -> bool:
-    text = str(source)
-    return not is_url(text) and (text.lstrip().startswith(("{", "[")) or "\n" in text)
 
 
 def _origin_base(source: str | Path | dict[str, Any], document: dict[str, Any]) -> str | None:
