@@ -349,11 +349,16 @@ async def test_any_worker_can_process_a_message_once(api: Api) -> None:
     finally:
         for db in pools:
             db.dispose()
-    finished = [o for o in outcomes if o is not None]
-    assert sorted(o.message.id for o in finished) == sorted(m.id for m in messages)
-    assert {o.run.answer for o in finished if o.run} == {"The sum is 4."}
+    finished = [o.message.id for o in outcomes if o is not None]
+    # The app's own processor also sweeps the table in the background and may claim one of
+    # these first; what must hold is that no message is processed twice and all finish.
+    assert len(finished) == len(set(finished)) and set(finished) <= {m.id for m in messages}
+    for m in messages:
+        await wait_for_status(api, interaction["id"], str(m.id), "done")
     stored = (await api.client.get(f"/interactions/{interaction['id']}/messages")).json()
     assert len(stored) == 6 and {m["status"] for m in stored} == {"done"}
+    replies = [m for m in stored if m["role"] == "assistant"]
+    assert {m["content"] for m in replies} == {"The sum is 4."}
 
 
 # -- interactions ---------------------------------------------------------------------------

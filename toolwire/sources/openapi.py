@@ -76,7 +76,7 @@ def openapi_tools(source: OpenApiSource) -> list[Tool]:
     document = source.document
     version = _check(document)
     resolver = RefRegistry().with_resource(_DOC_URI, Resource.opaque(document)).resolver(_DOC_URI)
-    base_url = source.base_url or _base_url(document, version, source.origin)
+    base_url = source.base_url or resolved_base_url(document, source.origin)
     if not base_url:
         raise SourceError("the document names no server: pass base_url")
     secured = _security_parameter_names(document, version, resolver)
@@ -126,8 +126,10 @@ def _check(document: dict[str, Any]) -> str:
     return version[:3]
 
 
-def _base_url(document: dict[str, Any], version: str, origin: str) -> str:
-    if version == "2.0":
+def resolved_base_url(document: dict[str, Any], origin: str) -> str:
+    """The document's first server (Swagger: ``host`` + ``basePath``), resolved against
+    ``origin``, the URL the document came from, when it is relative or missing."""
+    if "swagger" in document:
         host = document.get("host")
         if not host:
             return _absolute("", origin, document.get("basePath", ""))
@@ -238,9 +240,9 @@ def json_schema(node: Any) -> Any:
     if out.get("type") == "file":
         out["type"] = "string"
     if isinstance(out.get("required"), list) and isinstance(out.get("properties"), dict):
-        out["required"] = [r for r in out["required"] if r in out["properties"]] or None
-        if out["required"] is None:
-            del out["required"]
+        required = [r for r in out.pop("required") if r in out["properties"]]
+        if required:
+            out["required"] = required
     return out
 
 

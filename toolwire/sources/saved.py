@@ -6,13 +6,12 @@ import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
 from toolwire.sources.credentials import Credential
 from toolwire.sources.documents import SourceError, is_inline, is_url, load_document
 from toolwire.sources.imports import import_openapi, resolve_credential
 from toolwire.sources.mcp import import_mcp, server_label
-from toolwire.sources.openapi import source_label
+from toolwire.sources.openapi import resolved_base_url, source_label
 from toolwire.store.tables import ToolSource
 from toolwire.tools.registry import Registry, Tool
 
@@ -33,7 +32,8 @@ def import_openapi_source(
     """Import an OpenAPI document into ``registry`` and the row that keeps it (to be saved)."""
     resolve_credential(auth, credentials)  # an unknown name is refused before any fetch
     document = load_document(source, timeout=timeout)
-    base_url = base_url or _origin_base(source, document)
+    if base_url is None and isinstance(source, str) and is_url(source):
+        base_url = resolved_base_url(document, source)  # a relative server resolves now, once
     options = {"base_url": base_url, "auth": auth, "include": list(include), "exclude": list(exclude),
                "timeout": timeout}
     location = str(source) if isinstance(source, str | Path) and not is_inline(str(source)) else None
@@ -86,16 +86,3 @@ def load_saved(
             failures[row.label] = str(e)
             log.warning("tool source %s not loaded: %s", row.label, e)
     return failures
-
-
-def _origin_base(source: str | Path | dict[str, Any], document: dict[str, Any]) -> str | None:
-    """A document fetched from a URL that names no absolute server (OpenAPI ``servers: /api``
-    or none, Swagger without ``host``) is served from that URL's host: the base URL is
-    resolved now, and saved."""
-    if not (isinstance(source, str) and is_url(source)):
-        return None
-    if "swagger" in document:
-        return None if document.get("host") else urljoin(source, document.get("basePath") or "/")
-    servers = document.get("servers") or []
-    url = str(servers[0].get("url", "")) if servers and isinstance(servers[0], dict) else ""
-    return None if url.startswith(("http://", "https://")) else urljoin(source, url or "/")
