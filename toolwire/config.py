@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field
@@ -40,8 +41,12 @@ class Settings(BaseSettings):
     """Model string: ``local:smollm2-135m``, ``local:/path.gguf``, ``openai:<model>[@url]``..."""
     database_url: str | None = None
     """SQLAlchemy URL; default a SQLite file under ``home``."""
-    max_prompt_chars: int = 8000
-    """Longer prompts are refused (HTTP 413)."""
+    max_prompt_chars: int = Field(default=8000, ge=1)
+    """Longer prompts (a ``/v1`` conversation's text, a system prompt) are refused (HTTP 413)."""
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """Request bodies over this many bytes are refused (HTTP 413) while they stream in."""
+    cors_origins: list[str] = Field(default_factory=list)
+    """Web origins allowed to call the API from a browser (CORS); none by default."""
     retrieval_k: int = 5
     """How many tools retrieval offers the model."""
     max_attempts: int = 3
@@ -63,6 +68,12 @@ class Settings(BaseSettings):
     """Rates relative to USD for the built-in ``convert_currency``."""
     tool_modules: list[str] = Field(default_factory=list)
     """Python modules imported at start-up whose ``@toolwire.tool`` functions are served."""
+    sandbox_modules: list[str] = Field(default_factory=list)
+    """Modules (also imported at start-up) whose tools are untrusted: every tool they declare
+    runs sandboxed, whatever its own ``sandbox`` flag says."""
+    sandbox_mode: Literal["isolated", "weak"] = "isolated"
+    """``isolated``: sandboxed tools run under bubblewrap (namespaces) and are refused where it
+    is missing. ``weak``: the operator accepts rlimits-only processes there (logged loudly)."""
     credentials: dict[str, Credential] = Field(default_factory=dict)
     """Named secrets for HTTP tools (``TOOLWIRE_CREDENTIALS``, a JSON object): imported OpenAPI
     tools name one (``auth="petstore"``); only the name is ever stored."""

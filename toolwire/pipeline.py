@@ -161,6 +161,12 @@ class Pipeline:
             call.status = "error"
             call.error = {"type": "unknown_tool", "message": f"no tool named {request.name!r}"}
             return call
+        if request.name not in {h.tool.name for h in turn.hits}:
+            # the model is not trusted: only a tool offered to it for this sentence may run
+            call.status = "error"
+            call.error = {"type": "not_offered",
+                          "message": f"{request.name!r} was not among the tools offered"}
+            return call
         tool = self.registry.get(request.name)
         current: ToolCallRequest | None = request
         for number in range(1, self.config.max_attempts + 1):

@@ -109,9 +109,9 @@ def _poll(client: httpx.Client, url: str) -> dict[str, Any]:
 def test_execute_over_loopback_survives_a_restart(database_url: str, tmp_path: Path) -> None:
     prompt = "I want to exchange 42 US dollars to Canadian dollars"
     with server(database_url, tmp_path) as client:
-        # exactly what `curl -X POST localhost:8000/execute -d '{"prompt": ...}'` sends
+        # what `curl -X POST localhost:8000/execute -H 'content-type: application/json' -d ...` sends
         response = client.post("/execute", content=json.dumps({"prompt": prompt}),
-                               headers={"content-type": "application/x-www-form-urlencoded"})
+                               headers={"content-type": "application/json"})
         assert response.status_code == 200, response.text
         body = response.json()
         [call] = body["calls"]

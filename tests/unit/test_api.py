@@ -152,15 +152,6 @@ async def test_execute_runs_stores_and_shows_the_call(api: Api) -> None:
     assert reply["tool_calls"][0]["started"] <= reply["tool_calls"][0]["finished"]
 
 
-async def test_execute_takes_curl_style_form_labelled_json(api: Api) -> None:
-    # curl -d '{"prompt": ...}' labels the JSON as a form
-    form = {"content-type": "application/x-www-form-urlencoded"}
-    response = await api.client.post("/execute", content=b'{"prompt": "add 1 and 2"}', headers=form)
-    assert response.status_code == 200 and response.json()["answer"] == "The sum is 3."
-    response = await api.client.post("/execute", content=b"prompt=add", headers=form)
-    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
-
-
 async def test_execute_continues_an_interaction_with_its_history(api: Api) -> None:
     first = (await api.client.post("/execute", json={"prompt": "add 1 and 2"})).json()
     second = await api.client.post(

@@ -139,6 +139,24 @@ async def test_unknown_tool_from_the_model_is_an_error() -> None:
     assert run.calls[0].error is not None and run.calls[0].error["type"] == "unknown_tool"
 
 
+async def test_a_registered_tool_that_was_not_offered_never_runs() -> None:
+    ran: list[str] = []
+
+    def wipe_disk() -> str:
+        """Erase every file."""
+        ran.append("wipe")
+        return "wiped"
+
+    registry = make_registry()
+    registry.register(wipe_disk)
+    model = ScriptedModel([call("wipe_disk"), Completion(text="Done.")])
+    config = EngineConfig(k=1)  # retrieval offers `add` alone for this sentence
+    run = await Engine(registry, model=model, config=config).arun("add 1 and 2")
+    assert [t.name for t in model.requests[0].tools or []] == ["add"]
+    assert run.calls[0].status == "error" and ran == []
+    assert run.calls[0].error is not None and run.calls[0].error["type"] == "not_offered"
+
+
 async def test_no_call_gives_the_model_text() -> None:
     model = ScriptedModel([Completion(text="Here is a poem.")])
     run = await Engine(make_registry(), model=model).arun("write me a poem about the sea")

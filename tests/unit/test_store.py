@@ -259,6 +259,21 @@ def test_history_replays_finished_turns_only(database: Database) -> None:
     assert history[3].tool_call_id == history[2].tool_calls[0].id == "call-add one"
 
 
+def test_history_keeps_the_latest_turns_that_fit(database: Database) -> None:
+    interaction_id = _interaction(database)
+    for i in range(8):
+        _turn(database, interaction_id, f"prompt {i}", "x" * 100)
+    with database.write_session() as s:
+        current = data.add_user_message(session=s, interaction_id=interaction_id, content="now")
+    with database.session() as s:
+        by_turns = load_history(session=s, interaction_id=interaction_id, before=current,
+                                max_turns=3)
+        by_chars = load_history(session=s, interaction_id=interaction_id, before=current,
+                                max_chars=450)
+    prompts = [[m.content for m in h if m.role == "user"] for h in (by_turns, by_chars)]
+    assert prompts == [["prompt 5", "prompt 6", "prompt 7"], ["prompt 6", "prompt 7"]]
+
+
 def test_timestamps_come_back_in_utc(database: Database) -> None:
     interaction_id = _interaction(database)
     with database.session() as s:

@@ -22,14 +22,15 @@ from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 import toolwire
 from toolwire.api import openai_compat
-from toolwire.api.content_type import FormAsJsonMiddleware
 from toolwire.api.deps import AppState, DatabaseGate
 from toolwire.api.engines import Engines
 from toolwire.api.errors import install_error_handlers
+from toolwire.api.guard import RequestGuard
 from toolwire.api.metrics import Metrics, MetricsMiddleware
 from toolwire.api.processing import Processor
 from toolwire.api.routes import execute, health, interactions, messages, tools
@@ -121,7 +122,11 @@ def create_app(
     app.state.toolwire = state
     install_error_handlers(app)
     app.add_middleware(DatabaseGate, state=state)
-    app.add_middleware(FormAsJsonMiddleware)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for module in (execute, interactions, messages, tools, health):
         app.include_router(module.router)

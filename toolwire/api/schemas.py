@@ -17,7 +17,8 @@ class ExecuteRequest(BaseModel):
     interaction_id: uuid.UUID | None = Field(
         default=None, description="Continue this interaction; a new one is created when null."
     )
-    model: str | None = Field(default=None, description="Model string; the server's by default.")
+    model: str | None = Field(default=None, max_length=200,
+                              description="Model string; the server's by default.")
 
 
 class ExecuteResponse(BaseModel):

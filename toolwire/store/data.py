@@ -129,6 +129,29 @@ def list_messages(*, session: Session, interaction_id: uuid.UUID) -> list[Messag
     return list(session.exec(query).all())
 
 
+def recent_prompts(
+    *, session: Session, interaction_id: uuid.UUID, before: Message, limit: int
+) -> list[Message]:
+    """The last ``limit`` user messages created before ``before``, oldest first."""
+    query = (
+        select(Message)
+        .where(Message.interaction_id == interaction_id, Message.role == "user",
+               col(Message.created) <= before.created, Message.id != before.id)
+        .order_by(col(Message.created).desc())
+        .limit(limit)
+    )
+    return list(reversed(session.exec(query).all()))
+
+
+def finished_replies(*, session: Session, prompt_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Message]:
+    """The finished assistant replies to the given prompts, by prompt id."""
+    ids = list(prompt_ids)
+    if not ids:
+        return {}
+    query = select(Message).where(col(Message.reply_to_id).in_(ids), Message.status == "done")
+    return {m.reply_to_id: m for m in session.exec(query).all() if m.reply_to_id}
+
+
 def list_tool_calls(
     *, session: Session, message_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[ToolCall]]:

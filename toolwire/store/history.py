@@ -18,26 +18,38 @@ from toolwire.messages import ToolCallRequest
 from toolwire.store import data
 from toolwire.store.tables import Message, ToolCall
 
+MAX_TURNS = 20
+"""Earlier turns read at most: a long interaction costs the same per prompt as a short one."""
+MAX_CHARS = 12_000
+"""Characters of earlier turns a model is sent at most (about 3,000 tokens, within the
+embedded model's context beside the tools and the prompt); older turns are left out first."""
+
 
 def load_history(
-    *, session: Session, interaction_id: uuid.UUID, before: Message
+    *, session: Session, interaction_id: uuid.UUID, before: Message,
+    max_turns: int = MAX_TURNS, max_chars: int = MAX_CHARS,
 ) -> list[ChatMessage]:
-    """The chat history preceding the user message ``before`` (system prompt first)."""
+    """The chat history preceding the user message ``before`` (system prompt first): the
+    latest finished turns that fit in ``max_chars``."""
     interaction = data.get_interaction(session=session, interaction_id=interaction_id)
     history: list[ChatMessage] = []
     if interaction is not None and interaction.system_prompt:
         history.append(ChatMessage(role="system", content=interaction.system_prompt))
-    messages = data.list_messages(session=session, interaction_id=interaction_id)
-    replies = {m.reply_to_id: m for m in messages if m.role == "assistant" and m.status == "done"}
-    turns = [
-        m
-        for m in messages
-        if m.role == "user" and m.id != before.id and m.created <= before.created and m.id in replies
-    ]
+    prompts = data.recent_prompts(session=session, interaction_id=interaction_id,
+                                  before=before, limit=max_turns)
+    replies = data.finished_replies(session=session, prompt_ids=[m.id for m in prompts])
+    turns = [m for m in prompts if m.id in replies]
     calls = data.list_tool_calls(session=session, message_ids=[replies[m.id].id for m in turns])
-    for prompt in turns:
-        reply = replies[prompt.id]
-        history.extend(turn_messages(prompt, reply, calls[reply.id]))
+    kept: list[list[ChatMessage]] = []
+    budget = max_chars
+    for prompt in reversed(turns):
+        turn = turn_messages(prompt, replies[prompt.id], calls[replies[prompt.id].id])
+        budget -= sum(len(m.content or "") + len(str(m.tool_calls or "")) for m in turn)
+        if budget < 0:
+            break
+        kept.append(turn)
+    for turn in reversed(kept):
+        history.extend(turn)
     return history
 
 

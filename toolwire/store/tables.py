@@ -42,7 +42,7 @@ Prompt = Annotated[str, AfterValidator(_not_blank)]
 
 # -- interaction ----------------------------------------------------------------------------
 class InteractionBase(SQLModel):
-    system_prompt: str | None = Field(default=None, sa_type=Text)
+    system_prompt: str | None = Field(default=None, sa_type=Text, max_length=8000)
     """Instructions placed before every prompt of the interaction."""
     model: str | None = Field(default=None, max_length=200)
     """Model string for this interaction; ``None`` means the server's default."""

@@ -19,6 +19,9 @@ from toolwire.store.tables import (
 
 router = APIRouter(prefix="/interactions", tags=["interactions"])
 
+MAX_OFFSET = 1_000_000_000
+"""Past any real table, and within every database's integer range."""
+
 
 def not_found(interaction_id: uuid.UUID) -> ApiError:
     return ApiError(404, "not_found", f"no interaction {interaction_id}")
@@ -38,7 +41,7 @@ def create_interaction(body: InteractionCreate, state: StateDep) -> InteractionP
 def list_interactions(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> InteractionPage:
     """Interactions, newest first."""
     items, total = data.list_interactions(session=session, limit=limit, offset=offset)
