@@ -42,6 +42,9 @@ def outcome_text(call: CallResult) -> str:
         return f"{call_text(call)} returned {_short(call.result)}."
     if call.status == "pending_approval":
         return f"{call_text(call)} is waiting for approval."
+    if call.status == "rejected":
+        reason = (call.error or {}).get("message", "rejected")
+        return f"{call_text(call)} was not run: it was {reason}."
     if call.status == "not_executable":
         return f"{call_text(call)} is the call to make (this tool is not executable here)."
     message = (call.error or {}).get("message", call.status)

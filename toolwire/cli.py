@@ -144,6 +144,7 @@ def tools_search(
 
 def _mount_subcommands() -> None:
     """The service's and the evaluation's commands (their modules import lazily)."""
+    from toolwire.api.admin import approvals_app, keys_app
     from toolwire.api.commands import db_app, serve
     from toolwire.eval.commands import eval_app
     from toolwire.sources import commands as sources
@@ -154,6 +155,8 @@ def _mount_subcommands() -> None:
     tools_app.command("sources")(sources.sources)
     app.add_typer(sources.mcp_app, name="mcp")
     app.add_typer(db_app, name="db")
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(approvals_app, name="approvals")
     app.add_typer(eval_app, name="eval")
 
 

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     """Longer prompts (a ``/v1`` conversation's text, a system prompt) are refused (HTTP 413)."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Request bodies over this many bytes are refused (HTTP 413) while they stream in."""
+    auth: Literal["auto", "required", "off"] = "auto"
+    """API keys: ``required`` always; ``auto`` (default) when ``serve`` binds to an address
+    other than loopback; ``off`` never (only behind something that authenticates)."""
+    rate_per_minute: int = Field(default=600, ge=1)
+    """Requests per minute a key may make (a key can have its own)."""
     cors_origins: list[str] = Field(default_factory=list)
     """Web origins allowed to call the API from a browser (CORS); none by default."""
     retrieval_k: int = 5

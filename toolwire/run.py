@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-CallStatus = Literal["ok", "error", "timeout", "invalid", "not_executable", "pending_approval"]
+CallStatus = Literal[
+    "ok", "error", "timeout", "invalid", "not_executable", "pending_approval", "rejected",
+]
 
 
 class _Outcome(Protocol):

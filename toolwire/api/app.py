@@ -27,13 +27,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 import toolwire
 from toolwire.api import openai_compat
+from toolwire.api.auth import AuthGate
 from toolwire.api.deps import AppState, DatabaseGate
 from toolwire.api.engines import Engines
 from toolwire.api.errors import install_error_handlers
 from toolwire.api.guard import RequestGuard
 from toolwire.api.metrics import Metrics, MetricsMiddleware
 from toolwire.api.processing import Processor
-from toolwire.api.routes import execute, health, interactions, messages, tools
+from toolwire.api.routes import execute, health, interactions, messages, tool_calls, tools
 from toolwire.config import Settings, get_settings
 from toolwire.sources.saved import load_saved
 from toolwire.store import data, migrate
@@ -121,14 +122,18 @@ def create_app(
     )
     app.state.toolwire = state
     install_error_handlers(app)
-    app.add_middleware(DatabaseGate, state=state)
+    # outermost last: metrics → CORS → database gate → keys → body guard → routes
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    if settings.auth == "required":
+        app.add_middleware(AuthGate, database=database, rate_per_minute=settings.rate_per_minute,
+                           max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(DatabaseGate, state=state)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for module in (execute, interactions, messages, tools, health):
+    for module in (execute, interactions, messages, tool_calls, tools, health):
         app.include_router(module.router)
     app.include_router(openai_compat.router)
     return app

@@ -46,14 +46,21 @@ def serve(
     """Run the REST API (OpenAPI docs at /docs). Migrates the database and loads the model first.
 
     Example: toolwire serve --port 8000, then
-    curl -X POST localhost:8000/execute -d '{"prompt": "convert 42 USD to CAD"}'
+    curl -X POST localhost:8000/execute -H 'content-type: application/json' \
+         -d '{"prompt": "convert 42 USD to CAD"}'
     """
     import uvicorn
 
     from toolwire.api.app import create_app
+    from toolwire.api.auth import is_loopback
 
     settings = _settings(model=model, database_url=database_url)
-    typer.echo(f"toolwire: model {settings.model}, database {_shown(settings.resolved_database_url)}")
+    if settings.auth == "auto":
+        settings.auth = "off" if is_loopback(host) else "required"
+    if settings.auth == "off" and not is_loopback(host):
+        typer.echo(f"toolwire: WARNING: serving {host} without API keys (TOOLWIRE_AUTH=off)", err=True)
+    typer.echo(f"toolwire: model {settings.model}, database {_shown(settings.resolved_database_url)}, "
+               f"API keys {'required' if settings.auth == 'required' else 'off'}")
     app = create_app(settings=settings, preload_model=True)
     # SIGTERM: stop accepting, give in-flight requests shutdown_grace seconds, then cancel
     # them (their messages go back to their leases) instead of waiting forever.

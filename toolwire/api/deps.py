@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from toolwire.api.auth import owner_of
 from toolwire.api.engines import Engines
 from toolwire.api.errors import ApiError, error_response
 from toolwire.api.metrics import Metrics
@@ -76,6 +77,8 @@ def get_session(state: StateDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+OwnerDep = Annotated[str | None, Depends(owner_of)]
+"""The calling key's owner (``None`` with auth off): every query is scoped to it."""
 
 
 def check_prompt_size(text: str, settings: Settings) -> None:

@@ -7,7 +7,8 @@ gets the same rules:
   else (a cross-site form post, ``text/plain``) is answered 415 before it can run a tool. A
   browser cannot send ``application/json`` to another origin without a CORS preflight, and
   CORS is off unless origins are configured.
-- **Bounded while it streams.** A body over ``max_body_bytes`` is answered 413 as soon as the
+- **Bounded while it streams.** A body over ``max_body_bytes`` (or the calling key's own
+  limit, which ``AuthGate`` puts in the scope) is answered 413 as soon as the
   declared length or the bytes read so far pass the limit; it is never read in full.
 - **Text a database can keep.** Lone surrogates (``"\\ud800"``), NUL characters, ``NaN`` and
   infinities, and nesting deeper than ``MAX_DEPTH`` are refused with 422 naming where they
@@ -55,7 +56,8 @@ class RequestGuard:
         try:
             headers = Headers(scope=scope)
             require_json(headers.get("content-type"))
-            body = await read_body(receive, headers.get("content-length"), self.max_body_bytes)
+            limit = scope.get("state", {}).get("max_body_bytes") or self.max_body_bytes
+            body = await read_body(receive, headers.get("content-length"), limit)
             check_json_body(body)
         except BadBody as e:
             await error_response(e.status, e.code, e.message)(scope, receive, send)

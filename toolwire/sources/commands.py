@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 import typer
@@ -20,16 +19,10 @@ mcp_app = typer.Typer(help="Serve the registry over MCP.", no_args_is_help=True)
 err = Console(stderr=True)
 
 
-@contextmanager
-def _database(settings: Settings) -> Iterator[Database]:
+def _database(settings: Settings) -> AbstractContextManager[Database]:
     from toolwire.store import migrate
 
-    database = Database(settings.resolved_database_url)
-    try:
-        migrate.upgrade(database)
-        yield database
-    finally:
-        database.dispose()
+    return migrate.opened(settings.resolved_database_url)
 
 
 def service_registry(settings: Settings | None = None) -> Registry:

@@ -359,22 +359,109 @@ def add_tool_call(
 
 
 def finish_message(*, session: Session, message: Message, reply: Message, run: Run) -> None:
-    """Record the answer and mark the prompt and its reply ``done``."""
+    """Record the answer and mark the prompt and its reply ``done``, or ``awaiting_approval``
+    while a call waits for a person's decision."""
     now = utcnow()
+    waiting = any(c.status == "pending_approval" for c in run.calls)
+    status = "awaiting_approval" if waiting else "done"
     _execute(
         session,
         update(Message)
         .where(col(Message.id) == reply.id)
-        .values(content=run.answer, status="done", updated=now),
+        .values(content=run.answer, status=status, updated=now),
     )
     _execute(
         session,
         update(Message)
         .where(col(Message.id) == message.id)
-        .values(status="done", lease_owner=None, lease_expires=None, updated=now),
+        .values(status=status, lease_owner=None, lease_expires=None, updated=now),
     )
-    reply.content, reply.status, reply.updated = run.answer, "done", now
-    message.status, message.updated = "done", now
+    reply.content, reply.status, reply.updated = run.answer, status, now
+    message.status, message.updated = status, now
+
+
+# -- approvals --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CallRecord:
+    """A stored tool call with where it belongs."""
+
+    call: ToolCall
+    reply: Message
+    interaction_id: uuid.UUID
+
+
+def _owned_calls(owner: str | None) -> Any:
+    query = (
+        select(ToolCall, Message)
+        .join(Message, col(Message.id) == col(ToolCall.message_id))
+        .join(Interaction, col(Interaction.id) == col(Message.interaction_id))
+    )
+    return query if owner is None else query.where(Interaction.owner == owner)
+
+
+def list_calls(
+    *, session: Session, status: str | None, limit: int, offset: int, owner: str | None = None
+) -> tuple[list[CallRecord], int]:
+    """A page of tool calls (newest first), optionally of one status, and how many in all."""
+    query = _owned_calls(owner)
+    if status is not None:
+        query = query.where(ToolCall.status == status)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(ToolCall.created).desc(), col(ToolCall.id)).offset(offset).limit(limit)
+    ).all()
+    return [CallRecord(call=c, reply=m, interaction_id=m.interaction_id) for c, m in rows], int(total)
+
+
+def get_call(
+    *, session: Session, call_id: uuid.UUID, owner: str | None = None
+) -> CallRecord | None:
+    row = session.exec(_owned_calls(owner).where(ToolCall.id == call_id)).first()
+    return None if row is None else CallRecord(call=row[0], reply=row[1],
+                                               interaction_id=row[1].interaction_id)
+
+
+def decide_call(
+    *, session: Session, call_id: uuid.UUID, decision: str, by: str, reason: str | None
+) -> bool:
+    """Record a decision on a call that waits for one; ``False`` when it no longer waits (it
+    was decided already): of two people deciding at once, one wins."""
+    status = "approved" if decision == "approved" else "rejected"
+    values: dict[str, Any] = {"status": status, "decision": decision, "decided_by": by,
+                              "decided_at": utcnow(), "decision_reason": reason}
+    if decision == "rejected":
+        shown = f"rejected by {by}" + (f": {reason}" if reason else "")
+        values["error"] = {"type": "rejected", "message": shown}
+    result = _execute(
+        session,
+        update(ToolCall)
+        .where(col(ToolCall.id) == call_id, col(ToolCall.status) == "pending_approval")
+        .values(**values),
+    )
+    return bool(result.rowcount)
+
+
+def settle_call(*, session: Session, call_id: uuid.UUID, call: CallResult) -> None:
+    """Store what an approved call returned."""
+    now = utcnow()
+    _execute(
+        session,
+        update(ToolCall)
+        .where(col(ToolCall.id) == call_id)
+        .values(status=call.status, result=to_json(call.result), error=to_json(call.error),
+                snippet=call.snippet, duration_ms=call.duration_ms,
+                started=now - timedelta(milliseconds=call.duration_ms), finished=now),
+    )
+
+
+def finish_decided(*, session: Session, reply: Message, answer: str) -> None:
+    """Store the answer once no call of ``reply`` waits for a decision any more: the reply
+    and its prompt are ``done``."""
+    now = utcnow()
+    _execute(session, update(Message).where(col(Message.id) == reply.id)
+             .values(content=answer, status="done", updated=now))
+    _execute(session, update(Message).where(col(Message.id) == reply.reply_to_id)
+             .values(status="done", updated=now))
 
 
 def fail_message(*, session: Session, message_id: uuid.UUID, error: str) -> None:

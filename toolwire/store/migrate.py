@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -39,3 +41,14 @@ def current_revision(database: Database) -> str | None:
 def head_revision() -> str | None:
     """The newest revision toolwire ships."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+@contextmanager
+def opened(url: str) -> Iterator[Database]:
+    """The database at ``url``, migrated, disposed of afterwards (for commands)."""
+    database = Database(url)
+    try:
+        upgrade(database)
+        yield database
+    finally:
+        database.dispose()

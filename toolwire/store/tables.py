@@ -25,9 +25,12 @@ from sqlmodel import Field, SQLModel
 
 from toolwire.store.types import JSONType, UTCDateTime, utcnow
 
-MessageStatus = Literal["pending", "running", "done", "failed"]
+MessageStatus = Literal["pending", "running", "awaiting_approval", "done", "failed"]
 MessageRole = Literal["user", "assistant"]
-MESSAGE_STATUSES: tuple[MessageStatus, ...] = ("pending", "running", "done", "failed")
+MESSAGE_STATUSES: tuple[MessageStatus, ...] = (
+    "pending", "running", "awaiting_approval", "done", "failed",
+)
+Decision = Literal["approved", "rejected"]
 
 
 def _not_blank(text: str) -> str:
@@ -70,7 +73,8 @@ class ToolCallPublic(SQLModel):
     name: str
     arguments: dict[str, Any]
     status: str
-    """``ok``, ``error``, ``timeout``, ``invalid``, ``not_executable`` or ``pending_approval``."""
+    """``ok``, ``error``, ``timeout``, ``invalid``, ``not_executable``, ``pending_approval``
+    (waiting for a person), ``approved`` (running after approval) or ``rejected``."""
     result: Any = None
     error: dict[str, Any] | None = None
     snippet: str | None = None
@@ -79,6 +83,11 @@ class ToolCallPublic(SQLModel):
     started: datetime | None = None
     finished: datetime | None = None
     duration_ms: float = 0.0
+    decision: Decision | None = None
+    """A person's answer to a call that needed approval."""
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
 
 
 class ToolCall(SQLModel, table=True):
@@ -97,6 +106,10 @@ class ToolCall(SQLModel, table=True):
     started: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished: datetime | None = Field(default=None, sa_type=UTCDateTime)
     duration_ms: float = 0.0
+    decision: str | None = Field(default=None, sa_type=String(16))
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_reason: str | None = Field(default=None, sa_type=Text)
     idempotency_key: str | None = Field(default=None, sa_type=String(64), index=True)
     """Which call of its message this is (name, arguments, occurrence): a resumed message
     finds the calls already executed by it and does not run them again."""
@@ -132,7 +145,7 @@ class Message(MessageBase, table=True):
         foreign_key="interaction.id", index=True, ondelete="CASCADE"
     )
     role: str = Field(sa_type=String(16))
-    status: str = Field(default="pending", sa_type=String(16), index=True)
+    status: str = Field(default="pending", sa_type=String(32), index=True)
     error: str | None = Field(default=None, sa_type=Text)
     reply_to_id: uuid.UUID | None = Field(
         default=None, foreign_key="message.id", index=True, ondelete="CASCADE"
@@ -190,3 +203,33 @@ class ToolSource(SQLModel, table=True):
     options: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     """``base_url``, ``auth`` (a credential's name), ``include``, ``exclude``, ``timeout``."""
     created: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# -- API key --------------------------------------------------------------------------------
+class ApiKey(SQLModel, table=True):
+    """A key a client sends as ``Authorization: Bearer <key>``; only its SHA-256 is kept."""
+
+    __tablename__ = "api_key"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner: str = Field(max_length=200, index=True)
+    """Whose data the key reaches: every interaction it creates belongs to this owner."""
+    prefix: str = Field(sa_type=String(16))
+    """The key's first characters, to tell keys apart in listings."""
+    digest: str = Field(sa_type=String(64), unique=True)
+    rate_per_minute: int | None = None
+    """Requests per minute (default: the server's setting)."""
+    max_body_bytes: int | None = None
+    """Largest request body (default: the server's setting)."""
+    created: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiKeyPublic(SQLModel):
+    id: uuid.UUID
+    owner: str
+    prefix: str
+    rate_per_minute: int | None
+    max_body_bytes: int | None
+    created: datetime
+    revoked: datetime | None

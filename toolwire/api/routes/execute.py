@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlmodel import Session
 
-from toolwire.api.deps import StateDep, check_prompt_size
+from toolwire.api.deps import OwnerDep, StateDep, check_prompt_size
 from toolwire.api.errors import ApiError
 from toolwire.api.processing import Outcome
 from toolwire.api.schemas import ExecuteRequest, ExecuteResponse
@@ -17,15 +17,19 @@ from toolwire.store.tables import InteractionCreate, Message, ToolCallPublic
 router = APIRouter(tags=["execute"])
 
 
-def start_turn(session: Session, body: ExecuteRequest, lease: Lease) -> tuple[Message, Message]:
+def start_turn(
+    session: Session, body: ExecuteRequest, lease: Lease, owner: str | None
+) -> tuple[Message, Message]:
     """Store the prompt (already ``running`` under ``lease``) and open its reply, in one
     transaction."""
     new = body.interaction_id is None
     if body.interaction_id is None:
         interaction_id = data.create_interaction(
-            session=session, interaction_in=InteractionCreate(model=body.model)
+            session=session, interaction_in=InteractionCreate(model=body.model), owner=owner
         ).id
-    elif data.get_interaction(session=session, interaction_id=body.interaction_id) is None:
+    elif data.get_interaction(
+        session=session, interaction_id=body.interaction_id, owner=owner
+    ) is None:
         raise ApiError(404, "not_found", f"no interaction {body.interaction_id}")
     else:
         interaction_id = body.interaction_id
@@ -40,13 +44,13 @@ def start_turn(session: Session, body: ExecuteRequest, lease: Lease) -> tuple[Me
 
 
 @router.post("/execute", response_model=ExecuteResponse)
-async def execute(body: ExecuteRequest, state: StateDep) -> ExecuteResponse:
+async def execute(body: ExecuteRequest, state: StateDep, owner: OwnerDep) -> ExecuteResponse:
     """Run the pipeline on ``prompt`` and wait for it. Without ``interaction_id`` a new
     interaction is created; with one, its earlier turns are the context."""
     check_prompt_size(body.prompt, state.settings)
     state.engines.check(body.model)
     lease = state.processor.lease
-    message, reply = await state.database.write(lambda s: start_turn(s, body, lease))
+    message, reply = await state.database.write(lambda s: start_turn(s, body, lease, owner))
     fresh = body.interaction_id is None  # a new interaction has no history to read back
     outcome = await state.processor.run_claimed(
         message, reply, model=body.model, history=[] if fresh else None

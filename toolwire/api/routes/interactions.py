@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from toolwire.api.deps import SessionDep, StateDep
+from toolwire.api.deps import OwnerDep, SessionDep, StateDep
 from toolwire.api.errors import ApiError
 from toolwire.store import data
 from toolwire.store.tables import (
@@ -28,23 +28,24 @@ def not_found(interaction_id: uuid.UUID) -> ApiError:
 
 
 @router.post("", status_code=201, response_model=InteractionPublic)
-def create_interaction(body: InteractionCreate, state: StateDep) -> InteractionPublic:
+def create_interaction(body: InteractionCreate, state: StateDep, owner: OwnerDep) -> InteractionPublic:
     """Start an interaction with an optional system prompt, model and settings."""
     if body.model is not None:
         state.engines.check(body.model)
     with state.database.write_session() as session:
-        interaction = data.create_interaction(session=session, interaction_in=body)
+        interaction = data.create_interaction(session=session, interaction_in=body, owner=owner)
     return InteractionPublic.model_validate(interaction)
 
 
 @router.get("", response_model=InteractionPage)
 def list_interactions(
     session: SessionDep,
+    owner: OwnerDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> InteractionPage:
     """Interactions, newest first."""
-    items, total = data.list_interactions(session=session, limit=limit, offset=offset)
+    items, total = data.list_interactions(session=session, limit=limit, offset=offset, owner=owner)
     return InteractionPage(
         items=[InteractionPublic.model_validate(i) for i in items],
         total=total,
@@ -54,19 +55,22 @@ def list_interactions(
 
 
 @router.get("/{interaction_id}", response_model=InteractionDetail)
-def read_interaction(interaction_id: uuid.UUID, session: SessionDep) -> InteractionDetail:
+def read_interaction(
+    interaction_id: uuid.UUID, session: SessionDep, owner: OwnerDep
+) -> InteractionDetail:
     """One interaction with its messages and tool calls (arguments, results, snippets)."""
-    detail = data.interaction_detail(session=session, interaction_id=interaction_id)
+    detail = data.interaction_detail(session=session, interaction_id=interaction_id, owner=owner)
     if detail is None:
         raise not_found(interaction_id)
     return detail
 
 
 @router.delete("/{interaction_id}", status_code=204)
-def delete_interaction(interaction_id: uuid.UUID, state: StateDep) -> Response:
+def delete_interaction(interaction_id: uuid.UUID, state: StateDep, owner: OwnerDep) -> Response:
     """Delete an interaction with its messages and tool calls."""
     with state.database.write_session() as session:
-        deleted = data.delete_interaction(session=session, interaction_id=interaction_id)
+        deleted = data.delete_interaction(session=session, interaction_id=interaction_id,
+                                          owner=owner)
     if not deleted:
         raise not_found(interaction_id)
     return Response(status_code=204)

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Response
 from sqlmodel import Session
 
-from toolwire.api.deps import SessionDep, StateDep, check_prompt_size
+from toolwire.api.deps import OwnerDep, SessionDep, StateDep, check_prompt_size
 from toolwire.api.errors import ApiError
 from toolwire.api.routes.interactions import not_found
 from toolwire.api.schemas import MessageAccepted
@@ -18,20 +18,24 @@ router = APIRouter(prefix="/interactions/{interaction_id}/messages", tags=["mess
 
 
 @router.get("", response_model=list[MessagePublic])
-def list_messages(interaction_id: uuid.UUID, session: SessionDep) -> list[MessagePublic]:
+def list_messages(
+    interaction_id: uuid.UUID, session: SessionDep, owner: OwnerDep
+) -> list[MessagePublic]:
     """The interaction's messages, oldest first, each with its tool calls."""
-    if data.get_interaction(session=session, interaction_id=interaction_id) is None:
+    if data.get_interaction(session=session, interaction_id=interaction_id, owner=owner) is None:
         raise not_found(interaction_id)
     return data.messages_public(session=session, interaction_id=interaction_id)
 
 
 @router.get("/{message_id}", response_model=MessagePublic)
 def read_message(
-    interaction_id: uuid.UUID, message_id: uuid.UUID, session: SessionDep
+    interaction_id: uuid.UUID, message_id: uuid.UUID, session: SessionDep, owner: OwnerDep
 ) -> MessagePublic:
-    """One message: poll a posted prompt until its status is ``done`` or ``failed``."""
+    """One message: poll a posted prompt until its status is ``done``, ``failed`` or
+    ``awaiting_approval``."""
     message = data.get_message(session=session, message_id=message_id)
-    if message is None or message.interaction_id != interaction_id:
+    interaction = data.get_interaction(session=session, interaction_id=interaction_id, owner=owner)
+    if message is None or interaction is None or message.interaction_id != interaction_id:
         raise ApiError(404, "not_found", f"no message {message_id} in interaction {interaction_id}")
     calls = data.list_tool_calls(session=session, message_ids=[message.id])[message.id]
     return data.message_public(message, calls)
@@ -39,14 +43,15 @@ def read_message(
 
 @router.post("", status_code=202, response_model=MessageAccepted)
 async def post_message(
-    interaction_id: uuid.UUID, body: MessageCreate, state: StateDep, response: Response
+    interaction_id: uuid.UUID, body: MessageCreate, state: StateDep, response: Response,
+    owner: OwnerDep,
 ) -> MessageAccepted:
     """Store the prompt (``pending``) and process it in the background; the reply and its
     tool calls appear as messages as they finish."""
     check_prompt_size(body.content, state.settings)
 
     def store(session: Session) -> Message:
-        if data.get_interaction(session=session, interaction_id=interaction_id) is None:
+        if data.get_interaction(session=session, interaction_id=interaction_id, owner=owner) is None:
             raise not_found(interaction_id)
         return data.add_user_message(
             session=session, interaction_id=interaction_id, content=body.content
