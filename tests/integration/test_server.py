@@ -58,7 +58,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(database_url: str, home: Path) -> Iterator[httpx.Client]:
+def server(
+    database_url: str, home: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[httpx.Client]:
     """``python -m toolwire.api`` on a free loopback port; a client for it."""
     port = _free_port()
     env = {
@@ -67,6 +69,7 @@ def server(database_url: str, home: Path) -> Iterator[httpx.Client]:
         "TOOLWIRE_DATABASE_URL": database_url,
         "TOOLWIRE_MODEL": "scripted:tests.integration.test_server:currency_model",
         "PYTHONPATH": str(ROOT),
+        **(extra_env or {}),
     }
     log = (home / "server.log").open("ab")
     process = subprocess.Popen(

@@ -122,3 +122,10 @@ async def test_paging_out_of_range_is_a_422(api: Api, params: dict[str, Any]) ->
 async def test_a_clean_request_still_passes_the_guard(api: Api) -> None:
     response = await api.client.post("/execute", json={"prompt": "add 1 and 2 — déjà vu 🙂"})
     assert response.status_code == 200 and response.json()["answer"] == "The sum is 3."
+
+
+@pytest.mark.parametrize("url", ["/tools/sources?label=a%00b", "/tools/search?q=%00",
+                                 "/interactions?x%00=1"])
+async def test_nul_in_a_query_parameter_is_a_422(api: Api, url: str) -> None:
+    response = await api.client.request("DELETE" if "sources" in url else "GET", url)
+    assert response.status_code == 422 and "NUL" in response.json()["error"]["message"]

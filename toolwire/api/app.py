@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -27,10 +27,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 import toolwire
 from toolwire.api import openai_compat
-from toolwire.api.auth import AuthGate
+from toolwire.api.auth import OPEN_PATHS, AuthGate
 from toolwire.api.deps import AppState, DatabaseGate
 from toolwire.api.engines import Engines
-from toolwire.api.errors import install_error_handlers
+from toolwire.api.errors import ERROR_RESPONSES, install_error_handlers
 from toolwire.api.guard import RequestGuard
 from toolwire.api.metrics import Metrics, MetricsMiddleware
 from toolwire.api.processing import Processor
@@ -119,8 +119,11 @@ def create_app(
         version=toolwire.__version__,
         summary="Sentences in, validated function calls out: every step stored.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.toolwire = state
+    if settings.auth == "required":
+        _document_keys(app)
     install_error_handlers(app)
     # outermost last: metrics → CORS → database gate → keys → body guard → routes
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
@@ -137,6 +140,26 @@ def create_app(
         app.include_router(module.router)
     app.include_router(openai_compat.router)
     return app
+
+
+def _document_keys(app: FastAPI) -> None:
+    """State in the OpenAPI schema that every operation but the open ones takes a key."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "apiKey": {"type": "http", "scheme": "bearer",
+                           "description": "A key from `toolwire keys create`."}}
+            for path, operations in schema["paths"].items():
+                if not path.startswith(OPEN_PATHS):
+                    for operation in operations.values():
+                        operation["security"] = [{"apiKey": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def load_sources(state: AppState) -> None:

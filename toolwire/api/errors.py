@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -32,6 +33,39 @@ _CODES = {
     502: "bad_gateway",
     503: "service_unavailable",
 }
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: str | None
+    """Stable and machine-readable: ``not_found``, ``invalid_request``, ``rate_limited``..."""
+    message: str
+    """For a person: what went wrong and what to do."""
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Malformed request",
+        401: "No valid API key (when keys are required)",
+        404: "No such resource (or another owner's)",
+        409: "Conflicts with the resource's state",
+        413: "Body, prompt or system prompt over its limit",
+        415: "The body is not application/json",
+        422: "Invalid fields or values (each named with its reason)",
+        429: "Over the key's rate (see Retry-After)",
+        502: "The model failed",
+        503: "The database is unreachable (see Retry-After)",
+    }.items()
+}
+"""Documented on every operation (the OpenAPI schema states every answer a client can get)."""
 
 
 class ApiError(Exception):

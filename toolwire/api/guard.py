@@ -10,7 +10,7 @@ gets the same rules:
 - **Bounded while it streams.** A body over ``max_body_bytes`` (or the calling key's own
   limit, which ``AuthGate`` puts in the scope) is answered 413 as soon as the
   declared length or the bytes read so far pass the limit; it is never read in full.
-- **Text a database can keep.** Lone surrogates (``"\\ud800"``), NUL characters, ``NaN`` and
+- **Text a database can keep.** In the body and the query string: lone surrogates (``"\\ud800"``), NUL characters, ``NaN`` and
   infinities, and nesting deeper than ``MAX_DEPTH`` are refused with 422 naming where they
   are: such values either break a driver halfway through a commit or a JSON encoder later,
   when the row is read back by every client.
@@ -22,6 +22,7 @@ import json
 import math
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,7 +51,15 @@ class RequestGuard:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            check_query(scope.get("query_string", b""))
+        except BadBody as e:
+            await error_response(e.status, e.code, e.message)(scope, receive, send)
+            return
+        if scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
         try:
@@ -97,6 +106,17 @@ async def read_body(receive: Receive, declared: str | None, limit: int) -> bytes
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def check_query(query: bytes) -> None:
+    """422 for a query parameter that holds text a database cannot keep (``%00``)."""
+    if not query:
+        return
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        for text in (name, value):
+            problem = clean_text(text)
+            if problem:
+                raise BadBody(422, "invalid_request", f"query parameter {name[:60]!r}: {problem}")
 
 
 def check_json_body(body: bytes) -> None:

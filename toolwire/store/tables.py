@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
 
@@ -39,7 +39,11 @@ def _not_blank(text: str) -> str:
     return text
 
 
-Prompt = Annotated[str, AfterValidator(_not_blank)]
+Prompt = Annotated[
+    str,
+    AfterValidator(_not_blank),
+    WithJsonSchema({"type": "string", "minLength": 1, "pattern": r"\S"}),
+]
 """A user's prompt: some non-space text."""
 
 
