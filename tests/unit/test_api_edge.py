@@ -129,3 +129,18 @@ async def test_a_clean_request_still_passes_the_guard(api: Api) -> None:
 async def test_nul_in_a_query_parameter_is_a_422(api: Api, url: str) -> None:
     response = await api.client.request("DELETE" if "sources" in url else "GET", url)
     assert response.status_code == 422 and "NUL" in response.json()["error"]["message"]
+
+
+async def test_an_interactions_history_comes_in_pages(api: Api) -> None:
+    first = (await api.client.post("/execute", json={"prompt": "add 1 and 2"})).json()
+    interaction = first["interaction_id"]
+    for n in range(3, 6):
+        await api.client.post("/execute", json={"prompt": f"add {n} and 1", "interaction_id": interaction})
+    page = (await api.client.get(f"/interactions/{interaction}", params={"limit": 3, "offset": 2})).json()
+    assert page["message_count"] == 8 and len(page["messages"]) == 3
+    assert page["messages"][0]["content"] == "add 3 and 1"
+    listed = (await api.client.get(f"/interactions/{interaction}/messages",
+                                   params={"limit": 2, "offset": 6})).json()
+    assert [m["content"] for m in listed] == ["add 5 and 1", "The sum is 6."]
+    too_many = await api.client.get(f"/interactions/{interaction}", params={"limit": 10_000})
+    assert too_many.status_code == 422

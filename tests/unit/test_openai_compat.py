@@ -258,3 +258,11 @@ async def test_models_lists_the_engine_model() -> None:
         body = (await client.get("/v1/models")).json()
     assert body["object"] == "list"
     assert body["data"][0]["id"] == "scripted-currency"
+
+
+async def test_a_conversation_over_the_prompt_limit_is_a_413() -> None:
+    app = _app(ScriptedModel([]))
+    app.state.engine.settings = app.state.engine.settings.model_copy(update={"max_prompt_chars": 100})
+    long = [{"role": "user", "content": "x" * 60}, {"role": "assistant", "content": "y" * 60}]
+    response = await _post(app, {"model": "m", "messages": long})
+    assert response.status_code == 413 and response.json()["error"]["code"] == "prompt_too_large"

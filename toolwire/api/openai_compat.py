@@ -396,6 +396,15 @@ def stream_chunks(
         yield last
 
 
+def _check_size(chat: ChatRequest, limit: int) -> None:
+    """413 for a conversation whose text is over the prompt limit (the history a model can
+    take is far smaller; a longer one is a mistake or an attack)."""
+    size = sum(len(m.content or "") for m in chat.messages)
+    if size > limit:
+        raise OpenAIError(f"the messages hold {size} characters; the limit is {limit} "
+                          "(TOOLWIRE_MAX_PROMPT_CHARS)", status=413, code="prompt_too_large")
+
+
 async def _sse(chunks: Iterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     for c in chunks:
         yield f"data: {json.dumps(c, ensure_ascii=False)}\n\n".encode()
@@ -413,6 +422,7 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
             raise OpenAIError(f"the request body is not valid JSON: {e}") from e
         engine = get_engine(request)
         chat = parse_request(body, model_id(request))
+        _check_size(chat, engine.settings.max_prompt_chars)
         result = await answer(engine, chat)
     except OpenAIError as e:
         return e.response()

@@ -486,23 +486,40 @@ def message_public(message: Message, calls: Sequence[ToolCall] = ()) -> MessageP
     )
 
 
-def messages_public(*, session: Session, interaction_id: uuid.UUID) -> list[MessagePublic]:
-    """An interaction's messages with their tool calls, oldest first."""
-    messages = list_messages(session=session, interaction_id=interaction_id)
+def messages_public(
+    *, session: Session, interaction_id: uuid.UUID, limit: int | None = None, offset: int = 0
+) -> list[MessagePublic]:
+    """An interaction's messages with their tool calls, oldest first (a page of them)."""
+    query = (
+        select(Message)
+        .where(Message.interaction_id == interaction_id)
+        .order_by(col(Message.created), col(Message.role).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    messages = list(session.exec(query).all())
     calls = list_tool_calls(session=session, message_ids=[m.id for m in messages])
     return [message_public(m, calls[m.id]) for m in messages]
 
 
+def count_messages(*, session: Session, interaction_id: uuid.UUID) -> int:
+    query = select(func.count()).select_from(Message).where(Message.interaction_id == interaction_id)
+    return int(session.exec(query).one())
+
+
 def interaction_detail(
-    *, session: Session, interaction_id: uuid.UUID, owner: str | None = None
+    *, session: Session, interaction_id: uuid.UUID, owner: str | None = None,
+    limit: int | None = None, offset: int = 0,
 ) -> InteractionDetail | None:
+    """The interaction with a page of its messages (oldest first) and how many there are."""
     interaction = get_interaction(session=session, interaction_id=interaction_id, owner=owner)
     if interaction is None:
         return None
     public = InteractionPublic.model_validate(interaction)
-    messages = messages_public(session=session, interaction_id=interaction_id)
-    return InteractionDetail(**public.model_dump(), messages=messages)
-
+    messages = messages_public(session=session, interaction_id=interaction_id, limit=limit,
+                               offset=offset)
+    total = count_messages(session=session, interaction_id=interaction_id)
+    return InteractionDetail(**public.model_dump(), messages=messages, message_count=total)
 
 
 # -- tool sources ---------------------------------------------------------------------------

@@ -172,9 +172,11 @@ class InteractionPublic(InteractionBase):
 
 
 class InteractionDetail(InteractionPublic):
-    """One interaction with its messages and their tool calls, oldest first."""
+    """One interaction with a page of its messages and their tool calls, oldest first."""
 
     messages: list[MessagePublic] = Field(default_factory=list)
+    message_count: int = 0
+    """How many messages the interaction has in all (page with ``limit``/``offset``)."""
 
 
 class InteractionPage(SQLModel):

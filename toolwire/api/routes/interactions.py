@@ -21,6 +21,8 @@ router = APIRouter(prefix="/interactions", tags=["interactions"])
 
 MAX_OFFSET = 1_000_000_000
 """Past any real table, and within every database's integer range."""
+DEFAULT_MESSAGES, MAX_MESSAGES = 100, 500
+"""Messages per page of an interaction's history."""
 
 
 def not_found(interaction_id: uuid.UUID) -> ApiError:
@@ -56,10 +58,16 @@ def list_interactions(
 
 @router.get("/{interaction_id}", response_model=InteractionDetail)
 def read_interaction(
-    interaction_id: uuid.UUID, session: SessionDep, owner: OwnerDep
+    interaction_id: uuid.UUID,
+    session: SessionDep,
+    owner: OwnerDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_MESSAGES)] = DEFAULT_MESSAGES,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> InteractionDetail:
-    """One interaction with its messages and tool calls (arguments, results, snippets)."""
-    detail = data.interaction_detail(session=session, interaction_id=interaction_id, owner=owner)
+    """One interaction with a page of its messages and tool calls (arguments, results,
+    snippets), oldest first; ``message_count`` says how many there are."""
+    detail = data.interaction_detail(session=session, interaction_id=interaction_id, owner=owner,
+                                     limit=limit, offset=offset)
     if detail is None:
         raise not_found(interaction_id)
     return detail

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
 from toolwire.api.deps import OwnerDep, SessionDep, StateDep, check_prompt_size
 from toolwire.api.errors import ApiError
-from toolwire.api.routes.interactions import not_found
+from toolwire.api.routes.interactions import (
+    DEFAULT_MESSAGES,
+    MAX_MESSAGES,
+    MAX_OFFSET,
+    not_found,
+)
 from toolwire.api.schemas import MessageAccepted
 from toolwire.store import data
 from toolwire.store.tables import Message, MessageCreate, MessagePublic
@@ -19,12 +25,17 @@ router = APIRouter(prefix="/interactions/{interaction_id}/messages", tags=["mess
 
 @router.get("", response_model=list[MessagePublic])
 def list_messages(
-    interaction_id: uuid.UUID, session: SessionDep, owner: OwnerDep
+    interaction_id: uuid.UUID,
+    session: SessionDep,
+    owner: OwnerDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_MESSAGES)] = DEFAULT_MESSAGES,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[MessagePublic]:
-    """The interaction's messages, oldest first, each with its tool calls."""
+    """A page of the interaction's messages, oldest first, each with its tool calls."""
     if data.get_interaction(session=session, interaction_id=interaction_id, owner=owner) is None:
         raise not_found(interaction_id)
-    return data.messages_public(session=session, interaction_id=interaction_id)
+    return data.messages_public(session=session, interaction_id=interaction_id, limit=limit,
+                                offset=offset)
 
 
 @router.get("/{message_id}", response_model=MessagePublic)
