@@ -230,3 +230,14 @@ async def test_a_revoked_key_stops_working(
     real = time.monotonic
     monkeypatch.setattr(time, "monotonic", lambda: real() + auth.CACHE_SECONDS + 1)
     assert (await tenants.client.get("/interactions", headers=headers)).status_code == 401
+
+
+@pytest.mark.parametrize(("auth", "host", "expected"), [
+    ("auto", "127.0.0.1", "off"), ("auto", "localhost", "off"), ("auto", "::1", "off"),
+    ("auto", "0.0.0.0", "required"), ("auto", "192.168.1.20", "required"), ("auto", "::", "required"),
+    ("required", "127.0.0.1", "required"), ("off", "0.0.0.0", "off"),
+])
+def test_keys_are_required_off_loopback_by_default(auth: str, host: str, expected: str) -> None:
+    from toolwire.api.commands import resolved_auth
+
+    assert resolved_auth(auth, host) == expected

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
+from toolwire.api.auth import is_loopback
 from toolwire.config import Settings
 
 db_app = typer.Typer(help="Database schema: migrations and status.", no_args_is_help=True)
@@ -35,6 +36,13 @@ def _shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def resolved_auth(auth: str, host: str) -> Literal["required", "off"]:
+    """``auto`` means keys are required unless the server listens on loopback only."""
+    if auth == "auto":
+        return "off" if is_loopback(host) else "required"
+    return "required" if auth == "required" else "off"
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
@@ -52,11 +60,9 @@ def serve(
     import uvicorn
 
     from toolwire.api.app import create_app
-    from toolwire.api.auth import is_loopback
 
     settings = _settings(model=model, database_url=database_url)
-    if settings.auth == "auto":
-        settings.auth = "off" if is_loopback(host) else "required"
+    settings.auth = resolved_auth(settings.auth, host)
     if settings.auth == "off" and not is_loopback(host):
         typer.echo(f"toolwire: WARNING: serving {host} without API keys (TOOLWIRE_AUTH=off)", err=True)
     typer.echo(f"toolwire: model {settings.model}, database {_shown(settings.resolved_database_url)}, "
