@@ -33,6 +33,8 @@ class Expected:
     """The result of an ``ok`` call (numbers compare to the cent); ``None`` when not ``ok``."""
     error_contains: str | None = None
     """For a call that must fail here (offline, headless): a phrase of its error message."""
+    status: str | None = None
+    """For a call that must not run yet (``pending_approval``): its status."""
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -55,8 +57,9 @@ def _currency(amount: float, source: str, target: str, result: float) -> Expecte
 
 
 _CALCULATOR = Expected(
-    name="open_app", arguments={"app_name": "calculator"}, error_contains="no display"
+    name="open_app", arguments={"app_name": "calculator"}, status="pending_approval"
 )
+"""``open_app`` changes the user's screen: it waits for a person's approval."""
 
 #: The ten sentences of the bar (issue 2), in its order. Amounts at the default rate table.
 BAR: tuple[Case, ...] = (
@@ -146,6 +149,10 @@ def problems(expected: Expected, calls: list[Mapping[str, Any]],
 
 def _outcome_problems(expected: Expected, call: Mapping[str, Any]) -> list[str]:
     error = call.get("error")
+    if expected.status is not None:
+        if call.get("status") != expected.status:
+            return [f"expected status {expected.status}, got {call.get('status')!r}"]
+        return []
     if expected.error_contains is not None:
         message = str((error or {}).get("message", ""))
         if expected.error_contains not in message:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from typing import Annotated, Any
@@ -69,6 +70,9 @@ def run(
     prompt: Annotated[str, typer.Argument(help="What you want done, in plain words.")],
     model: ModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+    approve: Annotated[bool, typer.Option(
+        "--approve", help="Run tools that need approval (open_app, non-GET HTTP tools): you "
+        "approve them by asking.")] = False,
 ) -> None:
     """Turn one sentence into function calls, run them and describe the result.
 
@@ -80,13 +84,14 @@ def run(
 
     engine = _engine(model)
     try:
-        result: Run = engine.run(prompt)
+        result: Run = asyncio.run(engine.pipeline(approve=approve).run(prompt))
     except ModelError as e:
         raise _fail(str(e), 1) from e
     if as_json:
         payload = {
             "calls": [
-                {k: c.to_dict()[k] for k in ("name", "arguments", "result", "error", "snippet")}
+                {k: c.to_dict()[k]
+                 for k in ("name", "arguments", "status", "result", "error", "snippet")}
                 for c in result.calls
             ],
             "answer": result.answer,
@@ -104,6 +109,8 @@ def _print_run(result: Run) -> None:
         out.print(f"[bold cyan]call[/bold cyan] {call.name}({args})")
         if call.status == "ok":
             out.print(f"[green]result[/green] {json.dumps(call.result, default=str)}")
+        elif call.status == "pending_approval":
+            out.print("[yellow]needs approval[/yellow] not run: add --approve to run it")
         else:
             out.print(f"[red]{call.status}[/red] {(call.error or {}).get('message', '')}")
     out.print(result.answer)

@@ -64,6 +64,9 @@ class EngineConfig:
     """Have the model put the results into words (else a factual sentence)."""
     execute: bool = True
     """Run the calls; ``False`` only proposes them (evaluation, OpenAI-compatible endpoint)."""
+    approve: bool = False
+    """The person running this pipeline approves, in advance, every call of a tool marked
+    ``requires_approval`` (``toolwire run --approve``); otherwise such calls wait."""
     answer_tokens: int = 160
     rules: StagedRules = field(default_factory=StagedRules)
     """The staged strategy's heuristics, each one named switch (see ``StagedRules``)."""
@@ -201,7 +204,8 @@ class Pipeline:
         tool = self.registry.get(call.name)
         recorded = (journal or {}).get(call.idempotency_key)
         outcome = recorded or await dispatch(
-            self.registry, call.name, call.arguments, executor=self.executor
+            self.registry, call.name, call.arguments, executor=self.executor,
+            approved=self.config.approve,
         )
         call.settle(outcome)
         if tool.executable:

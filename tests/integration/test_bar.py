@@ -19,7 +19,7 @@ from toolwire.run import Run
 
 pytestmark = pytest.mark.integration
 
-CLI_FIELDS = ("name", "arguments", "result", "error", "snippet")
+CLI_FIELDS = ("name", "arguments", "status", "result", "error", "snippet")
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,7 @@ def test_run_json_prints_calls_with_result_snippet_and_answer() -> None:
     payload = json.loads(done.stdout)
     assert set(payload) == {"calls", "answer"}
     [call] = payload["calls"]
-    assert set(call) == {"name", "arguments", "result", "error", "snippet"}
+    assert set(call) == {"name", "arguments", "status", "result", "error", "snippet"}
     assert call["name"] == "convert_currency"
     assert call["arguments"] == {"amount": 42, "from_currency": "USD", "to_currency": "CAD"}
     assert call["result"] == pytest.approx(131.95)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 import uuid
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -109,3 +111,33 @@ def test_keys_create_list_revoke(env: str) -> None:
         from toolwire.api.auth import find_key
 
         assert database.read_sync(lambda s: find_key(s, key)) is None
+
+
+def shred_model() -> Any:
+    """``toolwire run -m scripted:tests.unit.test_admin_commands:shred_model``."""
+    from toolwire.models.base import Completion, ToolCallRequest
+    from toolwire.models.scripted import Request, ScriptedModel
+
+    def answer(request: Request) -> Completion:
+        if request.tools:
+            name = request.messages[-1].content.split()[-1]
+            return Completion(tool_calls=[ToolCallRequest(
+                id="", name="shred_document", arguments={"name": name})])
+        return Completion(text="Shredded.")
+
+    return ScriptedModel(answer)
+
+
+@pytest.mark.parametrize("approve", [False, True])
+def test_run_asks_for_approve_before_a_tool_that_needs_it(
+    env: str, shredder: ModuleType, approve: bool
+) -> None:
+    model = "scripted:tests.unit.test_admin_commands:shred_model"
+    args = ["run", "-m", model, "--json", "shred document contract.pdf"]
+    result = CliRunner().invoke(app, args + (["--approve"] if approve else []))
+    assert result.exit_code == 0, result.output
+    call = json.loads(result.stdout)["calls"][0]
+    if approve:
+        assert call["status"] == "ok" and shredder.SHREDDED == ["contract.pdf"]
+    else:
+        assert call["status"] == "pending_approval" and shredder.SHREDDED == []

@@ -36,7 +36,8 @@ def register_builtins(registry: Registry, settings: Settings | None = None) -> R
     """Add the built-in tools to ``registry`` (rates and service URLs from ``settings``)."""
     registry.register(calculate, keywords=("math", "arithmetic", "compute", "sum", "multiply"))
     registry.register(currency.currency_tool(settings), keywords=currency.KEYWORDS)
-    registry.register(open_app, keywords=("launch", "start", "run", "application", "program"))
+    registry.register(open_app, keywords=("launch", "start", "run", "application", "program"),
+                      requires_approval=True)  # a side effect on the user's screen
     registry.register(get_time, keywords=("clock", "now", "date", "hour", "timezone"))
     registry.register(convert_timezone, keywords=("clock", "time zone", "meeting", "local time"))
     registry.register(
