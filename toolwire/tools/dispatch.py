@@ -147,13 +147,17 @@ class InProcessExecutor:
 # -- the seam -------------------------------------------------------------------------------
 _IN_PROCESS = InProcessExecutor()
 _SANDBOX = SubprocessExecutor()
+"""Tools with ``sandbox=True``: under bubblewrap, or refused where it cannot run (unless
+``TOOLWIRE_SANDBOX_MODE=weak``)."""
 _KILLABLE = SubprocessExecutor(
     SandboxLimits(memory_mb=4096, max_processes=None, file_size_mb=1024, open_files=1024,
                   network=True),
     keep_environment=True,
+    isolation=False,
 )
 """Where a tool that ignored an interruption runs: a process killed at the timeout, with the
-limits of an ordinary tool (network and subprocesses allowed), not the sandbox's."""
+limits of an ordinary tool (network, environment and subprocesses allowed), not the sandbox's;
+never under bubblewrap, so it needs none."""
 
 
 def _parse_arguments(arguments: Any) -> Any:
