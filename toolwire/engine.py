@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping
 from typing import Any
 
 from toolwire.config import Settings, get_settings
@@ -17,8 +16,8 @@ from toolwire.messages import Message, ToolCallRequest, ToolSpec
 from toolwire.models import load_model
 from toolwire.models.base import Model
 from toolwire.pipeline import EngineConfig, Pipeline
-from toolwire.run import EventHandler, Run
-from toolwire.tools.dispatch import ExecutionResult, Executor
+from toolwire.run import EventHandler, Journal, Run
+from toolwire.tools.dispatch import Executor
 from toolwire.tools.registry import Registry
 
 
@@ -73,7 +72,7 @@ class Engine:
         history: list[Message] | None = None,
         on_event: EventHandler | None = None,
         scope: str | None = None,
-        journal: Mapping[str, ExecutionResult] | None = None,
+        journal: Journal | None = None,
     ) -> Run:
         """Run one sentence through the pipeline (async); ``scope`` and ``journal`` let a
         stored message taken up again skip the calls it already executed."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from toolwire.answer import chat_answer, describe, factual_answer, missing_answer
@@ -29,6 +29,7 @@ from toolwire.run import (
     Event,
     EventHandler,
     Executed,
+    Journal,
     Retrieved,
     Run,
     Selected,
@@ -36,7 +37,7 @@ from toolwire.run import (
     call_key,
 )
 from toolwire.strategies import StagedRules, Strategy, StrategyName, Turn, strategy_for
-from toolwire.tools.dispatch import ExecutionResult, Executor, dispatch
+from toolwire.tools.dispatch import Executor, dispatch
 from toolwire.tools.registry import Registry, Tool
 from toolwire.tools.snippets import snippet_for
 
@@ -108,11 +109,12 @@ class Pipeline:
         on_event: EventHandler | None = None,
         tool_choice: str = "auto",
         scope: str | None = None,
-        journal: Mapping[str, ExecutionResult] | None = None,
+        journal: Journal | None = None,
     ) -> Run:
         """Run ``question``. ``scope`` (a stored message's id) gives each call an idempotency
-        key; calls whose key is in ``journal`` were executed by an earlier attempt and are
-        answered from it instead of running again."""
+        key; a call ``journal`` has a record of (an earlier attempt ran it, or started it) is
+        answered from that record instead of running again, and every other call is entered
+        in the journal before it runs."""
         emit: Emit = on_event or (lambda _e: None)
         timings: dict[str, float] = {}
         turn = Turn(question=question, history=list(history or []), tool_choice=tool_choice)
@@ -134,7 +136,7 @@ class Pipeline:
         _assign_keys(checked, scope or uuid.uuid4().hex)
         with _timer(timings, "execute"):
             run.calls = list(
-                await asyncio.gather(*(self.execute(c, journal or {}) for c in checked))
+                await asyncio.gather(*(self.execute(c, journal) for c in checked))
             )
         for call in run.calls:
             emit(Executed(call=call))
@@ -193,20 +195,21 @@ class Pipeline:
         return call
 
     # -- execute ---------------------------------------------------------------------------
-    async def execute(
-        self, call: CallResult, journal: Mapping[str, ExecutionResult] | None = None
-    ) -> CallResult:
+    async def execute(self, call: CallResult, journal: Journal | None = None) -> CallResult:
         if call.status != "ok":
             return call
         if not self.config.execute:
             call.status = "not_executable"
             return call
         tool = self.registry.get(call.name)
-        recorded = (journal or {}).get(call.idempotency_key)
-        outcome = recorded or await dispatch(
-            self.registry, call.name, call.arguments, executor=self.executor,
-            approved=self.config.approve,
-        )
+        outcome = journal.recorded(call.idempotency_key) if journal else None
+        if outcome is None:
+            if journal is not None:
+                await journal.begin(call)
+            outcome = await dispatch(
+                self.registry, call.name, call.arguments, executor=self.executor,
+                approved=self.config.approve,
+            )
         call.settle(outcome)
         if tool.executable:
             call.snippet = snippet_for(tool, call.arguments)

@@ -54,6 +54,19 @@ class ExecutionResult:
         return asdict(self)
 
 
+class Journal(Protocol):
+    """Where the calls of a stored message are recorded, so that a message taken up again
+    (its worker died, its task was delivered twice) runs no tool twice."""
+
+    def recorded(self, key: str) -> ExecutionResult | None:
+        """The outcome an earlier attempt recorded for the call ``key``, if any."""
+        ...
+
+    async def begin(self, call: CallResult) -> None:
+        """Record that ``call`` is about to run (durably, before it runs)."""
+        ...
+
+
 @dataclass(kw_only=True)
 class Attempt:
     """One try at filling a call's arguments, with the validation errors it got."""

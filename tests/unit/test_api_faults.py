@@ -24,10 +24,12 @@ from toolwire.api.app import create_app
 from toolwire.engine import Engine
 from toolwire.models.process import ModelProcess
 from toolwire.models.scripted import ScriptedModel
+from toolwire.retrieval import ToolIndex
 from toolwire.store import data
 from toolwire.store.db import Database
 from toolwire.store.migrate import upgrade
 from toolwire.store.tables import InteractionCreate
+from toolwire.tools import Registry
 
 RELEASE = threading.Event()
 
@@ -120,6 +122,61 @@ async def test_an_expired_lease_is_taken_up_and_its_executed_calls_not_rerun(
         detail = (await client.get(f"/interactions/{interaction.id}")).json()
     [reply] = [m for m in detail["messages"] if m["role"] == "assistant"]
     assert reply["content"] == "The sum is 99." and len(reply["tool_calls"]) == 1
+
+
+async def test_a_call_that_was_running_when_its_process_died_is_never_run_again(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The process died during the tool call (the row says ``running``): the resumed message
+    does not run it a second time; the call ends as an ``interrupted`` error, the message
+    ``done`` with an answer that says so."""
+    from toolwire.run import CallResult, call_key
+
+    db = Database(database_url)
+    upgrade(db)
+    dead = data.Lease(owner="dead-process", seconds=-1)
+    with db.write_session() as s:
+        interaction = data.create_interaction(session=s, interaction_in=InteractionCreate())
+        message = data.add_user_message(session=s, interaction_id=interaction.id,
+                                        content="add 2 and 3")
+    with db.write_session() as s:
+        claimed = data.claim_message(session=s, message_id=message.id, lease=dead)
+        assert claimed is not None
+        key = call_key(str(message.id), "add", {"a": 2, "b": 3}, 0)
+        begun = CallResult(id="c1", name="add", arguments={"a": 2, "b": 3}, status="ok",
+                           idempotency_key=key)
+        data.begin_tool_call(session=s, message_id=claimed[1].id, call=begun)
+    db.dispose()
+
+    ran: list[int] = []
+    registry = Registry()
+    registry.use_index(ToolIndex(embedder=None))
+
+    def add(a: int, b: int) -> int:
+        """Add two whole numbers.
+
+        Args:
+            a: the first number
+            b: the second number
+        """
+        ran.append(a + b)
+        return a + b
+
+    registry.register(add)
+    settings = settings_for(tmp_path, lease_seconds=0.6)
+    model = GatedModel(ScriptedModel(adder))
+    model.gate.set()
+    app = create_app(engine=Engine(registry, model=model, settings=settings),
+                     database_url=database_url, settings=settings)
+    async for client in start(app):
+        api = Api(client=client, app=app, model=model, database_url=database_url)
+        done = await wait_for_status(api, str(interaction.id), str(message.id), "done", "failed")
+        detail = (await client.get(f"/interactions/{interaction.id}")).json()
+    assert done["status"] == "done" and ran == []
+    [reply] = [m for m in detail["messages"] if m["role"] == "assistant"]
+    [call] = reply["tool_calls"]
+    assert call["status"] == "error" and call["error"]["type"] == "interrupted"
+    assert "not run again" in reply["content"]
 
 
 async def test_a_hung_tool_does_not_hold_up_the_next_request(database_url: str, tmp_path: Path) -> None:

@@ -59,12 +59,13 @@ class Outcome:
 
 
 class CallRecorder:
-    """Stores each tool call the moment the engine reports it (``Executed`` events).
+    """The message's journal (``toolwire.run.Journal``): stores each call as ``running`` before
+    it runs, and its outcome the moment the engine reports it (``Executed`` events).
 
-    Calls are queued and written by one background drain, in batches. The drain first yields
-    once to the event loop: when the run is already complete by then (a model that answered
-    without waiting), ``finish`` takes the queued calls into the same transaction as the
-    answer. Either way no call is stored later than it would be on its own.
+    Outcomes are queued and written by one background drain, in batches. The drain first
+    yields once to the event loop: when the run is already complete by then (a model that
+    answered without waiting), ``finish`` takes the queued calls into the same transaction as
+    the answer. Either way no call is stored later than it would be on its own.
     """
 
     def __init__(self, *, database: Database, reply_id: uuid.UUID, metrics: Metrics) -> None:
@@ -75,11 +76,25 @@ class CallRecorder:
         self._queued: list[tuple[CallResult, datetime]] = []
         self._drain_task: asyncio.Task[None] | None = None
         self._seen: set[str] = set()
+        self._earlier: dict[str, ExecutionResult] = {}
+        self._begun: dict[str, uuid.UUID] = {}
 
     def preload(self, rows: list[ToolCall]) -> None:
-        """Calls an earlier attempt stored: they count as recorded and are not stored again."""
+        """Calls an earlier attempt stored: they count as recorded, are answered from the
+        record and are not stored again."""
         self.rows.extend(rows)
-        self._seen.update(row.idempotency_key for row in rows if row.idempotency_key)
+        for row in rows:
+            if row.idempotency_key:
+                self._seen.add(row.idempotency_key)
+                self._earlier[row.idempotency_key] = ExecutionResult.of(row)
+
+    def recorded(self, key: str) -> ExecutionResult | None:
+        return self._earlier.get(key)
+
+    async def begin(self, call: CallResult) -> None:
+        row = await self.database.write(
+            lambda s: data.begin_tool_call(session=s, message_id=self.reply_id, call=call))
+        self._begun[call.idempotency_key or call.id] = row.id
 
     def on_event(self, event: Event) -> None:
         """The engine's event handler: queue a write for every finished call."""
@@ -101,10 +116,14 @@ class CallRecorder:
         return batch
 
     def _store(self, session: Session, batch: list[tuple[CallResult, datetime]]) -> None:
-        self.rows.extend(
-            data.add_tool_call(session=session, message_id=self.reply_id, call=c, finished=at)
-            for c, at in batch
-        )
+        for call, at in batch:
+            begun = self._begun.get(call.idempotency_key or call.id)
+            self.rows.append(
+                data.finish_tool_call(session=session, row_id=begun, call=call, finished=at)
+                if begun else
+                data.add_tool_call(session=session, message_id=self.reply_id, call=call,
+                                   finished=at)
+            )
 
     async def _drain(self) -> None:
         await asyncio.sleep(0)
@@ -307,10 +326,8 @@ class Processor:
         recorder = CallRecorder(database=self.database, reply_id=reply.id, metrics=self.metrics)
         self._held.add(message.id)
         try:
-            journal = await self._journal(recorder, reply, fresh=history is not None)
-            outcome.run = await self._run(
-                message, recorder, model=model, history=history, journal=journal
-            )
+            await self._journal(recorder, reply, fresh=history is not None)
+            outcome.run = await self._run(message, recorder, model=model, history=history)
             outcome.calls = await recorder.finish(outcome.run, message, reply)
             self.metrics.messages.labels("done").inc()
         except BaseException as exc:
@@ -326,21 +343,17 @@ class Processor:
             self._held.discard(message.id)
         return outcome
 
-    async def _journal(
-        self, recorder: CallRecorder, reply: Message, *, fresh: bool
-    ) -> dict[str, ExecutionResult]:
-        """The calls an earlier attempt of this message executed (none for a fresh one)."""
+    async def _journal(self, recorder: CallRecorder, reply: Message, *, fresh: bool) -> None:
+        """Load what an earlier attempt of this message recorded (nothing for a fresh one);
+        a call it began and never finished is an error from now on, never run again."""
         if fresh:
-            return {}
-        rows = await self.database.read(
-            lambda s: data.recorded_calls(session=s, reply_id=reply.id)
-        )
-        recorder.preload(rows)
-        return {
-            row.idempotency_key: ExecutionResult.of(row)
-            for row in rows
-            if row.idempotency_key
-        }
+            return
+
+        def read(session: Session) -> list[ToolCall]:
+            data.interrupt_running_calls(session=session, reply_id=reply.id)
+            return data.recorded_calls(session=session, reply_id=reply.id)
+
+        recorder.preload(await self.database.write(read))
 
     async def _after_failure(self, message: Message, outcome: Outcome) -> None:
         exc, error = outcome.exception, outcome.error or "failed"
@@ -359,13 +372,12 @@ class Processor:
         *,
         model: str | None,
         history: list[ChatMessage] | None,
-        journal: dict[str, ExecutionResult],
     ) -> Run:
         if history is not None:
             engine = await self.engines.aget(model)
             return await engine.arun(
                 message.content, history=history, on_event=recorder.on_event,
-                scope=str(message.id), journal=journal,
+                scope=str(message.id), journal=recorder,
             )
 
         def context(session: Session) -> tuple[str | None, list[ChatMessage]]:
@@ -379,7 +391,7 @@ class Processor:
         engine = await self.engines.aget(model or stored_model)
         return await engine.arun(
             message.content, history=stored, on_event=recorder.on_event,
-            scope=str(message.id), journal=journal,
+            scope=str(message.id), journal=recorder,
         )
 
     async def _release(self, message: Message) -> None:

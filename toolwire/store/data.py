@@ -358,6 +358,48 @@ def add_tool_call(
     return row
 
 
+def begin_tool_call(*, session: Session, message_id: uuid.UUID, call: CallResult) -> ToolCall:
+    """Store a call as ``running`` before it runs: if the process dies during the call, the
+    message taken up again finds it and does not run it a second time."""
+    now = utcnow()
+    row = ToolCall(
+        message_id=message_id, call_id=call.id, name=call.name,
+        arguments=to_json(call.arguments), attempts=to_json([asdict(a) for a in call.attempts]),
+        status="running", started=now, idempotency_key=call.idempotency_key or None, created=now,
+    )
+    _insert(session, row)
+    return row
+
+
+def finish_tool_call(
+    *, session: Session, row_id: uuid.UUID, call: CallResult, finished: datetime
+) -> ToolCall:
+    """Store the outcome of a call begun with ``begin_tool_call``."""
+    row = session.get(ToolCall, row_id)
+    assert row is not None, f"tool call {row_id} vanished"
+    row.status, row.result, row.error = call.status, to_json(call.result), to_json(call.error)
+    row.snippet, row.duration_ms, row.finished = call.snippet, call.duration_ms, finished
+    session.add(row)
+    return row
+
+
+INTERRUPTED = (
+    "interrupted: the process running this call stopped before it finished; it is not run "
+    "again, so its effect happens at most once"
+)
+
+
+def interrupt_running_calls(*, session: Session, reply_id: uuid.UUID) -> int:
+    """Calls an earlier attempt began and never finished become errors (never re-run)."""
+    return int(_execute(
+        session,
+        update(ToolCall)
+        .where(col(ToolCall.message_id) == reply_id, col(ToolCall.status) == "running")
+        .values(status="error", error={"type": "interrupted", "message": INTERRUPTED},
+                finished=utcnow()),
+    ).rowcount)
+
+
 def finish_message(*, session: Session, message: Message, reply: Message, run: Run) -> None:
     """Record the answer and mark the prompt and its reply ``done``, or ``awaiting_approval``
     while a call waits for a person's decision."""

@@ -77,8 +77,9 @@ class ToolCallPublic(SQLModel):
     name: str
     arguments: dict[str, Any]
     status: str
-    """``ok``, ``error``, ``timeout``, ``invalid``, ``not_executable``, ``pending_approval``
-    (waiting for a person), ``approved`` (running after approval) or ``rejected``."""
+    """``running`` (stored before the tool runs), then ``ok``, ``error``, ``timeout``,
+    ``invalid``, ``not_executable``, ``pending_approval`` (waiting for a person), ``approved``
+    (running after approval) or ``rejected``."""
     result: Any = None
     error: dict[str, Any] | None = None
     snippet: str | None = None
