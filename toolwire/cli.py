@@ -155,8 +155,10 @@ def _mount_subcommands() -> None:
     from toolwire.api.commands import db_app, serve
     from toolwire.eval.commands import eval_app
     from toolwire.sources import commands as sources
+    from toolwire.worker.commands import worker
 
     app.command()(serve)
+    app.command()(worker)
     tools_app.command("import-openapi")(sources.import_openapi)
     tools_app.command("import-mcp")(sources.import_mcp)
     tools_app.command("sources")(sources.sources)

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     """Longer prompts (a ``/v1`` conversation's text, a system prompt) are refused (HTTP 413)."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Request bodies over this many bytes are refused (HTTP 413) while they stream in."""
+    broker_url: str | None = None
+    """Celery broker (``redis://127.0.0.1:6379/0``): posted messages are processed by
+    ``toolwire worker`` processes instead of the API's own background tasks."""
+    log_format: Literal["text", "json"] = "text"
+    """``json``: one JSON object per log line, with the request id (for log collectors)."""
     auth: Literal["auto", "required", "off"] = "auto"
     """API keys: ``required`` always; ``auto`` (default) when ``serve`` binds to an address
     other than loopback; ``off`` never (only behind something that authenticates)."""

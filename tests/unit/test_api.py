@@ -491,3 +491,24 @@ def select_one() -> Any:
     from sqlalchemy import text
 
     return text("SELECT 1")
+
+
+async def test_execute_async_answers_202_and_processes_in_the_background(api: Api) -> None:
+    response = await api.client.post("/execute", params={"async": "true"},
+                                     json={"prompt": "add 20 and 22"})
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert accepted["status"] == "pending"
+    assert response.headers["location"].endswith(f"/messages/{accepted['id']}")
+    assert response.headers["x-request-id"]
+    done = await wait_for_status(api, accepted["interaction_id"], accepted["id"], "done")
+    assert done["status"] == "done"
+    [_, reply] = (await api.client.get(f"/interactions/{accepted['interaction_id']}/messages")).json()
+    assert reply["content"] == "The sum is 42."
+
+
+async def test_a_request_id_is_kept_or_made(api: Api) -> None:
+    given = await api.client.get("/interactions", headers={"x-request-id": "abc-123"})
+    made = await api.client.get("/interactions", headers={"x-request-id": "bad id!" * 20})
+    assert given.headers["x-request-id"] == "abc-123"
+    assert made.headers["x-request-id"] != "abc-123" and len(made.headers["x-request-id"]) == 16

@@ -34,6 +34,8 @@ from toolwire.api.errors import ERROR_RESPONSES, install_error_handlers
 from toolwire.api.guard import RequestGuard
 from toolwire.api.metrics import Metrics, MetricsMiddleware
 from toolwire.api.processing import Processor
+from toolwire.api.queue import TaskQueue
+from toolwire.api.request_ids import RequestIds
 from toolwire.api.routes import execute, health, interactions, messages, tool_calls, tools
 from toolwire.config import Settings, get_settings
 from toolwire.sources.saved import load_saved
@@ -88,6 +90,8 @@ def create_app(
             lease_seconds=settings.lease_seconds,
             max_attempts=settings.message_attempts,
             concurrency=settings.concurrency,
+            queue=TaskQueue(settings.broker_url, lease_seconds=settings.lease_seconds)
+            if settings.broker_url else None,
         ),
         metrics=metrics,
     )
@@ -136,6 +140,7 @@ def create_app(
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestIds)
     for module in (execute, interactions, messages, tool_calls, tools, health):
         app.include_router(module.router)
     app.include_router(openai_compat.router)

@@ -8,6 +8,7 @@ import typer
 
 from toolwire.api.auth import is_loopback
 from toolwire.config import Settings
+from toolwire.logs import configure_logging
 
 db_app = typer.Typer(help="Database schema: migrations and status.", no_args_is_help=True)
 
@@ -67,6 +68,7 @@ def serve(
         typer.echo(f"toolwire: WARNING: serving {host} without API keys (TOOLWIRE_AUTH=off)", err=True)
     typer.echo(f"toolwire: model {settings.model}, database {_shown(settings.resolved_database_url)}, "
                f"API keys {'required' if settings.auth == 'required' else 'off'}")
+    configure_logging(json_format=settings.log_format == "json")
     app = create_app(settings=settings, preload_model=True)
     # SIGTERM: stop accepting, give in-flight requests shutdown_grace seconds, then cancel
     # them (their messages go back to their leases) instead of waiting forever.
@@ -75,6 +77,7 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        log_config=None,  # the handler configure_logging installed
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace)),
     )
 

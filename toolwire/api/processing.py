@@ -28,6 +28,8 @@ from sqlmodel import Session
 
 from toolwire.api.engines import Engines
 from toolwire.api.metrics import Metrics
+from toolwire.api.queue import TaskQueue
+from toolwire.logs import REQUEST_ID
 from toolwire.models.base import Message as ChatMessage
 from toolwire.run import CallResult, Event, Executed, Run
 from toolwire.store import data
@@ -172,8 +174,11 @@ class Processor:
         lease_seconds: float = 30.0,
         max_attempts: int = 3,
         concurrency: int = 4,
+        queue: TaskQueue | None = None,
     ) -> None:
         self.database = database
+        self.queue = queue
+        """Celery, when configured: messages are sent to workers instead of run here."""
         self.engines = engines
         self.metrics = metrics
         self.lease = Lease(owner=_process_owner(), seconds=lease_seconds)
@@ -186,6 +191,7 @@ class Processor:
         self._tasks: set[asyncio.Task[Outcome | None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._wake: asyncio.Event | None = None
+        self._tasks_sending: set[asyncio.Task[None]] = set()
 
     # -- entry points ---------------------------------------------------------------------
     async def process_message(self, message_id: uuid.UUID) -> Outcome | None:
@@ -199,23 +205,28 @@ class Processor:
         return await self.run_claimed(message, reply)
 
     def submit(self, message_id: uuid.UUID) -> None:
-        """Process a stored message in the background of this process, as soon as a slot is
-        free (without ``start()``, right away)."""
+        """Process a stored message: send it to a worker (with a queue), else in the
+        background of this process as soon as a slot is free (without ``start()``, now)."""
+        if self.queue is not None:
+            task = asyncio.create_task(self._send([message_id]))
+            self._tasks_sending.add(task)
+            task.add_done_callback(self._tasks_sending.discard)
+            return
         if self._wake is None:
             self._spawn(message_id)
             return
         self._queue.append(message_id)
         self._wake.set()
 
-    def start(self) -> None:
-        """Start renewing leases and sweeping (call inside the serving event loop)."""
+    def start(self, *, sweep: bool = True) -> None:
+        """Start renewing leases and (``sweep``) sweeping: call inside the serving event loop.
+        A Celery worker only renews; the API's sweep hands lost work back to the queue."""
         if self._loops:
             return
         self._wake = asyncio.Event()
-        self._loops = [
-            asyncio.create_task(self._renew_forever(), name="toolwire-lease-renewal"),
-            asyncio.create_task(self._sweep_forever(), name="toolwire-sweep"),
-        ]
+        self._loops = [asyncio.create_task(self._renew_forever(), name="toolwire-lease-renewal")]
+        if sweep:
+            self._loops.append(asyncio.create_task(self._sweep_forever(), name="toolwire-sweep"))
 
     async def sweep(self) -> tuple[int, int]:
         """Hand expired leases back (or fail them after too many attempts); (requeued, failed)."""
@@ -233,6 +244,8 @@ class Processor:
 
     async def shutdown(self, grace: float = 0.0) -> None:
         """Stop claiming; give running messages ``grace`` seconds, then hand them back."""
+        if self._tasks_sending:
+            await asyncio.wait(self._tasks_sending, timeout=5)
         for loop in self._loops:
             loop.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -291,9 +304,28 @@ class Processor:
                 async with asyncio.timeout(max(0.0, next_sweep - loop.time())):
                     await self._wake.wait()
 
+    async def _send(self, ids: list[uuid.UUID]) -> None:
+        """Send messages to the workers; one that cannot be sent stays pending for the sweep."""
+        assert self.queue is not None
+        for message_id in ids:
+            try:
+                await anyio.to_thread.run_sync(
+                    partial(self.queue.enqueue, message_id, request_id=REQUEST_ID.get()))
+            except Exception as e:
+                log.warning("message %s not sent to the workers (the sweep sends it again): %s",
+                            message_id, _describe(e))
+                return
+
     async def _fill(self) -> None:
         """Claim work while fewer than ``concurrency`` messages run here: the ones submitted
-        to this process first, then any pending in the database (oldest first)."""
+        to this process first, then any pending in the database (oldest first). With a
+        queue: send again the pending messages whose task was lost."""
+        if self.queue is not None:
+            older = timedelta(seconds=max(2.0, self.lease.seconds))
+            stale = await self.database.write(
+                lambda s: data.stale_pending(session=s, older_than=older))
+            await self._send(stale)
+            return
         while self._queue and len(self._tasks) < self.concurrency:
             self._spawn(self._queue.popleft())
         free = self.concurrency - len(self._tasks)

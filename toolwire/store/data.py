@@ -241,6 +241,23 @@ def pending_message_ids(
     return list(session.exec(query.order_by(col(Message.created)).limit(limit)).all())
 
 
+def stale_pending(*, session: Session, older_than: timedelta, limit: int = 500) -> list[uuid.UUID]:
+    """Pending messages untouched for ``older_than`` (their task was lost, or never sent),
+    touched now so that the next sweep leaves them alone for as long again."""
+    now = utcnow()
+    ids = list(session.exec(
+        select(Message.id)
+        .where(Message.status == "pending", Message.role == "user",
+               col(Message.updated) < now - older_than)
+        .order_by(col(Message.created)).limit(limit)
+    ).all())
+    if ids:
+        _execute(session, update(Message).where(col(Message.id).in_(ids),
+                                                col(Message.status) == "pending")
+                 .values(updated=now))
+    return ids
+
+
 def _held(ids: list[uuid.UUID], lease: Lease) -> Any:
     """Which of ``ids`` are running under ``lease`` (not lost to another process)."""
     return (

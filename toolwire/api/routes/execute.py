@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from toolwire.api.deps import OwnerDep, StateDep, check_prompt_size
 from toolwire.api.errors import ApiError
 from toolwire.api.processing import Outcome
-from toolwire.api.schemas import ExecuteRequest, ExecuteResponse
+from toolwire.api.schemas import ExecuteRequest, ExecuteResponse, MessageAccepted
 from toolwire.models.base import ModelError
 from toolwire.store import data
 from toolwire.store.data import Lease
@@ -18,10 +21,10 @@ router = APIRouter(tags=["execute"])
 
 
 def start_turn(
-    session: Session, body: ExecuteRequest, lease: Lease, owner: str | None
-) -> tuple[Message, Message]:
-    """Store the prompt (already ``running`` under ``lease``) and open its reply, in one
-    transaction."""
+    session: Session, body: ExecuteRequest, lease: Lease | None, owner: str | None
+) -> tuple[Message, Message | None]:
+    """Store the prompt and, held under ``lease`` (``running``), open its reply in the same
+    transaction; without a lease it is stored ``pending`` for the background processing."""
     new = body.interaction_id is None
     if body.interaction_id is None:
         interaction_id = data.create_interaction(
@@ -40,17 +43,37 @@ def start_turn(
         lease=lease,
         touch=not new,
     )
-    return message, data.open_reply(session=session, message=message)
+    return message, (data.open_reply(session=session, message=message) if lease else None)
 
 
-@router.post("/execute", response_model=ExecuteResponse)
-async def execute(body: ExecuteRequest, state: StateDep, owner: OwnerDep) -> ExecuteResponse:
+@router.post(
+    "/execute",
+    response_model=ExecuteResponse,
+    responses={202: {"model": MessageAccepted,
+                     "description": "With ?async=true: stored and queued; poll the message"}},
+)
+async def execute(
+    body: ExecuteRequest,
+    state: StateDep,
+    owner: OwnerDep,
+    queued: Annotated[bool, Query(alias="async", description="Answer 202 at once and process "
+                                  "in the background (a worker, with Celery)")] = False,
+) -> Response | ExecuteResponse:
     """Run the pipeline on ``prompt`` and wait for it. Without ``interaction_id`` a new
     interaction is created; with one, its earlier turns are the context."""
     check_prompt_size(body.prompt, state.settings)
     state.engines.check(body.model)
+    if queued:
+        message, _ = await state.database.write(lambda s: start_turn(s, body, None, owner))
+        state.processor.submit(message.id)
+        accepted = MessageAccepted(id=message.id, interaction_id=message.interaction_id,
+                                   status="pending")
+        location = f"/interactions/{message.interaction_id}/messages/{message.id}"
+        return JSONResponse(accepted.model_dump(mode="json"), status_code=202,
+                            headers={"Location": location})
     lease = state.processor.lease
     message, reply = await state.database.write(lambda s: start_turn(s, body, lease, owner))
+    assert reply is not None
     fresh = body.interaction_id is None  # a new interaction has no history to read back
     outcome = await state.processor.run_claimed(
         message, reply, model=body.model, history=[] if fresh else None

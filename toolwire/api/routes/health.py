@@ -50,19 +50,34 @@ def _tools() -> ComponentHealth:
     return ComponentHealth(state=state, detail=detail)
 
 
+def _broker(state: AppState) -> ComponentHealth | None:
+    """The Celery broker, when messages go to workers: reachable, and its queue's depth."""
+    queue = state.processor.queue
+    if queue is None:
+        return None
+    detail = queue.ping()
+    return ComponentHealth(state=detail.pop("state"), detail=detail)
+
+
 @router.get(
     "/healthz",
     response_model=Health,
     responses={503: {"model": Health, "description": "the database is unreachable"}},
 )
 def healthz(state: StateDep) -> Response:
-    """``ok``, ``degraded`` (a component needs attention but requests are served) or
-    ``unavailable`` with HTTP 503 (the database cannot be reached)."""
+    """``ok``, ``degraded`` (a component needs attention but requests are served: a crashed
+    model, a saturated tool pool, an unreachable broker) or ``unavailable`` with HTTP 503 (the
+    database cannot be reached). ``components`` has ``broker`` (with the queue's depth) when
+    messages go to Celery workers."""
     components = {"database": _database(state), "model": _model(state), "tools": _tools()}
+    broker = _broker(state)
+    if broker is not None:
+        components["broker"] = broker
     if components["database"].state != "ok":
         status = "unavailable"
-    elif components["tools"].state != "ok" or components["model"].state in ("crashed", "failed"):
-        status = "degraded"
+    elif (components["tools"].state != "ok" or components["model"].state in ("crashed", "failed")
+          or (broker is not None and broker.state != "ok")):
+        status = "degraded"  # with the broker away, messages wait (pending) for it
     else:
         status = "ok"
     body = Health(

@@ -1,0 +1,172 @@
+"""Scale-out on real infrastructure: the API (a real server process) sends posted messages to
+``toolwire worker`` processes over a Redis of the test's own (never the machine's), with
+PostgreSQL as the one source of truth.
+
+- a worker process killed with SIGKILL in the middle of a tool call: the message is delivered
+  again and ends ``done`` once; the tool is never run a second time;
+- Redis restarted (it keeps nothing) while messages wait in it: nothing is lost, the API's
+  sweep sends them again and they all finish, each tool run once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import postgres_database
+from tests.integration.test_server import ROOT, server
+from toolwire.models.base import Completion, ToolCallRequest
+from toolwire.models.scripted import Request, ScriptedModel
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+
+def note_model() -> ScriptedModel:
+    """``TOOLWIRE_MODEL=scripted:tests.integration.test_celery:note_model``."""
+
+    def answer(request: Request) -> Completion:
+        if request.tools:
+            text = request.messages[-1].content.split()[-1]
+            return Completion(tool_calls=[ToolCallRequest(id="", name="take_note",
+                                                          arguments={"text": text})])
+        return Completion(text="Noted.")
+
+    return ScriptedModel(answer, name="scripted-notes")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def redis_server(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "toolwire", "worker", "--concurrency", "2"],
+            cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        try:
+            yield process
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    with postgres_database() as database_url:
+        port = _free_port()
+        env = {
+            "TOOLWIRE_HOME": str(tmp_path),
+            "TOOLWIRE_DATABASE_URL": database_url,
+            "TOOLWIRE_BROKER_URL": f"redis://127.0.0.1:{port}/0",
+            "TOOLWIRE_MODEL": "scripted:tests.integration.test_celery:note_model",
+            "TOOLWIRE_TOOL_MODULES": '["tests.integration.celery_tools"]',
+            "TOOLWIRE_TEST_NOTES": str(tmp_path / "notes.txt"),
+            "TOOLWIRE_LEASE_SECONDS": "3",
+            "TOOLWIRE_LOG_FORMAT": "json",
+            "PYTHONPATH": str(ROOT),
+        }
+        (tmp_path / "notes.txt").touch()
+        yield {"env": env, "port": port, "home": tmp_path, "database_url": database_url}
+
+
+def post(client: httpx.Client, prompt: str) -> dict[str, Any]:
+    response = client.post("/execute", params={"async": "true"}, json={"prompt": prompt})
+    assert response.status_code == 202, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def wait_done(client: httpx.Client, accepted: list[dict[str, Any]], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    urls = [f"/interactions/{a['interaction_id']}/messages/{a['id']}" for a in accepted]
+    statuses: list[str] = []
+    while time.monotonic() < deadline:
+        statuses = [client.get(u).json()["status"] for u in urls]
+        if all(s in ("done", "failed") for s in statuses):
+            break
+        time.sleep(0.2)
+    assert statuses and set(statuses) == {"done"}, statuses
+
+
+def notes(home: Path) -> list[str]:
+    return (home / "notes.txt").read_text().splitlines()
+
+
+def starts(home: Path, text: str) -> list[str]:
+    return [line for line in notes(home) if line.startswith("start") and line.endswith(f" {text}")]
+
+
+def test_a_worker_killed_mid_tool_call_never_runs_the_tool_twice(stack: dict[str, Any]) -> None:
+    env, home = stack["env"], stack["home"]
+    with redis_server(stack["port"]), server(stack["database_url"], home, env) as client, \
+            worker(env, home / "worker.log"):
+        slow = post(client, "please note slow-1")
+        others = [post(client, f"please note quick-{i}") for i in range(4)]
+        deadline = time.monotonic() + 60
+        while not starts(home, "slow-1") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [line] = starts(home, "slow-1")
+        os.kill(int(line.split()[1]), signal.SIGKILL)  # the worker process inside the call
+
+        wait_done(client, [slow, *others], 90)
+        assert len(starts(home, "slow-1")) == 1, notes(home)
+        for i in range(4):
+            assert len(starts(home, f"quick-{i}")) == 1, notes(home)
+        reply = client.get(f"/interactions/{slow['interaction_id']}/messages").json()[1]
+        [call] = reply["tool_calls"]
+        assert call["status"] == "error" and call["error"]["type"] == "interrupted"
+        health = client.get("/healthz").json()
+        assert health["components"]["broker"]["state"] == "ok"
+    log = (home / "worker.log").read_text()
+    assert '"request_id"' in log  # JSON lines, with the id that follows a message
+
+
+def test_nothing_is_lost_when_redis_restarts_with_messages_queued(stack: dict[str, Any]) -> None:
+    env, home, port = stack["env"], stack["home"], stack["port"]
+    with server(stack["database_url"], home, env) as client:
+        with redis_server(port):
+            queued = [post(client, f"please note queued-{i}") for i in range(3)]
+        # Redis went away holding the three tasks (it keeps nothing): the broker is down now
+        assert client.get("/healthz").json()["components"]["broker"]["state"] == "unavailable"
+        during = post(client, "please note while-down")  # accepted and stored all the same
+        with redis_server(port), worker(env, home / "worker.log"):
+            wait_done(client, [*queued, during], 90)
+        for text in [*(f"queued-{i}" for i in range(3)), "while-down"]:
+            assert len(starts(home, text)) == 1, notes(home)

@@ -1,0 +1,76 @@
+"""The Celery app of ``toolwire worker`` and its one task, ``toolwire.process_message``.
+
+Guarantees (the message's row in the database is what counts):
+
+- **acks late**: a task is acknowledged when it finishes, so a worker killed mid-task (even by
+  SIGKILL) leaves it to be delivered again;
+- **idempotent**: a message is claimed under a lease by one process at a time, and each of its
+  tool calls is journalled (``running`` before it runs, its outcome after), so a task delivered
+  twice never runs a tool twice;
+- **retried**: the database away, or the message held by a process whose lease has not
+  expired yet, means "try again later", with backoff; a model that fails fails the message
+  (stored with its reason), it is not retried forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from celery import Task
+from celery.signals import worker_process_init, worker_process_shutdown
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from toolwire.api.queue import PROCESS_MESSAGE, celery_app
+from toolwire.config import get_settings
+from toolwire.logs import request_context
+from toolwire.worker.runtime import WorkerRuntime
+
+log = logging.getLogger(__name__)
+
+_settings = get_settings()
+app = celery_app(_settings.broker_url or "redis://127.0.0.1:6379/0",
+                 lease_seconds=_settings.lease_seconds)
+_runtime: WorkerRuntime | None = None
+
+MAX_RETRIES = 40
+"""Enough to outlast a dead worker's lease (a retry every half lease, backing off to a minute)."""
+
+
+def runtime() -> WorkerRuntime:
+    global _runtime
+    if _runtime is None:
+        _runtime = WorkerRuntime(get_settings())
+    return _runtime
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator]  # celery has no types
+def _load(**_: Any) -> None:
+    """Each worker process loads the model once, before its first task."""
+    runtime()
+
+
+@worker_process_shutdown.connect  # type: ignore[untyped-decorator]
+def _close(**_: Any) -> None:
+    if _runtime is not None:
+        _runtime.close()
+
+
+@app.task(name=PROCESS_MESSAGE, bind=True, max_retries=MAX_RETRIES)  # type: ignore[untyped-decorator]
+def process_message(self: Task, message_id: str) -> str:
+    """Run one stored message (see the module docstring); returns what it found."""
+    request_id = (self.request.headers or {}).get("toolwire_request_id") if self.request else None
+    countdown = min(60.0, max(1.0, get_settings().lease_seconds / 2) * (1 + self.request.retries))
+    with request_context(request_id or f"task-{self.request.id}"):
+        try:
+            processed = runtime().run(runtime().process(uuid.UUID(message_id)))
+        except (OperationalError, InterfaceError) as e:
+            log.warning("message %s: database unavailable, retrying in %.0f s", message_id, countdown)
+            raise self.retry(exc=e, countdown=countdown) from e
+        outcome = processed.outcome
+        if processed.claim == "busy" or (outcome is not None and outcome.database_failed):
+            raise self.retry(countdown=countdown)
+        status = outcome.message.status if outcome is not None else processed.claim
+        log.info("message %s: %s", message_id, status)
+        return status
