@@ -32,7 +32,7 @@ from toolwire.api.deps import AppState, DatabaseGate
 from toolwire.api.engines import Engines
 from toolwire.api.errors import ERROR_RESPONSES, install_error_handlers
 from toolwire.api.guard import RequestGuard
-from toolwire.api.metrics import Metrics, MetricsMiddleware
+from toolwire.api.metrics import Metrics, MetricsMiddleware, QueueDepthCollector
 from toolwire.api.processing import Processor
 from toolwire.api.queue import TaskQueue
 from toolwire.api.request_ids import RequestIds
@@ -126,6 +126,9 @@ def create_app(
         responses=ERROR_RESPONSES,
     )
     app.state.toolwire = state
+    queue = state.processor.queue
+    if queue is not None:
+        metrics.watch(QueueDepthCollector(lambda: queue.ping().get("depth")))
     if settings.auth == "required":
         _document_keys(app)
     install_error_handlers(app)

@@ -1,16 +1,23 @@
-"""Prometheus metrics: HTTP requests (count and latency by route) and tool calls by status.
+"""Prometheus metrics: HTTP requests (count and latency by route), pipeline stages, tool calls
+and messages by status, the tool pool, and the broker's queue depth.
 
-Each app gets its own ``CollectorRegistry`` so several apps (tests) never collide.
+Each app gets its own ``CollectorRegistry`` so several apps (tests) never collide. With several
+processes on one host (API processes, ``toolwire worker`` and its pool), set
+``PROMETHEUS_MULTIPROC_DIR`` to one empty directory for all of them (before they start):
+every process writes its counters there and ``GET /metrics`` reports the sum over all of
+them, the tool calls run by workers included (prometheus-client's multiprocess mode).
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -44,12 +51,48 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
+        self.stages = Histogram(
+            "toolwire_pipeline_stage_duration_seconds",
+            "Time spent in each pipeline stage (retrieve, select, validate, execute, describe).",
+            ["stage"],
+            registry=self.registry,
+        )
+        self._live: list[Collector] = [_ToolPoolCollector()]
+        """Read at scrape time in this process (not summed over processes)."""
+        for collector in self._live:
+            self.registry.register(collector)
 
-        self.registry.register(_ToolPoolCollector())
+    def watch(self, collector: Collector) -> None:
+        """Report ``collector`` (read at scrape time) too: the queue depth, say."""
+        self._live.append(collector)
+        self.registry.register(collector)
+
+    def observe_stages(self, timings_ms: dict[str, float]) -> None:
+        for stage, ms in timings_ms.items():
+            self.stages.labels(stage).observe(ms / 1000)
 
     def render(self) -> bytes:
-        """The exposition text for a scrape."""
-        return generate_latest(self.registry)
+        """The exposition text for a scrape (summed over processes in multiprocess mode)."""
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return generate_latest(self.registry)
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+        for collector in self._live:
+            combined.register(collector)
+        return generate_latest(combined)
+
+
+class QueueDepthCollector(Collector):
+    """``toolwire_queue_depth``: messages waiting in the broker for a worker."""
+
+    def __init__(self, depth: Callable[[], int | None]) -> None:
+        self.depth = depth
+
+    def collect(self) -> Iterator[Metric]:
+        value = self.depth()
+        if value is not None:
+            yield GaugeMetricFamily("toolwire_queue_depth",
+                                    "Messages waiting in the broker for a worker.", value=value)
 
 
 class _ToolPoolCollector(Collector):

@@ -362,6 +362,7 @@ class Processor:
             outcome.run = await self._run(message, recorder, model=model, history=history)
             outcome.calls = await recorder.finish(outcome.run, message, reply)
             self.metrics.messages.labels("done").inc()
+            self.metrics.observe_stages(outcome.run.timings_ms)
         except BaseException as exc:
             outcome.run = None
             outcome.error = _describe(exc)
