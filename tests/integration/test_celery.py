@@ -170,3 +170,111 @@ def test_nothing_is_lost_when_redis_restarts_with_messages_queued(stack: dict[st
             wait_done(client, [*queued, during], 90)
         for text in [*(f"queued-{i}" for i in range(3)), "while-down"]:
             assert len(starts(home, text)) == 1, notes(home)
+
+
+def test_postgres_unreachable_then_back_loses_nothing(stack: dict[str, Any]) -> None:
+    """The database behind a link the test cuts: the API answers 503 clearly, what it had
+    accepted stays, and the worker finishes it once the database is back."""
+    from sqlalchemy import make_url
+
+    from tests.faults import CuttableProxy
+
+    env, home = dict(stack["env"]), stack["home"]
+    parsed = make_url(stack["database_url"])
+    proxy = CuttableProxy((parsed.host or "127.0.0.1", parsed.port or 5432))
+    through = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    env["TOOLWIRE_DATABASE_URL"] = through
+    try:
+        with redis_server(stack["port"]), server(through, home, env) as client:
+            accepted = [post(client, f"please note stored-{i}") for i in range(3)]
+            proxy.cut()
+            time.sleep(0.5)
+            refused = client.post("/execute", params={"async": "true"}, json={"prompt": "note x"})
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["error"]["code"] == "database_unavailable"
+            with worker(env, home / "worker.log"):
+                time.sleep(3)  # the worker takes the tasks and finds no database: it retries
+                assert notes(home) == []
+                proxy.restore()
+                wait_done(client, accepted, 120)
+        for i in range(3):
+            assert len(starts(home, f"stored-{i}")) == 1, notes(home)
+    finally:
+        proxy.close()
+
+
+class FakeOpenAI:
+    """An OpenAI-compatible endpoint that is down, slow past the timeout, or talks garbage."""
+
+    def __init__(self) -> None:
+        import threading
+
+        import uvicorn
+        from starlette.applications import Starlette
+        from starlette.requests import Request as HttpRequest
+        from starlette.responses import JSONResponse, Response
+        from starlette.routing import Route
+
+        self.mode = "ok"
+
+        async def complete(request: HttpRequest) -> Response:
+            if self.mode == "slow":
+                await __import__("asyncio").sleep(30)
+            if self.mode == "garbage":
+                return Response(b"<html>not json at all", media_type="application/json")
+            return JSONResponse({
+                "id": "x", "object": "chat.completion", "created": 0, "model": "fake",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": "Hello there."}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+
+        self.port = _free_port()
+        app = Starlette(routes=[Route("/v1/chat/completions", complete, methods=["POST"])])
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def test_a_model_that_is_down_slow_or_garbled_fails_the_message_not_the_service(
+    stack: dict[str, Any],
+) -> None:
+    env, home = dict(stack["env"]), stack["home"]
+    fake = FakeOpenAI()
+    env.update({"TOOLWIRE_MODEL": f"openai:fake@http://127.0.0.1:{fake.port}/v1",
+                "TOOLWIRE_MODEL_TIMEOUT": "2", "OPENAI_API_KEY": "sk-test"})
+    try:
+        with redis_server(stack["port"]), server(stack["database_url"], home, env) as client, \
+                worker(env, home / "worker.log"):
+            outcomes: dict[str, dict[str, Any]] = {}
+            for mode in ("slow", "garbage", "ok"):
+                fake.mode = mode
+                accepted = post(client, f"say hello ({mode})")
+                url = f"/interactions/{accepted['interaction_id']}/messages/{accepted['id']}"
+                deadline = time.monotonic() + 60
+                while client.get(url).json()["status"] not in ("done", "failed"):
+                    assert time.monotonic() < deadline, mode
+                    time.sleep(0.2)
+                outcomes[mode] = client.get(url).json()
+            fake.close()
+            accepted = post(client, "say hello (down)")
+            url = f"/interactions/{accepted['interaction_id']}/messages/{accepted['id']}"
+            deadline = time.monotonic() + 60
+            while client.get(url).json()["status"] not in ("done", "failed"):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            outcomes["down"] = client.get(url).json()
+            assert client.get("/healthz").status_code == 200  # the service is still up
+    finally:
+        fake.close()
+    assert outcomes["ok"]["status"] == "done"
+    for mode in ("slow", "garbage", "down"):
+        assert outcomes[mode]["status"] == "failed", (mode, outcomes[mode])
+        assert outcomes[mode]["error"], mode
+    assert "within 2" in outcomes["slow"]["error"], outcomes["slow"]["error"]
