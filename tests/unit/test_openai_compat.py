@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from tests.unit.openai_compat_fixtures import CONVERT_TOOL, currency_model, grammar_currency_model
 from toolwire.api.openai_compat import router
 from toolwire.engine import Engine
+from toolwire.messages import Completion
 from toolwire.models.scripted import ScriptedModel
 from toolwire.pipeline import EngineConfig
 from toolwire.tools import Registry
@@ -257,12 +258,32 @@ async def test_models_lists_the_engine_model() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         body = (await client.get("/v1/models")).json()
     assert body["object"] == "list"
-    assert body["data"][0]["id"] == "scripted-currency"
+    assert [m["id"] for m in body["data"]] == ["toolwire", "scripted-currency"]
 
 
 async def test_a_conversation_over_the_prompt_limit_is_a_413() -> None:
     app = _app(ScriptedModel([]))
     app.state.engine.settings = app.state.engine.settings.model_copy(update={"max_prompt_chars": 100})
     long = [{"role": "user", "content": "x" * 60}, {"role": "assistant", "content": "y" * 60}]
-    response = await _post(app, {"model": "m", "messages": long})
+    response = await _post(app, {"model": "toolwire", "messages": long})
     assert response.status_code == 413 and response.json()["error"]["code"] == "prompt_too_large"
+
+
+async def test_an_unknown_model_is_a_404_in_openai_shape_never_a_substitute() -> None:
+    app = _app(ScriptedModel([Completion(text="hi")]))
+    response = await _post(app, {"model": "gpt-imaginary", "messages": USER})
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "model_not_found" and error["param"] == "model"
+    assert "gpt-imaginary" in error["message"]
+
+
+async def test_the_models_listed_are_the_ones_served() -> None:
+    app = _app(ScriptedModel([Completion(text="hi"), Completion(text="hi")]))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        listed = [m["id"] for m in (await client.get("/v1/models")).json()["data"]]
+    assert listed[0] == "toolwire"
+    for name in listed:
+        response = await _post(app, {"model": name, "messages": USER})
+        assert response.status_code == 200 and response.json()["model"] == name

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from toolwire.api.errors import ApiError
 from toolwire.dialects import DialectError, from_openai, from_openai_messages
 from toolwire.dialects import openai as openai_dialect
 from toolwire.messages import Completion, Message, ModelSettings, ToolCallRequest, ToolSpec, Usage
@@ -420,8 +421,8 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
             body = await request.json()
         except ValueError as e:
             raise OpenAIError(f"the request body is not valid JSON: {e}") from e
-        engine = get_engine(request)
         chat = parse_request(body, model_id(request))
+        engine = await engine_for(request, chat.model)
         _check_size(chat, engine.settings.max_prompt_chars)
         result = await answer(engine, chat)
     except OpenAIError as e:
@@ -437,10 +438,41 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
 
 @router.get("/models")
 async def list_models(request: Request) -> dict[str, Any]:
-    """The model this server answers with (any ``model`` in a request is served by it)."""
+    """The models a request may name: ``toolwire`` (the server's default), the default model
+    string, and those the operator allowed."""
     return {
         "object": "list",
-        "data": [
-            {"id": model_id(request), "object": "model", "created": 0, "owned_by": "toolwire"}
-        ],
+        "data": [{"id": name, "object": "model", "created": 0, "owned_by": "toolwire"}
+                 for name in served_models(request)],
     }
+
+
+# -- which model ----------------------------------------------------------------------------
+DEFAULT_ALIAS = "toolwire"
+"""The name of the server's default model, whatever it is."""
+
+
+def served_models(request: Request) -> list[str]:
+    state = getattr(request.app.state, "toolwire", None)
+    allowed = sorted(state.engines.allowed_models) if state is not None else []
+    return list(dict.fromkeys([DEFAULT_ALIAS, model_id(request), *allowed]))
+
+
+async def engine_for(request: Request, model: str) -> Engine:
+    """The engine of the model a request names: one ``/v1/models`` lists, or a model string
+    the server lets clients choose (``openai:gpt-4o-mini``); anything else is a 404 in
+    OpenAI's shape, never a silent substitute."""
+    if model in (DEFAULT_ALIAS, model_id(request)):
+        return get_engine(request)
+    state = getattr(request.app.state, "toolwire", None)
+    try:
+        if state is None:
+            raise ApiError(404, "model_not_found", model)
+        state.engines.check(model)
+    except ApiError:
+        raise OpenAIError(
+            f"The model '{model}' does not exist or is not served here; GET /v1/models lists "
+            "the models you can name", status=404, param="model", code="model_not_found",
+        ) from None
+    engine: Engine = await state.engines.aget(model)
+    return engine
