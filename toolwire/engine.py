@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from toolwire.config import Settings, get_settings
@@ -73,10 +74,12 @@ class Engine:
         on_event: EventHandler | None = None,
         scope: str | None = None,
         journal: Journal | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> Run:
         """Run one sentence through the pipeline (async); ``scope`` and ``journal`` let a
-        stored message taken up again skip the calls it already executed."""
-        return await self.pipeline().run(
+        stored message taken up again skip the calls it already executed; ``overrides``
+        change ``EngineConfig`` fields for this run (an interaction's settings)."""
+        return await self.pipeline(**(overrides or {})).run(
             prompt, history=history, on_event=on_event, scope=scope, journal=journal
         )
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from toolwire.answer import chat_answer, describe, factual_answer, missing_answer
 from toolwire.messages import Message, ToolCallRequest
-from toolwire.models.base import Model, with_timeout
+from toolwire.models.base import Model, TunedModel, with_timeout
 from toolwire.retrieval.index import Hit
 from toolwire.run import (
     Answered,
@@ -69,6 +69,11 @@ class EngineConfig:
     """The person running this pipeline approves, in advance, every call of a tool marked
     ``requires_approval`` (``toolwire run --approve``); otherwise such calls wait."""
     answer_tokens: int = 160
+    """Longest plain answer (when no tool fits), in tokens."""
+    temperature: float | None = None
+    """Sampling temperature of every model call; ``None``: each step's own (greedy)."""
+    max_tokens: int | None = None
+    """A cap on every model call's output, in tokens; ``None``: each step's own."""
     rules: StagedRules = field(default_factory=StagedRules)
     """The staged strategy's heuristics, each one named switch (see ``StagedRules``)."""
     model_timeout: float | None = 60.0
@@ -90,6 +95,8 @@ class Pipeline:
         executor: Executor | None = None,
     ) -> None:
         self.registry = registry
+        if config.temperature is not None or config.max_tokens is not None:
+            model = TunedModel(model, temperature=config.temperature, max_tokens=config.max_tokens)
         self.model = with_timeout(model, config.model_timeout)
         self.config = config
         self.executor = executor

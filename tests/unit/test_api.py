@@ -512,3 +512,25 @@ async def test_a_request_id_is_kept_or_made(api: Api) -> None:
     made = await api.client.get("/interactions", headers={"x-request-id": "bad id!" * 20})
     assert given.headers["x-request-id"] == "abc-123"
     assert made.headers["x-request-id"] != "abc-123" and len(made.headers["x-request-id"]) == 16
+
+
+async def test_interaction_settings_apply_to_every_run(api: Api) -> None:
+    settings = {"temperature": 0.7, "k": 1, "strategy": "native", "max_tokens": 33, "note": "kept"}
+    interaction = (await api.client.post("/interactions", json={"settings": settings})).json()
+    assert interaction["settings"] == settings
+    url = f"/interactions/{interaction['id']}/messages"
+    for prompt in ("add 1 and 2", "write me a poem"):
+        accepted = (await api.client.post(url, json={"content": prompt})).json()
+        await wait_for_status(api, interaction["id"], accepted["id"], "done")
+    asked = api.model.inner.requests
+    assert asked and all(r.settings is not None and r.settings.temperature == 0.7 for r in asked)
+    assert all(len(r.tools or []) <= 1 for r in asked)  # k = 1 tool offered
+    assert all(r.settings is not None and r.settings.max_tokens <= 33 for r in asked)
+
+
+@pytest.mark.parametrize("settings", [{"temperature": 5}, {"k": 0}, {"strategy": "magic"},
+                                      {"max_tokens": "many"}])
+async def test_bad_interaction_settings_are_a_422(api: Api, settings: dict[str, Any]) -> None:
+    response = await api.client.post("/interactions", json={"settings": settings})
+    assert response.status_code == 422, response.text
+    assert (await api.client.get("/interactions")).json()["total"] == 0

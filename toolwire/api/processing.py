@@ -21,6 +21,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 import anyio
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -36,7 +37,7 @@ from toolwire.store import data
 from toolwire.store.data import Lease
 from toolwire.store.db import Database
 from toolwire.store.history import load_history
-from toolwire.store.tables import Message, ToolCall
+from toolwire.store.tables import Interaction, Message, RunSettings, ToolCall
 from toolwire.store.types import utcnow
 from toolwire.tools.dispatch import ExecutionResult
 
@@ -413,18 +414,19 @@ class Processor:
                 scope=str(message.id), journal=recorder,
             )
 
-        def context(session: Session) -> tuple[str | None, list[ChatMessage]]:
+        def context(session: Session) -> tuple[Interaction | None, list[ChatMessage]]:
             interaction = data.get_interaction(session=session, interaction_id=message.interaction_id)
             history = load_history(
                 session=session, interaction_id=message.interaction_id, before=message
             )
-            return (interaction.model if interaction else None), history
+            return interaction, history
 
-        stored_model, stored = await self.database.read(context)
-        engine = await self.engines.aget(model or stored_model)
+        interaction, stored = await self.database.read(context)
+        engine = await self.engines.aget(model or (interaction.model if interaction else None))
         return await engine.arun(
             message.content, history=stored, on_event=recorder.on_event,
             scope=str(message.id), journal=recorder,
+            overrides=run_overrides(interaction.settings if interaction else {}),
         )
 
     async def _release(self, message: Message) -> None:
@@ -445,6 +447,13 @@ class Processor:
         except Exception as e:
             log.warning("could not mark message %s failed (its lease will retry): %s",
                         message.id, e)
+
+
+def run_overrides(settings: dict[str, Any]) -> dict[str, Any]:
+    """The engine settings an interaction's ``settings`` ask for (see ``RunSettings``)."""
+    wanted = RunSettings.model_validate(settings)
+    names = ("temperature", "max_tokens", "k", "strategy")
+    return {name: getattr(wanted, name) for name in names if getattr(wanted, name) is not None}
 
 
 def _renew(session: Session, *, ids: list[uuid.UUID], lease: Lease) -> int:

@@ -13,6 +13,7 @@ pipeline picks its strategy without knowing the vendor:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Protocol, runtime_checkable
 
 from toolwire.messages import (
@@ -122,3 +123,36 @@ def with_timeout(model: Model, timeout: float | None) -> Model:
     if timeout is None or getattr(model, "enforces_timeout", False) or isinstance(model, TimedModel):
         return model
     return TimedModel(model, timeout)
+
+
+class TunedModel:
+    """``model`` with an interaction's own sampling settings applied to every call of its runs:
+    ``temperature`` replaces the caller's, ``max_tokens`` caps it."""
+
+    def __init__(
+        self, model: Model, *, temperature: float | None = None, max_tokens: int | None = None
+    ) -> None:
+        self.inner = model
+        self.temperature, self.max_tokens = temperature, max_tokens
+        self.name = model.name
+        self.supports_tools = model.supports_tools
+        self.supports_grammar = model.supports_grammar
+        self.supports_parallel = model.supports_parallel
+        self.enforces_timeout = getattr(model, "enforces_timeout", False)
+
+    async def complete(
+        self,
+        messages: list[Message],
+        *,
+        tools: list[ToolSpec] | None = None,
+        constraint: Constraint | None = None,
+        settings: ModelSettings | None = None,
+    ) -> Completion:
+        settings = settings or ModelSettings()
+        if self.temperature is not None:
+            settings = dataclasses.replace(settings, temperature=self.temperature)
+        if self.max_tokens is not None:
+            settings = dataclasses.replace(settings, max_tokens=min(settings.max_tokens,
+                                                                    self.max_tokens))
+        return await self.inner.complete(messages, tools=tools, constraint=constraint,
+                                         settings=settings)

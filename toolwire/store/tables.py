@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import AfterValidator, ConfigDict, WithJsonSchema
 from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
 
@@ -48,6 +48,25 @@ Prompt = Annotated[
 
 
 # -- interaction ----------------------------------------------------------------------------
+class RunSettings(SQLModel):
+    """The settings of an interaction that every run of it applies (others are kept as given)."""
+
+    model_config = ConfigDict(extra="allow")  # type: ignore[assignment]
+
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    """Sampling temperature of every model call (default: greedy)."""
+    max_tokens: int | None = Field(default=None, ge=1, le=4096)
+    """A cap on every model call's output, in tokens."""
+    k: int | None = Field(default=None, ge=1, le=50)
+    """Tools retrieval offers the model."""
+    strategy: Literal["auto", "native", "plain", "staged"] | None = None
+
+
+def _run_settings(value: dict[str, Any]) -> dict[str, Any]:
+    RunSettings.model_validate(value)  # raises (422) for a known key with a bad value
+    return value
+
+
 class InteractionBase(SQLModel):
     system_prompt: str | None = Field(default=None, sa_type=Text, max_length=8000)
     """Instructions placed before every prompt of the interaction."""
@@ -59,6 +78,12 @@ class InteractionBase(SQLModel):
 
 class InteractionCreate(InteractionBase):
     """Body of ``POST /interactions``."""
+
+    settings: Annotated[dict[str, Any], AfterValidator(_run_settings)] = Field(
+        default_factory=dict,
+        description="temperature (0-2), max_tokens, k (tools offered) and strategy apply to "
+                    "every run of the interaction; other keys are kept as given",
+    )
 
 
 class Interaction(InteractionBase, table=True):
