@@ -12,6 +12,7 @@ from typing import Any
 
 from toolwire.messages import Message, ModelSettings
 from toolwire.models.base import Model
+from toolwire.models.streaming import TextSink, stream_text
 from toolwire.run import CallResult
 
 DESCRIBE_SYSTEM = (
@@ -88,6 +89,7 @@ async def describe(
     *,
     strict: bool = False,
     max_tokens: int = 40,
+    on_text: TextSink | None = None,
 ) -> str:
     """A one-sentence answer to ``question`` from the calls' outcomes.
 
@@ -103,8 +105,9 @@ async def describe(
         *history,
         Message(role="user", content=f"{question}\n(Result: {results})"),
     ]
-    completion = await model.complete(
-        messages, settings=ModelSettings(max_tokens=max_tokens, stop=("\n",))
+    completion = await stream_text(
+        model, messages, settings=ModelSettings(max_tokens=max_tokens, stop=("\n",)),
+        on_text=on_text,
     )
     answer = " ".join(completion.text.split())
     if not answer or not _numbers_kept(answer, calls, strict=strict):
@@ -113,7 +116,8 @@ async def describe(
 
 
 async def chat_answer(
-    model: Model, question: str, history: list[Message], *, max_tokens: int = 160
+    model: Model, question: str, history: list[Message], *, max_tokens: int = 160,
+    on_text: TextSink | None = None,
 ) -> str:
     """A plain answer when no tool fits."""
     messages = [
@@ -121,7 +125,8 @@ async def chat_answer(
         *history,
         Message(role="user", content=question),
     ]
-    completion = await model.complete(messages, settings=ModelSettings(max_tokens=max_tokens))
+    completion = await stream_text(model, messages, settings=ModelSettings(max_tokens=max_tokens),
+                                   on_text=on_text)
     return completion.text.strip()
 
 

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from toolwire.answer import chat_answer, describe, factual_answer, missing_answer
 from toolwire.messages import Message, ToolCallRequest
 from toolwire.models.base import Model, TunedModel, with_timeout
+from toolwire.models.streaming import TextSink
 from toolwire.retrieval.index import Hit
 from toolwire.run import (
+    AnswerDelta,
     Answered,
     Attempt,
     CallProposed,
@@ -149,7 +151,8 @@ class Pipeline:
             emit(Executed(call=call))
 
         with _timer(timings, "describe"):
-            run.answer = await self.answer(turn, run, proposal.text, proposal.chosen)
+            run.answer = await self.answer(turn, run, proposal.text, proposal.chosen,
+                                           on_text=lambda text: emit(AnswerDelta(text=text)))
         emit(Answered(run=run))
         return run
 
@@ -223,7 +226,10 @@ class Pipeline:
         return call
 
     # -- describe --------------------------------------------------------------------------
-    async def answer(self, turn: Turn, run: Run, text: str, chosen: str | None = None) -> str:
+    async def answer(
+        self, turn: Turn, run: Run, text: str, chosen: str | None = None,
+        on_text: TextSink | None = None,
+    ) -> str:
         if run.missing:
             tool = self.registry.get(chosen or run.candidates[0])
             props = tool.parameters.get("properties", {})
@@ -233,14 +239,15 @@ class Pipeline:
             if text or not self.config.describe:
                 return text
             return await chat_answer(
-                self.model, turn.question, turn.history, max_tokens=self.config.answer_tokens
+                self.model, turn.question, turn.history, max_tokens=self.config.answer_tokens,
+                on_text=on_text,
             )
         if not self.config.execute or not self.config.describe:
             return factual_answer(run.calls)
         # small grammar-driven models must restate the inputs too, or the facts are used
         return await describe(
             self.model, turn.question, run.calls, turn.history,
-            strict=self.model.supports_grammar,
+            strict=self.model.supports_grammar, on_text=on_text,
         )
 
 

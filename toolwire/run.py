@@ -190,6 +190,15 @@ class Executed(Event):
 
 
 @dataclass(kw_only=True)
+class AnswerDelta(Event):
+    """A piece of the answer, as the model generates it (``Answered`` then carries the final
+    answer, which is the factual sentence instead when the model's lost a number)."""
+
+    text: str
+    kind: str = field(init=False, default="answer_delta")
+
+
+@dataclass(kw_only=True)
 class Answered(Event):
     """The plain-language answer; the run is complete."""
 

@@ -534,3 +534,26 @@ async def test_bad_interaction_settings_are_a_422(api: Api, settings: dict[str, 
     response = await api.client.post("/interactions", json={"settings": settings})
     assert response.status_code == 422, response.text
     assert (await api.client.get("/interactions")).json()["total"] == 0
+
+
+async def test_execute_streams_each_step_as_it_happens(api: Api) -> None:
+    import json as json_module
+
+    async with api.client.stream("POST", "/execute", params={"stream": "true"},
+                                 json={"prompt": "add 2 and 40"}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        raw = "".join([chunk async for chunk in response.aiter_text()])
+    events = []
+    for block in raw.strip().split("\n\n"):
+        kind, data = block.split("\n", 1)
+        events.append((kind.removeprefix("event: "), json_module.loads(data.removeprefix("data: "))))
+    kinds = [k for k, _ in events]
+    assert kinds == ["stored", "retrieved", "selected", "call_proposed", "executed",
+                     "answer_delta", "answered", "done"], kinds
+    executed = dict(events)["executed"]["call"]
+    assert executed["name"] == "add" and executed["result"] == 42 and "add(" in executed["snippet"]
+    done = dict(events)["done"]
+    assert done["answer"] == "The sum is 42." and done["message_id"] == dict(events)["stored"]["message_id"]
+    stored = (await api.client.get(f"/interactions/{done['interaction_id']}/messages")).json()
+    assert [m["status"] for m in stored] == ["done", "done"]

@@ -21,6 +21,7 @@ from toolwire.models.scripted import Request, ScriptedModel
 from toolwire.pipeline import EngineConfig
 from toolwire.retrieval import ToolIndex
 from toolwire.run import (
+    AnswerDelta,
     Answered,
     CallProposed,
     Event,
@@ -83,7 +84,9 @@ async def test_native_call_executes_with_snippet_and_answer() -> None:
     assert run.answer == "2 plus 3 is 5."
     assert run.candidates[0] == "add"
     kinds = [type(e) for e in events]
-    assert kinds == [Retrieved, Selected, CallProposed, Executed, Answered]
+    assert kinds == [Retrieved, Selected, CallProposed, Executed, AnswerDelta, Answered]
+    # a model that cannot stream hands its answer over in one piece
+    assert [e.text for e in events if isinstance(e, AnswerDelta)] == ["2 plus 3 is 5."]
     # the tools offered to the model are the retrieved candidates
     assert model.requests[0].tools is not None
     assert "add" in [t.name for t in model.requests[0].tools]

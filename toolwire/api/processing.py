@@ -32,7 +32,7 @@ from toolwire.api.metrics import Metrics
 from toolwire.api.queue import TaskQueue
 from toolwire.logs import REQUEST_ID
 from toolwire.models.base import Message as ChatMessage
-from toolwire.run import CallResult, Event, Executed, Run
+from toolwire.run import CallResult, Event, EventHandler, Executed, Run
 from toolwire.store import data
 from toolwire.store.data import Lease
 from toolwire.store.db import Database
@@ -347,8 +347,10 @@ class Processor:
         *,
         model: str | None = None,
         history: list[ChatMessage] | None = None,
+        on_event: EventHandler | None = None,
     ) -> Outcome:
         """Run a message this process holds (``running``, its reply open); record the outcome.
+        ``on_event`` also gets every step event (a live stream of the run).
 
         ``history`` given (a new interaction has none) saves reading it back. A failure of
         the run fails the message with its reason; a failure of the database leaves it to its
@@ -360,7 +362,8 @@ class Processor:
         self._held.add(message.id)
         try:
             await self._journal(recorder, reply, fresh=history is not None)
-            outcome.run = await self._run(message, recorder, model=model, history=history)
+            outcome.run = await self._run(message, recorder, model=model, history=history,
+                                          on_event=_both(recorder.on_event, on_event))
             outcome.calls = await recorder.finish(outcome.run, message, reply)
             self.metrics.messages.labels("done").inc()
             self.metrics.observe_stages(outcome.run.timings_ms)
@@ -406,11 +409,12 @@ class Processor:
         *,
         model: str | None,
         history: list[ChatMessage] | None,
+        on_event: EventHandler,
     ) -> Run:
         if history is not None:
             engine = await self.engines.aget(model)
             return await engine.arun(
-                message.content, history=history, on_event=recorder.on_event,
+                message.content, history=history, on_event=on_event,
                 scope=str(message.id), journal=recorder,
             )
 
@@ -424,7 +428,7 @@ class Processor:
         interaction, stored = await self.database.read(context)
         engine = await self.engines.aget(model or (interaction.model if interaction else None))
         return await engine.arun(
-            message.content, history=stored, on_event=recorder.on_event,
+            message.content, history=stored, on_event=on_event,
             scope=str(message.id), journal=recorder,
             overrides=run_overrides(interaction.settings if interaction else {}),
         )
@@ -447,6 +451,17 @@ class Processor:
         except Exception as e:
             log.warning("could not mark message %s failed (its lease will retry): %s",
                         message.id, e)
+
+
+def _both(first: EventHandler, second: EventHandler | None) -> EventHandler:
+    if second is None:
+        return first
+
+    def both(event: Event) -> None:
+        first(event)
+        second(event)
+
+    return both
 
 
 def run_overrides(settings: dict[str, Any]) -> dict[str, Any]:

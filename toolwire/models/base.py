@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from toolwire.messages import (
@@ -112,10 +113,22 @@ class TimedModel:
                     messages, tools=tools, constraint=constraint, settings=settings
                 )
         except TimeoutError:
-            provider = self.name.partition(":")[0] or self.name
-            raise ModelError(
-                provider, f"the model did not answer within {self.timeout:g} s"
-            ) from None
+            raise self._late() from None
+
+    async def stream_complete(
+        self, messages: list[Message], *, settings: ModelSettings, on_text: Callable[[str], None]
+    ) -> Completion:
+        from toolwire.models.streaming import stream_text
+
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await stream_text(self.inner, messages, settings=settings, on_text=on_text)
+        except TimeoutError:
+            raise self._late() from None
+
+    def _late(self) -> ModelError:
+        provider = self.name.partition(":")[0] or self.name
+        return ModelError(provider, f"the model did not answer within {self.timeout:g} s")
 
 
 def with_timeout(model: Model, timeout: float | None) -> Model:
@@ -148,11 +161,22 @@ class TunedModel:
         constraint: Constraint | None = None,
         settings: ModelSettings | None = None,
     ) -> Completion:
+        return await self.inner.complete(messages, tools=tools, constraint=constraint,
+                                         settings=self._tuned(settings))
+
+    async def stream_complete(
+        self, messages: list[Message], *, settings: ModelSettings, on_text: Callable[[str], None]
+    ) -> Completion:
+        from toolwire.models.streaming import stream_text
+
+        return await stream_text(self.inner, messages, settings=self._tuned(settings),
+                                 on_text=on_text)
+
+    def _tuned(self, settings: ModelSettings | None) -> ModelSettings:
         settings = settings or ModelSettings()
         if self.temperature is not None:
             settings = dataclasses.replace(settings, temperature=self.temperature)
         if self.max_tokens is not None:
             settings = dataclasses.replace(settings, max_tokens=min(settings.max_tokens,
                                                                     self.max_tokens))
-        return await self.inner.complete(messages, tools=tools, constraint=constraint,
-                                         settings=settings)
+        return settings

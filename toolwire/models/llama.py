@@ -24,6 +24,7 @@ import json
 import math
 import os
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -185,29 +186,65 @@ class LlamaModel:
         self, messages: list[Message], constraint: Constraint | None, settings: ModelSettings
     ) -> Completion:
         with self._lock:
-            prompt = self.tokenize(self.format(messages))
-            if len(prompt) >= self._n_ctx - 8:
-                raise ModelError("local", f"prompt of {len(prompt)} tokens exceeds the context")
+            prompt = self._prompt(messages)
             if isinstance(constraint, ChoiceConstraint):
                 return self._choose(prompt, constraint.options)
             grammar = self._grammar(constraint) if constraint is not None else None
             return self._generate(prompt, grammar, settings)
 
+    async def stream_complete(
+        self, messages: list[Message], *, settings: ModelSettings, on_text: Callable[[str], None]
+    ) -> Completion:
+        """A plain answer, each token's text handed to ``on_text`` as it is generated."""
+        loop = asyncio.get_running_loop()
+
+        def emit(text: str) -> None:
+            loop.call_soon_threadsafe(on_text, text)
+
+        return await asyncio.to_thread(self._stream, messages, settings, emit)
+
+    def _stream(
+        self, messages: list[Message], settings: ModelSettings, emit: Callable[[str], None]
+    ) -> Completion:
+        with self._lock:
+            prompt = self._prompt(messages)
+            parts: list[str] = []
+            finish = "stop"
+            chunks: Any = self.load().create_completion(
+                prompt, **self._sampling(prompt, None, settings), stream=True
+            )
+            for chunk in chunks:
+                choice = chunk["choices"][0]
+                if choice["text"]:
+                    parts.append(choice["text"])
+                    emit(choice["text"])
+                finish = choice.get("finish_reason") or finish
+            usage = Usage(prompt_tokens=len(prompt), completion_tokens=len(parts))
+            return Completion(text="".join(parts), finish_reason=finish, usage=usage)
+
+    def _prompt(self, messages: list[Message]) -> list[int]:
+        prompt = self.tokenize(self.format(messages))
+        if len(prompt) >= self._n_ctx - 8:
+            raise ModelError("local", f"prompt of {len(prompt)} tokens exceeds the context")
+        return prompt
+
+    def _sampling(
+        self, prompt: list[int], grammar: LlamaGrammar | None, settings: ModelSettings
+    ) -> dict[str, Any]:
+        return {
+            "max_tokens": max(1, min(settings.max_tokens, self._n_ctx - len(prompt) - 1)),
+            "temperature": settings.temperature,
+            "top_k": 1 if settings.temperature == 0 else 40,
+            "repeat_penalty": 1.0,
+            "seed": settings.seed,
+            "grammar": grammar,
+            "stop": ["<|im_end|>", "<|endoftext|>", *settings.stop],
+        }
+
     def _generate(
         self, prompt: list[int], grammar: LlamaGrammar | None, settings: ModelSettings
     ) -> Completion:
-        llm = self.load()
-        max_tokens = max(1, min(settings.max_tokens, self._n_ctx - len(prompt) - 1))
-        out: Any = llm.create_completion(
-            prompt,
-            max_tokens=max_tokens,
-            temperature=settings.temperature,
-            top_k=1 if settings.temperature == 0 else 40,
-            repeat_penalty=1.0,
-            seed=settings.seed,
-            grammar=grammar,
-            stop=["<|im_end|>", "<|endoftext|>", *settings.stop],
-        )
+        out: Any = self.load().create_completion(prompt, **self._sampling(prompt, grammar, settings))
         choice = out["choices"][0]
         usage = out.get("usage", {})
         return Completion(

@@ -31,7 +31,9 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -108,6 +110,19 @@ class ModelProcess:
         assert isinstance(reply, Completion)
         return reply
 
+    async def stream_complete(
+        self, messages: list[Message], *, settings: ModelSettings, on_text: Callable[[str], None]
+    ) -> Completion:
+        """A plain answer, each piece of text handed to ``on_text`` as the child sends it."""
+        loop = asyncio.get_running_loop()
+
+        def relay(text: str) -> None:
+            loop.call_soon_threadsafe(on_text, text)
+
+        reply = await self._submit(("stream", messages, None, None, settings), relay)
+        assert isinstance(reply, Completion)
+        return reply
+
     # -- lifecycle ------------------------------------------------------------------------
     def load(self) -> None:
         """Start the child and wait until its model is loaded (blocking)."""
@@ -126,9 +141,11 @@ class ModelProcess:
         self._health.state = "stopped"
 
     # -- parent side ----------------------------------------------------------------------
-    async def _submit(self, request: tuple[Any, ...]) -> Any:
+    async def _submit(
+        self, request: tuple[Any, ...], on_chunk: Callable[[str], None] | None = None
+    ) -> Any:
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._thread, self._request, request)
+        future = loop.run_in_executor(self._thread, self._request, request, on_chunk)
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
@@ -137,14 +154,24 @@ class ModelProcess:
                 self._health.last_error = "a request was cancelled mid-flight"
             raise
 
-    def _request(self, request: tuple[Any, ...]) -> Any:
+    def _request(
+        self, request: tuple[Any, ...], on_chunk: Callable[[str], None] | None = None
+    ) -> Any:
+        """Send one request and wait for its reply (relaying streamed chunks on the way),
+        all within the deadline."""
         conn = self._ensure_started()
+        deadline = time.monotonic() + self.timeout
         try:
             conn.send(request)
-            if not conn.poll(self.timeout):
-                self._kill()
-                self._fail("crashed", f"the model did not answer within {self.timeout:g} s")
-            reply = conn.recv()
+            while True:
+                if not conn.poll(max(0.0, deadline - time.monotonic())):
+                    self._kill()
+                    self._fail("crashed", f"the model did not answer within {self.timeout:g} s")
+                reply = conn.recv()
+                if reply[0] != "chunk":
+                    break
+                if on_chunk is not None:
+                    on_chunk(reply[1])
         except (EOFError, OSError):
             self._fail("crashed", self._death_reason())
         return self._unwrap(reply)

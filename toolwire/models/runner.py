@@ -30,14 +30,21 @@ def _error(provider: str, exc: BaseException, status: int | None = None) -> tupl
     return ("error", provider, str(exc) or type(exc).__name__, status)
 
 
-def _answer(model: Any, loop: asyncio.AbstractEventLoop, request: tuple[Any, ...]) -> Any:
+def _answer(
+    model: Any, loop: asyncio.AbstractEventLoop, request: tuple[Any, ...], conn: Connection
+) -> Any:
+    """The reply to one request; a ``stream`` request first sends ``("chunk", text)`` for each
+    piece of text as it is generated."""
     kind, messages, tools, constraint, settings = request
-    if kind != "complete":
+    if kind not in ("complete", "stream"):
         return ("error", "local", f"unknown request {kind!r}", None)
     try:
-        completion = loop.run_until_complete(
-            model.complete(messages, tools=tools, constraint=constraint, settings=settings)
-        )
+        if kind == "stream":
+            work = model.stream_complete(messages, settings=settings,
+                                         on_text=lambda text: conn.send(("chunk", text)))
+        else:
+            work = model.complete(messages, tools=tools, constraint=constraint, settings=settings)
+        completion = loop.run_until_complete(work)
     except ModelError as e:
         message = str(e).removeprefix(f"{e.provider}: ")
         return ("error", e.provider, message, e.status)
@@ -64,7 +71,7 @@ def serve(conn: Connection, factory: str, kwargs: dict[str, Any]) -> None:
             request = conn.recv()
         except (EOFError, OSError):
             return  # the parent is gone
-        conn.send(_answer(model, loop, request))
+        conn.send(_answer(model, loop, request, conn))
 
 
 def main() -> None:

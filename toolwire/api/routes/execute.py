@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Coroutine
+from functools import partial
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlmodel import Session
 
 from toolwire.api.deps import OwnerDep, StateDep, check_prompt_size
@@ -13,6 +17,7 @@ from toolwire.api.errors import ApiError
 from toolwire.api.processing import Outcome
 from toolwire.api.schemas import ExecuteRequest, ExecuteResponse, MessageAccepted
 from toolwire.models.base import ModelError
+from toolwire.run import Event
 from toolwire.store import data
 from toolwire.store.data import Lease
 from toolwire.store.tables import InteractionCreate, Message, ToolCallPublic
@@ -46,11 +51,23 @@ def start_turn(
     return message, (data.open_reply(session=session, message=message) if lease else None)
 
 
+STREAM_DOC = """Server-Sent Events, one per step as it happens: ``stored`` (the ids), then the
+pipeline's ``retrieved`` (tools and scores), ``selected``, ``call_proposed`` (each attempt's
+arguments), ``validation_failed`` (its errors), ``executed`` (the call with its result or error
+and snippet), ``answer_delta`` (the answer's text as the model generates it), ``answered``
+(the final answer), and last ``done`` (the same body as without streaming) or ``error``."""
+
+
 @router.post(
     "/execute",
     response_model=ExecuteResponse,
-    responses={202: {"model": MessageAccepted,
-                     "description": "With ?async=true: stored and queued; poll the message"}},
+    responses={
+        200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+              "description": "The run (JSON), or with ?stream=true its steps as they happen. "
+                             + STREAM_DOC},
+        202: {"model": MessageAccepted,
+              "description": "With ?async=true: stored and queued; poll the message"},
+    },
 )
 async def execute(
     body: ExecuteRequest,
@@ -58,6 +75,7 @@ async def execute(
     owner: OwnerDep,
     queued: Annotated[bool, Query(alias="async", description="Answer 202 at once and process "
                                   "in the background (a worker, with Celery)")] = False,
+    stream: Annotated[bool, Query(description="Stream each step as a Server-Sent Event")] = False,
 ) -> Response | ExecuteResponse:
     """Run the pipeline on ``prompt`` and wait for it. Without ``interaction_id`` a new
     interaction is created; with one, its earlier turns are the context."""
@@ -75,10 +93,40 @@ async def execute(
     message, reply = await state.database.write(lambda s: start_turn(s, body, lease, owner))
     assert reply is not None
     fresh = body.interaction_id is None  # a new interaction has no history to read back
-    outcome = await state.processor.run_claimed(
-        message, reply, model=body.model, history=[] if fresh else None
-    )
-    return _response(outcome)
+    run = partial(state.processor.run_claimed, message, reply, model=body.model,
+                  history=[] if fresh else None)
+    if stream:
+        return StreamingResponse(_steps(message, reply, run), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store"})
+    return _response(await run())
+
+
+_RUNNING: set[asyncio.Task[Outcome]] = set()
+"""Streamed runs: they finish (and are stored) even when their client goes away."""
+
+
+async def _steps(
+    message: Message, reply: Message, run: Callable[..., Coroutine[Any, Any, Outcome]]
+) -> AsyncIterator[bytes]:
+    """The run's step events as SSE, as they happen; ``done`` or ``error`` last."""
+    queue: asyncio.Queue[Event | None] = asyncio.Queue()
+    yield sse("stored", {"interaction_id": str(message.interaction_id),
+                         "message_id": str(message.id), "reply_id": str(reply.id)})
+    task = asyncio.create_task(run(on_event=queue.put_nowait))
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+    task.add_done_callback(lambda _: queue.put_nowait(None))
+    while (event := await queue.get()) is not None:
+        yield sse(event.kind, event.to_dict())
+    try:
+        yield sse("done", _response(task.result()).model_dump(mode="json"))
+    except ApiError as e:
+        yield sse("error", {"code": e.code, "message": e.message, **e.extra})
+
+
+def sse(event: str, data: Any) -> bytes:
+    """One Server-Sent Event."""
+    return f"event: {event}\ndata: {json.dumps(data, default=str, ensure_ascii=False)}\n\n".encode()
 
 
 def _response(outcome: Outcome) -> ExecuteResponse:
