@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("overhead", "hung_tools", "retrieval_100k", "engine_e2e", "api_execute")
+ORDER = ("overhead", "hung_tools", "retrieval_100k", "engine_e2e", "api_execute", "load")
 """Cheapest first; a benchmark whose module is missing is skipped."""
 
 

@@ -84,7 +84,8 @@ def run(
 
     engine = _engine(model)
     try:
-        result: Run = asyncio.run(engine.pipeline(approve=approve).run(prompt))
+        steps = None if as_json else _show_step
+        result: Run = asyncio.run(engine.pipeline(approve=approve).run(prompt, on_event=steps))
     except ModelError as e:
         raise _fail(str(e), 1) from e
     if as_json:
@@ -101,6 +102,21 @@ def run(
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
         return
     _print_run(result)
+
+
+def _show_step(event: Any) -> None:
+    """Each step on stderr as it happens (stdout keeps the calls and the answer)."""
+    from toolwire.run import CallProposed, Retrieved, Selected, ValidationFailed
+
+    if isinstance(event, Retrieved):
+        shown = ", ".join(f"{name} ({score:.2f})" for name, score in event.candidates)
+        err.print(f"[dim]retrieved {shown or 'no tool'}[/dim]")
+    elif isinstance(event, Selected):
+        err.print(f"[dim]selected {', '.join(event.names) or 'no call'}[/dim]")
+    elif isinstance(event, CallProposed):
+        err.print(f"[dim]attempt {event.attempt}: {event.name}({json.dumps(event.arguments)})[/dim]")
+    elif isinstance(event, ValidationFailed):
+        err.print(f"[dim]invalid: {'; '.join(event.errors)}[/dim]")
 
 
 def _print_run(result: Run) -> None:
