@@ -103,8 +103,14 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(home=tmp_path, model="scripted", **overrides)
 
 
-async def start(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def start(app: FastAPI, *, ready: bool = True) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan running; ``ready``: once its database is migrated (on a
+    loaded machine that can take longer than the five seconds start-up waits for it)."""
     async with app.router.lifespan_context(app):
+        for _ in range(600 if ready else 0):
+            if app.state.toolwire.database_ready:
+                break
+            await asyncio.sleep(0.1)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://toolwire") as client:
             yield client
@@ -433,7 +439,7 @@ async def test_unreachable_database_is_503(url: str, tmp_path: Path) -> None:
         engine=Engine(make_registry(), model=ScriptedModel(adder), settings=settings),
         database_url=url, settings=settings, auto_migrate=False, recover=False,
     )
-    async for client in start(app):  # the app starts all the same
+    async for client in start(app, ready=False):  # the app starts all the same
         for response in [
             await client.get("/interactions"),
             await client.post("/execute", json={"prompt": "add 1 and 2"}),

@@ -222,7 +222,7 @@ async def test_the_app_serves_503_until_a_late_database_arrives(tmp_path: Path) 
     settings = settings_for(tmp_path)
     app = create_app(engine=Engine(make_registry(), model=ScriptedModel(adder), settings=settings),
                      database_url=url, settings=settings)
-    async for client in start(app):
+    async for client in start(app, ready=False):
         early = await client.post("/execute", json={"prompt": "add 1 and 2"})
         assert early.status_code == 503
         assert early.json()["error"]["code"] == "database_unavailable"
