@@ -83,7 +83,20 @@ class ModelError(RuntimeError):
         self.status = status
 
 
-class TimedModel:
+class ModelWrapper:
+    """A model around ``inner`` that keeps its name and capabilities (deadlines, an
+    interaction's sampling settings)."""
+
+    def __init__(self, model: Model) -> None:
+        self.inner = model
+        self.name = model.name
+        self.supports_tools = model.supports_tools
+        self.supports_grammar = model.supports_grammar
+        self.supports_parallel = model.supports_parallel
+        self.enforces_timeout: bool = getattr(model, "enforces_timeout", False)
+
+
+class TimedModel(ModelWrapper):
     """``model`` with a deadline on every ``complete``: past it, a ``ModelError`` says so.
 
     A model that hangs (a stuck server, a scripted fake that never answers) then fails the
@@ -92,12 +105,8 @@ class TimedModel:
     """
 
     def __init__(self, model: Model, timeout: float) -> None:
-        self.inner = model
+        super().__init__(model)
         self.timeout = timeout
-        self.name = model.name
-        self.supports_tools = model.supports_tools
-        self.supports_grammar = model.supports_grammar
-        self.supports_parallel = model.supports_parallel
 
     async def complete(
         self,
@@ -138,20 +147,15 @@ def with_timeout(model: Model, timeout: float | None) -> Model:
     return TimedModel(model, timeout)
 
 
-class TunedModel:
+class TunedModel(ModelWrapper):
     """``model`` with an interaction's own sampling settings applied to every call of its runs:
     ``temperature`` replaces the caller's, ``max_tokens`` caps it."""
 
     def __init__(
         self, model: Model, *, temperature: float | None = None, max_tokens: int | None = None
     ) -> None:
-        self.inner = model
+        super().__init__(model)
         self.temperature, self.max_tokens = temperature, max_tokens
-        self.name = model.name
-        self.supports_tools = model.supports_tools
-        self.supports_grammar = model.supports_grammar
-        self.supports_parallel = model.supports_parallel
-        self.enforces_timeout = getattr(model, "enforces_timeout", False)
 
     async def complete(
         self,
