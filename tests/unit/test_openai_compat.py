@@ -287,3 +287,24 @@ async def test_the_models_listed_are_the_ones_served() -> None:
     for name in listed:
         response = await _post(app, {"model": name, "messages": USER})
         assert response.status_code == 200 and response.json()["model"] == name
+
+
+class StreamingModel(ScriptedModel):
+    """Answers in pieces through ``stream_complete``, as the local model does."""
+
+    PIECES = ("Hel", "lo the", "re!")
+
+    async def stream_complete(self, messages: Any, *, settings: Any, on_text: Any) -> Completion:
+        for piece in self.PIECES:
+            on_text(piece)
+        return Completion(text="".join(self.PIECES))
+
+
+async def test_stream_sends_the_text_deltas_the_model_produces() -> None:
+    app = _app(StreamingModel([]))
+    response = await _post(app, {"model": "toolwire", "stream": True,
+                                 "messages": [{"role": "user", "content": "say hello"}]})
+    events = _events(response)
+    deltas = [e["choices"][0]["delta"].get("content") for e in events[1:-2]]
+    assert deltas == list(StreamingModel.PIECES)
+    assert events[-2]["choices"][0]["finish_reason"] == "stop" and events[-1] == "[DONE]"

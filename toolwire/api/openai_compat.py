@@ -21,6 +21,7 @@ registry's tools through the full pipeline and returns the final answer, with th
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
@@ -37,6 +38,8 @@ from toolwire.dialects import DialectError, from_openai, from_openai_messages
 from toolwire.dialects import openai as openai_dialect
 from toolwire.messages import Completion, Message, ModelSettings, ToolCallRequest, ToolSpec, Usage
 from toolwire.models.base import ModelError
+from toolwire.models.streaming import TextSink, stream_text
+from toolwire.run import AnswerDelta, Event
 
 if TYPE_CHECKING:
     from toolwire.engine import Engine
@@ -227,35 +230,38 @@ class Answer:
     run: Run | None = None
 
 
-async def answer(engine: Engine, request: ChatRequest) -> Answer:
-    """The answer to ``request``, made by the engine's model (see the module doc)."""
+async def answer(engine: Engine, request: ChatRequest, on_text: TextSink | None = None) -> Answer:
+    """The answer to ``request``, made by the engine's model (see the module doc); ``on_text``
+    gets the answer's text as the model generates it (where the model can stream)."""
     if request.execute:
-        return await _execute(engine, request)
+        return await _execute(engine, request, on_text)
     model = engine.model
     wants_text = (
         not request.tools or request.tool_choice == "none" or request.messages[-1].role == "tool"
     )
     if model.supports_tools:
         tools = request.tools if request.tool_choice != "none" else None
-        completion = await model.complete(
-            request.messages, tools=tools, settings=request.settings()
+        completion = await (
+            model.complete(request.messages, tools=tools, settings=request.settings()) if tools
+            else stream_text(model, request.messages, settings=request.settings(), on_text=on_text)
         )
     elif wants_text:
-        completion = await _text(engine, request)
+        completion = await _text(engine, request, on_text)
     else:
         calls = await engine.propose_calls(request.messages, request.tools, request.tool_choice)
         if calls:
             completion = Completion(tool_calls=calls, usage=_estimate(request, calls))
         else:
-            completion = await _text(engine, request)
+            completion = await _text(engine, request, on_text)
     if not request.parallel and len(completion.tool_calls) > 1:
         completion.tool_calls = completion.tool_calls[:1]
     return Answer(completion=completion)
 
 
-async def _text(engine: Engine, request: ChatRequest) -> Completion:
+async def _text(engine: Engine, request: ChatRequest, on_text: TextSink | None) -> Completion:
     settings = request.settings(tool_choice="none")
-    return await engine.model.complete(_as_plain_chat(request.messages), settings=settings)
+    return await stream_text(engine.model, _as_plain_chat(request.messages), settings=settings,
+                             on_text=on_text)
 
 
 def _as_plain_chat(messages: list[Message]) -> list[Message]:
@@ -274,12 +280,18 @@ def _as_plain_chat(messages: list[Message]) -> list[Message]:
     return out
 
 
-async def _execute(engine: Engine, request: ChatRequest) -> Answer:
+async def _execute(engine: Engine, request: ChatRequest, on_text: TextSink | None) -> Answer:
     users = [i for i, m in enumerate(request.messages) if m.role == "user"]
     if not users:
         raise OpenAIError("'toolwire.execute' needs a user message", param="messages")
     last = users[-1]
-    run = await engine.arun(request.messages[last].content, history=request.messages[:last])
+
+    def relay(event: Event) -> None:
+        if on_text is not None and isinstance(event, AnswerDelta):
+            on_text(event.text)
+
+    run = await engine.arun(request.messages[last].content, history=request.messages[:last],
+                            on_event=relay)
     completion = Completion(text=run.answer, usage=_estimate(request, [], run.answer))
     return Answer(completion=completion, run=run)
 
@@ -358,43 +370,81 @@ def stream_chunks(
     completion: Completion, request: ChatRequest, cid: str, created: int
 ) -> Iterator[dict[str, Any]]:
     """The ``chat.completion.chunk`` objects of a finished completion, in OpenAI's order."""
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return {
-            "id": cid,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": request.model,
-            "system_fingerprint": None,
-            "choices": [choice],
-        }
-
-    yield chunk({"role": "assistant", "content": "", "refusal": None})
+    chunks = _Chunks(request, cid, created)
+    yield chunks.opening()
     text = completion.text
     for start in range(0, len(text), STREAM_PIECE):
-        yield chunk({"content": text[start : start + STREAM_PIECE]})
-    for index, call in enumerate(_wire_calls(completion.tool_calls)):
-        head = {
-            "index": index,
-            "id": call["id"],
-            "type": "function",
-            "function": {"name": call["function"]["name"], "arguments": ""},
-        }
-        yield chunk({"tool_calls": [head]})
-        arguments = call["function"]["arguments"]
-        for start in range(0, len(arguments), STREAM_PIECE):
-            piece = {
-                "index": index,
-                "function": {"arguments": arguments[start : start + STREAM_PIECE]},
-            }
-            yield chunk({"tool_calls": [piece]})
-    yield chunk({}, _finish_reason(completion))
-    if request.include_usage:
-        last = chunk({})
-        last["choices"] = []
-        last["usage"] = _usage(completion.usage)
-        yield last
+        yield chunks.content(text[start : start + STREAM_PIECE])
+    yield from chunks.closing(completion)
+
+
+@dataclass
+class _Chunks:
+    """Builds the chunks of one streamed answer: the opening, text deltas, then the tool-call
+    deltas, the finish reason and the usage."""
+
+    request: ChatRequest
+    cid: str
+    created: int
+
+    def chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return {"id": self.cid, "object": "chat.completion.chunk", "created": self.created,
+                "model": self.request.model, "system_fingerprint": None, "choices": [choice]}
+
+    def opening(self) -> dict[str, Any]:
+        return self.chunk({"role": "assistant", "content": "", "refusal": None})
+
+    def content(self, text: str) -> dict[str, Any]:
+        return self.chunk({"content": text})
+
+    def closing(self, completion: Completion) -> Iterator[dict[str, Any]]:
+        for index, call in enumerate(_wire_calls(completion.tool_calls)):
+            head = {"index": index, "id": call["id"], "type": "function",
+                    "function": {"name": call["function"]["name"], "arguments": ""}}
+            yield self.chunk({"tool_calls": [head]})
+            arguments = call["function"]["arguments"]
+            for start in range(0, len(arguments), STREAM_PIECE):
+                piece = {"index": index,
+                         "function": {"arguments": arguments[start : start + STREAM_PIECE]}}
+                yield self.chunk({"tool_calls": [piece]})
+        yield self.chunk({}, _finish_reason(completion))
+        if self.request.include_usage:
+            last = self.chunk({})
+            last["choices"] = []
+            last["usage"] = _usage(completion.usage)
+            yield last
+
+
+async def _live(
+    engine: Engine, chat: ChatRequest, cid: str, created: int
+) -> AsyncIterator[bytes]:
+    """Chunks as the answer is produced: text deltas the moment the model generates them,
+    then the calls (a call is complete once proposed), the finish reason and the usage."""
+    chunks = _Chunks(chat, cid, created)
+    texts: asyncio.Queue[str | None] = asyncio.Queue()
+    task = asyncio.create_task(answer(engine, chat, on_text=texts.put_nowait))
+    task.add_done_callback(lambda _: texts.put_nowait(None))
+    yield _data(chunks.opening())
+    streamed = ""
+    while (text := await texts.get()) is not None:
+        streamed += text
+        yield _data(chunks.content(text))
+    try:
+        result = task.result()
+    except ModelError as e:
+        yield _data({"error": {"message": str(e), "type": "api_error", "code": "model_error"}})
+        yield b"data: [DONE]\n\n"
+        return
+    if result.completion.text.startswith(streamed) and len(result.completion.text) > len(streamed):
+        yield _data(chunks.content(result.completion.text[len(streamed):]))  # text not streamed
+    for piece in chunks.closing(result.completion):
+        yield _data(piece)
+    yield b"data: [DONE]\n\n"
+
+
+def _data(chunk: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
 
 
 def _check_size(chat: ChatRequest, limit: int) -> None:
@@ -404,12 +454,6 @@ def _check_size(chat: ChatRequest, limit: int) -> None:
     if size > limit:
         raise OpenAIError(f"the messages hold {size} characters; the limit is {limit} "
                           "(TOOLWIRE_MAX_PROMPT_CHARS)", status=413, code="prompt_too_large")
-
-
-async def _sse(chunks: Iterator[dict[str, Any]]) -> AsyncIterator[bytes]:
-    for c in chunks:
-        yield f"data: {json.dumps(c, ensure_ascii=False)}\n\n".encode()
-    yield b"data: [DONE]\n\n"
 
 
 # -- routes ---------------------------------------------------------------------------------
@@ -424,15 +468,15 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
         chat = parse_request(body, model_id(request))
         engine = await engine_for(request, chat.model)
         _check_size(chat, engine.settings.max_prompt_chars)
+        cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        if chat.stream:
+            return StreamingResponse(_live(engine, chat, cid, created),
+                                     media_type="text/event-stream")
         result = await answer(engine, chat)
     except OpenAIError as e:
         return e.response()
     except ModelError as e:
         return OpenAIError(str(e), status=502, type="api_error", code="model_error").response()
-    cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-    if chat.stream:
-        chunks = stream_chunks(result.completion, chat, cid, created)
-        return StreamingResponse(_sse(chunks), media_type="text/event-stream")
     return JSONResponse(completion_body(result, chat, cid, created))
 
 
