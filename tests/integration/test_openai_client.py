@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from openai import BadRequestError, OpenAI
+from openai import BadRequestError, NotFoundError, OpenAI
 
 from tests.unit.openai_compat_fixtures import currency_model
 from toolwire.builtin import default_registry
@@ -142,15 +142,18 @@ def test_a_malformed_tool_is_a_400_naming_the_field(client: OpenAI) -> None:
 
 def test_models_lists_the_served_model(client: OpenAI) -> None:
     assert [m.id for m in client.models.list()] == [
-        "scripted:tests.unit.openai_compat_fixtures:currency_model"
+        "toolwire", "scripted:tests.unit.openai_compat_fixtures:currency_model"
     ]
+    with pytest.raises(NotFoundError):  # an unknown model is never silently replaced
+        client.chat.completions.create(model="gpt-imaginary",
+                                       messages=[{"role": "user", "content": QUESTION}])
 
 
 async def test_toolwire_as_the_model_of_toolwire(base_url: str) -> None:
     """``openai:<name>@<toolwire url>`` gets the same answer as the model in-process."""
     spec = default_registry().get("convert_currency").spec()
     messages = [Message(role="user", content=QUESTION)]
-    remote = await OpenAIModel("local", base_url=base_url).complete(messages, tools=[spec])
+    remote = await OpenAIModel("toolwire", base_url=base_url).complete(messages, tools=[spec])
     local = await currency_model().complete(messages, tools=[spec])
     assert [(c.name, c.arguments) for c in remote.tool_calls] == [
         (c.name, c.arguments) for c in local.tool_calls
