@@ -196,3 +196,34 @@ def test_a_custom_base_url_needs_no_key(monkeypatch: pytest.MonkeyPatch) -> None
     assert model.name == "openai:qwen@http://127.0.0.1:9/v1"
     with pytest.raises(ModelError, match="OPENAI_API_KEY"):
         OpenAIModel("gpt-4o-mini")
+
+
+async def test_a_plain_answer_streams_through_the_sdk() -> None:
+    import json
+
+    import httpx
+
+    def chunk(delta: dict, finish: str | None = None, usage: dict | None = None) -> str:
+        body = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                "choices": [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        if usage:
+            body["usage"] = usage
+        return f"data: {json.dumps(body)}\n\n"
+
+    stream = "".join([chunk({"role": "assistant", "content": ""}), chunk({"content": "Bon"}),
+                      chunk({"content": "jour!"}), chunk({}, "stop"),
+                      chunk({}, usage={"prompt_tokens": 5, "completion_tokens": 2,
+                                       "total_tokens": 7}), "data: [DONE]\n\n"])
+    sent: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, content=stream.encode(),
+                              headers={"content-type": "text/event-stream"})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    model = OpenAIModel("gpt-4o-mini", api_key="sk-test", http_client=client)
+    pieces: list[str] = []
+    completion = await model.stream_complete(USER, settings=Settings(), on_text=pieces.append)
+    assert pieces == ["Bon", "jour!"] and completion.text == "Bonjour!"
+    assert completion.usage.completion_tokens == 2 and sent[0]["stream"] is True

@@ -10,6 +10,7 @@ calls come back with their arguments coerced onto the original schemas. A
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -84,6 +85,34 @@ class OpenAIModel(RemoteModel):
         if isinstance(error, openai.APIError):  # connection errors and timeouts
             return self.fail(f"{type(error).__name__}: {error}")
         return None
+
+    async def stream_complete(
+        self, messages: list[Message], *, settings: ModelSettings, on_text: Callable[[str], None]
+    ) -> Completion:
+        """A plain answer streamed by the SDK (``stream=True``): each delta to ``on_text``."""
+        request = self._request(messages, None, None, settings, WireNames.build([], self.provider))
+        parts: list[str] = []
+        finish, usage = "stop", Usage()
+        try:
+            stream = await self._client.chat.completions.create(
+                **request, stream=True, stream_options={"include_usage": True})
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    usage = Usage(prompt_tokens=chunk.usage.prompt_tokens,
+                                  completion_tokens=chunk.usage.completion_tokens)
+                for choice in chunk.choices:
+                    if choice.delta.content:
+                        parts.append(choice.delta.content)
+                        on_text(choice.delta.content)
+                    finish = choice.finish_reason or finish
+        except ModelError:
+            raise
+        except Exception as e:
+            error = self._error(e)
+            if error is None:
+                raise
+            raise error from e
+        return Completion(text="".join(parts), finish_reason=finish, usage=usage)
 
     def _request(
         self,
