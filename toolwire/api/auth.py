@@ -36,8 +36,12 @@ from toolwire.store.tables import ApiKey
 from toolwire.store.types import utcnow
 
 KEY_PREFIX = "tw_"
-OPEN_PATHS = ("/healthz", "/docs", "/redoc", "/openapi.json")
-"""Paths served without a key: health for load balancers, and the API's own description."""
+OPEN_PATHS = ("/healthz", "/docs", "/redoc", "/openapi.json", "/static/")
+"""Path prefixes served without a key: health for load balancers, the API's own description
+and the playground's script and style."""
+OPEN_PAGES = frozenset({"/"})
+"""Exact paths served without a key: the playground page, which asks for a key itself (not a
+prefix: every path starts with ``/``)."""
 CACHE_SECONDS = 5.0
 """How long a looked-up key is trusted before the database is asked again (a revoked key
 stops working within this time)."""
@@ -98,6 +102,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def is_open(path: str) -> bool:
+    """Whether ``path`` is served without a key (``OPEN_PAGES``, or under ``OPEN_PATHS``)."""
+    return path in OPEN_PAGES or path.startswith(OPEN_PATHS)
+
+
 def owner_of(request: Request) -> str | None:
     """The calling key's owner; ``None`` when auth is off."""
     owner: str | None = request.scope.get("state", {}).get("owner")
@@ -134,7 +143,7 @@ class AuthGate:
         self._lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(OPEN_PATHS):
+        if scope["type"] != "http" or is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
         presented = _bearer(Headers(scope=scope).get("authorization"))
