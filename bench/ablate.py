@@ -1,7 +1,7 @@
 """What each staged rule is worth: BFCL's tuning split, the default run next to the same run with
 one rule off, per category.
 
-    .venv/bin/python -m bench.ablate [--limit 20] [--rules quoted_passages,more_calls]
+    .venv/bin/python -m bench.ablate [--limit 20] [--rules quoted_passages,number_priors]
 
 The questions are a seeded sample of ``--limit`` per category from the *tuning* split (a fifth
 of every category, never part of the reported figures). Every configuration (the default, then

@@ -21,18 +21,12 @@ class StagedRules:
     literal_selection: bool = True
     """Selection weighs a literal match: the tool's name words, or one of its enum values,
     written in the sentence. Why: names are the strongest evidence a small model can miss."""
-    feasibility: bool = True
-    """Selection penalises a tool whose required numbers the sentence cannot supply. Why: of two
-    similar tools, the one the sentence can fill is the one meant."""
     function_segments: bool = True
     """Clauses that name different functions ("the GCD of … and the LCM of …") are cut into
     segments, each filled as its own calls."""
     number_segments: bool = True
     """A sentence that writes the function's numbers once per call ("a base of 12 and a height
     of 15 … a base of 18 and a height of 24") is cut into one segment per call."""
-    more_calls: bool = True
-    """Later clauses bringing values of their own ("Paris and London") become extra calls of
-    the same function."""
     number_priors: bool = True
     """A number goes to the parameter whose words stand right before (or after) it, else in
     written order. Why: the model alone swaps numbers of similar parameters."""
