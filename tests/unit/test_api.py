@@ -563,3 +563,17 @@ async def test_execute_streams_each_step_as_it_happens(api: Api) -> None:
     assert done["answer"] == "The sum is 42." and done["message_id"] == dict(events)["stored"]["message_id"]
     stored = (await api.client.get(f"/interactions/{done['interaction_id']}/messages")).json()
     assert [m["status"] for m in stored] == ["done", "done"]
+
+
+async def test_a_posted_message_can_stream_its_steps(api: Api) -> None:
+    interaction = (await api.client.post("/interactions", json={})).json()
+    url = f"/interactions/{interaction['id']}/messages"
+    async with api.client.stream("POST", url, params={"stream": "true"},
+                                 json={"content": "add 20 and 22"}) as response:
+        assert response.status_code == 200
+        raw = "".join([chunk async for chunk in response.aiter_text()])
+    kinds = [block.split("\n", 1)[0].removeprefix("event: ") for block in raw.strip().split("\n\n")]
+    assert kinds[0] == "stored" and "executed" in kinds and kinds[-1] == "done", kinds
+    stored = (await api.client.get(url)).json()
+    assert [m["status"] for m in stored] == ["done", "done"]
+    assert stored[1]["content"] == "The sum is 42."

@@ -96,7 +96,7 @@ async def execute(
     run = partial(state.processor.run_claimed, message, reply, model=body.model,
                   history=[] if fresh else None)
     if stream:
-        return StreamingResponse(_steps(message, reply, run), media_type="text/event-stream",
+        return StreamingResponse(stream_steps(message, reply, run), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
     return _response(await run())
 
@@ -105,7 +105,7 @@ _RUNNING: set[asyncio.Task[Outcome]] = set()
 """Streamed runs: they finish (and are stored) even when their client goes away."""
 
 
-async def _steps(
+async def stream_steps(
     message: Message, reply: Message, run: Callable[..., Coroutine[Any, Any, Outcome]]
 ) -> AsyncIterator[bytes]:
     """The run's step events as SSE, as they happen; ``done`` or ``error`` last."""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from toolwire.api.deps import OwnerDep, SessionDep, StateDep, check_prompt_size
 from toolwire.api.errors import ApiError
+from toolwire.api.routes.execute import STREAM_DOC, stream_steps
 from toolwire.api.routes.interactions import (
     DEFAULT_MESSAGES,
     MAX_MESSAGES,
@@ -52,23 +55,40 @@ def read_message(
     return data.message_public(message, calls)
 
 
-@router.post("", status_code=202, response_model=MessageAccepted)
+@router.post(
+    "",
+    status_code=202,
+    response_model=MessageAccepted,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+                     "description": "With ?stream=true: the run's steps as they happen. "
+                                    + STREAM_DOC}},
+)
 async def post_message(
     interaction_id: uuid.UUID, body: MessageCreate, state: StateDep, response: Response,
     owner: OwnerDep,
-) -> MessageAccepted:
+    stream: Annotated[bool, Query(description="Process it here and stream each step as a "
+                                  "Server-Sent Event (200) instead of answering 202")] = False,
+) -> Response | MessageAccepted:
     """Store the prompt (``pending``) and process it in the background; the reply and its
-    tool calls appear as messages as they finish."""
+    tool calls appear as messages as they finish. With ``?stream=true`` this process runs it
+    at once and streams its steps."""
     check_prompt_size(body.content, state.settings)
+    lease = state.processor.lease if stream else None
 
-    def store(session: Session) -> Message:
+    def store(session: Session) -> tuple[Message, Message | None]:
         if data.get_interaction(session=session, interaction_id=interaction_id, owner=owner) is None:
             raise not_found(interaction_id)
-        return data.add_user_message(
-            session=session, interaction_id=interaction_id, content=body.content
+        message = data.add_user_message(
+            session=session, interaction_id=interaction_id, content=body.content, lease=lease
         )
+        return message, (data.open_reply(session=session, message=message) if lease else None)
 
-    message = await state.database.write(store)
+    message, reply = await state.database.write(store)
+    if reply is not None:
+        run = partial(state.processor.run_claimed, message, reply)
+        return StreamingResponse(stream_steps(message, reply, run),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store"})
     state.processor.submit(message.id)
     response.headers["Location"] = f"/interactions/{interaction_id}/messages/{message.id}"
     return MessageAccepted(id=message.id, interaction_id=interaction_id, status="pending")
