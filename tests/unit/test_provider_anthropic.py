@@ -160,3 +160,41 @@ def test_a_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     with pytest.raises(ModelError, match="anthropic: no API key: set ANTHROPIC_API_KEY"):
         AnthropicModel("claude-test")
+
+
+async def test_a_plain_answer_streams_through_the_sdk() -> None:
+    import json
+
+    flavour = http_flavour()
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+               "content": [], "stop_reason": None, "stop_sequence": None,
+               "usage": {"input_tokens": 9, "output_tokens": 1}}
+    events = [
+        ("message_start", {"type": "message_start", "message": message}),
+        ("content_block_start", {"type": "content_block_start", "index": 0,
+                                 "content_block": {"type": "text", "text": ""}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                 "delta": {"type": "text_delta", "text": "Guten"}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                 "delta": {"type": "text_delta", "text": " Tag!"}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        ("message_delta", {"type": "message_delta",
+                           "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                           "usage": {"output_tokens": 3}}),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+    body = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
+    sent: list[dict] = []
+
+    def handler(request: object) -> object:
+        sent.append(json.loads(request.content))  # type: ignore[attr-defined]
+        return flavour.Response(200, content=body.encode(),
+                                headers={"content-type": "text/event-stream"})
+
+    client = flavour.AsyncClient(transport=flavour.MockTransport(handler))
+    model = AnthropicModel("claude-x", api_key="sk-test", http_client=client)
+    pieces: list[str] = []
+    completion = await model.stream_complete([Message(role="user", content="Hallo")],
+                                             settings=Settings(), on_text=pieces.append)
+    assert pieces == ["Guten", " Tag!"] and completion.text == "Guten Tag!"
+    assert sent[0]["stream"] is True and completion.finish_reason == "stop"

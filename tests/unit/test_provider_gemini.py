@@ -174,3 +174,33 @@ def test_the_key_comes_from_either_env_var(monkeypatch: pytest.MonkeyPatch) -> N
         GeminiModel("gemini-test")
     monkeypatch.setenv("GOOGLE_API_KEY", "from-env")
     assert GeminiModel("gemini-test").name == "gemini:gemini-test"
+
+
+async def test_a_plain_answer_streams_through_the_sdk() -> None:
+    import json
+
+    import httpx
+
+    def chunk(text: str, finish: str | None = None) -> str:
+        candidate: dict = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
+        if finish:
+            candidate["finishReason"] = finish
+        body = {"candidates": [candidate],
+                "usageMetadata": {"promptTokenCount": 7, "candidatesTokenCount": 2,
+                                  "totalTokenCount": 9}}
+        return f"data: {json.dumps(body)}\r\n\r\n"
+
+    urls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        urls.append(str(request.url))
+        return httpx.Response(200, content=(chunk("Buon") + chunk("giorno!", "STOP")).encode(),
+                              headers={"content-type": "text/event-stream"})
+
+    model = GeminiModel("gemini-test", api_key="g-key", backoff=0.01,
+                        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    pieces: list[str] = []
+    completion = await model.stream_complete([Message(role="user", content="Ciao")],
+                                             settings=Settings(), on_text=pieces.append)
+    assert pieces == ["Buon", "giorno!"] and completion.text == "Buongiorno!"
+    assert "streamGenerateContent" in urls[0] and completion.finish_reason == "stop"

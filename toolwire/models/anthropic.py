@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -97,6 +98,17 @@ class AnthropicModel(RemoteModel):
         response = await self._client.messages.create(**request)
         data: dict[str, Any] = response.model_dump()
         return data
+
+    async def _stream(self, out: Outgoing, on_text: Callable[[str], None]) -> Completion:
+        """``messages.stream``: each text delta to ``on_text``, then the final message."""
+        request = _request(self.model, out.messages, None, None, out.settings, out.names)
+        if not self._takes_temperature:
+            request.pop("temperature")
+        async with self._client.messages.stream(**request) as stream:
+            async for text in stream.text_stream:
+                on_text(text)
+            final = await stream.get_final_message()
+        return self._completion(final.model_dump(), out)
 
     def _error(self, error: Exception) -> ModelError | None:
         if isinstance(error, self._sdk.APIStatusError):

@@ -10,6 +10,7 @@ schemas (JSON strings decoded, for instance). A ``JsonSchemaConstraint`` becomes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -76,6 +77,26 @@ class GeminiModel(RemoteModel):
         )
         data: dict[str, Any] = response.model_dump(mode="json", by_alias=True, exclude_none=True)
         return data
+
+    async def _stream(self, out: Outgoing, on_text: Callable[[str], None]) -> Completion:
+        """``generate_content_stream``: each chunk's text to ``on_text``; the last chunk's
+        finish reason and usage."""
+        system, contents = to_gemini_contents(out.messages, names=out.names)
+        stream = await self._client.aio.models.generate_content_stream(
+            model=self.model,
+            contents=contents,  # type: ignore[arg-type]
+            config=_config(system, None, None, out.settings, out.names),  # type: ignore[arg-type]
+        )
+        parts: list[str] = []
+        last: dict[str, Any] = {}
+        async for chunk in stream:
+            if chunk.text:
+                parts.append(chunk.text)
+                on_text(chunk.text)
+            last = chunk.model_dump(mode="json", by_alias=True, exclude_none=True)
+        final = self._completion(last, out) if last else Completion()
+        return Completion(text="".join(parts), finish_reason=final.finish_reason,
+                          usage=final.usage)
 
     def _error(self, error: Exception) -> ModelError | None:
         if isinstance(error, self._errors.APIError):

@@ -86,32 +86,22 @@ class OpenAIModel(RemoteModel):
             return self.fail(f"{type(error).__name__}: {error}")
         return None
 
-    async def stream_complete(
-        self, messages: list[Message], *, settings: ModelSettings, on_text: Callable[[str], None]
-    ) -> Completion:
-        """A plain answer streamed by the SDK (``stream=True``): each delta to ``on_text``."""
-        request = self._request(messages, None, None, settings, WireNames.build([], self.provider))
+    async def _stream(self, out: Outgoing, on_text: Callable[[str], None]) -> Completion:
+        """``stream=True``: each content delta to ``on_text``; usage from the last chunk."""
+        request = self._request(out.messages, None, None, out.settings, out.names)
         parts: list[str] = []
         finish, usage = "stop", Usage()
-        try:
-            stream = await self._client.chat.completions.create(
-                **request, stream=True, stream_options={"include_usage": True})
-            async for chunk in stream:
-                if chunk.usage is not None:
-                    usage = Usage(prompt_tokens=chunk.usage.prompt_tokens,
-                                  completion_tokens=chunk.usage.completion_tokens)
-                for choice in chunk.choices:
-                    if choice.delta.content:
-                        parts.append(choice.delta.content)
-                        on_text(choice.delta.content)
-                    finish = choice.finish_reason or finish
-        except ModelError:
-            raise
-        except Exception as e:
-            error = self._error(e)
-            if error is None:
-                raise
-            raise error from e
+        stream = await self._client.chat.completions.create(
+            **request, stream=True, stream_options={"include_usage": True})
+        async for chunk in stream:
+            if chunk.usage is not None:
+                usage = Usage(prompt_tokens=chunk.usage.prompt_tokens,
+                              completion_tokens=chunk.usage.completion_tokens)
+            for choice in chunk.choices:
+                if choice.delta.content:
+                    parts.append(choice.delta.content)
+                    on_text(choice.delta.content)
+                finish = choice.finish_reason or finish
         return Completion(text="".join(parts), finish_reason=finish, usage=usage)
 
     def _request(

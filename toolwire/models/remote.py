@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -68,6 +69,30 @@ class RemoteModel(ABC):
                 raise
             raise error from e
         return self._completion(data, out)
+
+    async def stream_complete(
+        self, messages: list[Message], *, settings: ModelSettings, on_text: Callable[[str], None]
+    ) -> Completion:
+        """A plain answer (no tools) streamed through the vendor's SDK, each piece of text to
+        ``on_text``; its errors become ``ModelError``."""
+        out = Outgoing(messages=messages, tools=None, constraint=None, settings=settings,
+                       names=WireNames.build([], self.provider))
+        try:
+            return await self._stream(out, on_text)
+        except ModelError:
+            raise
+        except Exception as e:
+            error = self._error(e)
+            if error is None:
+                raise
+            raise error from e
+
+    async def _stream(self, out: Outgoing, on_text: Callable[[str], None]) -> Completion:
+        """Stream ``out``; a backend whose SDK cannot hands the answer over in one piece."""
+        completion = self._completion(await self._send(out), out)
+        if completion.text:
+            on_text(completion.text)
+        return completion
 
     def fail(self, message: str, *, status: int | None = None) -> ModelError:
         """A ``ModelError`` of this backend, its message prefixed with the model's name."""
