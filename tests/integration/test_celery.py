@@ -10,6 +10,7 @@ PostgreSQL as the one source of truth.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -110,7 +111,7 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
 def post(client: httpx.Client, prompt: str) -> dict[str, Any]:
     response = client.post("/execute", params={"async": "true"}, json={"prompt": prompt})
     assert response.status_code == 202, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return {**response.json(), "request_id": response.headers["x-request-id"]}
 
 
 def wait_done(client: httpx.Client, accepted: list[dict[str, Any]], seconds: float) -> None:
@@ -139,6 +140,7 @@ def test_a_worker_killed_mid_tool_call_never_runs_the_tool_twice(stack: dict[str
             worker(env, home / "worker.log"):
         slow = post(client, "please note slow-1")
         others = [post(client, f"please note quick-{i}") for i in range(4)]
+        sent_ids = [a["request_id"] for a in (slow, *others)]
         deadline = time.monotonic() + 60
         while not starts(home, "slow-1") and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -154,8 +156,10 @@ def test_a_worker_killed_mid_tool_call_never_runs_the_tool_twice(stack: dict[str
         assert call["status"] == "error" and call["error"]["type"] == "interrupted"
         health = client.get("/healthz").json()
         assert health["components"]["broker"]["state"] == "ok"
-    log = (home / "worker.log").read_text()
-    assert '"request_id"' in log  # JSON lines, with the id that follows a message
+    lines = [json.loads(line) for line in (home / "worker.log").read_text().splitlines()
+             if line.startswith("{")]
+    ids = {line.get("request_id") for line in lines if line["logger"] == "toolwire.worker.tasks"}
+    assert ids & set(sent_ids), (ids, sent_ids)  # the API's request id followed the message
 
 
 def test_nothing_is_lost_when_redis_restarts_with_messages_queued(stack: dict[str, Any]) -> None:

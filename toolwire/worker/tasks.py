@@ -60,7 +60,9 @@ def _close(**_: Any) -> None:
 @app.task(name=PROCESS_MESSAGE, bind=True, max_retries=MAX_RETRIES)  # type: ignore[untyped-decorator]
 def process_message(self: Task, message_id: str) -> str:
     """Run one stored message (see the module docstring); returns what it found."""
-    request_id = (self.request.headers or {}).get("toolwire_request_id") if self.request else None
+    # custom headers arrive as attributes of the request (Celery's protocol 2), or in .headers
+    request_id = (getattr(self.request, "toolwire_request_id", None)
+                  or (getattr(self.request, "headers", None) or {}).get("toolwire_request_id"))
     countdown = min(60.0, max(1.0, get_settings().lease_seconds / 2) * (1 + self.request.retries))
     with request_context(request_id or f"task-{self.request.id}"):
         try:
