@@ -26,7 +26,7 @@ def test_the_first_token_arrives_long_before_the_answer_ends() -> None:
             started = time.perf_counter()
             completion = await stream_text(
                 model, [Message(role="user", content="Tell me a long story about a dragon.")],
-                settings=ModelSettings(max_tokens=96),
+                settings=ModelSettings(max_tokens=240),
                 on_text=lambda text: pieces.append((time.perf_counter() - started, text)),
             )
             return time.perf_counter() - started, completion.text
@@ -34,6 +34,6 @@ def test_the_first_token_arrives_long_before_the_answer_ends() -> None:
         total, text = asyncio.run(run())
     finally:
         model.close()  # type: ignore[attr-defined]
-    assert len(pieces) > 20 and "".join(p for _, p in pieces) == text
-    first = pieces[0][0]
-    assert first < total / 4, f"first token after {first:.2f} s of {total:.2f} s"
+    assert len(pieces) > 50 and "".join(p for _, p in pieces) == text
+    first = pieces[0][0]  # reading the prompt comes first; then tokens, each as it is made
+    assert first < total / 2, f"first token after {first:.2f} s of {total:.2f} s"

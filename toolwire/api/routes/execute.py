@@ -51,6 +51,8 @@ def start_turn(
     return message, (data.open_reply(session=session, message=message) if lease else None)
 
 
+SSE_EVENT = {"type": "object", "description": "The data of one event: a JSON object"}
+"""What each Server-Sent Event carries (its ``event:`` line names the step)."""
 STREAM_DOC = """Server-Sent Events, one per step as it happens: ``stored`` (the ids), then the
 pipeline's ``retrieved`` (tools and scores), ``selected``, ``call_proposed`` (each attempt's
 arguments), ``validation_failed`` (its errors), ``executed`` (the call with its result or error
@@ -62,7 +64,7 @@ and snippet), ``answer_delta`` (the answer's text as the model generates it), ``
     "/execute",
     response_model=ExecuteResponse,
     responses={
-        200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+        200: {"content": {"text/event-stream": {"schema": SSE_EVENT}},
               "description": "The run (JSON), or with ?stream=true its steps as they happen. "
                              + STREAM_DOC},
         202: {"model": MessageAccepted,

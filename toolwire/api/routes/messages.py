@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from toolwire.api.deps import OwnerDep, SessionDep, StateDep, check_prompt_size
 from toolwire.api.errors import ApiError
-from toolwire.api.routes.execute import STREAM_DOC, stream_steps
+from toolwire.api.routes.execute import SSE_EVENT, STREAM_DOC, stream_steps
 from toolwire.api.routes.interactions import (
     DEFAULT_MESSAGES,
     MAX_MESSAGES,
@@ -59,7 +59,7 @@ def read_message(
     "",
     status_code=202,
     response_model=MessageAccepted,
-    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+    responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}},
                      "description": "With ?stream=true: the run's steps as they happen. "
                                     + STREAM_DOC}},
 )
