@@ -35,9 +35,18 @@ async def test_the_relevance_gate_can_be_switched_off() -> None:
     assert not run.gated and [c.name for c in run.calls] == ["get_weather"]
 
 
+async def test_more_calls_can_be_switched_off() -> None:
+    both, _ = _engine(relevance_gate=False)
+    run = await both.arun("What's the weather in Paris and London?")
+    assert [c.arguments.get("city") for c in run.calls] == ["Paris", "London"]
+    one, _ = _engine(relevance_gate=False, more_calls=False)
+    run = await one.arun("What's the weather in Paris and London?")
+    assert [c.arguments.get("city") for c in run.calls] == ["Paris"]
+
+
 async def test_number_segments_can_be_switched_off() -> None:
     cut, _ = _engine(relevance_gate=False)
     sentence = "add 1 and 2, and also add 3 and 4"
     assert len((await cut.arun(sentence)).calls) == 2
-    whole, _ = _engine(relevance_gate=False, number_segments=False)
+    whole, _ = _engine(relevance_gate=False, number_segments=False, more_calls=False)
     assert len((await whole.arun(sentence)).calls) == 1

@@ -27,6 +27,9 @@ class StagedRules:
     number_segments: bool = True
     """A sentence that writes the function's numbers once per call ("a base of 12 and a height
     of 15 … a base of 18 and a height of 24") is cut into one segment per call."""
+    more_calls: bool = True
+    """Later clauses bringing values of their own ("Paris and London") become extra calls of
+    the same function."""
     number_priors: bool = True
     """A number goes to the parameter whose words stand right before (or after) it, else in
     written order. Why: the model alone swaps numbers of similar parameters."""

@@ -1,25 +1,30 @@
-"""Several calls from one sentence, found without asking the model (a sentence without them
-costs nothing):
+"""Several calls from one sentence: "weather in Paris and London", "convert 5 USD to EUR and GBP".
 
-- **sets of numbers** (:func:`number_sets`): a sentence that writes a whole set of the
-  function's numbers several times over ("a base of 12 and a height of 15 ... a base of 18 and
-  a height of 24"), each set in words alike, is cut into one segment per set, each filled on
-  its own;
-- **different functions** (:func:`tool_segments`): clauses that name different functions ("the
-  GCD of ... and the LCM of ...") become segments, each filled as its own calls.
+Two ways a sentence asks for the same function more than once:
 
-(A third rule, later clauses with values of their own becoming more calls of the same function,
-"weather in Paris and London", moved no question of BFCL's tuning split, 60 per category: it
-was removed, see the README's ablation table.)
+- **sets of numbers** (:func:`number_sets`): it writes a whole set of the function's numbers
+  several times over ("a base of 12 and a height of 15 ... a base of 18 and a height of 24"),
+  each set in words alike; the sentence is cut into one segment per set and each is filled on
+  its own.
+- **varied clauses** (:func:`more_calls`): after the first call is filled, each later clause
+  (split at "and", commas, "also", ...) that brings values of its own, values the first call did
+  not use, yields one more call: the first call with those values put in place of the ones they
+  stand beside. Values are the anchors a sentence can be trusted on: numbers, enum values it
+  names, proper nouns. A clause that holds a value of the first call belongs to that call, and
+  a place name after a comma is read as part of the one before it ("Los Angeles, California").
+
+No model call is needed to find them, so a sentence without either costs nothing.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import re
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from toolwire.strategies.staged.matching import name_share
+from toolwire.strategies.staged.matching import enum_labels, name_share
 from toolwire.text import mentions
 from toolwire.text import words as lexicon
 from toolwire.tools.registry import Tool
@@ -29,7 +34,29 @@ _CLAUSE_SPLIT = re.compile(
     r"|(?<=[a-z0-9])[.?!]\s+(?=[A-Z]))",
     re.IGNORECASE,
 )
+_PROPER = re.compile(r"\b([A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)")
+_NOT_PROPER = {
+    "What", "Whats", "How", "Please", "Can", "Could", "Tell", "Give", "Also", "And", "Then",
+    "Find", "Get", "Show", "Is", "Are", "Do", "Does", "The", "Use", "Convert", "Calculate",
+    "Open", "Launch", "Exchange", "Check", "Send", "Make", "Create", "Set", "Let", "Now", "In",
+    "My", "Your", "His", "Her", "Our", "Their", "It", "This", "That", "These", "Those", "A", "An",
+    "We", "You", "He", "She", "They", "Help", "Thanks", "Im", "I'm", "Hi", "Hello", "Hey",
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+    "Saturday", "Sunday", "Today", "Tomorrow", "Celsius", "Fahrenheit", "Kelvin",
+    "First", "Second", "Third", "Fourth", "Fifth", "Next", "Finally", "Lastly", "After",
+    "Before", "Afterwards", "Additionally", "Moreover", "Furthermore", "Would", "Should",
+    "Will", "If", "For", "With", "At", "On", "To", "From", "By",
+}
+_GENERIC_PARAM_WORDS = {"name", "type", "value", "id", "data", "info", "the", "of", "for"}
 _MAX_CALLS = 8
+
+
+@dataclass(kw_only=True, frozen=True)
+class _Anchor:
+    kind: str  # "number" | "enum" | "proper"
+    value: Any
+    param: str | None = None  # for enums: which parameter's enum named it
 
 
 class _Clause(NamedTuple):
@@ -58,6 +85,132 @@ def _clauses(sentence: str) -> list[_Clause]:
         if m is not None:
             separator, position = m.group(1) or "", m.end()
     return out
+
+
+def _anchors(text: str, tool: Tool) -> list[_Anchor]:
+    found = [_Anchor(kind="number", value=n.value) for n in mentions.numbers(text)]
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    for name, schema in props.items():
+        if not isinstance(schema, dict) or "enum" not in schema:
+            continue
+        for literal, labels in enum_labels(schema).items():
+            value = json.loads(literal)
+            if any(a.kind == "enum" and a.value == value for a in found):
+                continue  # one anchor per value, even when several parameters share the enum
+            if any(len(lb) > 1 and mentions.mentions(text, lb) for lb in labels):
+                found.append(_Anchor(kind="enum", value=value, param=name))
+    for m in _PROPER.finditer(text):
+        if m.group(1) not in _NOT_PROPER:
+            found.append(_Anchor(kind="proper", value=m.group(1)))
+    return found
+
+
+def _used(arguments: dict[str, Any], anchor: _Anchor) -> bool:
+    values = list(arguments.values())
+    if anchor.kind == "number":
+        return any(isinstance(v, (int, float)) and float(v) == anchor.value for v in values)
+    if anchor.kind == "enum":
+        return anchor.value in values
+    return any(isinstance(v, str) and anchor.value in v for v in values)
+
+
+def _substitute(
+    first: dict[str, Any], tool: Tool, anchors: list[_Anchor], question: str
+) -> dict[str, Any] | None:
+    """The first call's arguments with ``anchors`` put in place; ``None`` if one has no place."""
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    out = dict(first)
+    taken: set[str] = set()
+    several = sum(a.kind == "enum" for a in anchors) > 1
+    for anchor in anchors:
+        slot = _slot(first, props, anchor, taken, question, in_order=several)
+        if slot is None:
+            return None
+        taken.add(slot)
+        value = anchor.value
+        if anchor.kind == "number" and float(value).is_integer():
+            value = int(value)
+        out[slot] = value
+    return out
+
+
+def _slot(
+    first: dict[str, Any],
+    props: dict[str, Any],
+    anchor: _Anchor,
+    taken: set[str],
+    question: str,
+    *,
+    in_order: bool,
+) -> str | None:
+    open_params = [p for p in first if p not in taken]
+    if anchor.kind == "number":
+        numeric = [p for p in open_params if isinstance(first[p], (int, float))
+                   and not isinstance(first[p], bool)]
+        return numeric[0] if numeric else None
+    if anchor.kind == "enum":
+        same_enum = [p for p in open_params
+                     if props.get(p, {}).get("enum") == props.get(anchor.param or "", {}).get("enum")]
+        # one value varies the one written last ("to EUR and GBP"); several replace the first
+        # call's values in the order they were written ("50 CAD to GBP")
+        same_enum.sort(key=lambda p: _position(question, str(first[p])), reverse=not in_order)
+        return same_enum[0] if same_enum else None
+    proper = [p for p in open_params if isinstance(first[p], str) and _PROPER.search(first[p])]
+    return proper[0] if proper else None
+
+
+def _position(question: str, value: str) -> int:
+    where = mentions.mention_position(question, value)
+    return -1 if where is None else where
+
+
+def _describes_a_parameter(clause: str, tool: Tool) -> bool:
+    """Whether the clause names one of the tool's parameters (then it adds to the first call)."""
+    hay = lexicon.stems(clause)
+    for name in tool.parameters.get("properties", {}):
+        for word in lexicon.split_identifier(name):
+            if len(word) > 2 and word not in _GENERIC_PARAM_WORDS and lexicon.stem(word) in hay:
+                return True
+    return False
+
+
+def _apposition(separator: str, previous: str, clause: str) -> bool:
+    """A place name after a bare comma, after another one: "Los Angeles, California"."""
+    if separator.strip() != ",":
+        return False
+    start, end = _PROPER.match(clause.strip()), _PROPER.search(previous.strip().split()[-1])
+    return bool(start and end and start.group(1) not in _NOT_PROPER)
+
+
+def _holds_first_values(clause: str, tool: Tool, first: dict[str, Any]) -> bool:
+    """Whether the clause writes a value the first call took (it is part of that call)."""
+    if any(_used(first, a) for a in _anchors(clause, tool) if a.kind != "proper"):
+        return True
+    return any(
+        isinstance(v, str) and len(v) > 1 and mentions.mentions(clause, v) for v in first.values()
+    )
+
+
+def more_calls(question: str, tool: Tool, first: dict[str, Any]) -> list[dict[str, Any]]:
+    """Arguments of the extra calls the later clauses of ``question`` ask for (maybe none)."""
+    parts = _clauses(question)
+    if len(parts) < 2:
+        return []
+    extra: list[dict[str, Any]] = []
+    for (separator, part, _start), previous in zip(parts[1:], parts, strict=False):
+        if _describes_a_parameter(part, tool):
+            continue  # "... and acceleration of 9.8": more of the same call, not another one
+        if _apposition(separator, previous.text, part) or _holds_first_values(part, tool, first):
+            continue
+        fresh = [a for a in _anchors(part, tool) if not _used(first, a)]
+        if not fresh:
+            continue
+        arguments = _substitute(first, tool, fresh, question)
+        if arguments is not None and arguments != first and arguments not in extra:
+            extra.append(arguments)
+        if len(extra) >= _MAX_CALLS - 1:
+            break
+    return extra
 
 
 _CONTEXT_WORDS = 3

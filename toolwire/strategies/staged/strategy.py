@@ -23,7 +23,7 @@ from toolwire.strategies.base import Proposal, Turn, new_call_id, relevance
 from toolwire.strategies.staged.fill import Fill, Filler
 from toolwire.strategies.staged.matching import lexical_match
 from toolwire.strategies.staged.rules import StagedRules
-from toolwire.strategies.staged.segments import number_sets, tool_segments
+from toolwire.strategies.staged.segments import more_calls, number_sets, tool_segments
 from toolwire.strategies.staged.select import select
 from toolwire.tools.registry import Tool
 
@@ -109,7 +109,9 @@ class StagedStrategy:
         fill = await self._fill(turn, tool, text)
         if fill.missing:
             return [], fill.missing
-        return [_request(tool, fill.arguments)], []
+        extra = more_calls(text, tool, fill.arguments) if self.rules.more_calls else []
+        arguments = [fill.arguments, *extra]
+        return [_request(tool, a) for a in arguments], []
 
     async def _fill(
         self,
