@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from toolwire.models.base import Message, ModelError
+from toolwire.models.base import Message, ModelError, ModelSettings
 from toolwire.models.process import ModelProcess, describe_exit
 
 
@@ -90,3 +90,13 @@ def test_exit_descriptions() -> None:
     assert describe_exit(-11) == "model process crashed (SIGSEGV)"
     assert "out of memory" in describe_exit(-9)
     assert describe_exit(3) == "model process exited with status 3"
+
+
+async def test_a_child_model_that_cannot_stream_answers_a_stream_in_one_piece(
+    model: ModelProcess,
+) -> None:
+    pieces: list[str] = []
+    completion = await model.stream_complete(_ask("hello"), settings=ModelSettings(),
+                                             on_text=pieces.append)
+    await asyncio.sleep(0)  # the relayed pieces run on the loop
+    assert completion.text and pieces == [completion.text]

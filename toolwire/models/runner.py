@@ -16,6 +16,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from toolwire.models.base import ModelError
+from toolwire.models.streaming import stream_text
 
 
 def _build(factory: str, kwargs: dict[str, Any]) -> Any:
@@ -39,9 +40,9 @@ def _answer(
     if kind not in ("complete", "stream"):
         return ("error", "local", f"unknown request {kind!r}", None)
     try:
-        if kind == "stream":
-            work = model.stream_complete(messages, settings=settings,
-                                         on_text=lambda text: conn.send(("chunk", text)))
+        if kind == "stream":  # a model that cannot stream sends its answer as one chunk
+            work = stream_text(model, messages, settings=settings,
+                               on_text=lambda text: conn.send(("chunk", text)))
         else:
             work = model.complete(messages, tools=tools, constraint=constraint, settings=settings)
         completion = loop.run_until_complete(work)
