@@ -30,24 +30,13 @@ from pathlib import Path
 from toolwire.config import get_settings
 from toolwire.eval import bfcl
 from toolwire.models import load_model
-from toolwire.strategies.staged.matching import is_numeric, lexical_match
-from toolwire.text import mentions
-from toolwire.tools.registry import Tool
+from toolwire.strategies.staged.matching import feasible, lexical_match
 
 RELEVANT = ["simple_python", "multiple", "parallel", "parallel_multiple", "live_simple",
             "live_multiple", "live_parallel", "live_parallel_multiple"]
 IRRELEVANT = ["irrelevance", "live_irrelevance"]
 THRESHOLDS = [t / 100 for t in range(5, 31)]
 
-
-
-def feasible(question: str, tool: Tool) -> bool:
-    """Whether the sentence writes as many numbers as the tool's required numeric parameters
-    (else the engine asks for them: no call, whatever the threshold)."""
-    props = tool.parameters.get("properties", {})
-    needed = sum(1 for name in tool.parameters.get("required", [])
-                 if is_numeric(props.get(name, {})))
-    return needed <= len(mentions.numbers(question))
 
 @dataclass(kw_only=True)
 class Question:

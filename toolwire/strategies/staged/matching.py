@@ -1,5 +1,6 @@
 """Literal evidence that a tool fits a sentence: its name's words or an enum value written
-there (``lexical_match``), and the labels a schema gives its enum values (``enum_labels``)."""
+there (``lexical_match``), whether the sentence can fill its required parameters
+(``feasible``), and the labels a schema gives its enum values (``enum_labels``)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,22 @@ def enum_labels(schema: dict[str, Any]) -> dict[str, list[str]]:
 
 def is_numeric(schema: dict[str, Any]) -> bool:
     return non_null(schema).get("type") in ("number", "integer") and "enum" not in schema
+
+
+def feasible(question: str, tool: Tool) -> bool:
+    """Whether the sentence writes enough numbers for the tool's required numeric parameters.
+
+    A tool that would have to ask for a number the user never wrote is rarely the one meant
+    when another candidate fits ("is it hot in Tokyo, in fahrenheit" is not a unit conversion).
+    """
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    needed = sum(
+        1
+        for name in tool.parameters.get("required", [])
+        if non_null(props.get(name, {})).get("type") in ("number", "integer")
+        and "enum" not in props.get(name, {})
+    )
+    return needed <= len(mentions.numbers(question))
 
 
 COMMON_PARAM_WORDS = {

@@ -21,6 +21,9 @@ class StagedRules:
     literal_selection: bool = True
     """Selection weighs a literal match: the tool's name words, or one of its enum values,
     written in the sentence. Why: names are the strongest evidence a small model can miss."""
+    feasibility: bool = True
+    """Selection penalises a tool whose required numbers the sentence cannot supply. Why: of two
+    similar tools, the one the sentence can fill is the one meant."""
     function_segments: bool = True
     """Clauses that name different functions ("the GCD of … and the LCM of …") are cut into
     segments, each filled as its own calls."""

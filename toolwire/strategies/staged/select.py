@@ -1,4 +1,4 @@
-"""Which function: the best candidate by retrieval and literal match, and by the
+"""Which function: the best candidate by retrieval, literal match and feasibility, and by the
 model's log-likelihood of each name when those leave it open."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import math
 
 from toolwire.messages import Message
 from toolwire.models.base import Model
-from toolwire.strategies.staged.matching import lexical_match
+from toolwire.strategies.staged.matching import feasible, lexical_match
 from toolwire.strategies.staged.prompts import CALL_OPEN, choose, messages_for, selection_prompt
 from toolwire.strategies.staged.rules import StagedRules
 from toolwire.tools.registry import Tool
@@ -18,6 +18,10 @@ LEXICAL_WEIGHT = 0.5
 """Weight of a literal match (the tool's name words or an enum value written in the sentence)."""
 DECISIVE_MARGIN = 0.5
 """Evidence ahead of the runner-up by this much decides without asking the model."""
+INFEASIBLE_PENALTY = 1.0
+"""Taken from a tool whose required numbers the sentence cannot supply (the ``feasibility``
+rule): more than any other evidence can make up, so it only wins when every tool is
+infeasible."""
 RETRIEVAL_SHARPNESS = 8.0
 """Retrieval scores are multiplied by this before the softmax (they span about 0 to 1)."""
 
@@ -41,6 +45,7 @@ async def select(
     it open (the runner-up within ``DECISIVE_MARGIN``); and the weights of all."""
     rules = rules or StagedRules()
     lexical = LEXICAL_WEIGHT if rules.literal_selection else 0.0
+    infeasible = INFEASIBLE_PENALTY if rules.feasibility else 0.0
     if len(candidates) == 1:
         return candidates[0], {candidates[0].name: 1.0}
     p_retrieval = _softmax(
@@ -50,6 +55,7 @@ async def select(
     evidence = {
         t.name: (1 - w) * p_retrieval[t.name]
         + lexical * lexical_match(question, t)
+        - (0.0 if feasible(question, t) else infeasible)
         for t in candidates
     }
     first, second = sorted(evidence.values(), reverse=True)[:2]
