@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from toolwire.dialects import WireNames, onto_schema
 from toolwire.dialects.names import Dialect
 from toolwire.messages import Completion, Constraint, Message, ModelSettings, ToolSpec
 from toolwire.models.base import ModelError
+
+T = TypeVar("T")
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -59,16 +61,7 @@ class RemoteModel(ABC):
             settings=settings or ModelSettings(),
             names=WireNames.build([t.name for t in tools or []], self.provider),
         )
-        try:
-            data = await self._send(out)
-        except ModelError:
-            raise
-        except Exception as e:
-            error = self._error(e)
-            if error is None:
-                raise
-            raise error from e
-        return self._completion(data, out)
+        return self._completion(await self._vendor(self._send(out)), out)
 
     async def stream_complete(
         self, messages: list[Message], *, settings: ModelSettings, on_text: Callable[[str], None]
@@ -77,8 +70,12 @@ class RemoteModel(ABC):
         ``on_text``; its errors become ``ModelError``."""
         out = Outgoing(messages=messages, tools=None, constraint=None, settings=settings,
                        names=WireNames.build([], self.provider))
+        return await self._vendor(self._stream(out, on_text))
+
+    async def _vendor(self, call: Awaitable[T]) -> T:
+        """Await a call to the vendor; its errors become ``ModelError``."""
         try:
-            return await self._stream(out, on_text)
+            return await call
         except ModelError:
             raise
         except Exception as e:
