@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from toolwire.engine import Engine
 from toolwire.models.process import ModelProcess
 from toolwire.models.scripted import ScriptedModel
 from toolwire.retrieval import ToolIndex
+from toolwire.run import CallResult, call_key
 from toolwire.store import data
 from toolwire.store.db import Database
 from toolwire.store.migrate import upgrade
@@ -87,13 +90,11 @@ async def test_a_model_that_never_answers_fails_the_request(database_url: str, t
         assert {m["status"] for m in messages} == {"failed"}
 
 
-async def test_an_expired_lease_is_taken_up_and_its_executed_calls_not_rerun(
-    database_url: str, tmp_path: Path
-) -> None:
-    """A process died mid-message after running a tool: the sweep hands the message back once
-    its lease expires, and the resumed run answers from the recorded call."""
-    from toolwire.run import CallResult, call_key
-
+def died_during_add_2_and_3(
+    database_url: str, record: Callable[[Any, uuid.UUID, CallResult], object]
+) -> tuple[Any, Any]:
+    """A message ("add 2 and 3") claimed by a process that died (its lease already expired)
+    after ``record`` stored its call ``add(a=2, b=3)``; (interaction, message)."""
     db = Database(database_url)
     upgrade(db)
     dead = data.Lease(owner="dead-process", seconds=-1)
@@ -105,10 +106,20 @@ async def test_an_expired_lease_is_taken_up_and_its_executed_calls_not_rerun(
         claimed = data.claim_message(session=s, message_id=message.id, lease=dead)
         assert claimed is not None
         key = call_key(str(message.id), "add", {"a": 2, "b": 3}, 0)
-        recorded = CallResult(id="c1", name="add", arguments={"a": 2, "b": 3}, status="ok",
-                              result=99, idempotency_key=key)  # 99: proves it was not re-run
-        data.add_tool_call(session=s, message_id=claimed[1].id, call=recorded)
+        record(s, claimed[1].id, CallResult(id="c1", name="add", arguments={"a": 2, "b": 3},
+                                            status="ok", idempotency_key=key))
     db.dispose()
+    return interaction, message
+
+
+async def test_an_expired_lease_is_taken_up_and_its_executed_calls_not_rerun(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A process died mid-message after running a tool: the sweep hands the message back once
+    its lease expires, and the resumed run answers from the recorded call."""
+    interaction, message = died_during_add_2_and_3(
+        database_url, lambda s, reply, call: data.add_tool_call(
+            session=s, message_id=reply, call=replace(call, result=99)))  # 99: not re-run
 
     settings = settings_for(tmp_path, lease_seconds=0.6)
     model = GatedModel(ScriptedModel(adder))
@@ -130,23 +141,9 @@ async def test_a_call_that_was_running_when_its_process_died_is_never_run_again(
     """The process died during the tool call (the row says ``running``): the resumed message
     does not run it a second time; the call ends as an ``interrupted`` error, the message
     ``done`` with an answer that says so."""
-    from toolwire.run import CallResult, call_key
-
-    db = Database(database_url)
-    upgrade(db)
-    dead = data.Lease(owner="dead-process", seconds=-1)
-    with db.write_session() as s:
-        interaction = data.create_interaction(session=s, interaction_in=InteractionCreate())
-        message = data.add_user_message(session=s, interaction_id=interaction.id,
-                                        content="add 2 and 3")
-    with db.write_session() as s:
-        claimed = data.claim_message(session=s, message_id=message.id, lease=dead)
-        assert claimed is not None
-        key = call_key(str(message.id), "add", {"a": 2, "b": 3}, 0)
-        begun = CallResult(id="c1", name="add", arguments={"a": 2, "b": 3}, status="ok",
-                           idempotency_key=key)
-        data.begin_tool_call(session=s, message_id=claimed[1].id, call=begun)
-    db.dispose()
+    interaction, message = died_during_add_2_and_3(
+        database_url, lambda s, reply, call: data.begin_tool_call(
+            session=s, message_id=reply, call=call))
 
     ran: list[int] = []
     registry = Registry()
