@@ -23,6 +23,10 @@ MAX_OFFSET = 1_000_000_000
 """Past any real table, and within every database's integer range."""
 DEFAULT_MESSAGES, MAX_MESSAGES = 100, 500
 """Messages per page of an interaction's history."""
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+"""Where a page starts (every paged list)."""
+MessagePage = Annotated[int, Query(ge=1, le=MAX_MESSAGES)]
+"""How many messages a page of a history holds."""
 
 
 def not_found(interaction_id: uuid.UUID) -> ApiError:
@@ -44,7 +48,7 @@ def list_interactions(
     session: SessionDep,
     owner: OwnerDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    offset: Offset = 0,
 ) -> InteractionPage:
     """Interactions, newest first."""
     items, total = data.list_interactions(session=session, limit=limit, offset=offset, owner=owner)
@@ -61,8 +65,8 @@ def read_interaction(
     interaction_id: uuid.UUID,
     session: SessionDep,
     owner: OwnerDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_MESSAGES)] = DEFAULT_MESSAGES,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: MessagePage = DEFAULT_MESSAGES,
+    offset: Offset = 0,
 ) -> InteractionDetail:
     """One interaction with a page of its messages and tool calls (arguments, results,
     snippets), oldest first; ``message_count`` says how many there are."""

@@ -13,12 +13,7 @@ from sqlmodel import Session
 from toolwire.api.deps import OwnerDep, SessionDep, StateDep, check_prompt_size
 from toolwire.api.errors import ApiError
 from toolwire.api.routes.execute import SSE_EVENT, STREAM_DOC, stream_steps
-from toolwire.api.routes.interactions import (
-    DEFAULT_MESSAGES,
-    MAX_MESSAGES,
-    MAX_OFFSET,
-    not_found,
-)
+from toolwire.api.routes.interactions import DEFAULT_MESSAGES, MessagePage, Offset, not_found
 from toolwire.api.schemas import MessageAccepted
 from toolwire.store import data
 from toolwire.store.tables import Message, MessageCreate, MessagePublic
@@ -31,8 +26,8 @@ def list_messages(
     interaction_id: uuid.UUID,
     session: SessionDep,
     owner: OwnerDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_MESSAGES)] = DEFAULT_MESSAGES,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: MessagePage = DEFAULT_MESSAGES,
+    offset: Offset = 0,
 ) -> list[MessagePublic]:
     """A page of the interaction's messages, oldest first, each with its tool calls."""
     if data.get_interaction(session=session, interaction_id=interaction_id, owner=owner) is None:

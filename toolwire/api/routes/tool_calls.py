@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from toolwire.api.approvals import Decided, decide
 from toolwire.api.deps import OwnerDep, SessionDep, StateDep
 from toolwire.api.errors import ApiError
-from toolwire.api.routes.interactions import MAX_OFFSET
+from toolwire.api.routes.interactions import Offset
 from toolwire.store import data
 from toolwire.store.tables import ToolCallPublic
 
@@ -62,7 +62,7 @@ def list_tool_calls(
     owner: OwnerDep,
     status: CallStatusFilter | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    offset: Offset = 0,
 ) -> ToolCallPage:
     """Tool calls, newest first; ``?status=pending_approval`` for those waiting for a person."""
     records, total = data.list_calls(session=session, status=status, limit=limit, offset=offset,
