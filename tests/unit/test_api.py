@@ -232,7 +232,7 @@ async def test_tool_calls_appear_before_the_answer(database_url: str, tmp_path: 
         interaction = (await client.post("/interactions", json={})).json()
         url = f"/interactions/{interaction['id']}/messages"
         await client.post(url, json={"content": "add 3 and 4"})
-        for _ in range(200):
+        for _ in range(1000):  # up to 20 s on a loaded machine, like wait_for_status
             messages = (await client.get(url)).json()
             calls = messages[1]["tool_calls"] if len(messages) == 2 else []
             if calls and calls[0]["status"] != "running":  # stored as running, then its outcome
