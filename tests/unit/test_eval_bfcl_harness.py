@@ -118,7 +118,7 @@ def oracle_model() -> ScriptedModel:
 
 
 async def _bench(model: ScriptedModel, categories: list[str], tmp_path: Path, **kw: Any) -> bfcl.Benchmark:
-    store = kw.pop("store", None) or bfcl.ResultStore(tmp_path / "results.jsonl")
+    store = kw.pop("store", None) or bfcl.ResultStore(tmp_path / "results")
     return await bfcl.benchmark(
         categories,
         model=model,
@@ -194,7 +194,7 @@ async def test_baseline_runs_the_same_questions(tmp_path: Path) -> None:
 
 
 async def test_a_rerun_skips_questions_already_answered(tmp_path: Path) -> None:
-    store = bfcl.ResultStore(tmp_path / "r.jsonl")
+    store = bfcl.ResultStore(tmp_path / "r")
     first = oracle_model()
     await _bench(first, ["simple_python", "irrelevance"], tmp_path, store=store)
     assert first.requests
@@ -210,14 +210,14 @@ async def test_a_rerun_skips_questions_already_answered(tmp_path: Path) -> None:
 
 
 def test_the_store_survives_a_torn_last_line(tmp_path: Path) -> None:
-    store = bfcl.ResultStore(tmp_path / "r.jsonl")
+    store = bfcl.ResultStore(tmp_path / "r")
     one = bfcl.CaseResult(id="a", category="c", model="m", strategy="s", valid=True)
     two = bfcl.CaseResult(id="b", category="c", model="m", strategy="s", valid=False)
-    store.append(one)
-    with store.path.open("a") as f:
+    path = store.append(one)
+    with path.open("a") as f:
         f.write('{"id": "torn", "categ')  # a run killed mid-write
-    store.append(two)
-    assert set(store.load()) == {one.key, two.key}
+    assert store.append(two) == path
+    assert [r.key for r in store.load()] == [one.key, two.key]
 
 
 # -- data -------------------------------------------------------------------------------------

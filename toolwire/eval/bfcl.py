@@ -5,35 +5,43 @@ question goes through the same engine the service uses. ``run.calls`` become the
 model-output format (``[{name: {arg: value}}]``) and bfcl-eval's own ``ast_checker`` scores
 them (see ``checker.py``); for irrelevance, no call is the right answer.
 
-Results are appended, one JSON line per question, to ``<home>/eval/bfcl/<model>.jsonl``
-keyed by (model, strategy, category, question id), so a stopped run continues where it
-stopped. Everything is deterministic: seeded samples, temperature 0.
+Results are appended, one JSON line per question, to a result store (``results.py``: by
+default ``<home>/eval/bfcl/``, or a directory in the repository such as ``docs/eval/bfcl``),
+so a stopped run continues where it stopped, on this machine or another. A run may answer one
+shard of its questions (``Shard``). Everything is deterministic: seeded samples, temperature 0.
 
-    cases = load_cases("simple_python", limit=20, seed=0)
-    results = await run_cases(cases, model=model, model_name="local:smollm2-135m",
-                              strategy="staged", store=ResultStore.for_model(...))
-    score = summarize(results)
+    bench = await benchmark(["simple_python"], model=model, model_name="local:smollm2-135m",
+                            limit=20, store=ResultStore(Path("docs/eval/bfcl")),
+                            shard=Shard.parse("1/2"))
+    bench.main.scores["simple_python"].accuracy
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import random
-import re
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any, cast, get_args
 
 from toolwire.config import get_settings
 from toolwire.engine import Engine
 from toolwire.eval import checker
 from toolwire.eval.bfcl_data import bfcl_to_json_schema
+from toolwire.eval.results import (
+    CaseResult,
+    EvalError,
+    Question,
+    ResultStore,
+    Shard,
+    code_fingerprint,
+    git_commit,
+    pick,
+)
 from toolwire.messages import Message, Role
 from toolwire.models.base import Model
 from toolwire.pipeline import EngineConfig
@@ -66,10 +74,6 @@ IndexFactory = Callable[[], ToolIndex[Tool]]
 _ROLES: frozenset[str] = frozenset({"system", "user", "assistant", "tool"})
 
 
-class EvalError(ValueError):
-    """Bad input to the harness: an unknown category, a malformed question."""
-
-
 @dataclass(kw_only=True)
 class Case:
     """One BFCL question with what it takes to answer and score it."""
@@ -85,47 +89,6 @@ class Case:
 
 
 @dataclass(kw_only=True)
-class CaseResult:
-    """How toolwire did on one question."""
-
-    id: str
-    category: str
-    model: str
-    strategy: str
-    valid: bool
-    error_type: str | None = None
-    """The checker's error type, or ``engine:<Exception>`` when the engine raised."""
-    errors: list[Any] = field(default_factory=list)
-    prompt: str = ""
-    expected: list[dict[str, Any]] | None = None
-    """The ground truth; ``None`` for irrelevance (no call expected)."""
-    got: list[dict[str, Any]] = field(default_factory=list)
-    """The calls made, in the checker's format."""
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    """Calls the engine gave up on (invalid arguments, unknown tool): not made, not scored."""
-    latency_ms: float = 0.0
-    """Wall time of the engine run (retrieval included)."""
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    """The engine's own time per stage (retrieve, select, validate...)."""
-    gated: bool = False
-    """The relevance gate judged the question irrelevant (no call was tried)."""
-    ungated_valid: bool | None = None
-    """For a gated question that needs a call: whether the answer without the gate would have
-    been right (so the points the gate cost can be counted); ``None`` otherwise."""
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.model, self.strategy, self.category, self.id)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, default=repr)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CaseResult:
-        return cls(**data)
-
-
-@dataclass(kw_only=True)
 class CategoryScore:
     """A category's figures for one strategy."""
 
@@ -138,6 +101,14 @@ class CategoryScore:
     """Questions the relevance gate turned away (no call tried)."""
     lost_to_gate: int = 0
     """Of those, questions that needed a call and would have been right without the gate."""
+    selected: int = 0
+    """Questions the run chose (split, sample, shard); ``n`` of them have a result. Equal to
+    ``n`` when the run answers; a summary of stored results may cover fewer."""
+    stale: int = 0
+    """Of the ``n`` results, those made by other engine code (reused with ``--keep-stale``)."""
+    stale_unused: int = 0
+    """Questions whose only stored results were stale and were not used: answered again by a
+    run, left out of a summary."""
 
     @property
     def accuracy(self) -> float:
@@ -355,33 +326,55 @@ def _score(result: CaseResult, case: Case, run: Run) -> None:
 async def run_cases(
     cases: list[Case],
     *,
-    model: Model,
+    model: Model | None,
     model_name: str,
     strategy: str,
     store: ResultStore,
-    resume: bool = True,
+    done: Mapping[Question, CaseResult] | None = None,
+    fingerprint: str = "",
+    commit: str = "",
+    shard: Shard | None = None,
     on_result: Callable[[CaseResult], None] | None = None,
     make_index: IndexFactory | None = None,
 ) -> list[CaseResult]:
-    """Answer ``cases`` one at a time; with ``resume``, questions already stored are skipped."""
-    done = store.load() if resume else {}
+    """Answer ``cases`` one at a time; a question in ``done`` (by category and id) is taken
+    from there instead.
+
+    Each new result is stamped with ``fingerprint`` and ``commit`` and appended to ``store``
+    (to the file of ``shard``). With ``model`` None nothing is answered: only the questions in
+    ``done`` have a result.
+    """
+    done = done or {}
     results: list[CaseResult] = []
     for case in cases:
-        key = (model_name, strategy, case.category, case.id)
-        result = done.get(key)
+        result = done.get((case.category, case.id))
         if result is None:
+            if model is None:
+                continue
             result = await answer_case(
                 case, model=model, model_name=model_name, strategy=strategy, make_index=make_index
             )
-            store.append(result)
+            result.fingerprint, result.commit = fingerprint, commit
+            store.append(result, shard=shard)
         results.append(result)
         if on_result is not None:
             on_result(result)
     return results
 
 
-def summarize(category: str, results: list[CaseResult]) -> CategoryScore:
-    """Accuracy, median latency and error types of one category's results."""
+def summarize(
+    category: str,
+    results: list[CaseResult],
+    *,
+    fingerprint: str | None = None,
+    selected: int | None = None,
+    stale_unused: int = 0,
+) -> CategoryScore:
+    """Accuracy, median latency and error types of one category's results.
+
+    ``fingerprint``: the current one (results with another are counted as stale);
+    ``selected``: the questions the results should cover (default: as many as there are).
+    """
     errors = Counter(r.error_type or "unknown" for r in results if not r.valid)
     return CategoryScore(
         category=category,
@@ -391,7 +384,16 @@ def summarize(category: str, results: list[CaseResult]) -> CategoryScore:
         error_types=dict(errors.most_common()),
         gated=sum(r.gated for r in results),
         lost_to_gate=sum(bool(r.ungated_valid) for r in results),
+        selected=len(results) if selected is None else selected,
+        stale=0 if fingerprint is None else sum(r.fingerprint != fingerprint for r in results),
+        stale_unused=stale_unused,
     )
+
+
+def fingerprint_of(model_name: str, strategy: str) -> str:
+    """The current fingerprint of results of ``model_name`` with ``strategy``: the engine's
+    code, the strategy's production settings and the model (see ``results.code_fingerprint``)."""
+    return code_fingerprint(model_name, config=repr(engine_config(strategy)))
 
 
 # -- a whole benchmark ------------------------------------------------------------------------
@@ -410,6 +412,25 @@ class StrategyRun:
     results: list[CaseResult] = field(default_factory=list)
 
 
+def staleness(run: StrategyRun, *, answered: bool = True) -> str:
+    """A line on ``run``'s stale results (made by other engine code); ``""`` if none."""
+    counted = sum(s.stale for s in run.scores.values())
+    unused = sum(s.stale_unused for s in run.scores.values())
+    parts = []
+    if counted:
+        parts.append(f"stale results counted: {counted} (--keep-stale)")
+    if unused and answered:
+        parts.append(f"stale results answered again: {unused}")
+    elif unused:
+        parts.append(f"questions left out, their results stale: {unused} (--keep-stale counts them)")
+    return f"{run.strategy}: " + "; ".join(parts) if parts else ""
+
+
+def coverage(score: CategoryScore) -> str:
+    """``"37"``, or ``"37 of 195"`` when the results cover fewer than the questions selected."""
+    return str(score.n) if score.n >= score.selected else f"{score.n} of {score.selected}"
+
+
 @dataclass(kw_only=True)
 class Benchmark:
     """A BFCL run: the main strategy and, with ``--baseline``, the plain one on the same questions."""
@@ -421,6 +442,16 @@ class Benchmark:
     """Questions per category in the full dataset (weights for the live aggregate)."""
     main: StrategyRun
     baseline: StrategyRun | None = None
+    split: str = "report"
+    shard: Shard | None = None
+    """The part of the questions this run took; ``None``: all of them."""
+    answered: bool = True
+    """Whether questions without a result were answered; ``False`` for a summary of stored
+    results (``--summary-only``), which may cover fewer than were selected."""
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    """The current fingerprint per strategy (results with another are stale)."""
+    commit: str = ""
+    """toolwire's git commit (``+dirty`` with uncommitted changes), if known."""
 
     def to_json(self) -> dict[str, Any]:
         """``{"model", "strategy", "categories": {name: {"n", "accuracy", "p50_ms", ...}}, ...}``."""
@@ -428,14 +459,18 @@ class Benchmark:
         for name, score in self.main.scores.items():
             row: dict[str, Any] = {
                 "n": score.n,
+                "selected": score.selected,
                 "accuracy": round(score.accuracy, 4),
                 "p50_ms": round(score.p50_ms, 1),
                 "errors": score.error_types,
                 "gated": score.gated,
                 "lost_to_gate_points": round(score.lost_to_gate_points, 2),
+                "stale": score.stale,
+                "stale_unused": score.stale_unused,
             }
             base = self.baseline.scores.get(name) if self.baseline else None
             if base is not None:
+                row["baseline_n"] = base.n
                 row["baseline_accuracy"] = round(base.accuracy, 4)
                 row["baseline_p50_ms"] = round(base.p50_ms, 1)
                 row["delta_points"] = round(100 * (score.accuracy - base.accuracy), 2)
@@ -445,17 +480,24 @@ class Benchmark:
             "strategy": self.main.strategy,
             "seed": self.seed,
             "limit": self.limit,
+            "split": self.split,
+            "shard": None if self.shard is None else str(self.shard),
+            "answered": self.answered,
+            "commit": self.commit,
+            "fingerprint": self.fingerprints.get(self.main.strategy, ""),
             "categories": categories,
             "overall": overall(self.main.scores, self.totals),
         }
         if self.baseline is not None:
             out["baseline_strategy"] = self.baseline.strategy
+            out["baseline_fingerprint"] = self.fingerprints.get(self.baseline.strategy, "")
             out["baseline_overall"] = overall(self.baseline.scores, self.totals)
         return out
 
 
 def overall(scores: dict[str, CategoryScore], totals: dict[str, int]) -> dict[str, Any]:
-    """Micro accuracy over all questions, the mean over categories, and BFCL's live aggregate.
+    """Micro accuracy over all questions, the mean over categories, and BFCL's live aggregate;
+    with the questions selected and the stale results.
 
     The live aggregate weights each live category by its size in the full dataset (as BFCL's
     leaderboard does), so a sampled run estimates the same figure.
@@ -463,10 +505,13 @@ def overall(scores: dict[str, CategoryScore], totals: dict[str, int]) -> dict[st
     n = sum(s.n for s in scores.values())
     out: dict[str, Any] = {
         "n": n,
+        "selected": sum(s.selected for s in scores.values()),
         "accuracy": round(sum(s.correct for s in scores.values()) / n, 4) if n else 0.0,
         "mean_accuracy": round(statistics.fmean(s.accuracy for s in scores.values()), 4)
         if scores
         else 0.0,
+        "stale": sum(s.stale for s in scores.values()),
+        "stale_unused": sum(s.stale_unused for s in scores.values()),
     }
     live = {c: s for c, s in scores.items() if c.startswith("live_") and s.n}
     weight = sum(totals.get(c, s.n) for c, s in live.items())
@@ -476,10 +521,26 @@ def overall(scores: dict[str, CategoryScore], totals: dict[str, int]) -> dict[st
     return out
 
 
+def select(
+    cases: list[Case],
+    *,
+    split: str = "report",
+    limit: int | None = None,
+    seed: int = 0,
+    shard: Shard | None = None,
+) -> list[Case]:
+    """The questions a run takes from one category's ``cases``: those of ``split``, a seeded
+    sample of ``limit`` of them, and of those the ones in ``shard``."""
+    pool = [c for c in cases if in_split(c.id, split)]
+    salt = cases[0].category if cases else ""
+    chosen = sample(pool, limit=limit, seed=seed, salt=salt)
+    return [c for c in chosen if shard is None or shard.holds(c.id)]
+
+
 async def benchmark(
     categories: Iterable[str],
     *,
-    model: Model,
+    model: Model | None,
     model_name: str,
     strategy: str = "staged",
     baseline: str | None = None,
@@ -487,25 +548,44 @@ async def benchmark(
     seed: int = 0,
     store: ResultStore,
     resume: bool = True,
+    keep_stale: bool = False,
+    shard: Shard | None = None,
+    fingerprint: str | None = None,
     on_category: CategoryHook | None = None,
     make_index: IndexFactory | None = None,
     split: str = "report",
 ) -> Benchmark:
     """Run every category with ``strategy`` and, when given, ``baseline`` on the same questions.
 
-    Questions come from ``split`` (default ``report``: never the fifth held out for tuning).
+    Questions come from ``split`` (default ``report``: never the fifth held out for tuning), a
+    seeded sample of ``limit`` per category and, of those, the ones in ``shard``. With
+    ``resume``, a question with a stored result made by the current ``fingerprint`` (default:
+    :func:`fingerprint_of` the strategy) is not answered again; with ``keep_stale`` neither is
+    one with a result made by other code. With ``model`` None nothing is answered: the figures
+    are those of the stored results, and each category's ``selected`` says how many questions
+    they should cover.
     """
     chosen = check_categories(categories)
     runs = [StrategyRun(strategy=check_strategy(strategy))]
     if baseline is not None:
         runs.append(StrategyRun(strategy=check_strategy(baseline)))
+    prints = {r.strategy: fingerprint or fingerprint_of(model_name, r.strategy) for r in runs}
+    reuse = {
+        r.strategy: _reusable(
+            store.load(model_name, r.strategy) if resume or model is None else [],
+            fingerprint=prints[r.strategy],
+            keep_stale=keep_stale,
+        )
+        for r in runs
+    }
+    commit = git_commit()
     totals: dict[str, int] = {}
     for category in chosen:
         everything = load_cases(category)
         totals[category] = len(everything)
-        pool = [c for c in everything if in_split(c.id, split)]
-        cases = sample(pool, limit=limit, seed=seed, salt=category)
+        cases = select(everything, split=split, limit=limit, seed=seed, shard=shard)
         for run in runs:
+            usable, stale = reuse[run.strategy]
             hook = on_category(category, run.strategy, len(cases)) if on_category else None
             results = await run_cases(
                 cases,
@@ -513,12 +593,21 @@ async def benchmark(
                 model_name=model_name,
                 strategy=run.strategy,
                 store=store,
-                resume=resume,
+                done=usable,
+                fingerprint=prints[run.strategy],
+                commit=commit,
+                shard=shard,
                 on_result=hook,
                 make_index=make_index,
             )
             run.results.extend(results)
-            run.scores[category] = summarize(category, results)
+            run.scores[category] = summarize(
+                category,
+                results,
+                fingerprint=prints[run.strategy],
+                selected=len(cases),
+                stale_unused=sum((c.category, c.id) in stale for c in cases),
+            )
     return Benchmark(
         model=model_name,
         seed=seed,
@@ -526,50 +615,19 @@ async def benchmark(
         totals=totals,
         main=runs[0],
         baseline=runs[1] if len(runs) > 1 else None,
+        split=split,
+        shard=shard,
+        answered=model is not None,
+        fingerprints=prints,
+        commit=commit,
     )
 
 
-# -- the resumable store ----------------------------------------------------------------------
-
-
-class ResultStore:
-    """Results appended as JSON lines; the last line for a key wins."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @classmethod
-    def for_model(cls, home: Path, model_name: str) -> ResultStore:
-        """The store of ``model_name`` under ``home/eval/bfcl``."""
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name).strip("_") or "model"
-        return cls(home / "eval" / "bfcl" / f"{slug}.jsonl")
-
-    def append(self, result: CaseResult) -> None:
-        """Write one result as a line of its own, flushed before returning."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        torn = self._ends_torn()
-        with self.path.open("ab") as f:
-            if torn:
-                f.write(b"\n")  # end the line a killed run left, so this one stays whole
-            f.write(result.to_json().encode() + b"\n")
-
-    def _ends_torn(self) -> bool:
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            return False
-        with self.path.open("rb") as f:
-            f.seek(-1, 2)
-            return f.read(1) != b"\n"
-
-    def load(self) -> dict[tuple[str, str, str, str], CaseResult]:
-        """Every stored result by key; a torn last line (a killed run) is skipped."""
-        return {r.key: r for r in self._read()}
-
-    def _read(self) -> Iterator[CaseResult]:
-        if not self.path.exists():
-            return
-        with self.path.open(encoding="utf-8") as f:
-            for line in f:
-                try:
-                    yield CaseResult.from_dict(json.loads(line))
-                except (json.JSONDecodeError, TypeError):
-                    continue
+def _reusable(
+    stored: list[CaseResult], *, fingerprint: str, keep_stale: bool
+) -> tuple[dict[Question, CaseResult], set[Question]]:
+    """The results a run may reuse, and the questions whose only results are stale and are
+    not reused."""
+    usable = pick(stored, fingerprint=fingerprint, keep_stale=keep_stale)
+    stale = set(pick(stored, fingerprint=fingerprint, keep_stale=True)) - set(usable)
+    return usable, stale

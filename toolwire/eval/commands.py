@@ -2,6 +2,8 @@
 
     toolwire eval bfcl --limit 20 --baseline --report docs/bfcl.html
     toolwire eval bfcl -c simple_python -c irrelevance --json
+    toolwire eval bfcl --results docs/eval/bfcl --shard 2/4      # one part of four
+    toolwire eval bfcl --results docs/eval/bfcl --summary-only   # figures, answering nothing
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rich.table import Table
 
 from toolwire.eval import bfcl
 from toolwire.eval.checker import CheckerUnavailable
+from toolwire.eval.results import CaseResult, EvalError, ResultStore, Shard
 from toolwire.models import ModelSpecError
 from toolwire.models.base import ModelError
 
@@ -68,24 +71,65 @@ def bfcl_command(
         str,
         typer.Option(help="report (default: never the tuning fifth), tune, or all questions."),
     ] = "report",
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="I/N",
+            help="Answer only part I of N (1-based, by a hash of the question id) of the "
+            "selected questions.",
+        ),
+    ] = None,
+    results: Annotated[
+        Path | None,
+        typer.Option(
+            "--results",
+            metavar="DIR",
+            help="Keep per-question results in DIR (e.g. docs/eval/bfcl) instead of "
+            "TOOLWIRE_HOME/eval/bfcl.",
+        ),
+    ] = None,
+    keep_stale: Annotated[
+        bool,
+        typer.Option(
+            "--keep-stale",
+            help="Reuse results made by other engine code too (default: answer them again).",
+        ),
+    ] = False,
+    summary_only: Annotated[
+        bool,
+        typer.Option(
+            "--summary-only",
+            help="Answer nothing: the figures of the stored results, and how many of the "
+            "selected questions they cover.",
+        ),
+    ] = False,
 ) -> None:
     """Score toolwire on BFCL questions with bfcl-eval's own checker.
 
-    Results are kept per question under TOOLWIRE_HOME/eval/bfcl, so an interrupted run
-    continues where it stopped (--no-resume answers everything again).
+    Results are kept per question (under TOOLWIRE_HOME/eval/bfcl, or --results DIR), so an
+    interrupted run continues where it stopped; a result made by other engine code is answered
+    again unless --keep-stale (--no-resume answers everything again). --shard I/N splits the
+    questions into N parts; each part's results go to a file of its own, so parts can run on
+    different machines and their files be merged.
 
     Examples:
         toolwire eval bfcl --limit 20 --baseline
         toolwire eval bfcl -c simple_python -c multiple --json --report bfcl.html
+        toolwire eval bfcl --results docs/eval/bfcl --shard 2/4
+        toolwire eval bfcl --results docs/eval/bfcl --summary-only
     """
     from toolwire.config import Settings
 
     settings = Settings()
     model_name = model or settings.model
     err = Console(stderr=True)
+    store = ResultStore(results) if results is not None else ResultStore.for_home(settings.home)
     try:
         categories = bfcl.check_categories(category or bfcl.CATEGORIES)
         bfcl.check_strategy(strategy)  # before loading the model
+        bfcl.in_split("", split)
+        part = Shard.parse(shard) if shard is not None else None
         bench = _run_bfcl(
             categories,
             model_name=model_name,
@@ -93,15 +137,20 @@ def bfcl_command(
             baseline=BASELINE_STRATEGY if baseline else None,
             limit=limit,
             seed=seed,
-            store=bfcl.ResultStore.for_model(settings.home, model_name),
+            store=store,
             resume=resume,
             console=err,
             split=split,
+            shard=part,
+            keep_stale=keep_stale,
+            answer=not summary_only,
         )
-    except (bfcl.EvalError, ModelSpecError, CheckerUnavailable, ModelError) as e:
+    except (EvalError, ModelSpecError, CheckerUnavailable, ModelError) as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")
-        usage = isinstance(e, bfcl.EvalError | ModelSpecError)
+        usage = isinstance(e, EvalError | ModelSpecError)
         raise typer.Exit(2 if usage else 1) from e
+    if summary_only and not store.files():
+        err.print(f"[yellow]no stored results in {escape(str(store.directory))}[/yellow]")
     if report is not None:
         from toolwire.eval.report import write_report
 
@@ -121,14 +170,18 @@ def _run_bfcl(
     baseline: str | None,
     limit: int | None,
     seed: int,
-    store: bfcl.ResultStore,
+    store: ResultStore,
     resume: bool,
     console: Console,
     split: str = "report",
+    shard: Shard | None = None,
+    keep_stale: bool = False,
+    answer: bool = True,
 ) -> bfcl.Benchmark:
+    """The benchmark; with ``answer`` False, of the stored results only (no model loaded)."""
     from toolwire.models import load_model
 
-    model = load_model(model_name)
+    model = load_model(model_name) if answer else None
     with _progress(console) as hook:
         return asyncio.run(
             bfcl.benchmark(
@@ -141,7 +194,9 @@ def _run_bfcl(
                 seed=seed,
                 store=store,
                 resume=resume,
-                on_category=hook,
+                keep_stale=keep_stale,
+                shard=shard,
+                on_category=hook if answer else None,
                 split=split,
             )
         )
@@ -159,11 +214,11 @@ def _progress(console: Console) -> Iterator[bfcl.CategoryHook]:
     )
     with Progress(*columns, console=console) as progress:
 
-        def start(category: str, strategy: str, total: int) -> Callable[[bfcl.CaseResult], None]:
+        def start(category: str, strategy: str, total: int) -> Callable[[CaseResult], None]:
             task = progress.add_task(f"{category} · {strategy}", total=total, acc="-")
             correct = [0, 0]
 
-            def advance(result: bfcl.CaseResult) -> None:
+            def advance(result: CaseResult) -> None:
                 correct[0] += result.valid
                 correct[1] += 1
                 acc = f"{100 * correct[0] / correct[1]:.0f}%"
@@ -176,7 +231,10 @@ def _progress(console: Console) -> Iterator[bfcl.CategoryHook]:
 
 def score_table(bench: bfcl.Benchmark) -> Table:
     """The per-category table printed at the end of a run."""
-    table = Table(title=f"BFCL · {bench.model} · {bench.main.strategy}")
+    title = f"BFCL · {bench.model} · {bench.main.strategy} · {bench.split} split"
+    if bench.shard is not None:
+        title += f" · shard {bench.shard}"
+    table = Table(title=title + ("" if bench.answered else " · stored results"))
     table.add_column("category", no_wrap=True)
     for name in ("n", "accuracy", "p50 ms", "gated", "lost to gate"):
         table.add_column(name, justify="right")
@@ -184,20 +242,27 @@ def score_table(bench: bfcl.Benchmark) -> Table:
         for name in (f"{bench.baseline.strategy}", f"{bench.baseline.strategy} p50 ms", "Δ pts", "ratio"):
             table.add_column(name, justify="right")
     for name, score in bench.main.scores.items():
-        row = [name, str(score.n), f"{100 * score.accuracy:.1f}%", f"{score.p50_ms:.0f}",
+        row = [name, bfcl.coverage(score), f"{100 * score.accuracy:.1f}%", f"{score.p50_ms:.0f}",
                str(score.gated), f"{score.lost_to_gate_points:.1f} pts" if score.n else "-"]
         base = bench.baseline.scores.get(name) if bench.baseline else None
         if base is not None:
             ratio = f"{score.accuracy / base.accuracy:.2f}x" if base.accuracy else "-"
             delta = f"{100 * (score.accuracy - base.accuracy):+.1f}"
-            row += [f"{100 * base.accuracy:.1f}%", f"{base.p50_ms:.0f}", delta, ratio]
+            shown = "" if base.n >= base.selected else f" ({bfcl.coverage(base)})"
+            row += [f"{100 * base.accuracy:.1f}%{shown}", f"{base.p50_ms:.0f}", delta, ratio]
         table.add_row(*row)
     total = bfcl.overall(bench.main.scores, bench.totals)
-    table.caption = f"overall {100 * total['accuracy']:.1f}% over {total['n']} questions" + (
+    answered = f"{total['n']}" if total["n"] >= total["selected"] else (
+        f"{total['n']} of {total['selected']}"
+    )
+    lines = [f"overall {100 * total['accuracy']:.1f}% over {answered} questions" + (
         f" · live (BFCL-weighted) {100 * total['live_accuracy']:.1f}%"
         if "live_accuracy" in total
         else ""
-    )
+    )]
+    runs = [bench.main] + ([bench.baseline] if bench.baseline is not None else [])
+    lines += [note for run in runs if (note := bfcl.staleness(run, answered=bench.answered))]
+    table.caption = "\n".join(lines)
     return table
 
 

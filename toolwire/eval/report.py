@@ -12,7 +12,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from toolwire.eval.bfcl import Benchmark, CaseResult, StrategyRun, overall
+from toolwire.eval.bfcl import Benchmark, StrategyRun, coverage, overall, staleness
+from toolwire.eval.results import CaseResult
 
 #: Published BFCL v3 accuracies (percent) for comparison; "live" is BFCL's live aggregate.
 ANCHORS: dict[str, list[tuple[str, float]]] = {
@@ -85,17 +86,33 @@ def render_report(bench: Benchmark) -> str:
 def _summary_line(bench: Benchmark) -> str:
     sample = f"a seeded sample of {bench.limit} per category" if bench.limit else "all questions"
     total = overall(bench.main.scores, bench.totals)
+    answered = total["n"] if total["n"] >= total["selected"] else (
+        f"{total['n']} of {total['selected']}"
+    )
     parts = [
         f"strategy <b>{escape(bench.main.strategy)}</b>",
-        f"{sample} (seed {bench.seed})",
-        f"{total['n']} questions",
+        f"{sample} of the {escape(bench.split)} split (seed {bench.seed})",
+        f"{answered} questions",
         f"overall {100 * total['accuracy']:.1f}%",
     ]
+    if bench.shard is not None:
+        parts.insert(2, f"shard {bench.shard}")
     if "live_accuracy" in total:
         parts.append(f"live (weighted as BFCL) {100 * total['live_accuracy']:.1f}%")
     if bench.baseline is not None:
         parts.append(f"baseline <b>{escape(bench.baseline.strategy)}</b>")
-    return "<p>" + " · ".join(parts) + "</p>"
+    runs = [bench.main] + ([bench.baseline] if bench.baseline is not None else [])
+    notes = [note for run in runs if (note := staleness(run, answered=bench.answered))]
+    provenance = [f"engine {escape(bench.fingerprints.get(bench.main.strategy, '?'))}"]
+    if bench.commit:
+        provenance.append(f"toolwire {escape(bench.commit)}")
+    if not bench.answered:
+        provenance.append("figures of stored results (nothing answered)")
+    return (
+        "<p>" + " · ".join(parts) + "</p>"
+        + "".join(f"<p class=muted>{escape(n)}</p>" for n in notes)
+        + "<p class=muted>" + " · ".join(provenance) + "</p>"
+    )
 
 
 def _score_table(bench: Benchmark) -> str:
@@ -104,7 +121,7 @@ def _score_table(bench: Benchmark) -> str:
         head += ["baseline", "baseline p50 ms", "Δ points", "ratio"]
     rows = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for name, score in bench.main.scores.items():
-        cells = [escape(name), str(score.n), f"{100 * score.accuracy:.1f}%",
+        cells = [escape(name), coverage(score), f"{100 * score.accuracy:.1f}%",
                  f"{score.p50_ms:.0f}", str(score.gated),
                  f"{score.lost_to_gate_points:.1f} pts" if score.n else "—"]
         base = bench.baseline.scores.get(name) if bench.baseline else None
