@@ -2,11 +2,22 @@
 
 Each linear unit is a factor to its dimension's base unit (metre, kilogram, litre, metre per
 second); temperatures go through kelvin with an offset.
+
+The schema offers the model the canonical names (``Unit``); the function also takes the names
+people write (``canonical_unit``): "miles", "feet", "km", "lbs", "°F", "degC", "mph", "km/h",
+"ml", "fl oz", "metre", "litres", "degrees celsius". They come from Unicode CLDR's English unit
+names (US and British spellings; long, short and narrow forms; singular and plural), as the
+``babel`` package ships them, plus ``EXTRA_NAMES``; ``unit_label`` gives the readable name back
+("42 miles", "1 mile", "degrees Fahrenheit").
 """
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+import contextlib
+import difflib
+import functools
+import re
+from typing import Any, Literal, get_args
 
 Unit = Literal[
     "millimeter",
@@ -83,6 +94,70 @@ TEMPERATURE: dict[str, tuple[float, float]] = {
     "celsius": (1.0, 273.15),
     "fahrenheit": (5 / 9, 273.15 - 32 * 5 / 9),
 }
+#: The CLDR unit identifier of each unit (where babel finds its English names).
+CLDR_UNITS: dict[str, str] = {
+    "millimeter": "length-millimeter",
+    "centimeter": "length-centimeter",
+    "meter": "length-meter",
+    "kilometer": "length-kilometer",
+    "inch": "length-inch",
+    "foot": "length-foot",
+    "yard": "length-yard",
+    "mile": "length-mile",
+    "nautical_mile": "length-nautical-mile",
+    "milligram": "mass-milligram",
+    "gram": "mass-gram",
+    "kilogram": "mass-kilogram",
+    "tonne": "mass-tonne",
+    "ounce": "mass-ounce",
+    "pound": "mass-pound",
+    "stone": "mass-stone",
+    "celsius": "temperature-celsius",
+    "fahrenheit": "temperature-fahrenheit",
+    "kelvin": "temperature-kelvin",
+    "milliliter": "volume-milliliter",
+    "liter": "volume-liter",
+    "cubic_meter": "volume-cubic-meter",
+    "teaspoon": "volume-teaspoon",
+    "tablespoon": "volume-tablespoon",
+    "cup": "volume-cup",
+    "fluid_ounce": "volume-fluid-ounce",
+    "pint": "volume-pint",
+    "quart": "volume-quart",
+    "gallon": "volume-gallon",
+    "meters_per_second": "speed-meter-per-second",
+    "kilometers_per_hour": "speed-kilometer-per-hour",
+    "miles_per_hour": "speed-mile-per-hour",
+    "knot": "speed-knot",
+}
+#: Names people write that CLDR's English names lack; they win over CLDR's ("c" is a cup there).
+EXTRA_NAMES: dict[str, str] = {
+    "lbs": "pound",
+    "c": "celsius",
+    "degc": "celsius",
+    "deg c": "celsius",
+    "centigrade": "celsius",
+    "degrees centigrade": "celsius",
+    "f": "fahrenheit",
+    "degf": "fahrenheit",
+    "deg f": "fahrenheit",
+    "k": "kelvin",
+    "degk": "kelvin",
+    "°k": "kelvin",
+    "cc": "milliliter",
+    "floz": "fluid_ounce",
+    "kph": "kilometers_per_hour",
+    "kmh": "kilometers_per_hour",
+    "kmph": "kilometers_per_hour",
+    "km per hour": "kilometers_per_hour",
+    "mps": "meters_per_second",
+    "kt": "knot",
+    "kts": "knot",
+    "kilo": "kilogram",
+    "kilos": "kilogram",
+}
+_WIDTHS: tuple[Literal["long", "short", "narrow"], ...] = ("long", "short", "narrow")
+_DEGREES = re.compile(r"^(?:degrees?|deg|°)\s*(?=[cfk]$)")
 SIGNIFICANT_DIGITS = 10
 """Results are rounded to this many significant digits (hides binary-float noise)."""
 
@@ -91,13 +166,49 @@ class UnitError(ValueError):
     """An unknown unit, or units of different kinds (a mass into a length)."""
 
 
+def canonical_unit(name: str) -> str:
+    """The ``Unit`` that ``name`` names, as people write it ("miles", "km/h", "°F", "litre");
+    a ``UnitError`` naming the closest units when none fits."""
+    if name in LINEAR or name in TEMPERATURE:
+        return name
+    key = _key(name) if isinstance(name, str) else ""
+    unit = _names().get(key) or _names().get(_DEGREES.sub("°", key))  # "degrees F" -> "°f"
+    if unit is None:
+        close = difflib.get_close_matches(key, _names(), n=3, cutoff=0.75)
+        units = list(dict.fromkeys(_names()[c] for c in close))
+        hint = (f"did you mean {' or '.join(units)}?" if units
+                else f"use one of {', '.join(get_args(Unit))}")
+        raise UnitError(f"unknown unit {name!r}: {hint}")
+    return unit
+
+
 def dimension(unit: str) -> str:
     """What ``unit`` measures: length, mass, temperature, volume or speed."""
-    if unit in TEMPERATURE:
-        return "temperature"
-    if unit in LINEAR:
-        return LINEAR[unit][0]
-    raise UnitError(f"unknown unit {unit!r}: use one of {', '.join(get_args(Unit))}")
+    unit = canonical_unit(unit)
+    return "temperature" if unit in TEMPERATURE else LINEAR[unit][0]
+
+
+def unit_label(unit: str, value: float) -> str:
+    """The readable English name of ``unit`` for ``value`` of it: "miles", "mile" (for 1),
+    "degrees Fahrenheit", "kilometers per hour"; a name it does not know, as written."""
+    from babel.units import format_unit
+
+    try:
+        cldr = CLDR_UNITS[canonical_unit(unit)]
+    except UnitError:
+        return str(unit).replace("_", " ")
+    count = 1 if abs(value) == 1 else 2
+    return _without_number(format_unit(count, cldr, length="long", locale="en"), count)
+
+
+def canonical_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """``arguments`` with ``from_unit`` and ``to_unit`` in their canonical names where known (the
+    others left as written, for the schema to refuse)."""
+    fixed = dict(arguments)
+    for name in ("from_unit", "to_unit"):
+        with contextlib.suppress(KeyError, UnitError):
+            fixed[name] = canonical_unit(fixed[name])
+    return fixed
 
 
 def convert_units(value: float, from_unit: Unit, to_unit: Unit) -> float:
@@ -108,14 +219,53 @@ def convert_units(value: float, from_unit: Unit, to_unit: Unit) -> float:
         from_unit: unit the value is in, e.g. mile, kilogram, fahrenheit, gallon, knot
         to_unit: unit wanted, of the same kind as from_unit, e.g. kilometer, pound, celsius
     """
-    source, target = dimension(from_unit), dimension(to_unit)
+    unit_in, unit_out = canonical_unit(from_unit), canonical_unit(to_unit)  # "miles" -> mile
+    source, target = dimension(unit_in), dimension(unit_out)
     if source != target:
-        raise UnitError(f"cannot convert {from_unit} ({source}) to {to_unit} ({target})")
+        raise UnitError(f"cannot convert {unit_in} ({source}) to {unit_out} ({target})")
     if source == "temperature":
-        kelvin = value * TEMPERATURE[from_unit][0] + TEMPERATURE[from_unit][1]
+        kelvin = value * TEMPERATURE[unit_in][0] + TEMPERATURE[unit_in][1]
         if kelvin < -1e-9:
-            raise UnitError(f"{value} {from_unit} is below absolute zero")
-        result = (kelvin - TEMPERATURE[to_unit][1]) / TEMPERATURE[to_unit][0]
+            raise UnitError(f"{value} {unit_in} is below absolute zero")
+        result = (kelvin - TEMPERATURE[unit_out][1]) / TEMPERATURE[unit_out][0]
     else:
-        result = value * LINEAR[from_unit][1] / LINEAR[to_unit][1]
+        result = value * LINEAR[unit_in][1] / LINEAR[unit_out][1]
     return float(f"{result:.{SIGNIFICANT_DIGITS}g}")
+
+
+def _key(name: str) -> str:
+    """A unit name as compared: no case, spaces for underscores and hyphens, no dots, one space
+    at most ("Fl. Oz." and "fl oz", "nautical_mile", "Degrees-Celsius")."""
+    text = name.casefold().replace("_", " ").replace("-", " ").replace(".", " ")
+    text = re.sub(r"\s*/\s*", "/", text)
+    return " ".join(text.split())
+
+
+def _without_number(text: str, count: int) -> str:
+    """ "2 miles" -> "miles", "1°C" -> "°C"."""
+    return text.replace(str(count), "", 1).strip()
+
+
+@functools.cache
+def _names() -> dict[str, str]:
+    """Every name of every unit, to the unit: its own, CLDR's long and short ones, singular and
+    plural, in US and British English (a name two units shared would be dropped: there is none
+    today), then ``EXTRA_NAMES``. CLDR's narrow forms are left out: "°" is Fahrenheit there."""
+    from babel.units import format_unit, get_unit_name
+
+    found: dict[str, set[str]] = {}
+    for unit, cldr in CLDR_UNITS.items():
+        names = {unit}
+        for locale in ("en", "en_GB"):
+            for length in ("long", "short"):
+                names |= {_without_number(format_unit(n, cldr, length=length, locale=locale), n)
+                          for n in (1, 2)}
+            for width in _WIDTHS:
+                names.add(get_unit_name(cldr, length=width, locale=locale) or "")
+        for name in names:
+            if name:
+                found.setdefault(_key(name), set()).add(unit)
+    table = {name: units.pop() for name, units in found.items() if len(units) == 1}
+    table.update({_key(unit): unit for unit in CLDR_UNITS})
+    table.update({_key(name): unit for name, unit in EXTRA_NAMES.items()})
+    return table
