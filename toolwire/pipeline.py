@@ -38,7 +38,15 @@ from toolwire.run import (
     ValidationFailed,
     call_key,
 )
-from toolwire.strategies import StagedRules, Strategy, StrategyName, Turn, strategy_for
+from toolwire.strategies import (
+    NativeStrategy,
+    PlainStrategy,
+    StagedRules,
+    Strategy,
+    StrategyName,
+    Turn,
+    strategy_for,
+)
 from toolwire.tools.dispatch import Executor, dispatch
 from toolwire.tools.registry import Registry, Tool
 from toolwire.tools.snippets import snippet_for
@@ -158,13 +166,19 @@ class Pipeline:
 
     # -- retrieve --------------------------------------------------------------------------
     async def retrieve(self, turn: Turn) -> list[Hit[Tool]]:
+        """The candidates offered for ``turn``, best first. When every tool is offered anyway
+        and the strategy reads no retrieval score, keywords order them and nothing is
+        embedded: the query's vector (~4 ms) could not change what the model is shown."""
         if turn.tool_choice == "none" or not len(self.registry):
             return []
         named = turn.tool_choice not in ("auto", "required", "none")
         if named:
             tool = self.registry.get(turn.tool_choice)
             return [Hit(tool=tool, score=1.0, keyword_score=1.0, dense_score=1.0)]
-        return await asyncio.to_thread(self.registry.search, turn.question, self.config.k)
+        dense = len(self.registry) > self.config.k or _reads_scores(self.strategy)
+        return await asyncio.to_thread(
+            self.registry.index.search, turn.question, self.config.k, dense=dense
+        )
 
     # -- validate (with feedback) ----------------------------------------------------------
     async def validate(self, turn: Turn, request: ToolCallRequest, emit: Emit) -> CallResult:
@@ -186,6 +200,7 @@ class Pipeline:
         current: ToolCallRequest | None = request
         for number in range(1, self.config.max_attempts + 1):
             assert current is not None
+            current.arguments = tool.normalized(current.arguments)
             errors = tool.validate(current.arguments)
             attempts.append(Attempt(arguments=current.arguments, errors=errors))
             emit(CallProposed(call_id=call.id, name=tool.name, arguments=current.arguments,
@@ -243,12 +258,17 @@ class Pipeline:
                 on_text=on_text,
             )
         if not self.config.execute or not self.config.describe:
-            return factual_answer(run.calls)
-        # small grammar-driven models must restate the inputs too, or the facts are used
+            return factual_answer(run.calls, self.registry.find)
         return await describe(
-            self.model, turn.question, run.calls, turn.history,
-            strict=self.model.supports_grammar, on_text=on_text,
+            self.model, turn.question, run.calls, turn.history, tools=self.registry.find,
+            on_text=on_text,
         )
+
+
+def _reads_scores(strategy: Strategy) -> bool:
+    """Whether ``strategy`` decides with retrieval scores: staged does (its relevance gate and
+    its selection weigh them); native and plain only show the candidates to the model."""
+    return not isinstance(strategy, NativeStrategy | PlainStrategy)
 
 
 class _timer:

@@ -9,6 +9,7 @@ their result is the clear error this machine gives. ``test_cli.py`` runs the rea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,6 +81,24 @@ def test_executed_calls_carry_a_snippet_and_an_answer(runs: dict[str, Any]) -> N
     assert calls[0]["result"] == pytest.approx(131.95)
     assert "convert_currency(" in calls[0]["snippet"]
     assert "131.95" in run.answer
+
+
+CALL_SYNTAX = re.compile(r"[A-Za-z_]\w*\(|\w=\S")
+
+
+def test_every_answer_is_a_sentence_a_person_would_write(runs: dict[str, Any]) -> None:
+    """The README's sentences: no call syntax, nothing cut off, the result stated."""
+    for sentence, (run, calls) in runs.items():
+        answer = run.answer.strip()
+        assert answer and not CALL_SYNTAX.search(answer), (sentence, answer)
+        if calls:
+            assert answer[-1] in ".!?", (sentence, answer)
+        for call in calls:
+            if call["error"] is None and isinstance(call["result"], (int, float)):
+                assert f"{call['result']:.2f}".rstrip("0").rstrip(".") in answer.replace(
+                    ",", ""), (sentence, answer)
+    assert runs["I want to exchange 42 US dollars to Canadian dollars"][0].answer == (
+        "42 US dollars is 131.95 Canadian dollars.")
 
 
 def test_offline_weather_is_a_clear_error_not_a_crash(runs: dict[str, Any]) -> None:

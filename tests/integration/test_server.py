@@ -121,7 +121,7 @@ def test_execute_over_loopback_survives_a_restart(database_url: str, tmp_path: P
         assert call["name"] == "convert_currency" and call["result"] == 131.95
         assert call["arguments"] == {"amount": 42.0, "from_currency": "USD", "to_currency": "CAD"}
         assert "convert_currency" in call["snippet"]
-        assert body["answer"] == "That is 131.95."
+        assert body["answer"] == "42 US dollars is 131.95 Canadian dollars."  # the model's lost 42
 
         interaction = body["interaction_id"]
         accepted = client.post(f"/interactions/{interaction}/messages",
@@ -137,7 +137,7 @@ def test_execute_over_loopback_survives_a_restart(database_url: str, tmp_path: P
         assert after == before
         assert [m["role"] for m in after["messages"]] == ["user", "assistant"] * 2
         assert after["messages"][1]["tool_calls"][0]["snippet"] == call["snippet"]
-        assert after["messages"][3]["content"] == "That is 1625.0."
+        assert after["messages"][3]["content"] == "10 euros is 1625.00 Japanese yen."
         assert client.get("/interactions").json()["total"] == 1
 
 

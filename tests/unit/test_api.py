@@ -62,7 +62,7 @@ def adder(request: Request) -> Completion:
 def make_registry() -> Registry:
     registry = Registry()
     registry.use_index(ToolIndex(embedder=None))
-    registry.register(add)
+    registry.register(add, answer="The sum is {result}.")
     return registry
 
 

@@ -159,7 +159,7 @@ async def test_a_call_that_was_running_when_its_process_died_is_never_run_again(
         ran.append(a + b)
         return a + b
 
-    registry.register(add)
+    registry.register(add, answer="The sum is {result}.")
     settings = settings_for(tmp_path, lease_seconds=0.6)
     model = GatedModel(ScriptedModel(adder))
     model.gate.set()

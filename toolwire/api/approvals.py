@@ -59,7 +59,7 @@ async def decide(
     if approve:
         ran = await _run(registry, record.call)
         await database.write(lambda s: data.settle_call(session=s, call_id=call_id, call=ran))
-    return await _finish(database, record.reply, model, call_id, owner)
+    return await _finish(database, registry, record.reply, model, call_id, owner)
 
 
 async def _run(registry: Registry, row: ToolCall) -> CallResult:
@@ -72,7 +72,7 @@ async def _run(registry: Registry, row: ToolCall) -> CallResult:
 
 
 async def _finish(
-    database: Database, reply: Message, model: Model | None, call_id: uuid.UUID,
+    database: Database, registry: Registry, reply: Message, model: Model | None, call_id: uuid.UUID,
     owner: str | None,
 ) -> Decided:
     """Answer the message once none of its calls waits any more."""
@@ -83,8 +83,9 @@ async def _finish(
         prompt = await database.read(
             lambda s: data.get_message(session=s, message_id=reply.reply_to_id))  # type: ignore[arg-type]
         calls = [_as_result(r) for r in rows]
-        answer = (await describe(model, prompt.content if prompt else "", calls, [])
-                  if model is not None else factual_answer(calls))
+        answer = (await describe(model, prompt.content if prompt else "", calls, [],
+                                 tools=registry.find)
+                  if model is not None else factual_answer(calls, registry.find))
         await database.write(lambda s: data.finish_decided(session=s, reply=reply, answer=answer))
         status = "done"
     record = await database.read(lambda s: data.get_call(session=s, call_id=call_id, owner=owner))

@@ -9,9 +9,10 @@ each function's signature and Google-style docstring.
 
 from __future__ import annotations
 
+import functools
 import importlib
 
-from toolwire.builtin import currency, weather
+from toolwire.builtin import answers, currency, units, weather
 from toolwire.builtin.apps import open_app
 from toolwire.builtin.calculator import calculate
 from toolwire.builtin.clock import convert_timezone, get_time
@@ -34,20 +35,28 @@ BUILTIN_NAMES = (
 
 def register_builtins(registry: Registry, settings: Settings | None = None) -> Registry:
     """Add the built-in tools to ``registry`` (rates and service URLs from ``settings``)."""
-    registry.register(calculate, keywords=("math", "arithmetic", "compute", "sum", "multiply"))
-    registry.register(currency.currency_tool(settings), keywords=currency.KEYWORDS)
+    registry.register(calculate, keywords=("math", "arithmetic", "compute", "sum", "multiply"),
+                      answer=answers.calculation)
+    rates = currency.check_rates((settings or get_settings()).currency_rates)
+    registry.register(currency.currency_tool(settings), keywords=currency.KEYWORDS,
+                      answer=answers.money,
+                      normalize=functools.partial(currency.canonical_arguments, rates=rates))
     registry.register(open_app, keywords=("launch", "start", "run", "application", "program"),
-                      requires_approval=True)  # a side effect on the user's screen
-    registry.register(get_time, keywords=("clock", "now", "date", "hour", "timezone"))
-    registry.register(convert_timezone, keywords=("clock", "time zone", "meeting", "local time"))
+                      requires_approval=True,  # a side effect on the user's screen
+                      answer=answers.opened)
+    registry.register(get_time, keywords=("clock", "now", "date", "hour", "timezone"),
+                      answer=answers.clock)
+    registry.register(convert_timezone, keywords=("clock", "time zone", "meeting", "local time"),
+                      answer=answers.time_zone_change)
     registry.register(
         convert_units,
         keywords=("length", "distance", "weight", "mass", "temperature", "volume", "speed"),
+        answer=answers.measurement, normalize=units.canonical_arguments,
     )
     registry.register(
         weather.weather_tool(settings),
         keywords=("forecast", "temperature", "rain", "sunny", "climate", "outside"),
-        timeout=15.0,
+        timeout=15.0, answer=answers.weather,
     )
     return registry
 

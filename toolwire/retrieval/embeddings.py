@@ -8,13 +8,15 @@ package ships no tokenizer, so the matching ``tokenizer.json`` comes from ``gt-a
     vectors = embedder.encode(["get the weather in Paris"])   # (1, 384) float32, unit length
 
 Anything with ``model_id``, ``dim`` and ``encode`` is an :class:`Embedder`; tests may inject a
-small deterministic one, the retrieval index does not care.
+small deterministic one, the retrieval index does not care. A :class:`QueryCache` keeps the
+vectors of recent queries, so a sentence seen again costs no model run (one costs ~4 ms).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -29,6 +31,8 @@ MAX_TOKENS = 256
 """Longer texts are truncated (MiniLM was trained on 256-token inputs)."""
 BATCH_SIZE = 32
 INTRA_OP_THREADS = 2
+QUERY_CACHE_SIZE = 1024
+"""Query vectors a :class:`QueryCache` keeps by default (1.5 MB at MiniLM's 384 dimensions)."""
 
 
 class EmbeddingModelMissing(ImportError):
@@ -137,6 +141,64 @@ def _mean_pool_normalised(hidden: Any, mask: NDArray[np.int64]) -> NDArray[np.fl
     norms = np.linalg.norm(pooled, axis=1, keepdims=True)
     unit: NDArray[np.float32] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
     return unit
+
+
+class QueryCache:
+    """The vectors of the last ``size`` distinct texts embedded through it, least recently
+    used dropped first; ``size=0`` keeps none. Safe to share between threads.
+
+        cache = QueryCache()
+        cache.encode(embedder, ["get the weather in Paris"])  # runs the model
+        cache.encode(embedder, ["get the weather in Paris"])  # does not
+
+    Texts are keyed exactly as given (and by the embedder's ``model_id``), so a cached vector
+    is the one the model would return: results never change, only their cost.
+    """
+
+    def __init__(self, size: int = QUERY_CACHE_SIZE) -> None:
+        self.size = size
+        self.hits = 0
+        """Texts answered from the cache."""
+        self.misses = 0
+        """Texts the embedder was asked for."""
+        self._vectors: OrderedDict[tuple[str, str], NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def encode(self, embedder: Embedder, texts: list[str]) -> NDArray[np.float32]:
+        """``embedder.encode(texts)``, running the model on the texts not cached only."""
+        keys = [(embedder.model_id, text) for text in texts]
+        with self._lock:
+            rows = [self._recall(key) for key in keys]
+            missing = [i for i, row in enumerate(rows) if row is None]
+            self.hits += len(texts) - len(missing)
+        if missing:  # embedded outside the lock: a slow model must not hold up cached texts
+            fresh = embedder.encode([texts[i] for i in missing])
+            with self._lock:
+                self.misses += len(missing)
+                for i, vector in zip(missing, fresh, strict=True):
+                    rows[i] = self._keep(keys[i], vector)
+        if not rows:
+            return np.zeros((0, embedder.dim), dtype=np.float32)
+        return np.stack([row for row in rows if row is not None])
+
+    def _recall(self, key: tuple[str, str]) -> NDArray[np.float32] | None:
+        vector = self._vectors.get(key)
+        if vector is not None:
+            self._vectors.move_to_end(key)
+        return vector
+
+    def _keep(self, key: tuple[str, str], vector: NDArray[np.float32]) -> NDArray[np.float32]:
+        kept = np.array(vector, dtype=np.float32)  # a copy the caller cannot change
+        kept.setflags(write=False)
+        if self.size > 0:
+            self._vectors[key] = kept
+            self._vectors.move_to_end(key)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return kept
 
 
 _DEFAULT: MiniLMEmbedder | None = None

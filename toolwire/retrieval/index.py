@@ -17,7 +17,10 @@ EUR and then tell me the weather") are also searched clause by clause, and each 
 tool is moved up behind the overall best, so every intent gets a place in the top k.
 
 Tool vectors are cached on disk (keyed by the model id and a hash of the embedded text), so a
-restart or a registry of 100k tools is embedded once.
+restart or a registry of 100k tools is embedded once. Query vectors are kept in memory
+(a :class:`~toolwire.retrieval.embeddings.QueryCache`), so a sentence seen again is not
+embedded again. ``search(..., dense=False)`` ranks by keywords alone and embeds nothing: for a
+caller that offers every tool anyway and reads no score.
 """
 
 from __future__ import annotations
@@ -38,7 +41,12 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 import numpy as np
 
 from toolwire.retrieval.bm25 import KeywordIndex
-from toolwire.retrieval.embeddings import Embedder, default_embedder
+from toolwire.retrieval.embeddings import (
+    QUERY_CACHE_SIZE,
+    Embedder,
+    QueryCache,
+    default_embedder,
+)
 from toolwire.text.words import split_identifier, terms
 
 if TYPE_CHECKING:
@@ -249,13 +257,17 @@ class ToolIndex(Generic[T]):
         embedder: Embedder | None = _UNSET,
         cache_dir: Path | None = None,
         ranking: Ranking | None = None,
+        query_cache_size: int = QUERY_CACHE_SIZE,
     ) -> None:
         """``embedder=None`` searches keywords only; the default loads the shipped MiniLM on the
-        first search. ``cache_dir`` keeps tool vectors across processes."""
+        first search. ``cache_dir`` keeps tool vectors across processes; the vectors of the
+        last ``query_cache_size`` distinct queries are kept in memory."""
         self.ranking = ranking or Ranking()
         self._embedder: Embedder | None = embedder
         self._cache_dir = cache_dir
         self._cache: EmbeddingCache | None = None
+        self.queries = QueryCache(query_cache_size)
+        """Recent query vectors (its ``hits`` and ``misses`` say how well it serves)."""
         self._lock = threading.RLock()
         self._tools: list[T | None] = []
         self._row: dict[str, int] = {}
@@ -392,25 +404,29 @@ class ToolIndex(Generic[T]):
 
     def embed_query(self, query: str) -> NDArray[np.float32] | None:
         """The query's vector (``None`` without an embedder)."""
-        embedder = self._get_embedder()
-        return None if embedder is None else embedder.encode([query])[0]
+        vectors = self._query_vectors([query])
+        return None if vectors is None else vectors[0]
 
     # -- search ---------------------------------------------------------------------------
-    def search(self, query: str, k: int = 5) -> list[Hit[T]]:
+    def search(self, query: str, k: int = 5, *, dense: bool = True) -> list[Hit[T]]:
         """The ``k`` tools most relevant to ``query``, best first.
 
         The order is the whole question's ranking, except that when the question has several
         clauses, each clause's best tool (if it scores at least ``clause_min_score``) is moved
         up to just after the overall best; such a hit carries its clause's scores.
+        ``dense=False`` ranks by keywords alone (as an index without embedder does) and embeds
+        neither the query nor tools added since the last search.
         """
         if k <= 0 or not query.strip():
             return []
         with self._lock:
-            self.embed_pending()
             if not self._row:
                 return []
             parts = [query, *(clauses(query) if self.ranking.split_clauses else [])]
-            vectors = self._query_vectors(parts)
+            vectors = None
+            if dense:
+                self.embed_pending()
+                vectors = self._query_vectors(parts)
             scored = [
                 self._scores(p, None if vectors is None else vectors[i])
                 for i, p in enumerate(parts)
@@ -456,7 +472,7 @@ class ToolIndex(Generic[T]):
 
     def _query_vectors(self, parts: list[str]) -> NDArray[np.float32] | None:
         embedder = self._get_embedder()
-        return None if embedder is None else embedder.encode(parts)
+        return None if embedder is None else self.queries.encode(embedder, parts)
 
     def _keyword_scores(self, text: str) -> NDArray[np.float64]:
         raw, ceiling = self._keywords.scores(query_terms(text))

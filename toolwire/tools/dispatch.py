@@ -205,7 +205,7 @@ async def dispatch(
     else:
         tool = registry.get(name)
         try:
-            parsed = _parse_arguments(arguments)
+            parsed = tool.normalized(_parse_arguments(arguments))
         except ValueError as e:
             result = invalid_result([f"(arguments): not valid JSON: {e}"])
         else:

@@ -17,10 +17,12 @@ arguments must validate against the tool's schema (see ``dispatch.py``); schemas
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar, Unpack, overload
 
 import jsonschema
 
@@ -33,6 +35,11 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_NAME_LENGTH = 256
+
+AnswerTemplate: TypeAlias = "str | Callable[[dict[str, Any], Any], str]"
+"""How a tool's result is put into words: a ``str.format`` template over the call's arguments
+and ``result`` (``"{amount} {from_currency} is {result:.2f} {to_currency}"``), or a function of
+(arguments, result) returning the sentence."""
 
 
 class ToolOptions(TypedDict, total=False):
@@ -48,6 +55,11 @@ class ToolOptions(TypedDict, total=False):
     """Run in a separate, resource-limited process."""
     requires_approval: bool
     """Persist the call as pending until a person approves it."""
+    answer: AnswerTemplate
+    """The sentence that states a result (see ``AnswerTemplate``); checked at registration."""
+    normalize: Callable[[dict[str, Any]], dict[str, Any]]
+    """Rewrites the arguments people write into the schema's values before validation
+    ("miles" -> "mile", "US dollars" -> "USD"); what it cannot rewrite it leaves as it is."""
 
 
 @dataclass(kw_only=True)
@@ -74,6 +86,10 @@ class Tool:
     """Where the tool came from: ``python``, ``schema``, ``openapi:<title>``, ``mcp:<server>``."""
     snippet: Callable[[dict[str, Any]], str] | None = field(default=None, repr=False)
     """Writes the code reproducing a call (HTTP and MCP tools); default: from ``import_path``."""
+    answer: AnswerTemplate | None = field(default=None, repr=False)
+    """The sentence that states a result; ``None``: one built from the description."""
+    normalize: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None, repr=False)
+    """Rewrites the arguments into the schema's values before validation (``ToolOptions``)."""
     _validator: jsonschema.protocols.Validator | None = field(default=None, repr=False)
 
     @property
@@ -82,6 +98,12 @@ class Tool:
 
     def spec(self) -> ToolSpec:
         return ToolSpec(name=self.name, description=self.description, parameters=self.parameters)
+
+    def normalized(self, arguments: Any) -> Any:
+        """``arguments`` as the tool's ``normalize`` rewrites them (unchanged without one)."""
+        if self.normalize is None or not isinstance(arguments, dict):
+            return arguments
+        return self.normalize(dict(arguments))
 
     def validate(self, arguments: Any) -> list[str]:
         """The schema errors of ``arguments``, each as ``path: message``; empty when valid."""
@@ -106,6 +128,27 @@ def _check_name(name: str) -> None:
         raise ToolError(
             f"invalid tool name {name!r}: no control characters nor leading/trailing spaces"
         )
+
+
+def _check_answer(answer: AnswerTemplate | None, schema: dict[str, Any]) -> AnswerTemplate | None:
+    """``answer`` if it is a function, or a template naming only parameters and ``result``."""
+    if answer is None or callable(answer):
+        return answer
+    if not isinstance(answer, str) or not answer.strip():
+        raise ToolError("answer must be a non-empty str.format template or a function")
+    known = {*schema.get("properties", {}), "result"}
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(answer) if f is not None]
+    except ValueError as e:
+        raise ToolError(f"answer template {answer!r} is malformed: {e}") from None
+    for name in fields:
+        root = re.split(r"[.\[]", name, maxsplit=1)[0]
+        if root not in known:
+            raise ToolError(
+                f"answer template names {{{name}}}: use the parameters "
+                f"({', '.join(sorted(known - {'result'})) or 'none'}) or {{result}}"
+            )
+    return answer
 
 
 class Registry:
@@ -154,6 +197,8 @@ class Registry:
                 sandbox=options.get("sandbox", False),
                 requires_approval=options.get("requires_approval", False),
                 import_path=import_path,
+                answer=_check_answer(options.get("answer"), schema),
+                normalize=options.get("normalize"),
             )
         )
 
@@ -231,6 +276,10 @@ class Registry:
     def get(self, name: str) -> Tool:
         """The tool called ``name``; ``KeyError`` when there is none."""
         return self._tools[name]
+
+    def find(self, name: str) -> Tool | None:
+        """The tool called ``name``, or ``None``."""
+        return self._tools.get(name)
 
     def __contains__(self, name: object) -> bool:
         return name in self._tools

@@ -22,6 +22,13 @@ from toolwire.messages import (
     ModelSettings,
 )
 from toolwire.models.base import Model
+from toolwire.strategies.staged.examples import (
+    code_grammar,
+    code_shape,
+    example_of,
+    named_codes,
+    names_the_kind,
+)
 from toolwire.strategies.staged.matching import COMMON_PARAM_WORDS, enum_labels, is_numeric
 from toolwire.strategies.staged.priors import (
     DIRECTION_WORDS,
@@ -43,6 +50,7 @@ from toolwire.tools.registry import Tool
 _STRING_FORMATS_FREE = {"date", "date-time", "time", "email", "uri", "uuid"}
 _MAX_FREE_TOKENS = 64
 _QUOTED_KEY = "\x00quoted"
+_CODES_KEY = "\x00codes"
 
 
 @dataclass(kw_only=True)
@@ -134,6 +142,9 @@ class Filler:
         }
         if distinctive & lexicon.stems(question):
             return True  # "make it private" mentions private_visibility
+        example = example_of(schema) if self.rules.described_examples else None
+        if example and (names_the_kind(question, example) or named_codes(question, example)):
+            return True  # "42 US dollars" mentions from_currency, "e.g. USD"
         return any(
             isinstance(v, str) and mentions.mentions(question, v) for v in schema.get("enum", [])
         )
@@ -154,7 +165,7 @@ class Filler:
         end = "}" if last else ","
         bad = json.dumps(avoid[name]) if avoid and name in avoid else None
         schema = non_null(schema)
-        kind = schema.get("type")
+        kind = _one_type(schema.get("type"), is_numeric(schema) and bool(numbers))
         if "enum" in schema:
             options = [json.dumps(v) for v in schema["enum"] if json.dumps(v) != bad]
             return await self._enum(messages, question, schema, options, end, used_values, name)
@@ -169,6 +180,10 @@ class Filler:
         if written:
             literals = [json.dumps(d) for d in written]
             return await self._pick(messages, [x for x in literals if x != bad] or literals, end)
+        example = example_of(schema) if self.rules.described_examples else None
+        if kind == "string" and code_shape(example):
+            return await self._code(messages, question, schema, example, end, used_values, name,
+                                    bad)
         if kind == "string" and schema.get("format") not in _STRING_FORMATS_FREE:
             walls = DIRECTION_WORDS if role_of(name) and self.rules.direction_walls else set()
             span = await self._span(messages, question, bad, self._no_start(name), walls)
@@ -304,6 +319,39 @@ class Filler:
         )
         return _json_literal(completion.text)
 
+    async def _code(
+        self,
+        messages: list[Message],
+        question: str,
+        schema: dict[str, Any],
+        example: str | None,
+        end: str,
+        used: dict[str, set[str]],
+        name: str,
+        bad: str | None,
+    ) -> str | None:
+        """A code like the description's example ("USD"): one of the codes the sentence names
+        when the example belongs to a known code system (currencies, regions), as an enum of
+        them labelled by their names; else written by the model in the example's shape."""
+        taken = used.setdefault(_CODES_KEY, set())
+        named = {code: label for code, label in named_codes(question, example).items()
+                 if json.dumps(code) != bad}
+        if named and not {json.dumps(c) for c in named} <= taken:
+            labelled = {**schema, "enum": list(named), "enumDescriptions": list(named.values())}
+            literal = await self._enum(messages, question, labelled,
+                                       [json.dumps(c) for c in named], end, used, name)
+        else:  # none named, or each named one already given ("100 euros into yen")
+            completion = await self.model.complete(
+                messages,
+                constraint=GrammarConstraint(gbnf=code_grammar(code_shape(example) or 3)),
+                settings=ModelSettings(max_tokens=8),
+            )
+            literal = _json_literal(completion.text)
+        if literal is None or literal == bad:
+            return None
+        taken.add(literal)
+        return literal
+
     async def _free(self, messages: list[Message], schema: dict[str, Any]) -> str | None:
         completion = await self.model.complete(
             messages,
@@ -328,6 +376,17 @@ def _with_numeric_optionals(
             extra.add(name)
             spare -= 1
     return [p for p in props if p in chosen or p in extra]
+
+
+def _one_type(kind: Any, numbers: bool) -> Any:
+    """A schema's ``type``; of a list of types (``["string", "number"]``), the number when a
+    number is wanted and the sentence writes one, else the string, else the first."""
+    if not isinstance(kind, list):
+        return kind
+    for wanted in (("number", "integer") if numbers else ()) + ("string",):
+        if wanted in kind:
+            return wanted
+    return kind[0] if kind else None
 
 
 def _json_literal(text: str) -> str | None:

@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any
 
+from toolwire.strategies.staged.examples import code_shape, example_of
 from toolwire.strategies.staged.priors import GENERIC_NAME_WORDS, non_null
 from toolwire.text import mentions
 from toolwire.text import words as lexicon
@@ -47,7 +48,13 @@ def enum_labels(schema: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def is_numeric(schema: dict[str, Any]) -> bool:
-    return non_null(schema).get("type") in ("number", "integer") and "enum" not in schema
+    """A number parameter, or one typed ``["string", "number"]`` whose example is not a code
+    ("e.g. USD" says a currency is written as letters, whatever its type allows)."""
+    kind = non_null(schema).get("type")
+    if isinstance(kind, list):
+        return (any(k in ("number", "integer") for k in kind) and "enum" not in schema
+                and code_shape(example_of(schema)) is None)
+    return kind in ("number", "integer") and "enum" not in schema
 
 
 def feasible(question: str, tool: Tool) -> bool:

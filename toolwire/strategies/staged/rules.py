@@ -50,6 +50,11 @@ class StagedRules:
     distinctive_mentions: bool = True
     """An optional parameter counts as mentioned when the sentence writes a distinctive word of
     its name ("make it private" → private_visibility)."""
+    described_examples: bool = True
+    """An optional parameter whose description gives an example ("the source currency, e.g.
+    USD") counts as mentioned when a phrase of the sentence is close to it in meaning ("US
+    dollars"; sentence embeddings, ``examples.EXAMPLE_SIMILARITY``), and a value whose example
+    is a code is written as a code of that shape ("USD"), not in the user's words."""
 
     @classmethod
     def names(cls) -> list[str]:
