@@ -32,6 +32,8 @@ _NUM = re.compile(r"-?\d+(?:\.\d+)?")
 _CALL_SYNTAX = re.compile(r"[A-Za-z_][\w.]*\(|\b[A-Za-z_]\w*\s*=\s*[\w\"'\[{-]")
 """``name(`` or ``key=value``: code, not a sentence."""
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
+_MACHINE_VALUE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|[{\[]\s*\"")
+"""An ISO timestamp or JSON copied from the result: data, not what a person writes."""
 
 log = logging.getLogger(__name__)
 
@@ -162,11 +164,11 @@ def factual_answer(calls: list[CallResult], tools: ToolLookup = _no_tools) -> st
 # -- the model's sentence, when it can be trusted -----------------------------------------
 def acceptable(answer: str, calls: list[CallResult], *, finish_reason: str = "stop") -> bool:
     """The model's sentence may stand: complete (not cut off by the token limit, ending like
-    a sentence), free of code, and stating every number of the calls' inputs and results (a
+    a sentence), free of code and of copied data (an ISO timestamp, JSON), and stating every number of the calls' inputs and results (a
     small model that drops the input amount tends to misstate what was computed)."""
     if not answer or finish_reason == "length" or not _SENTENCE_END.search(answer):
         return False
-    if _CALL_SYNTAX.search(answer):
+    if _CALL_SYNTAX.search(answer) or _MACHINE_VALUE.search(answer):
         return False
     written = set(_NUM.findall(answer.replace(",", "")))
     for call in calls:

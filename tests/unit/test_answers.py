@@ -91,6 +91,7 @@ def test_a_long_result_loses_whole_items_not_half_a_word() -> None:
     ("42 US dollars is 131.95 Canadian", "length", False),  # cut off by the token limit
     ("42 US dollars is 131.95 Canadian dollars and", "stop", False),  # not a sentence
     ("convert_currency(amount=42) gives 131.95 for 42.", "stop", False),  # code
+    ("The result is 2026-12-03T19:44:32+09:00 for 42 and 131.95.", "stop", False),  # data
 ])
 def test_the_model_sentence_must_be_complete_plain_and_keep_every_number(
     answer: str, finish: str, verdict: bool,

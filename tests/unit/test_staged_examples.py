@@ -75,3 +75,26 @@ async def test_a_code_the_sentence_does_not_name_is_written_in_the_example_shape
     assert fill.arguments == {"amount": 100, "from_currency": "EUR", "to_currency": "JPY"}
     grammars = [r.constraint.gbnf for r in asked if isinstance(r.constraint, GrammarConstraint)]
     assert grammars == [code_grammar(3)]  # EUR was named; the second code the model wrote
+
+
+async def test_a_place_the_sentence_names_fills_an_optional_place_parameter() -> None:
+    registry = Registry()
+
+    @registry.tool
+    def get_time(timezone: str = "UTC") -> str:
+        """Get the current time.
+
+        Args:
+            timezone: city or IANA time zone, e.g. Tokyo or America/New_York
+        """
+        return ""
+
+    tool = registry.get("get_time")
+    for sentence, place in (("What time is it in New York right now?", "New York"),
+                            ("what time is it in Sao Paulo", "Sao Paulo")):
+        model_span = ScriptedModel(lambda _r, said=place: Completion(text=f'"{said}"'),
+                                   supports_tools=False, supports_grammar=True)
+        fill = await Filler(model_span).fill(sentence, tool, [tool])
+        assert fill.arguments == {"timezone": place}, sentence
+    fill = await Filler(model_span).fill("what time is it?", tool, [tool])
+    assert fill.arguments == {}

@@ -42,7 +42,8 @@ def example_of(schema: dict[str, Any]) -> str | None:
     found = _EXAMPLE.search(str(schema.get("description", "")))
     if found is None:
         return None
-    example = found.group(1).strip().rstrip(".").strip()
+    first = re.split(r"\s+(?:or|and)\s+", found.group(1).strip(), maxsplit=1)[0]
+    example = first.rstrip(".").strip()  # "Tokyo or America/New_York": Tokyo
     return example or None
 
 
@@ -101,6 +102,29 @@ def named_codes(question: str, example: str | None) -> dict[str, str]:
         if match.group() in system and match.group() not in found:
             found[match.group()] = (len(lexicon.words(question[: match.start()])), match.group())
     return {code: name for code, (_, name) in sorted(found.items(), key=lambda kv: kv[1][0])}
+
+
+_CAPITALISED = re.compile(r"[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,2}")
+
+
+def names_a_place(question: str, example: str) -> bool:
+    """When the example is a place ("Tokyo", "Paris, France"), whether the sentence names one:
+    a capitalised run of one to three words that the gazetteer knows ("New York", "Japan");
+    a sentence-initial stop word ("What") is left out."""
+    from toolwire.text.places import gazetteer, is_place
+
+    if gazetteer().lookup(example) is None:
+        return False
+    for match in _CAPITALISED.finditer(question):
+        run = match.group().rstrip(".")
+        words = run.split()
+        if match.start() == 0 and words[0].lower() in lexicon.STOP_WORDS:
+            words = words[1:]
+        for size in range(len(words), 0, -1):
+            for start in range(len(words) - size + 1):
+                if is_place(" ".join(words[start : start + size])):
+                    return True
+    return False
 
 
 def code_grammar(length: int) -> str:

@@ -27,6 +27,7 @@ from toolwire.strategies.staged.examples import (
     code_shape,
     example_of,
     named_codes,
+    names_a_place,
     names_the_kind,
 )
 from toolwire.strategies.staged.matching import COMMON_PARAM_WORDS, enum_labels, is_numeric
@@ -143,7 +144,8 @@ class Filler:
         if distinctive & lexicon.stems(question):
             return True  # "make it private" mentions private_visibility
         example = example_of(schema) if self.rules.described_examples else None
-        if example and (names_the_kind(question, example) or named_codes(question, example)):
+        if example and (names_the_kind(question, example) or named_codes(question, example)
+                        or names_a_place(question, example)):
             return True  # "42 US dollars" mentions from_currency, "e.g. USD"
         return any(
             isinstance(v, str) and mentions.mentions(question, v) for v in schema.get("enum", [])
@@ -258,8 +260,11 @@ class Filler:
                 where[o] = min(positions)
         named = sorted(where, key=lambda o: where[o])
         key = json.dumps(sorted(options))
-        fresh = [o for o in named if o not in used.get(key, set())]
-        pool = fresh or named or options
+        taken = used.get(key, set())
+        fresh = [o for o in named if o not in taken]
+        # every value the sentence names went to an earlier parameter ("5 miles to km"): the
+        # model picks among the others rather than repeat one (from mile to mile)
+        pool = fresh or ([o for o in options if o not in taken] if named else []) or named or options
         prior = {o: direction_prior(name, question, where[o], rank) for rank, o in
                  enumerate(named) if o in pool} if self.rules.direction_walls else {}
         literal = await self._pick(messages, pool, end, prior)

