@@ -7,8 +7,9 @@ scripted model (so no model time is counted); the client sends them alternating 
 that load swings on a shared machine hit every server alike:
 
 - ``bare``: :func:`bare_app`, one FastAPI endpoint that converts the currency directly and
-  stores the same rows with the same promise: the prompt committed before the work
-  (interaction + user message), then the outcome (reply + tool call + status) in a second
+  stores the same rows with the same promises: the prompt committed before the work
+  (interaction + user message), the tool call journaled ``running`` before it runs (reply +
+  call rows: at most once, as toolwire's journal does), then the outcome in a third
   transaction.
 - ``toolwire``: :func:`keyword_app`, toolwire's app with keyword-only retrieval: the whole
   pipeline (retrieve, select, validate, execute ``convert_currency``, snippet, describe) and
@@ -103,18 +104,23 @@ def bare_app() -> Any:
                 id=ids["message"], interaction_id=ids["interaction"], role="user",
                 content=body.prompt, status="running", created=now, updated=now))
         arguments = {"amount": 42.0, "from_currency": "USD", "to_currency": "CAD"}
+        with database.write_session() as session:  # the call, journaled before it runs
+            session.execute(insert(Message).values(
+                id=ids["reply"], interaction_id=ids["interaction"], role="assistant",
+                content="", status="running", reply_to_id=ids["message"],
+                created=now, updated=now))
+            session.execute(insert(ToolCall).values(
+                id=ids["call"], message_id=ids["reply"], call_id="call_1",
+                name="convert_currency", arguments=arguments, attempts=[], status="running",
+                started=now, created=now))
         result = convert_currency(**arguments)  # type: ignore[arg-type]
         with database.write_session() as session:  # the outcome
             session.execute(update(Message).where(Message.id == ids["message"]).values(
                 status="done", updated=utcnow()))
-            session.execute(insert(Message).values(
-                id=ids["reply"], interaction_id=ids["interaction"], role="assistant",
-                content=f"That is {result}.", status="done", reply_to_id=ids["message"],
-                created=now, updated=now))
-            session.execute(insert(ToolCall).values(
-                id=ids["call"], message_id=ids["reply"], call_id="call_1",
-                name="convert_currency", arguments=arguments, attempts=[], status="ok",
-                result=result, started=now, finished=now, duration_ms=0.0, created=now))
+            session.execute(update(Message).where(Message.id == ids["reply"]).values(
+                content=f"That is {result}.", status="done", updated=utcnow()))
+            session.execute(update(ToolCall).where(ToolCall.id == ids["call"]).values(
+                status="ok", result=result, finished=utcnow(), duration_ms=0.0))
         return {"interaction_id": str(ids["interaction"]), "answer": f"That is {result}.",
                 "calls": [{"name": "convert_currency", "arguments": arguments, "result": result}]}
 

@@ -262,9 +262,11 @@ class Filler:
         key = json.dumps(sorted(options))
         taken = used.get(key, set())
         fresh = [o for o in named if o not in taken]
-        # every value the sentence names went to an earlier parameter ("5 miles to km"): the
-        # model picks among the others rather than repeat one (from mile to mile)
-        pool = fresh or ([o for o in options if o not in taken] if named else []) or named or options
+        # a source/target pair whose one named value the source took ("5 miles to km"): the
+        # target is picked among the others rather than the same again (mile to mile)
+        pair = self.rules.direction_walls and role_of(name) is not None and bool(named)
+        others = [o for o in options if o not in taken] if pair else []
+        pool = fresh or others or named or options
         prior = {o: direction_prior(name, question, where[o], rank) for rank, o in
                  enumerate(named) if o in pool} if self.rules.direction_walls else {}
         literal = await self._pick(messages, pool, end, prior)

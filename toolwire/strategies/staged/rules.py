@@ -44,7 +44,8 @@ class StagedRules:
     next to it. Why: quotes mark values."""
     direction_walls: bool = True
     """Source/target parameters (from_x/to_x) take values on their side of "from"/"to", and
-    their spans never cross those words."""
+    their spans never cross those words; the target never repeats the source's enum value when
+    others remain ("5 miles to km" is not mile to mile)."""
     numeric_optionals: bool = True
     """Optional numeric parameters take the numbers no required parameter used."""
     distinctive_mentions: bool = True
