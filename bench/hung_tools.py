@@ -87,7 +87,7 @@ async def run(requests: int, hung: int, home: Path) -> dict[str, Any]:
 
     registry = Registry()
     registry.use_index(ToolIndex(embedder=None))
-    registry.register(add)
+    registry.register(add, answer="It is {result}.")  # the model sentence drops the inputs
     registry.register(hang, timeout=600)
     settings = Settings(home=home, model="scripted", shutdown_grace=0)
     engine = Engine(registry, model=ScriptedModel(_answer), settings=settings)
