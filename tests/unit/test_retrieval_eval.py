@@ -80,7 +80,8 @@ def _outcome(category: str, rank: int | None, ms: float) -> CaseOutcome:
     case = RetrievalCase(
         id=f"{category}_{rank}", category=category, query="q", expected=frozenset()
     )
-    return CaseOutcome(case=case, rank=rank, latency_ms=ms)
+    found = {k: float(rank is not None and rank <= k) for k in (1, 5)}
+    return CaseOutcome(case=case, rank=rank, latency_ms=ms, found=found)
 
 
 def test_report_metrics_and_html(tmp_path: Path) -> None:
@@ -99,7 +100,10 @@ def test_report_metrics_and_html(tmp_path: Path) -> None:
     data = report.to_dict()
     assert data["recall@1"] == 0.25 and data["recall@5"] == 0.75 and data["n"] == 4
     assert data["mrr"] == pytest.approx((1 + 0.25 + 0.5) / 4, abs=1e-4)
-    assert data["per_category"]["a"] == {"n": 2, "recall@1": 0.5, "recall@5": 1.0, "mrr": 0.625}
+    assert data["per_category"]["a"] == {
+        "n": 2, "recall@1": 0.5, "recall@5": 1.0, "coverage@1": 0.5, "coverage@5": 1.0,
+        "mrr": 0.625,
+    }
     assert data["latency_ms"] == {"p50": 2.5, "p99": 4.0}
     page = write_retrieval_report(report, tmp_path / "out" / "r.html").read_text()
     assert "<svg" in page and "<table>" in page and "R@5" in page

