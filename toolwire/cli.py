@@ -22,7 +22,18 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from toolwire.run import Run
+from toolwire.run import (
+    AnswerDelta,
+    Answered,
+    CallProposed,
+    CallResult,
+    Event,
+    Executed,
+    Retrieved,
+    Run,
+    Selected,
+    ValidationFailed,
+)
 
 app = typer.Typer(
     help="toolwire: sentences in, validated function calls out.",
@@ -83,10 +94,12 @@ def run(
     from toolwire.models.base import ModelError
 
     engine = _engine(model)
+    live = None if as_json else _LiveRun()
     try:
-        steps = None if as_json else _show_step
-        result: Run = asyncio.run(engine.pipeline(approve=approve).run(prompt, on_event=steps))
+        result: Run = asyncio.run(engine.pipeline(approve=approve).run(prompt, on_event=live))
     except ModelError as e:
+        if live is not None:
+            live.end_line()
         raise _fail(str(e), 1) from e
     if as_json:
         payload = {
@@ -100,14 +113,43 @@ def run(
         if result.missing:
             payload["missing"] = result.missing
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
-        return
-    _print_run(result)
 
 
-def _show_step(event: Any) -> None:
-    """Each step on stderr as it happens (stdout keeps the calls and the answer)."""
-    from toolwire.run import CallProposed, Retrieved, Selected, ValidationFailed
+class _LiveRun:
+    """Shows a run as it happens: the steps on stderr; each executed call with its result, then
+    the answer's text as it is generated, on stdout. When the model's streamed sentence is not
+    kept (``toolwire.answer.describe``), the answer that replaces it follows, once."""
 
+    def __init__(self) -> None:
+        self.streamed = ""
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Executed):
+            _print_call(event.call)
+        elif isinstance(event, AnswerDelta):
+            self.streamed += event.text
+            out.print(event.text, end="", markup=False, highlight=False, soft_wrap=True)
+        elif isinstance(event, Answered):
+            self._finish(event.run.answer)
+        else:
+            _show_step(event)
+
+    def _finish(self, answer: str) -> None:
+        self.end_line()
+        if self.streamed.split() == answer.split():
+            return
+        if self.streamed:
+            err.print("[dim](the model's sentence was not kept; the answer:)[/dim]")
+        out.print(answer, markup=False, highlight=False, soft_wrap=True)
+
+    def end_line(self) -> None:
+        """Ends a streamed line, so what follows starts on its own."""
+        if self.streamed and not self.streamed.endswith("\n"):
+            out.print()
+
+
+def _show_step(event: Event) -> None:
+    """A step before the calls run, on stderr (stdout keeps the calls and the answer)."""
     if isinstance(event, Retrieved):
         shown = ", ".join(f"{name} ({score:.2f})" for name, score in event.candidates)
         err.print(f"[dim]retrieved {shown or 'no tool'}[/dim]")
@@ -119,17 +161,15 @@ def _show_step(event: Any) -> None:
         err.print(f"[dim]invalid: {'; '.join(event.errors)}[/dim]")
 
 
-def _print_run(result: Run) -> None:
-    for call in result.calls:
-        args = ", ".join(f"{k}={v!r}" for k, v in call.arguments.items())
-        out.print(f"[bold cyan]call[/bold cyan] {call.name}({args})")
-        if call.status == "ok":
-            out.print(f"[green]result[/green] {json.dumps(call.result, default=str)}")
-        elif call.status == "pending_approval":
-            out.print("[yellow]needs approval[/yellow] not run: add --approve to run it")
-        else:
-            out.print(f"[red]{call.status}[/red] {(call.error or {}).get('message', '')}")
-    out.print(result.answer)
+def _print_call(call: CallResult) -> None:
+    args = ", ".join(f"{k}={v!r}" for k, v in call.arguments.items())
+    out.print(f"[bold cyan]call[/bold cyan] {call.name}({args})")
+    if call.status == "ok":
+        out.print(f"[green]result[/green] {json.dumps(call.result, default=str)}")
+    elif call.status == "pending_approval":
+        out.print("[yellow]needs approval[/yellow] not run: add --approve to run it")
+    else:
+        out.print(f"[red]{call.status}[/red] {(call.error or {}).get('message', '')}")
 
 
 @tools_app.command("list")

@@ -116,6 +116,29 @@ def test_a_tool_call_with_streaming(client: OpenAI) -> None:
     assert (name, json.loads(arguments), finish) == ("convert_currency", EXPECTED, "tool_calls")
 
 
+def test_executed_server_side_the_call_streams_before_the_answer(client: OpenAI) -> None:
+    """``toolwire.execute``: the call's deltas come as soon as it is decided, the answer's
+    text after them."""
+    stream = client.chat.completions.create(
+        model="toolwire", messages=[{"role": "user", "content": QUESTION}], stream=True,
+        extra_body={"toolwire": {"execute": True}},
+    )
+    kinds: list[str] = []
+    name, arguments, text, finish = "", "", "", None
+    for chunk in stream:
+        for choice in chunk.choices:
+            for delta in choice.delta.tool_calls or []:
+                kinds.append("call")
+                name += (delta.function and delta.function.name) or ""
+                arguments += (delta.function and delta.function.arguments) or ""
+            if choice.delta.content:
+                kinds.append("text")
+                text += choice.delta.content
+            finish = choice.finish_reason or finish
+    assert (name, json.loads(arguments), finish) == ("convert_currency", EXPECTED, "stop")
+    assert kinds[0] == "call" and "call" not in kinds[kinds.index("text"):] and text
+
+
 def test_tool_choice_none_gives_text(client: OpenAI) -> None:
     response = client.chat.completions.create(
         model="toolwire",

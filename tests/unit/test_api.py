@@ -7,6 +7,7 @@ of the prompt and answers from the function result the pipeline hands back.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from toolwire.engine import Engine
 from toolwire.models.base import (
     Completion,
     Constraint,
+    JsonSchemaConstraint,
     Message,
     ModelError,
     ToolCallRequest,
@@ -46,10 +48,16 @@ def add(a: int, b: int) -> int:
 
 
 def adder(request: Request) -> Completion:
-    """The scripted model: call ``add`` on the prompt's numbers, then state the result."""
+    """The scripted model: call ``add`` on the prompt's numbers (a tool call, or the plain
+    strategy's JSON list of calls), then state the result."""
     last = request.messages[-1]
+    numbers = [int(n) for n in re.findall(r"-?\d+", last.content)]
+    if isinstance(request.constraint, JsonSchemaConstraint):
+        if len(numbers) < 2:
+            return Completion(text="[]")
+        wanted = [{"name": "add", "arguments": {"a": numbers[0], "b": numbers[1]}}]
+        return Completion(text=json.dumps(wanted))
     if request.tools:
-        numbers = [int(n) for n in re.findall(r"-?\d+", last.content)]
         if len(numbers) < 2:
             return Completion(text="Give me two numbers to add.")
         call = ToolCallRequest(id=f"call_{uuid.uuid4().hex[:8]}", name="add",
@@ -100,6 +108,7 @@ class Api:
 
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     overrides.setdefault("shutdown_grace", 0.2)
+    overrides.setdefault("auth", "off")  # create_app requires keys unless told it is on loopback
     return Settings(home=tmp_path, model="scripted", **overrides)
 
 
@@ -521,7 +530,8 @@ async def test_a_request_id_is_kept_or_made(api: Api) -> None:
 
 
 async def test_interaction_settings_apply_to_every_run(api: Api) -> None:
-    settings = {"temperature": 0.7, "k": 1, "strategy": "native", "max_tokens": 33, "note": "kept"}
+    # "plain", not what "auto" picks for this tool-calling model ("native")
+    settings = {"temperature": 0.7, "k": 1, "strategy": "plain", "max_tokens": 33, "note": "kept"}
     interaction = (await api.client.post("/interactions", json={"settings": settings})).json()
     assert interaction["settings"] == settings
     url = f"/interactions/{interaction['id']}/messages"
@@ -530,8 +540,15 @@ async def test_interaction_settings_apply_to_every_run(api: Api) -> None:
         await wait_for_status(api, interaction["id"], accepted["id"], "done")
     asked = api.model.inner.requests
     assert asked and all(r.settings is not None and r.settings.temperature == 0.7 for r in asked)
-    assert all(len(r.tools or []) <= 1 for r in asked)  # k = 1 tool offered
     assert all(r.settings is not None and r.settings.max_tokens <= 33 for r in asked)
+    # the plain strategy: each prompt's calls asked for as one JSON list, never as native tools
+    proposals = [r for r in asked if isinstance(r.constraint, JsonSchemaConstraint)]
+    assert [r.messages[-1].content for r in proposals] == ["add 1 and 2", "write me a poem"]
+    assert all(r.tools is None for r in asked)
+    assert all(len(r.constraint.schema["items"].get("anyOf", [None])) == 1  # k = 1 tool offered
+               for r in proposals if isinstance(r.constraint, JsonSchemaConstraint))
+    [reply] = [m for m in (await api.client.get(url)).json()[:2] if m["role"] == "assistant"]
+    assert reply["tool_calls"][0]["result"] == 3 and reply["content"] == "The sum is 3."
 
 
 @pytest.mark.parametrize("settings", [{"temperature": 5}, {"k": 0}, {"strategy": "magic"},

@@ -13,10 +13,17 @@ How an answer is made, by the engine's model:
   tools, and answers in text when no tool fits, when ``tool_choice`` is ``none`` or when the
   last message is a tool result.
 
-``stream: true`` sends the finished answer as OpenAI's SSE chunks (text in pieces, tool-call
-deltas, ``data: [DONE]``). The extension ``"toolwire": {"execute": true}`` runs the server
-registry's tools through the full pipeline and returns the final answer, with the calls under
-``toolwire.calls``. Bad requests get 400 in OpenAI's error shape, naming the bad field.
+``stream: true`` sends OpenAI's SSE chunks as the answer is produced: each tool call the moment
+it is decided (the model's call, the engine's proposal once it passed validation; a backend
+that streams tools, ``stream_tools``, hands each over as it completes), as a first delta with
+its index, id, type, name and empty arguments, then the arguments in pieces; the text deltas as
+the model generates them; then the finish reason (``tool_calls`` when the client is to run
+them), the usage and ``data: [DONE]``. The extension ``"toolwire": {"execute": true}`` runs the
+server registry's tools through the full pipeline: the calls stream as they are decided, before
+they run, and the answer's text follows (``finish_reason: stop``), sent once settled when it
+describes results (the model's draft may be replaced, and streamed text cannot be taken back),
+token by token when no call was made; unstreamed, the calls are
+under ``toolwire.calls``. Bad requests get 400 in OpenAI's error shape, naming the bad field.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import json
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +46,7 @@ from toolwire.dialects import openai as openai_dialect
 from toolwire.messages import Completion, Message, ModelSettings, ToolCallRequest, ToolSpec, Usage
 from toolwire.models.base import ModelError
 from toolwire.models.streaming import TextSink, stream_text
-from toolwire.run import AnswerDelta, Event
+from toolwire.run import AnswerDelta, CallProposed, Event, ValidationFailed
 
 if TYPE_CHECKING:
     from toolwire.engine import Engine
@@ -49,6 +56,9 @@ router = APIRouter(prefix="/v1", tags=["openai"])
 
 STREAM_PIECE = 16
 """Characters of text per streamed content chunk."""
+
+CallSink = Callable[[ToolCallRequest], None]
+"""Receives each tool call of an answer, once, as soon as it is decided."""
 
 
 class OpenAIError(Exception):
@@ -230,32 +240,83 @@ class Answer:
     run: Run | None = None
 
 
-async def answer(engine: Engine, request: ChatRequest, on_text: TextSink | None = None) -> Answer:
+async def answer(
+    engine: Engine,
+    request: ChatRequest,
+    on_text: TextSink | None = None,
+    on_call: CallSink | None = None,
+) -> Answer:
     """The answer to ``request``, made by the engine's model (see the module doc); ``on_text``
-    gets the answer's text as the model generates it (where the model can stream)."""
+    gets the answer's text as the model generates it (where the model can stream), ``on_call``
+    each tool call as soon as it is decided, before the text that follows it."""
     if request.execute:
-        return await _execute(engine, request, on_text)
+        return await _execute(engine, request, on_text, on_call)
+    calls = _first_only(on_call) if on_call is not None and not request.parallel else on_call
     model = engine.model
     wants_text = (
         not request.tools or request.tool_choice == "none" or request.messages[-1].role == "tool"
     )
     if model.supports_tools:
-        tools = request.tools if request.tool_choice != "none" else None
-        completion = await (
-            model.complete(request.messages, tools=tools, settings=request.settings()) if tools
-            else stream_text(model, request.messages, settings=request.settings(), on_text=on_text)
-        )
+        completion = await _native(model, request, on_text, calls)
     elif wants_text:
         completion = await _text(engine, request, on_text)
     else:
-        calls = await engine.propose_calls(request.messages, request.tools, request.tool_choice)
-        if calls:
-            completion = Completion(tool_calls=calls, usage=_estimate(request, calls))
+        proposed = await engine.propose_calls(request.messages, request.tools,
+                                              request.tool_choice)
+        if proposed:
+            completion = Completion(tool_calls=proposed, usage=_estimate(request, proposed))
+            _hand_over(completion.tool_calls, calls)
         else:
             completion = await _text(engine, request, on_text)
     if not request.parallel and len(completion.tool_calls) > 1:
         completion.tool_calls = completion.tool_calls[:1]
     return Answer(completion=completion)
+
+
+async def _native(
+    model: Any, request: ChatRequest, on_text: TextSink | None, on_call: CallSink | None
+) -> Completion:
+    """A model with native tool calling; one that streams tools (``stream_tools``) hands each
+    piece of text and each call over as it comes, any other answers, then is handed over."""
+    tools = request.tools if request.tool_choice != "none" else None
+    if not tools:
+        return await stream_text(model, request.messages, settings=request.settings(),
+                                 on_text=on_text)
+    streaming = getattr(model, "stream_tools", None)
+    if callable(streaming) and (on_text is not None or on_call is not None):
+        completion: Completion = await streaming(
+            request.messages, tools=tools, settings=request.settings(),
+            on_text=on_text or _ignore, on_call=on_call or _ignore)
+        return completion
+    completion = await model.complete(request.messages, tools=tools, settings=request.settings())
+    if on_text is not None and completion.text:
+        on_text(completion.text)
+    _hand_over(completion.tool_calls, on_call)
+    return completion
+
+
+def _hand_over(calls: list[ToolCallRequest], on_call: CallSink | None) -> None:
+    """Each call to ``on_call``, with the id it will have on the wire."""
+    for call in calls:
+        call.id = call.id or f"call_{uuid.uuid4().hex[:24]}"
+        if on_call is not None:
+            on_call(call)
+
+
+def _first_only(on_call: CallSink) -> CallSink:
+    """``on_call`` for ``parallel_tool_calls: false``: the first call only."""
+    seen: list[ToolCallRequest] = []
+
+    def first(call: ToolCallRequest) -> None:
+        if not seen:
+            seen.append(call)
+            on_call(call)
+
+    return first
+
+
+def _ignore(_: object) -> None:
+    pass
 
 
 async def _text(engine: Engine, request: ChatRequest, on_text: TextSink | None) -> Completion:
@@ -280,20 +341,54 @@ def _as_plain_chat(messages: list[Message]) -> list[Message]:
     return out
 
 
-async def _execute(engine: Engine, request: ChatRequest, on_text: TextSink | None) -> Answer:
+async def _execute(
+    engine: Engine, request: ChatRequest, on_text: TextSink | None, on_call: CallSink | None
+) -> Answer:
     users = [i for i, m in enumerate(request.messages) if m.role == "user"]
     if not users:
         raise OpenAIError("'toolwire.execute' needs a user message", param="messages")
     last = users[-1]
-
-    def relay(event: Event) -> None:
-        if on_text is not None and isinstance(event, AnswerDelta):
-            on_text(event.text)
-
+    relay = _Relay(on_text, on_call)
     run = await engine.arun(request.messages[last].content, history=request.messages[:last],
                             on_event=relay)
     completion = Completion(text=run.answer, usage=_estimate(request, [], run.answer))
     return Answer(completion=completion, run=run)
+
+
+@dataclass
+class _Relay:
+    """A pipeline run's events for a streamed answer: its text to ``on_text``, and each call
+    to ``on_call`` once decided: when its proposal is not followed by a ``ValidationFailed``.
+    The pipeline reports a failure in the same step as the proposal, so by the event loop's
+    next turn (``call_soon``) the proposal stands or was dropped; a repaired call goes out
+    once, with the arguments that passed."""
+
+    on_text: TextSink | None
+    on_call: CallSink | None
+    proposed: dict[tuple[str, int], CallProposed] = field(default_factory=dict)
+    called: bool = False
+    """Whether the run proposed a call: its answer then describes results, and the model's
+    draft may be replaced by a template (``answer.py``); a client cannot take streamed text
+    back, so that answer is sent once settled instead of token by token."""
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, AnswerDelta) and self.on_text is not None and not self.called:
+            self.on_text(event.text)
+        elif isinstance(event, CallProposed):
+            self.called = True
+            if self.on_call is None:
+                return
+            key = (event.call_id, event.attempt)
+            self.proposed[key] = event
+            asyncio.get_running_loop().call_soon(self._decided, key)
+        elif isinstance(event, ValidationFailed):
+            self.proposed.pop((event.call_id, event.attempt), None)
+
+    def _decided(self, key: tuple[str, int]) -> None:
+        event = self.proposed.pop(key, None)
+        if event is not None and self.on_call is not None:
+            self.on_call(ToolCallRequest(id=event.call_id, name=event.name,
+                                         arguments=event.arguments))
 
 
 def _estimate(request: ChatRequest, calls: list[ToolCallRequest], text: str = "") -> Usage:
@@ -380,8 +475,8 @@ def stream_chunks(
 
 @dataclass
 class _Chunks:
-    """Builds the chunks of one streamed answer: the opening, text deltas, then the tool-call
-    deltas, the finish reason and the usage."""
+    """Builds the chunks of one streamed answer: the opening, tool-call and text deltas as they
+    come, then the calls not sent yet, the finish reason and the usage."""
 
     request: ChatRequest
     cid: str
@@ -395,19 +490,29 @@ class _Chunks:
     def opening(self) -> dict[str, Any]:
         return self.chunk({"role": "assistant", "content": "", "refusal": None})
 
+    sent_calls: int = 0
+    """Tool calls sent so far (the next one's index)."""
+
     def content(self, text: str) -> dict[str, Any]:
         return self.chunk({"content": text})
 
+    def call(self, call: ToolCallRequest) -> Iterator[dict[str, Any]]:
+        """One call's deltas, OpenAI's way: index, id, type, name and empty arguments first,
+        then the arguments in pieces."""
+        [wire] = _wire_calls([call])
+        index, self.sent_calls = self.sent_calls, self.sent_calls + 1
+        head = {"index": index, "id": wire["id"], "type": "function",
+                "function": {"name": wire["function"]["name"], "arguments": ""}}
+        yield self.chunk({"tool_calls": [head]})
+        arguments = wire["function"]["arguments"]
+        for start in range(0, len(arguments), STREAM_PIECE):
+            piece = {"index": index,
+                     "function": {"arguments": arguments[start : start + STREAM_PIECE]}}
+            yield self.chunk({"tool_calls": [piece]})
+
     def closing(self, completion: Completion) -> Iterator[dict[str, Any]]:
-        for index, call in enumerate(_wire_calls(completion.tool_calls)):
-            head = {"index": index, "id": call["id"], "type": "function",
-                    "function": {"name": call["function"]["name"], "arguments": ""}}
-            yield self.chunk({"tool_calls": [head]})
-            arguments = call["function"]["arguments"]
-            for start in range(0, len(arguments), STREAM_PIECE):
-                piece = {"index": index,
-                         "function": {"arguments": arguments[start : start + STREAM_PIECE]}}
-                yield self.chunk({"tool_calls": [piece]})
+        for call in completion.tool_calls[self.sent_calls:]:
+            yield from self.call(call)
         yield self.chunk({}, _finish_reason(completion))
         if self.request.include_usage:
             last = self.chunk({})
@@ -419,17 +524,22 @@ class _Chunks:
 async def _live(
     engine: Engine, chat: ChatRequest, cid: str, created: int
 ) -> AsyncIterator[bytes]:
-    """Chunks as the answer is produced: text deltas the moment the model generates them,
-    then the calls (a call is complete once proposed), the finish reason and the usage."""
+    """Chunks as the answer is produced: each tool call the moment it is decided, text deltas
+    the moment the model generates them, then the finish reason and the usage."""
     chunks = _Chunks(chat, cid, created)
-    texts: asyncio.Queue[str | None] = asyncio.Queue()
-    task = asyncio.create_task(answer(engine, chat, on_text=texts.put_nowait))
-    task.add_done_callback(lambda _: texts.put_nowait(None))
+    pieces: asyncio.Queue[str | ToolCallRequest | None] = asyncio.Queue()
+    task = asyncio.create_task(
+        answer(engine, chat, on_text=pieces.put_nowait, on_call=pieces.put_nowait))
+    task.add_done_callback(lambda _: pieces.put_nowait(None))
     yield _data(chunks.opening())
     streamed = ""
-    while (text := await texts.get()) is not None:
-        streamed += text
-        yield _data(chunks.content(text))
+    while (piece := await pieces.get()) is not None:
+        if isinstance(piece, ToolCallRequest):
+            for delta in chunks.call(piece):
+                yield _data(delta)
+        else:
+            streamed += piece
+            yield _data(chunks.content(piece))
     try:
         result = task.result()
     except ModelError as e:
@@ -438,8 +548,8 @@ async def _live(
         return
     if result.completion.text.startswith(streamed) and len(result.completion.text) > len(streamed):
         yield _data(chunks.content(result.completion.text[len(streamed):]))  # text not streamed
-    for piece in chunks.closing(result.completion):
-        yield _data(piece)
+    for chunk in chunks.closing(result.completion):
+        yield _data(chunk)
     yield b"data: [DONE]\n\n"
 
 

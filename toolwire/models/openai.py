@@ -5,12 +5,16 @@
 
 Tools go out in the OpenAI dialect (strict mode on request, for the tools that allow it);
 calls come back with their arguments coerced onto the original schemas. A
-``JsonSchemaConstraint`` becomes a ``json_schema`` response format.
+``JsonSchemaConstraint`` becomes a ``json_schema`` response format. Streamed (``stream=True``),
+text deltas are handed over as they come, and each call once its argument fragments are all
+in: when the next call starts or the finish reason comes (its name is mapped back and its
+arguments coerced, which needs the whole of them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -30,11 +34,12 @@ from toolwire.messages import (
     JsonSchemaConstraint,
     Message,
     ModelSettings,
+    ToolCallRequest,
     ToolSpec,
     Usage,
 )
 from toolwire.models.base import ModelError
-from toolwire.models.remote import Outgoing, RemoteModel, json_text, status_message
+from toolwire.models.remote import CallSink, Outgoing, RemoteModel, json_text, status_message
 from toolwire.providers.openai import openai_client
 
 try:
@@ -104,6 +109,29 @@ class OpenAIModel(RemoteModel):
                 finish = choice.finish_reason or finish
         return Completion(text="".join(parts), finish_reason=finish, usage=usage)
 
+    async def _stream_tools(
+        self, out: Outgoing, on_text: Callable[[str], None], on_call: CallSink
+    ) -> Completion:
+        """``stream=True`` with tools: content deltas to ``on_text``; each call, gathered from
+        its deltas, to ``on_call`` once the next one starts or the finish reason comes."""
+        request = self._request(out.messages, out.tools, None, out.settings, out.names)
+        answer = _Gathering(lambda raw: self._calls(raw, out), on_call)
+        stream = await self._client.chat.completions.create(
+            **request, stream=True, stream_options={"include_usage": True})
+        async for chunk in stream:
+            if chunk.usage is not None:
+                answer.usage = Usage(prompt_tokens=chunk.usage.prompt_tokens,
+                                     completion_tokens=chunk.usage.completion_tokens)
+            for choice in chunk.choices:
+                if choice.delta.content:
+                    answer.text.append(choice.delta.content)
+                    on_text(choice.delta.content)
+                for delta in choice.delta.tool_calls or []:
+                    answer.add(delta)
+                if choice.finish_reason:
+                    answer.finished(choice.finish_reason)
+        return answer.completion()
+
     def _request(
         self,
         messages: list[Message],
@@ -131,28 +159,76 @@ class OpenAIModel(RemoteModel):
         return to_openai(spec, strict=strict, names=names)
 
     def _completion(self, data: dict[str, Any], out: Outgoing) -> Completion:
-        tools, constraint, names = out.tools, out.constraint, out.names
+        constraint = out.constraint
         if not data.get("choices"):
             raise self.fail("the response has no choices")
         choice = data["choices"][0]
         message = choice.get("message") or {}
-        try:
-            calls = tool_calls_in(message.get("tool_calls") or [], "tool_calls", names)
-        except DialectError as e:
-            raise self.fail(f"malformed tool call: {e}") from e
+        calls = self._calls(message.get("tool_calls") or [], out)
         text = message.get("content") or ""
         if isinstance(constraint, JsonSchemaConstraint) and text:
             text = json_text(constraint.schema, text)
         usage = data.get("usage") or {}
         return Completion(
             text=text,
-            tool_calls=restore_calls(calls, tools),
+            tool_calls=calls,
             usage=Usage(
                 prompt_tokens=usage.get("prompt_tokens") or 0,
                 completion_tokens=usage.get("completion_tokens") or 0,
             ),
             finish_reason="tool_calls" if calls else choice.get("finish_reason") or "stop",
         )
+
+
+    def _calls(self, raw: list[Any], out: Outgoing) -> list[ToolCallRequest]:
+        """OpenAI ``tool_calls`` as calls of the original tools (names and arguments)."""
+        try:
+            calls = tool_calls_in(raw, "tool_calls", out.names)
+        except DialectError as e:
+            raise self.fail(f"malformed tool call: {e}") from e
+        return restore_calls(calls, out.tools)
+
+
+@dataclass
+class _Gathering:
+    """A streamed answer being put together: its text, and its calls from their deltas (the
+    first of a call holds its index, id and name; the next ones pieces of its arguments)."""
+
+    restore: Callable[[list[Any]], list[ToolCallRequest]]
+    """OpenAI ``tool_calls`` as calls of the original tools."""
+    on_call: CallSink
+    text: list[str] = field(default_factory=list)
+    open: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """The calls still coming in, by index, as OpenAI ``tool_calls`` entries."""
+    calls: list[ToolCallRequest] = field(default_factory=list)
+    finish: str = "stop"
+    usage: Usage = field(default_factory=Usage)
+
+    def add(self, delta: Any) -> None:
+        if delta.index not in self.open:
+            self._hand_over(below=delta.index)  # a new call: the ones before it are complete
+            self.open[delta.index] = {"id": delta.id or f"call_{delta.index}", "type": "function",
+                                      "function": {"name": "", "arguments": ""}}
+        function = self.open[delta.index]["function"]
+        if delta.function is not None:
+            function["name"] += delta.function.name or ""
+            function["arguments"] += delta.function.arguments or ""
+
+    def finished(self, reason: str) -> None:
+        """The vendor says the answer is complete: its calls go out (the usage may follow)."""
+        self.finish = reason
+        self._hand_over()
+
+    def _hand_over(self, below: int | None = None) -> None:
+        done = sorted(i for i in self.open if below is None or i < below)
+        for call in self.restore([self.open.pop(i) for i in done]):
+            self.calls.append(call)
+            self.on_call(call)
+
+    def completion(self) -> Completion:
+        self._hand_over()
+        return Completion(text="".join(self.text), tool_calls=self.calls, usage=self.usage,
+                          finish_reason="tool_calls" if self.calls else self.finish)
 
 
 def openai_tool_choice(choice: str, names: WireNames) -> Any:

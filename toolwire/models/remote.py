@@ -3,7 +3,9 @@
 One ``complete()`` flow for all of them: map the tool names to the vendor's rules, send one
 request, turn the vendor's errors into ``ModelError`` (status and message kept), and read the
 answer back. A backend supplies the three vendor parts; its SDK does the retries (client
-setup lives in ``toolwire.providers``).
+setup lives in ``toolwire.providers``). ``stream_complete`` (a plain answer) and
+``stream_tools`` (an answer with tools) hand the answer over as it comes, where the backend's
+SDK streams it (``_stream``, ``_stream_tools``), else in one piece.
 """
 
 from __future__ import annotations
@@ -16,10 +18,20 @@ from typing import Any, ClassVar, TypeVar
 
 from toolwire.dialects import WireNames, onto_schema
 from toolwire.dialects.names import Dialect
-from toolwire.messages import Completion, Constraint, Message, ModelSettings, ToolSpec
+from toolwire.messages import (
+    Completion,
+    Constraint,
+    Message,
+    ModelSettings,
+    ToolCallRequest,
+    ToolSpec,
+)
 from toolwire.models.base import ModelError
 
 T = TypeVar("T")
+
+CallSink = Callable[[ToolCallRequest], None]
+"""Receives each tool call of an answer, once, as soon as all of it has come."""
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -72,6 +84,22 @@ class RemoteModel(ABC):
                        names=WireNames.build([], self.provider))
         return await self._vendor(self._stream(out, on_text))
 
+    async def stream_tools(
+        self,
+        messages: list[Message],
+        *,
+        tools: list[ToolSpec],
+        settings: ModelSettings,
+        on_text: Callable[[str], None],
+        on_call: CallSink,
+    ) -> Completion:
+        """``complete`` with ``tools``, streamed through the vendor's SDK: each piece of text
+        to ``on_text``, each call (names and arguments restored) to ``on_call`` as soon as all
+        of it has come; its errors become ``ModelError``."""
+        out = Outgoing(messages=messages, tools=tools, constraint=None, settings=settings,
+                       names=WireNames.build([t.name for t in tools], self.provider))
+        return await self._vendor(self._stream_tools(out, on_text, on_call))
+
     async def _vendor(self, call: Awaitable[T]) -> T:
         """Await a call to the vendor; its errors become ``ModelError``."""
         try:
@@ -89,6 +117,18 @@ class RemoteModel(ABC):
         completion = self._completion(await self._send(out), out)
         if completion.text:
             on_text(completion.text)
+        return completion
+
+    async def _stream_tools(
+        self, out: Outgoing, on_text: Callable[[str], None], on_call: CallSink
+    ) -> Completion:
+        """Stream ``out`` with its tools; a backend whose SDK cannot hands the answer over in
+        one piece: its text, then its calls."""
+        completion = self._completion(await self._send(out), out)
+        if completion.text:
+            on_text(completion.text)
+        for call in completion.tool_calls:
+            on_call(call)
         return completion
 
     def fail(self, message: str, *, status: int | None = None) -> ModelError:
