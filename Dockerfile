@@ -113,12 +113,14 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /data
 USER 10001:10001
 
-EXPOSE 8000
+# 8000: the API (`serve`). 9100: a worker's Prometheus /metrics (`worker --metrics-port 9100`).
+EXPOSE 8000 9100
 
 # /healthz needs no key; it answers 200 when ok or degraded, 503 when the database is away.
 # No curl in the slim image: Python's urllib (an HTTP error status raises, so exit 1). The
 # model loads before the port opens, hence the start period. It assumes `serve` on port 8000:
-# compose.yaml turns it off for the workers and the one-shot migration.
+# compose.yaml gives the workers their own (their /metrics port) and turns it off for the
+# one-shot migration.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=90s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 

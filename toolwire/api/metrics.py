@@ -5,7 +5,9 @@ Each app gets its own ``CollectorRegistry`` so several apps (tests) never collid
 processes on one host (API processes, ``toolwire worker`` and its pool), set
 ``PROMETHEUS_MULTIPROC_DIR`` to one empty directory for all of them (before they start):
 every process writes its counters there and ``GET /metrics`` reports the sum over all of
-them, the tool calls run by workers included (prometheus-client's multiprocess mode).
+them (prometheus-client's multiprocess mode). ``toolwire worker --metrics-port`` serves the
+same sum from the worker's main process (``toolwire.worker.metrics``), through
+:func:`multiprocess_registry` too.
 """
 
 from __future__ import annotations
@@ -73,13 +75,25 @@ class Metrics:
 
     def render(self) -> bytes:
         """The exposition text for a scrape (summed over processes in multiprocess mode)."""
-        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        if multiprocess_dir() is None:
             return generate_latest(self.registry)
-        combined = CollectorRegistry()
-        MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
-        for collector in self._live:
-            combined.register(collector)
-        return generate_latest(combined)
+        return generate_latest(multiprocess_registry(*self._live))
+
+
+def multiprocess_dir() -> str | None:
+    """``PROMETHEUS_MULTIPROC_DIR``, or None when multiprocess mode is off."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def multiprocess_registry(*live: Collector) -> CollectorRegistry:
+    """A registry for a scrape in multiprocess mode: what every process wrote under
+    ``PROMETHEUS_MULTIPROC_DIR`` (counters and histograms summed, gauges by their mode), plus
+    ``live`` collectors read in this process at scrape time."""
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    for collector in live:
+        registry.register(collector)
+    return registry
 
 
 class QueueDepthCollector(Collector):

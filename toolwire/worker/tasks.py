@@ -15,6 +15,7 @@ Guarantees (the message's row in the database is what counts):
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from toolwire.api.queue import PROCESS_MESSAGE, celery_app
 from toolwire.config import get_settings
 from toolwire.logs import request_context
+from toolwire.worker import metrics
 from toolwire.worker.runtime import WorkerRuntime
 
 log = logging.getLogger(__name__)
@@ -49,12 +51,16 @@ def runtime() -> WorkerRuntime:
 def _load(**_: Any) -> None:
     """Each worker process loads the model once, before its first task."""
     runtime()
+    metrics.process_started()
 
 
 @worker_process_shutdown.connect  # type: ignore[untyped-decorator]
 def _close(**_: Any) -> None:
-    if _runtime is not None:
-        _runtime.close()
+    try:
+        if _runtime is not None:
+            _runtime.close()
+    finally:
+        metrics.process_exited(os.getpid())
 
 
 @app.task(name=PROCESS_MESSAGE, bind=True, max_retries=MAX_RETRIES)  # type: ignore[untyped-decorator]
