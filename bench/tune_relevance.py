@@ -1,21 +1,29 @@
-"""Calibrate the relevance gate on BFCL's tuning split (a fifth of each category, never part of
+"""Fit the relevance decision on BFCL's tuning split (a fifth of each category, never part of
 the reported figures).
 
-The gate turns a sentence away when its best retrieved tool scores below
-``relevance_threshold``, unless the sentence names a tool (its name's words or an enum value)
-that scores at least ``named_relevance_threshold``. What a gate costs is the questions that need
-a call and that the engine would have answered *right*; what it buys is irrelevant questions
-turned away. So every relevant question of the sample goes through the staged engine with the
-gate off (is it right?), every question gets its retrieval scores, and each pair of thresholds
-is scored on both sides.
+The staged strategy turns a sentence away when the calibrated model
+(``toolwire/strategies/staged/relevance.py``) finds a call unlikely. This script fits that model:
 
-    .venv/bin/python bench/tune_relevance.py            # 30 questions per category, ~15 min
-    .venv/bin/python bench/tune_relevance.py --limit 60 --save tune.jsonl
-    .venv/bin/python bench/tune_relevance.py --load tune.jsonl --max-loss 3.4
+1. every question of the tuning split gets its evidence (:func:`relevance.evidence` over the
+   candidates retrieval gives it: cheap, no model);
+2. a logistic regression (scikit-learn, balanced classes) learns "this question wants a call"
+   (every category but irrelevance and live_irrelevance) from the evidence;
+3. what a gate costs is the relevant questions the engine would answer *right* and that the
+   gate turns away, so the questions that some threshold up to ``MAX_THRESHOLD`` could turn away
+   are answered by the staged engine with the gate off (the only model runs);
+4. the threshold is the highest probability at which no relevant category loses more than
+   ``--max-loss`` points; by default, no more than the fixed thresholds it replaces lose on
+   the same questions (their worst category), so the calibrated gate costs no more than the
+   old one and turns away what it can at that cost. The tuning fifth holds 1 to 215 questions
+   per category, so one question is 1 to 100 points: a flat 2-point limit would be decided
+   by single questions. The weights, the threshold and this table are written to
+   ``relevance.json`` with ``--fit``.
 
-Prints, per pair of thresholds, the share of irrelevant questions turned away (per category)
-and the points each relevant category would lose; the pair chosen is the one turning the most
-away while no category loses more than ``--max-loss`` points.
+    .venv/bin/python bench/tune_relevance.py --save tune.jsonl       # collect (~10 min), print
+    .venv/bin/python bench/tune_relevance.py --load tune.jsonl --fit  # refit, write the model
+
+It also prints what the fixed thresholds (the fallback without embedding scores) do on the
+same questions.
 """
 
 from __future__ import annotations
@@ -24,105 +32,170 @@ import argparse
 import asyncio
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 from toolwire.config import get_settings
 from toolwire.eval import bfcl
 from toolwire.models import load_model
-from toolwire.strategies.staged.matching import feasible, lexical_match
+from toolwire.strategies.staged.relevance import FEATURES, SHIPPED, RelevanceModel, evidence
 
 RELEVANT = ["simple_python", "multiple", "parallel", "parallel_multiple", "live_simple",
             "live_multiple", "live_parallel", "live_parallel_multiple"]
 IRRELEVANT = ["irrelevance", "live_irrelevance"]
-THRESHOLDS = [t / 100 for t in range(5, 31)]
+MAX_THRESHOLD = 0.6
+"""Thresholds tried: 0.05 to this, by 0.01 (above it a relevant category loses whole points)."""
+REGULARISATION = 1.0
+"""scikit-learn's C (inverse L2 strength): ten features and ~700 questions need little."""
 
 
 @dataclass(kw_only=True)
 class Question:
+    id: str
     category: str
-    best: float
-    """The best fused retrieval score among the question's functions."""
-    best_named: float
-    """The best score among functions the sentence names (-inf when it names none)."""
-    feasible: bool
-    """Whether some function could be filled (the sentence writes its required numbers)."""
-    right: bool = False
-    """Relevant questions: answered right with the gate off."""
+    features: dict[str, float]
+    right: bool | None = None
+    """Relevant questions a threshold could turn away: answered right with the gate off."""
+    probability: float = field(default=math.nan)
 
 
-def passes(q: Question, threshold: float, named: float) -> bool:
-    return q.best >= threshold or q.best_named >= named
-
-
-async def collect(limit: int) -> list[Question]:
+async def collect(limit: int | None) -> list[Question]:
     settings = get_settings()
-    model = load_model(settings.model)
-    ungated = bfcl.engine_config("staged")
-    ungated.relevance_threshold = ungated.named_relevance_threshold = -math.inf
     out: list[Question] = []
     for category in RELEVANT + IRRELEVANT:
         for case in bfcl.load_cases(category, split="tune", limit=limit, seed=1):
             question = bfcl.split_question(case.messages)[0]
             hits = bfcl.build_registry(case.functions).search(question, k=settings.retrieval_k)
-            named = [h.score for h in hits if lexical_match(question, h.tool) >= 1.0]
-            q = Question(
-                category=category,
-                best=max((h.score for h in hits), default=-math.inf),
-                best_named=max(named, default=-math.inf),
-                feasible=any(feasible(question, h.tool) for h in hits),
-            )
-            if category in RELEVANT:
-                result = await bfcl.answer_case(case, model=model, model_name=settings.model,
-                                                strategy="staged", config=ungated)
-                q.right = result.valid
-            out.append(q)
+            if hits:
+                out.append(Question(id=case.id, category=category,
+                                    features=evidence(question, hits)))
         print(f"  {category}: {sum(q.category == category for q in out)} questions", flush=True)
     return out
 
 
-def table(questions: list[Question], max_loss: float) -> None:
-    rows = []
-    for threshold in THRESHOLDS:
-        for named in [t for t in THRESHOLDS if t <= threshold]:
-            away = {}
-            for category in IRRELEVANT:
-                group = [q for q in questions if q.category == category]
-                # an infeasible question makes no call either way (the engine asks for values)
-                away[category] = sum(not passes(q, threshold, named) or not q.feasible
-                                     for q in group) / max(1, len(group))
-            lost = {}
-            for category in RELEVANT:
-                group = [q for q in questions if q.category == category]
-                lost[category] = 100 * sum(q.right and not passes(q, threshold, named)
-                                           for q in group) / max(1, len(group))
-            rows.append((threshold, named, away, lost))
-    ok = [r for r in rows if max(r[3].values()) <= max_loss]
-    for threshold, named, away, lost in ok[-12:]:
-        costs = ", ".join(f"{c} -{v:.1f}" for c, v in lost.items() if v)
-        print(f"threshold {threshold:.2f} named {named:.2f}: turned away "
-              + " ".join(f"{c} {100 * v:.1f}%" for c, v in away.items())
-              + f" | lost: {costs or 'none'}")
-    best = max(ok, key=lambda r: (sum(r[2].values()), r[0]))
-    print(f"chosen: relevance_threshold={best[0]:.2f} named_relevance_threshold={best[1]:.2f}")
+async def answer_ungated(questions: list[Question]) -> None:
+    """Mark each relevant question a threshold up to ``MAX_THRESHOLD`` could turn away with
+    whether the engine answers it right with the gate off."""
+    settings = get_settings()
+    model = load_model(settings.model)
+    ungated = bfcl.engine_config("staged")
+    ungated.rules = replace(ungated.rules, relevance_gate=False)
+    wanted = {q.id: q for q in questions
+              if q.category in RELEVANT and q.right is None
+              and (q.probability < MAX_THRESHOLD or not fixed_passes(q))}
+    for category in RELEVANT:
+        for case in bfcl.load_cases(category, split="tune"):
+            if case.id in wanted:
+                result = await bfcl.answer_case(case, model=model, model_name=settings.model,
+                                                strategy="staged", config=ungated)
+                wanted[case.id].right = bool(result.valid)
+    print(f"  answered {len(wanted)} relevant questions with the gate off", flush=True)
+
+
+def fit(questions: list[Question]) -> RelevanceModel:
+    from sklearn.linear_model import LogisticRegression  # the fitting tool, not a runtime need
+
+    x = [[q.features[name] for name in FEATURES] for q in questions]
+    y = [q.category in RELEVANT for q in questions]
+    lr = LogisticRegression(C=REGULARISATION, max_iter=5000, class_weight="balanced").fit(x, y)
+    weights = dict(zip(FEATURES, (float(w) for w in lr.coef_[0]), strict=True))
+    return RelevanceModel(weights=weights, bias=float(lr.intercept_[0]), threshold=0.5)
+
+
+def losses(questions: list[Question], threshold: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Points each relevant category loses, and the share of each irrelevant one turned away."""
+    lost, away = {}, {}
+    for category in RELEVANT:
+        group = [q for q in questions if q.category == category]
+        lost[category] = 100 * sum(bool(q.right) and q.probability < threshold
+                                   for q in group) / max(1, len(group))
+    for category in IRRELEVANT:
+        group = [q for q in questions if q.category == category]
+        away[category] = 100 * sum(q.probability < threshold for q in group) / max(1, len(group))
+    return lost, away
+
+
+def choose(questions: list[Question], max_loss: float) -> tuple[float, list[str]]:
+    grid = [t / 100 for t in range(5, round(100 * MAX_THRESHOLD) + 1)]
+    lines, chosen = [], grid[0]
+    for threshold in grid:
+        lost, away = losses(questions, threshold)
+        ok = max(lost.values()) <= max_loss
+        chosen = threshold if ok else chosen
+        costs = ", ".join(f"{c} -{v:.1f}" for c, v in lost.items() if v) or "none"
+        lines.append(f"p >= {threshold:.2f}: turned away "
+                     + " ".join(f"{c} {v:.1f}%" for c, v in away.items())
+                     + f" | lost: {costs}{'' if ok else '  (over the limit)'}")
+    return chosen, lines
+
+
+def fixed_passes(q: Question) -> bool:
+    """The fallback rule: fused score ≥ 0.15, or ≥ 0.11 for a tool the sentence names."""
+    return q.features["best"] >= 0.15 or q.features["named_best"] >= 0.11
+
+
+def fixed_losses(questions: list[Question]) -> tuple[dict[str, float], dict[str, float]]:
+    """:func:`losses` of the fixed thresholds."""
+    lost = {c: 100 * sum(bool(q.right) and not fixed_passes(q) for q in questions
+                         if q.category == c) / max(1, sum(q.category == c for q in questions))
+            for c in RELEVANT}
+    away = {c: 100 * sum(not fixed_passes(q) for q in questions if q.category == c)
+            / max(1, sum(q.category == c for q in questions)) for c in IRRELEVANT}
+    return lost, away
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=30, help="questions per category")
-    parser.add_argument("--max-loss", type=float, default=0.0,
-                        help="points a relevant category may lose (default 0)")
+    parser.add_argument("--limit", type=int, default=None, help="questions per category")
+    parser.add_argument("--max-loss", type=float, default=None,
+                        help="points a relevant category may lose (default: what the fixed "
+                             "thresholds lose in their worst category)")
     parser.add_argument("--save", type=Path, help="keep the collected questions (JSON lines)")
-    parser.add_argument("--load", type=Path, help="score questions collected before")
+    parser.add_argument("--load", type=Path, help="use questions collected before")
+    parser.add_argument("--fit", action="store_true", help=f"write the model to {SHIPPED}")
     args = parser.parse_args()
     if args.load:
         lines = args.load.read_text().splitlines()
         questions = [Question(**json.loads(line)) for line in lines if line]
     else:
         questions = asyncio.run(collect(args.limit))
+    model = fit(questions)
+    for q in questions:
+        q.probability = model.probability(q.features)
+    asyncio.run(answer_ungated(questions))
     if args.save:
         args.save.write_text("".join(json.dumps(asdict(q)) + "\n" for q in questions))
-    table(questions, args.max_loss)
+    old_lost, old_away = fixed_losses(questions)
+    max_loss = args.max_loss if args.max_loss is not None else max(old_lost.values())
+    threshold, table = choose(questions, max_loss)
+    print("\n".join(table))
+    print("fixed thresholds: turned away "
+          + " ".join(f"{c} {v:.1f}%" for c, v in old_away.items())
+          + " | lost: " + (", ".join(f"{c} -{v:.1f}" for c, v in old_lost.items() if v) or "none"))
+    lost, away = losses(questions, threshold)
+    print(f"chosen: p >= {threshold:.2f}; weights "
+          + ", ".join(f"{k} {v:+.3f}" for k, v in model.weights.items())
+          + f"; bias {model.bias:+.3f}")
+    if args.fit:
+        fitted = RelevanceModel(
+            weights=model.weights, bias=model.bias, threshold=threshold,
+            fitted={
+                "on": "BFCL tuning split (a fifth of every category by a hash of the id)",
+                "questions": len(questions),
+                "by": "bench/tune_relevance.py (scikit-learn LogisticRegression, balanced "
+                      f"classes, C={REGULARISATION})",
+                "date": date.today().isoformat(),
+                "max_loss_points": max_loss,
+                "fixed_thresholds_loss_points": {c: round(v, 1) for c, v in old_lost.items()},
+                "fixed_thresholds_turned_away_percent": {
+                    c: round(v, 1) for c, v in old_away.items()},
+                "tuning_loss_points": {c: round(v, 1) for c, v in lost.items()},
+                "tuning_turned_away_percent": {c: round(v, 1) for c, v in away.items()},
+            },
+        )
+        SHIPPED.write_text(fitted.to_json() + "\n", encoding="utf-8")
+        print(f"written {SHIPPED}")
 
 
 if __name__ == "__main__":

@@ -64,10 +64,10 @@ class EngineConfig:
     """Tries at valid arguments per call (the first included)."""
     relevance_threshold: float = 0.15
     """Below this retrieval relevance no tool is called (staged strategy), unless the sentence
-    names the tool (see ``named_relevance_threshold``). Calibrated with
-    ``bench/tune_relevance.py`` on BFCL's tuning split (never on the reported questions): the
-    most irrelevant questions turned away while no category loses more than one right answer
-    in thirty."""
+    names the tool (see ``named_relevance_threshold``), where the calibrated relevance model
+    cannot judge: keyword-only retrieval, or the ``calibrated_relevance`` rule off (the model,
+    ``strategies/staged/relevance.py``, decides wherever embedding scores exist). Chosen on
+    BFCL's tuning split (never on the reported questions)."""
     named_relevance_threshold: float = 0.11
     """The lower bar for a tool the sentence names: the words of its name, or a value of one
     of its enums ("open the *calculator*")."""

@@ -7,6 +7,7 @@ argument) as native tool calls; other scripted models answer wrongly or never ca
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -340,6 +341,7 @@ async def test_a_question_the_gate_turned_away_is_asked_again_to_count_the_cost(
     )
     strict = bfcl.engine_config("staged")
     strict.relevance_threshold = strict.named_relevance_threshold = 2.0  # nothing is relevant
+    strict.rules = replace(strict.rules, calibrated_relevance=False)  # by those thresholds
     result = await bfcl.answer_case(case, model=model, model_name="flat", strategy="staged",
                                     make_index=ToolIndex, config=strict)
     assert not result.valid and result.gated and result.ungated_valid is True

@@ -70,6 +70,14 @@ _UNARY: dict[type[ast.unaryop], Callable[[Any], Number]] = {
 _SYMBOLS = str.maketrans({"×": "*", "÷": "/", "−": "-"})
 
 
+KEYWORDS = (
+    "math", "arithmetic", "compute", "sum", "multiply", "plus", "minus", "times", "divided by",
+    "square root", "power", "percent of",
+)
+"""What people write when they want a sum worked out; retrieval reads the operators of a
+written expression as these words ("17 * 23" as "17 multiply 23")."""
+
+
 def calculate(expression: str) -> float:
     """Evaluate an arithmetic expression, like a calculator.
 

@@ -19,7 +19,6 @@ shard of its questions (``Shard``). Everything is deterministic: seeded samples,
 from __future__ import annotations
 
 import hashlib
-import math
 import random
 import statistics
 import time
@@ -292,7 +291,9 @@ async def answer_case(
     _score(result, case, run)
     result.gated = run.gated
     if run.gated and case.ground_truth is not None:  # what did the gate cost here?
-        ungated = replace(engine.config, relevance_threshold=-math.inf)
+        ungated = replace(
+            engine.config, rules=replace(engine.config.rules, relevance_gate=False)
+        )
         try:
             again = await Engine(registry, model=model, config=ungated).arun(
                 prompt, history=history

@@ -172,8 +172,23 @@ def _parameters(schema: Any, depth: int = 0) -> Iterable[tuple[str, str, list[st
         yield from _parameters(sub.get("items"), depth + 1)
 
 
+_OPERATORS = (
+    (re.compile(r"(?<=[\d)])\s*(?:\*\*|\^)\s*(?=[\d(])"), " power "),
+    (re.compile(r"(?<=[\d)])\s*[*×]\s*(?=[\d(])"), " multiply "),
+    (re.compile(r"(?<=[\d)])\s*\+\s*(?=[\d(])"), " plus "),
+    (re.compile(r"(?<=[\d)])\s+[-−]\s+(?=[\d(])"), " minus "),
+    (re.compile(r"(?<=[\d)])\s*÷\s*(?=[\d(])|(?<=[\d)])\s+/\s+(?=[\d(])"), " divided "),
+)
+"""Arithmetic operators between numbers, read as the words people also write ("17 * 23" is
+"17 multiply 23"); a minus or slash only with spaces around it, as "2023-05-02" and "4/5" are not
+sums."""
+
+
 def query_terms(text: str) -> list[str]:
-    """BM25 terms of a question: numbers left out (they are arguments, not what a tool does)."""
+    """BM25 terms of a question: numbers left out (they are arguments, not what a tool does),
+    operators read as words."""
+    for pattern, word in _OPERATORS:
+        text = pattern.sub(word, text)
     return [t for t in terms(text) if not t.isdigit()]
 
 

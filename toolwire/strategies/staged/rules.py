@@ -18,6 +18,12 @@ class StagedRules:
     relevance_gate: bool = True
     """No call when no candidate's retrieval relevance reaches the threshold (a lower one for a
     tool the sentence names). Why: a 135M model's own call/no-call signal is weak."""
+    calibrated_relevance: bool = True
+    """The gate's decision comes from a logistic model over the evidence (retrieval, embedding
+    and literal scores, feasibility, the sentence's length and numbers; ``relevance.py``),
+    fitted on BFCL's tuning split, rather than from two hand-set thresholds on the fused score.
+    Why: no single score separates "wants a call" from "talks near a tool"; the thresholds
+    still decide where the embedding scores are missing (keyword-only retrieval)."""
     literal_selection: bool = True
     """Selection weighs a literal match: the tool's name words, or one of its enum values,
     written in the sentence. Why: names are the strongest evidence a small model can miss."""

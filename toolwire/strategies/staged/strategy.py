@@ -1,7 +1,9 @@
 """The staged strategy as the pipeline sees it: gate, select, cut into calls, fill, repair.
 
-1. the relevance gate: no candidate relevant enough (``relevance_threshold``, or the lower
-   ``named_relevance_threshold`` for a tool the sentence names) means no call;
+1. the relevance gate: no call when the calibrated model (``relevance.py``) finds no call
+   likely enough, or, without embedding scores, when no candidate reaches
+   ``relevance_threshold`` (the lower ``named_relevance_threshold`` for a tool the sentence
+   names);
 2. the function is selected (``caller.StagedCaller.select``);
 3. a sentence naming several functions, or writing one function's numbers once per call, is
    cut into segments (``segments.py``), each filled on its own;
@@ -22,6 +24,7 @@ from toolwire.models.base import Model
 from toolwire.strategies.base import Proposal, Turn, new_call_id, relevance
 from toolwire.strategies.staged.fill import Fill, Filler
 from toolwire.strategies.staged.matching import lexical_match
+from toolwire.strategies.staged.relevance import RelevanceModel
 from toolwire.strategies.staged.rules import StagedRules
 from toolwire.strategies.staged.segments import more_calls, number_sets, tool_segments
 from toolwire.strategies.staged.select import select
@@ -38,9 +41,11 @@ class StagedStrategy:
         relevance_threshold: float,
         named_relevance_threshold: float,
         rules: StagedRules | None = None,
+        relevance_model: RelevanceModel | None = None,
     ) -> None:
         self.model = model
         self.rules = rules or StagedRules()
+        self._relevance_model = relevance_model
         self.relevance_threshold = relevance_threshold
         self.named_relevance_threshold = named_relevance_threshold
 
@@ -76,6 +81,11 @@ class StagedStrategy:
             return False
         if turn.tool_choice != "auto" or not self.rules.relevance_gate:
             return True
+        if self.rules.calibrated_relevance:
+            model = self._relevance_model or RelevanceModel.shipped()
+            decided = model.relevant(turn.question, turn.hits)
+            if decided is not None:
+                return decided
         if max(relevance(h) for h in turn.hits) >= self.relevance_threshold:
             return True
         return any(

@@ -1,0 +1,117 @@
+"""The relevance decision by calibrated evidence: how likely is it that the sentence wants one
+of the candidates at all?
+
+A small logistic model combines what retrieval, the sentence's words and the candidates'
+schemas say (:data:`FEATURES`); its weights, bias and decision threshold are fitted on BFCL's
+tuning split by ``bench/tune_relevance.py --fit`` (never on the reported questions) and ship
+beside this module as ``relevance.json``. The threshold is the highest probability at which no
+relevant category of the tuning split loses more than ``max_loss_points`` to the gate
+(questions the engine answers right with the gate off, turned away with it on).
+
+    model = RelevanceModel.shipped()
+    model.probability(evidence(question, hits)) >= model.threshold
+
+The embedding similarity is one of the features, so the model needs the dense scores: with a
+keyword-only index (NaN dense scores) the staged strategy falls back to the fixed thresholds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from toolwire.retrieval.index import Hit
+from toolwire.strategies.staged.matching import feasible, lexical_match, name_share
+from toolwire.text import mentions
+from toolwire.tools.registry import Tool
+
+SHIPPED = Path(__file__).with_name("relevance.json")
+
+FEATURES: tuple[str, ...] = (
+    "best", "keyword", "dense", "literal", "named_best", "name_share",
+    "feasible_any", "feasible_best", "words", "numbers",
+)
+"""What the model reads, each in :func:`evidence`."""
+
+MAX_NUMBERS = 5
+"""Numbers written in the sentence count up to this many (beyond it, more says nothing new)."""
+NOT_NAMED = -1.0
+"""``named_best`` when the sentence names no candidate (below any fused score)."""
+
+
+def evidence(question: str, hits: Sequence[Hit[Tool]]) -> dict[str, float]:
+    """The features of a sentence and its retrieved candidates (``hits`` must not be empty):
+
+    - ``best``, ``keyword``, ``dense``: the best fused, keyword and embedding score of any
+      candidate (the embedding's is the sentence's closeness in meaning to a tool's text);
+    - ``literal``: the strongest literal match (name words, or an enum value written);
+    - ``named_best``: the best fused score among candidates the sentence names;
+    - ``name_share``: the largest share of a candidate's name words the sentence writes;
+    - ``feasible_any``, ``feasible_best``: whether some candidate, and the best one, can take
+      its required numbers from the sentence (1 or 0);
+    - ``words``: log(1 + words in the sentence); ``numbers``: numbers written (capped).
+    """
+    best = max(hits, key=lambda h: h.score)
+    literal = [lexical_match(question, h.tool) for h in hits]
+    named = [h.score for h, m in zip(hits, literal, strict=True) if m >= 1.0]
+    return {
+        "best": best.score,
+        "keyword": max(h.keyword_score for h in hits),
+        "dense": max(h.dense_score for h in hits),
+        "literal": max(literal),
+        "named_best": max(named, default=NOT_NAMED),
+        "name_share": max(name_share(question, h.tool) for h in hits),
+        "feasible_any": float(any(feasible(question, h.tool) for h in hits)),
+        "feasible_best": float(feasible(question, best.tool)),
+        "words": math.log1p(len(question.split())),
+        "numbers": float(min(len(mentions.numbers(question)), MAX_NUMBERS)),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelevanceModel:
+    """Logistic weights over :data:`FEATURES` and the probability a call needs."""
+
+    weights: Mapping[str, float]
+    bias: float
+    threshold: float
+    fitted: Mapping[str, Any] = field(default_factory=dict)
+    """How and on what it was fitted (questions, split, regularisation, the tuning table)."""
+
+    @classmethod
+    def load(cls, path: Path) -> RelevanceModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        weights = {name: float(data["weights"][name]) for name in FEATURES}
+        return cls(weights=weights, bias=float(data["bias"]),
+                   threshold=float(data["threshold"]), fitted=data.get("fitted") or {})
+
+    @classmethod
+    def shipped(cls) -> RelevanceModel:
+        """The model fitted on BFCL's tuning split (``relevance.json``)."""
+        return _shipped()
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        z = self.bias + sum(w * features[name] for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+    def relevant(self, question: str, hits: Sequence[Hit[Tool]]) -> bool | None:
+        """Whether the sentence wants a call; None when the evidence lacks the embedding
+        scores (keyword-only retrieval) and the model cannot judge."""
+        features = evidence(question, hits)
+        if math.isnan(features["dense"]):
+            return None
+        return self.probability(features) >= self.threshold
+
+    def to_json(self) -> str:
+        return json.dumps({"weights": dict(self.weights), "bias": self.bias,
+                           "threshold": self.threshold, "fitted": dict(self.fitted)}, indent=2)
+
+
+@cache
+def _shipped() -> RelevanceModel:
+    return RelevanceModel.load(SHIPPED)
