@@ -79,8 +79,8 @@ class Settings(BaseSettings):
     tool_modules: list[str] = Field(default_factory=list)
     """Python modules imported at start-up whose ``@toolwire.tool`` functions are served."""
     sandbox_modules: list[str] = Field(default_factory=list)
-    """Modules (also imported at start-up) whose tools are untrusted: every tool they declare
-    runs sandboxed, whatever its own ``sandbox`` flag says."""
+    """Modules whose tools are untrusted: never imported by the server, their tools are
+    discovered in the sandbox at start-up and every one runs sandboxed."""
     sandbox_mode: Literal["isolated", "weak"] = "isolated"
     """``isolated``: sandboxed tools run under bubblewrap (namespaces) and are refused where it
     is missing. ``weak``: the operator accepts rlimits-only processes there (logged loudly)."""
@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     tools name one (``auth="petstore"``); only the name is ever stored."""
     http_timeout: float = Field(default=30.0, gt=0)
     """Seconds an imported HTTP or MCP tool may take (its tool timeout)."""
+    http_tools_allow_private: bool = False
+    """``True``: imported OpenAPI and MCP-over-HTTP tools may call loopback, private,
+    link-local (cloud metadata) and other internal addresses, which are refused by default."""
     weather_url: str = "https://api.open-meteo.com/v1/forecast"
     geocoding_url: str = "https://geocoding-api.open-meteo.com/v1/search"
 

@@ -16,6 +16,7 @@ import pytest
 
 from tests.petshop import free_port
 from toolwire.builtin import default_registry
+from toolwire.config import get_settings
 from toolwire.sources.documents import SourceError
 from toolwire.tools.dispatch import dispatch
 from toolwire.tools.registry import Registry
@@ -65,7 +66,9 @@ def _round_trip(target: str | list[str]) -> None:
             assert tool.description == local.get(tool.name).description
             assert tool.source.startswith("mcp:")
         arguments = {"amount": 42, "from_currency": "USD", "to_currency": "CAD"}
-        there = asyncio.run(dispatch(remote, "convert_currency", arguments))
+        # a server that does not mark its tools read-only gets them approved (MCP's default)
+        assert all(tool.requires_approval for tool in imported)
+        there = asyncio.run(dispatch(remote, "convert_currency", arguments, approved=True))
         here = asyncio.run(dispatch(local, "convert_currency", arguments))
         assert there.status == here.status == "ok"
         assert there.result == here.result == 131.95
@@ -85,7 +88,9 @@ def test_stdio_round_trip(tmp_path: Path) -> None:
     _round_trip(_server_command(tmp_path, "--stdio"))
 
 
-def test_http_round_trip(http_server: str) -> None:
+def test_http_round_trip(http_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE", "true")  # the server is on loopback
+    get_settings.cache_clear()
     _round_trip(http_server)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.petshop import SWAGGER, TOKEN, petshop_app, serving
+from toolwire.config import get_settings
 from toolwire.sources.credentials import Bearer
 from toolwire.sources.imports import import_openapi
 from toolwire.tools.registry import Registry
@@ -36,8 +37,11 @@ def engine_for() -> Any:
 
 @pytest.mark.parametrize("kind", ["openapi", "swagger"])
 def test_the_embedded_model_calls_the_real_api(
-    petshop: tuple[str, list[dict[str, Any]]], engine_for: Any, kind: str
+    petshop: tuple[str, list[dict[str, Any]]], engine_for: Any, kind: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE", "true")  # the API is on loopback
+    get_settings.cache_clear()
     url, seen = petshop
     registry = Registry()
     import_openapi(registry, f"{url}/openapi.json" if kind == "openapi" else SWAGGER,

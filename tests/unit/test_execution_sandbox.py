@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,10 +80,9 @@ def spawn() -> int:
     return subprocess.run(["true"], check=False).returncode
 
 
-def secret() -> list[str | None]:
-    """Read credentials and a plain setting from the environment."""
-    names = ("OPENAI_API_KEY", "TOOLWIRE_DATABASE_URL", "TOOLWIRE_API_KEY", "TOOLWIRE_MODEL")
-    return [os.environ.get(name) for name in names]
+def secret() -> dict[str, str]:
+    """The whole environment the tool sees."""
+    return dict(os.environ)
 
 
 def whoami() -> int:
@@ -214,13 +214,30 @@ async def test_cpu_limit(registry: Registry, mode: str) -> None:
 async def test_secrets_are_not_passed_to_the_child(
     registry: Registry, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
-    monkeypatch.setenv("TOOLWIRE_DATABASE_URL", "postgresql://user:pw@db/toolwire")
-    monkeypatch.setenv("TOOLWIRE_API_KEY", "tw-secret")
-    monkeypatch.setenv("TOOLWIRE_MODEL", "local:smollm2-135m")
+    """An allowlist, not a filter of secret-looking names: of the TOOLWIRE_* settings only
+    those the tools read get through, whatever the others are called."""
+    secrets = {
+        "OPENAI_API_KEY": "sk-secret",
+        "TOOLWIRE_DATABASE_URL": "postgresql://user:pw-db@db/toolwire",
+        "TOOLWIRE_API_KEY": "tw-secret",
+        "TOOLWIRE_CREDENTIALS": '{"shop": {"type": "bearer", "token": "bearer-secret"}}',
+        "TOOLWIRE_BROKER_URL": "redis://:pw-broker@cache:6379/0",
+        "TOOLWIRE_SOMETHING_ELSE": "anything-else",
+        "TOOLWIRE_MODEL": "openai:gpt-4o@https://user:pw-model@llm.example/v1",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TOOLWIRE_CURRENCY_RATES", '{"USD": 1.0, "SEK": 10.0}')
+    monkeypatch.setenv("LC_TIME", "C")
     get_settings.cache_clear()
     result = await dispatch(registry, "secret", {}, sandbox_executor=executor_for(mode))
-    assert result.status == "ok" and result.result == [None, None, None, "local:smollm2-135m"]
+    assert result.status == "ok"
+    seen: dict[str, str] = result.result
+    assert not set(secrets) & set(seen)
+    assert not any(value in text for value in secrets.values() for text in seen.values())
+    assert {n for n in seen if n.startswith("TOOLWIRE_")} == {"TOOLWIRE_CURRENCY_RATES"}
+    assert seen["LC_TIME"] == "C"
+    assert seen["HOME"] == seen["TMPDIR"] != os.environ.get("HOME")  # a private home
 
 
 async def test_invalid_arguments_are_refused_before_spawning(registry: Registry) -> None:
@@ -455,7 +472,8 @@ async def test_the_killable_executor_needs_no_bwrap_and_keeps_the_environment(
     )
     result = await killable.run(registry.get("secret"), {})
     assert result.status == "ok" and result.result is not None
-    assert result.result[0] == "sk-ordinary"
+    assert result.result["OPENAI_API_KEY"] == "sk-ordinary"
+    assert result.result["HOME"] == os.environ["HOME"]
 
 
 def test_an_isolated_executor_never_keeps_the_environment() -> None:
@@ -489,48 +507,151 @@ def test_the_command_line_isolates_and_masks(command: list[str], tmp_path: Path)
 
 
 # -- TOOLWIRE_SANDBOX_MODULES ---------------------------------------------------------------
-UNTRUSTED = '''
+TRUSTED = '''
 import os
 import toolwire
 
 
 @toolwire.tool
-def where_am_i() -> int:
+def trusted_pid() -> int:
     """The process id the tool sees."""
     return os.getpid()
 '''
 
+UNTRUSTED = '''
+import os
+import toolwire
+
+# top-level code: it must run in the sandbox, never in the server
+IMPORTED_IN = os.getpid()
+SEEN_AT_IMPORT = os.environ.get("TOOLWIRE_DATABASE_URL")
+try:
+    with open({marker!r}, "a") as marker:
+        marker.write(f"{{IMPORTED_IN}}\\n")
+except OSError:
+    pass  # read-only under bubblewrap
+
+
+@toolwire.tool(keywords=("where",), timeout=5.0, answer="It ran in process {{result[pid]}}.",
+               normalize=lambda arguments: {{**arguments, "server_side": True}})
+def where_am_i() -> dict[str, object]:
+    """Where the tool runs, and what its module saw when it was imported."""
+    return {{"pid": os.getpid(), "imported_in": IMPORTED_IN, "seen": SEEN_AT_IMPORT}}
+
+
+@toolwire.tool(requires_approval=True, answer=lambda arguments, result: "ran in the server")
+async def shout(text: str) -> str:
+    """Shout the text."""
+    return text.upper()
+'''
+
 
 @pytest.fixture
-def modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+def modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """A trusted and an untrusted tool module, declared into an empty ``@toolwire.tool`` list
-    (so the rest of the suite never sees them)."""
+    (so the rest of the suite never sees them); the untrusted one notes each process that
+    imports it in a marker file, and what it finds of the server's secret."""
     from toolwire.tools import registry as registry_module
 
     monkeypatch.setattr(registry_module, "_DECLARED", [])
     suffix = uuid.uuid4().hex[:8]
     trusted, untrusted = f"trusted_{suffix}", f"untrusted_{suffix}"
-    (tmp_path / f"{trusted}.py").write_text(UNTRUSTED.replace("where_am_i", "trusted_pid"))
-    (tmp_path / f"{untrusted}.py").write_text(UNTRUSTED)
+    marker = tmp_path / "imported-by"
+    (tmp_path / f"{trusted}.py").write_text(TRUSTED)
+    (tmp_path / f"{untrusted}.py").write_text(UNTRUSTED.format(marker=str(marker)))
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("TOOLWIRE_TOOL_MODULES", f'["{trusted}"]')
     monkeypatch.setenv("TOOLWIRE_SANDBOX_MODULES", f'["{untrusted}"]')
+    monkeypatch.setenv("TOOLWIRE_DATABASE_URL", f"postgresql://toolwire:pw-{suffix}@db/toolwire")
     get_settings.cache_clear()
-    yield trusted, untrusted
+    yield {"trusted": trusted, "untrusted": untrusted, "marker": marker}
     for name in (trusted, untrusted):
         sys.modules.pop(name, None)
 
 
+def _imported_by(marker: Path) -> list[int]:
+    """The processes that imported the untrusted module (those it could write the file from)."""
+    return [int(line) for line in marker.read_text().split()] if marker.exists() else []
+
+
+def _without_bwrap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default executors see bubblewrap as missing (their probe's answer)."""
+    from toolwire.tools import bwrap
+
+    monkeypatch.setitem(bwrap._PROBED, "bwrap", "bubblewrap (bwrap) is not installed")
+
+
 @needs_bwrap
-async def test_tools_of_sandbox_modules_run_sandboxed(modules: tuple[str, str]) -> None:
+async def test_sandbox_modules_are_discovered_and_run_in_the_sandbox_only(
+    modules: dict[str, Any],
+) -> None:
     from toolwire.builtin import default_registry
 
     registry = default_registry()
-    assert registry.get("where_am_i").sandbox is True
+    assert modules["untrusted"] not in sys.modules  # never imported here
+    assert os.getpid() not in _imported_by(modules["marker"])
+    where = registry.get("where_am_i")
+    assert where.sandbox and where.import_path == f"{modules['untrusted']}:where_am_i"
+    assert where.keywords == ("where",) and where.timeout == 5.0
+    assert where.description.startswith("Where the tool runs")
+    assert where.normalize is None  # a function of the module: it would run in the server
+    assert where.answer == "It ran in process {result[pid]}."  # a template is data: kept
+    shout = registry.get("shout")
+    assert shout.requires_approval and shout.answer is None
+    assert shout.parameters["properties"]["text"]["type"] == "string"
     assert registry.get("trusted_pid").sandbox is False
     assert registry.get("calculate").sandbox is False
+
     result = await dispatch(registry, "where_am_i", {})
-    assert result.status == "ok" and result.result != os.getpid()
+    assert result.status == "ok", result.error
+    assert os.getpid() not in (result.result["pid"], result.result["imported_in"])
+    assert result.result["seen"] is None  # the server's secret was not in its environment
+    shouted = await dispatch(registry, "shout", {"text": "hi"}, approved=True)
+    assert shouted.status == "ok" and shouted.result == "HI"
+
+
+@needs_bwrap
+async def test_a_discovered_tool_never_runs_in_the_server(modules: dict[str, Any]) -> None:
+    """Even handed to the in-process executor, a discovered tool's handler only refuses."""
+    from toolwire.builtin import default_registry
+    from toolwire.tools.dispatch import InProcessExecutor
+
+    registry = default_registry()
+    result = await InProcessExecutor().run(registry.get("where_am_i"), {})
+    assert result.status == "error" and "only in the sandbox" in result.error["message"]  # type: ignore[index]
+    assert modules["untrusted"] not in sys.modules
+
+
+async def test_without_the_sandbox_a_sandbox_module_is_refused_and_the_rest_loads(
+    modules: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    from toolwire.builtin import default_registry
+
+    _without_bwrap(monkeypatch)
+    with caplog.at_level(logging.ERROR, logger="toolwire.builtin"):
+        registry = default_registry()
+    assert "where_am_i" not in registry and "shout" not in registry
+    assert "trusted_pid" in registry and "calculate" in registry
+    assert modules["untrusted"] not in sys.modules
+    assert _imported_by(modules["marker"]) == []  # imported nowhere
+    assert modules["untrusted"] in caplog.text and "TOOLWIRE_SANDBOX_MODE=weak" in caplog.text
+
+
+async def test_in_weak_mode_a_sandbox_module_is_discovered_in_a_child(
+    modules: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from toolwire.builtin import default_registry
+
+    _without_bwrap(monkeypatch)
+    monkeypatch.setenv("TOOLWIRE_SANDBOX_MODE", "weak")
+    get_settings.cache_clear()
+    registry = default_registry()
+    imported_by = _imported_by(modules["marker"])
+    assert len(imported_by) == 1 and os.getpid() not in imported_by
+    assert modules["untrusted"] not in sys.modules
+    result = await dispatch(registry, "where_am_i", {})
+    assert result.status == "ok", result.error
+    assert result.result["seen"] is None and result.result["pid"] != os.getpid()
 
 
 @needs_bwrap

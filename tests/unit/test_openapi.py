@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from tests.petshop import SWAGGER, TOKEN, petshop_app, serving
+from toolwire.config import get_settings
 from toolwire.sources.credentials import ApiKey, Bearer
 from toolwire.sources.documents import SourceError
+from toolwire.sources.http import forbidden_address
 from toolwire.tools.dispatch import dispatch
 from toolwire.tools.registry import Registry
 from toolwire.tools.snippets import snippet_for
@@ -152,6 +154,13 @@ def petshop() -> Any:
         yield url, seen
 
 
+@pytest.fixture
+def private_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The petshop listens on loopback, which imported tools may only call when allowed."""
+    monkeypatch.setenv("TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE", "true")
+    get_settings.cache_clear()
+
+
 def _imported(source: Any, base_url: str) -> Registry:
     from toolwire.sources.imports import import_openapi
 
@@ -160,6 +169,7 @@ def _imported(source: Any, base_url: str) -> Registry:
     return registry
 
 
+@pytest.mark.usefixtures("private_allowed")
 @pytest.mark.parametrize("kind", ["openapi.json", "swagger"])
 def test_calls_send_the_real_request_and_return_status_and_json(petshop: Any, kind: str) -> None:
     url, seen = petshop
@@ -179,6 +189,7 @@ def test_calls_send_the_real_request_and_return_status_and_json(petshop: Any, ki
     assert seen[-1]["body"] == {"name": "Kit", "species": "cat"}
 
 
+@pytest.mark.usefixtures("private_allowed")
 def test_invalid_arguments_never_reach_the_server(petshop: Any) -> None:
     url, seen = petshop
     registry = _imported(f"{url}/openapi.json", url)
@@ -188,6 +199,7 @@ def test_invalid_arguments_never_reach_the_server(petshop: Any) -> None:
     assert len(seen) == before
 
 
+@pytest.mark.usefixtures("private_allowed")
 def test_an_api_error_is_a_structured_tool_error(petshop: Any) -> None:
     url, _ = petshop
     registry = _imported(f"{url}/openapi.json", url)
@@ -202,6 +214,7 @@ def test_an_api_error_is_a_structured_tool_error(petshop: Any) -> None:
     assert denied.error["status"] == 401  # type: ignore[index]
 
 
+@pytest.mark.usefixtures("private_allowed")
 def test_an_unreachable_api_is_an_error_that_hides_the_secret() -> None:
     registry = Registry()
     key = ApiKey(name="key", value="hush-hush", location="query")  # type: ignore[arg-type]
@@ -234,6 +247,7 @@ def _call(name: str, **arguments: Any) -> Any:
     return Completion(tool_calls=[ToolCallRequest(id="c1", name=name, arguments=arguments)])
 
 
+@pytest.mark.usefixtures("private_allowed")
 def test_a_sentence_runs_through_the_engine_to_the_real_api(petshop: Any) -> None:
     from toolwire.engine import Engine
     from toolwire.messages import Completion
@@ -252,3 +266,69 @@ def test_a_sentence_runs_through_the_engine_to_the_real_api(petshop: Any) -> Non
     run = Engine(registry, model=failing).run("show me the pet with id 99")
     assert run.calls[0].status == "error"
     assert "404" in run.answer and "no pet with id 99" in run.answer
+
+
+# -- where imported tools may connect -------------------------------------------------------
+def test_imported_tools_refuse_loopback_by_default_and_send_nothing(petshop: Any) -> None:
+    url, seen = petshop
+    registry = _imported(f"{url}/openapi.json", url)
+    before = len(seen)
+    result = asyncio.run(dispatch(registry, "get_pet", {"pet_id": 7}))
+    assert result.status == "error"
+    error = result.error or {}
+    assert error["type"] == "http_forbidden_address"
+    assert "127.0.0.1" in error["message"] and "TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE" in error["message"]
+    assert len(seen) == before  # never sent
+    assert TOKEN not in json.dumps(result.to_dict())
+
+
+def test_a_name_is_checked_after_resolution_and_the_request_goes_to_that_address(
+    petshop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``localhost`` (or any name resolving to loopback) is refused like 127.0.0.1; when
+    allowed, the request goes to the address that was checked, under its own Host name."""
+    from toolwire.sources import http
+
+    url, seen = petshop
+    port = url.rsplit(":", 1)[1]
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"] if host == "pets.example" else []
+
+    monkeypatch.setattr(http, "_resolve", resolve)
+    registry = _imported(f"{url}/openapi.json", f"http://pets.example:{port}")
+    refused = asyncio.run(dispatch(registry, "get_pet", {"pet_id": 7}))
+    assert refused.error["type"] == "http_forbidden_address"  # type: ignore[index]
+    assert "pets.example" in refused.error["message"]  # type: ignore[index]
+    monkeypatch.setenv("TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE", "true")
+    get_settings.cache_clear()
+    allowed = asyncio.run(dispatch(registry, "get_pet", {"pet_id": 7}))
+    assert allowed.status == "ok", allowed.error
+    assert seen[-1]["path"] == "/pets/7"
+
+
+@pytest.mark.parametrize("address", [
+    "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
+    "0.0.0.0", "100.64.0.1", "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1",
+    "fd00:ec2::254", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a00:1",
+    "2002:7f00:1::1",
+])
+def test_internal_addresses_are_forbidden(address: str) -> None:
+    assert forbidden_address(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
+def test_public_addresses_are_not(address: str) -> None:
+    assert not forbidden_address(address)
+
+
+@pytest.mark.parametrize("value, segment", [
+    ("..", "%2E%2E"), (".", "%2E"), ("a/../b", "a%2F..%2Fb"), ("...", "..."), ("v1.2", "v1.2"),
+])
+def test_a_path_parameter_never_becomes_a_dot_segment(value: str, segment: str) -> None:
+    registry = Registry()
+    registry.add_openapi(STORE)
+    handler = registry.get("update_item").handler
+    request = handler.request({"path_id": value, "title": "t"})  # type: ignore[union-attr]
+    assert request.url == f"https://store.example/api/v1/items/{segment}"
+    assert httpx.URL(request.url).raw_path.decode() == f"/api/v1/items/{segment}"

@@ -11,16 +11,22 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 
-from toolwire.builtin import answers, currency, units, weather
+from toolwire.builtin import answers, calculator, currency, units, weather
 from toolwire.builtin.apps import open_app
 from toolwire.builtin.calculator import calculate
 from toolwire.builtin.clock import convert_timezone, get_time
 from toolwire.builtin.units import convert_units
 from toolwire.config import Settings, get_settings
 from toolwire.tools.registry import Registry, declared_tools
+from toolwire.tools.sandbox import discover_tools
+from toolwire.tools.sandbox_child import within_module
+from toolwire.tools.schema import ToolError
 
 __all__ = ["BUILTIN_NAMES", "default_registry", "register_builtins"]
+
+log = logging.getLogger(__name__)
 
 BUILTIN_NAMES = (
     "calculate",
@@ -35,8 +41,7 @@ BUILTIN_NAMES = (
 
 def register_builtins(registry: Registry, settings: Settings | None = None) -> Registry:
     """Add the built-in tools to ``registry`` (rates and service URLs from ``settings``)."""
-    registry.register(calculate, keywords=("math", "arithmetic", "compute", "sum", "multiply"),
-                      answer=answers.calculation)
+    registry.register(calculate, keywords=calculator.KEYWORDS, answer=answers.calculation)
     rates = currency.check_rates((settings or get_settings()).currency_rates)
     registry.register(currency.currency_tool(settings), keywords=currency.KEYWORDS,
                       answer=answers.money,
@@ -64,20 +69,40 @@ def register_builtins(registry: Registry, settings: Settings | None = None) -> R
 def default_registry(settings: Settings | None = None) -> Registry:
     """A fresh registry: the built-in tools and those declared with ``@toolwire.tool``.
 
-    Modules named in ``settings.tool_modules`` (``TOOLWIRE_TOOL_MODULES``) and
-    ``settings.sandbox_modules`` (``TOOLWIRE_SANDBOX_MODULES``) are imported first, so the
-    tools they declare are included; those declared in a sandbox module (or a submodule of
-    one) are untrusted and always run sandboxed, whatever their own ``sandbox`` option says.
+    Modules named in ``settings.tool_modules`` (``TOOLWIRE_TOOL_MODULES``) are imported first,
+    so the tools they declare are included. Modules named in ``settings.sandbox_modules``
+    (``TOOLWIRE_SANDBOX_MODULES``) are untrusted and never imported here: a sandboxed child
+    imports each one and describes its tools, which are registered as proxies that always run
+    sandboxed (``toolwire.tools.sandbox.discover_tools``; their ``normalize`` and ``answer``
+    functions are dropped, as they would run in this process). Where the sandbox is unavailable
+    (and ``TOOLWIRE_SANDBOX_MODE`` is not ``weak``) such a module is refused with a logged
+    error, and the rest still loads.
     """
     settings = settings or get_settings()
-    for module in (*settings.tool_modules, *settings.sandbox_modules):
+    for module in settings.tool_modules:
         importlib.import_module(module)
-    registry = register_builtins(Registry(index_dir=settings.home / "index"), settings if settings is not get_settings() else None)
+    own = settings if settings is not get_settings() else None
+    registry = register_builtins(Registry(index_dir=settings.home / "index"), own)
     untrusted = tuple(settings.sandbox_modules)
     for fn, options in declared_tools():
         module = getattr(fn, "__module__", "") or ""
-        if any(module == name or module.startswith(f"{name}.") for name in untrusted):
-            options = options.copy()
-            options["sandbox"] = True
-        registry.register(fn, **options)
+        if not any(within_module(module, name) for name in untrusted):  # those: discovered
+            registry.register(fn, **options)
+    for module in untrusted:
+        _add_sandbox_module(registry, module)
     return registry
+
+
+def _add_sandbox_module(registry: Registry, module: str) -> None:
+    """Add the tools of the untrusted ``module``, discovered in the sandbox: all, or none with
+    a logged error (the service still starts without them)."""
+    try:
+        tools = discover_tools(module)
+        Registry(tools)  # valid names and schemas, none twice: checked before any is added
+        clash = [t.name for t in tools if t.name in registry]
+        if clash:
+            raise ToolError(f"already registered: {', '.join(clash)}")
+        for tool in tools:
+            registry.add(tool)
+    except ToolError as e:
+        log.error("TOOLWIRE_SANDBOX_MODULES: %s not loaded: %s", module, e)

@@ -4,16 +4,25 @@ The credential is added here, from configuration; the model never sees it, and n
 snippet, the error messages nor the stored result contain it. A response outside 2xx raises
 ``HttpStatusFailure``, which the dispatch turns into a structured tool error
 (``{"type": "http_error", "status": 404, "body": ..., "message": ...}``).
+
+Requests of imported tools (OpenAPI here, MCP over HTTP in ``mcp.py``) go through
+``public_client``: the host is resolved, and a loopback, private, link-local (cloud metadata),
+unspecified or otherwise internal address is refused before anything is sent
+(``http_forbidden_address``) unless ``TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE`` allows it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import json
 import re
+import socket
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 import httpx
 
 from toolwire.sources.credentials import ApiKey, Bearer, Credential
@@ -44,6 +53,12 @@ class HttpStatusFailure(ToolFailure):
     """The server answered outside 2xx."""
 
     kind = "http_error"
+
+
+class HttpForbiddenAddress(ToolFailure):
+    """The API is at an internal address, which imported tools may not call; nothing sent."""
+
+    kind = "http_forbidden_address"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,7 +105,7 @@ class HttpOperation:
                 continue
             value = arguments[b.argument]
             if b.location == "path":
-                path = path.replace("{" + b.name + "}", quote(_text(value), safe=""))
+                path = path.replace("{" + b.name + "}", _path_segment(value))
             elif b.location == "query":
                 params[b.name] = value if isinstance(value, list) else _text(value)
             elif b.location == "header":
@@ -117,7 +132,7 @@ class HttpOperation:
         secret_headers = self.credential.headers() if self.credential else {}
         secret_params = self.credential.params() if self.credential else {}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+            async with public_client(timeout=self.timeout, follow_redirects=False) as client:
                 response = await client.request(
                     request.method, request.url,
                     params={**request.params, **secret_params},
@@ -127,6 +142,8 @@ class HttpOperation:
                     data=request.form,
                     content=request.content,
                 )
+        except ForbiddenAddress as e:
+            raise HttpForbiddenAddress(self._scrub(str(e)), url=request.url) from None
         except httpx.HTTPError as e:
             raise HttpFailure(self._scrub(f"{self.method} {request.url} failed: "
                                           f"{type(e).__name__}: {e}"),
@@ -199,6 +216,13 @@ def _py(value: Any) -> str:
     return repr(value)
 
 
+def _path_segment(value: Any) -> str:
+    """``value`` as one path segment: percent-encoded (``/`` too) and never a dot segment,
+    which would move the request to another path (``/pets/..`` is ``/``)."""
+    segment = quote(_text(value), safe="")
+    return segment.replace(".", "%2E") if segment in {".", ".."} else segment
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -216,3 +240,108 @@ def _body(response: httpx.Response) -> Any:
             pass
     text = response.text
     return text if len(text) <= MAX_RESPONSE_CHARS else text[:MAX_RESPONSE_CHARS] + "…"
+
+
+# -- where imported tools may connect -------------------------------------------------------
+class ForbiddenAddress(httpx.TransportError):
+    """``PublicOnlyTransport`` refused a request: its host is at an internal address."""
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def forbidden_address(address: str) -> bool:
+    """Whether the IP ``address`` is internal: loopback, private, link-local (the cloud
+    metadata service at 169.254.169.254), unspecified, shared (CGNAT), multicast or reserved,
+    directly or inside an IPv6 address embedding an IPv4 one (mapped, 6to4, NAT64)."""
+    ip = ipaddress.ip_address(address)
+    embedded = _embedded_ipv4(ip)
+    if embedded is not None:
+        return forbidden_address(str(embedded))
+    site_local = isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local
+    return not ip.is_global or ip.is_multicast or site_local
+
+
+def _embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+    return ip.ipv4_mapped or ip.sixtofour
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    """The addresses of ``host`` (an IP literal is its own)."""
+    try:
+        found = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as e:
+        raise httpx.ConnectError(f"cannot resolve {host}: {e}") from None
+    return [str(sockaddr[0]) for *_, sockaddr in found]
+
+
+class PublicOnlyTransport(httpx.AsyncBaseTransport):
+    """httpx's transport, sending a request only to a public address: the host is resolved
+    here, every address it has is checked, and the connection goes to a checked one (a DNS
+    answer that changes in between cannot move it), its name kept for ``Host`` and TLS.
+    ``allow_private`` (default: ``TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE``, read at each request)
+    lets internal addresses through."""
+
+    def __init__(self, allow_private: bool | None = None) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._allow_private = allow_private
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        *others, last = await public_addresses(request.url, self._allow_private)
+        for address in others:  # the next address when one cannot be reached
+            with contextlib.suppress(httpx.ConnectError):
+                return await self._send(request, address)
+        return await self._send(request, last)
+
+    async def _send(self, request: httpx.Request, address: str) -> httpx.Response:
+        named = request.url
+        if address != named.host and "%" not in address:  # (not a scoped link-local one)
+            request.url = named.copy_with(host=address)
+            if named.scheme == "https":
+                request.extensions = {**request.extensions, "sni_hostname": named.host}
+        try:
+            return await self._inner.handle_async_request(request)
+        finally:
+            request.url = named  # what a redirect is resolved against
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def public_addresses(url: httpx.URL, allow_private: bool | None = None) -> list[str]:
+    """The addresses of ``url``'s host, checked (``PublicOnlyTransport``).
+
+    Raises:
+        ForbiddenAddress: one of them is internal, and that is not allowed.
+        httpx.ConnectError: the host has no address.
+    """
+    port = url.port or (443 if url.scheme == "https" else 80)
+    addresses = await _resolve(url.host, port)
+    if not addresses:
+        raise httpx.ConnectError(f"{url.host} has no address")
+    internal = [a for a in addresses if forbidden_address(a)]
+    if internal and not _private_allowed(allow_private):
+        where = url.host if internal[0] == url.host else f"{url.host} ({internal[0]})"
+        raise ForbiddenAddress(
+            f"refused to call {where}: a loopback, private, link-local or reserved address, "
+            "which imported tools may not reach (the operator can allow it: "
+            "TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE=true)"
+        )
+    return list(dict.fromkeys(addresses))
+
+
+def _private_allowed(allow_private: bool | None) -> bool:
+    if allow_private is not None:
+        return allow_private
+    from toolwire.config import get_settings
+
+    return get_settings().http_tools_allow_private
+
+
+def public_client(**options: Any) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` for imported tools, on a ``PublicOnlyTransport``."""
+    return httpx.AsyncClient(transport=PublicOnlyTransport(), **options)

@@ -7,7 +7,9 @@ One ``McpConnection`` per server keeps a session open in a thread of its own (wi
 event loop), so calls from any loop or thread reach the same session; a session that died (the
 server exited) is opened again on the next call. A call's arguments are validated against the
 tool's schema by toolwire's dispatch before they are forwarded; an ``isError`` result becomes a
-structured tool error (``mcp_error``).
+structured tool error (``mcp_error``). Every tool the server does not mark read-only needs
+approval, and an HTTP server on an internal address is refused unless the operator allows it
+(``http.public_client``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from toolwire.sources.documents import SourceError, is_url
+from toolwire.sources.http import (
+    ForbiddenAddress,
+    HttpForbiddenAddress,
+    public_addresses,
+    public_client,
+)
 from toolwire.sources.imports import add_tools
 from toolwire.tools.calls import ToolFailure
 from toolwire.tools.registry import Registry, Tool
@@ -68,8 +76,9 @@ class McpConnection:
             stack = AsyncExitStack()
             try:
                 if isinstance(self.target, str) and is_url(self.target):
+                    await _check_address(self.target)  # the SDK would hide why it failed
                     client = await stack.enter_async_context(
-                        httpx.AsyncClient(timeout=self.timeout, follow_redirects=True)
+                        public_client(timeout=self.timeout, follow_redirects=True)
                     )
                     read, write, _ = await stack.enter_async_context(
                         streamable_http_client(self.target, http_client=client)
@@ -144,6 +153,15 @@ class McpConnection:
         return await asyncio.wrap_future(self._submit(self._request(use)))
 
 
+async def _check_address(url: str) -> None:
+    """Refuse a server at an internal address before the SDK tries it (its transport refuses
+    too, redirects included, but the SDK turns that into a bare cancellation)."""
+    try:
+        await public_addresses(httpx.URL(url))
+    except ForbiddenAddress as e:
+        raise HttpForbiddenAddress(str(e)) from None
+
+
 async def _quietly(aw: Awaitable[Any]) -> None:
     with suppress(BaseException):  # closing a broken transport may raise anything (task groups)
         await aw
@@ -211,19 +229,26 @@ def _text(content: list[Any]) -> str:
     return "\n".join(c.text for c in content if isinstance(c, types.TextContent))
 
 
+def needs_approval(spec: types.Tool) -> bool:
+    """Whether a person must approve calls of ``spec``: unless the server marks it
+    ``readOnlyHint: true``. A tool without annotations may change anything (the MCP spec's
+    default is ``destructiveHint: true``), and other hints do not make it harmless."""
+    hints = spec.annotations
+    return not (hints is not None and hints.readOnlyHint is True)
+
+
 def mcp_tools(connection: McpConnection) -> list[Tool]:
-    """One toolwire tool per tool of the server (a destructive one needs approval)."""
+    """One toolwire tool per tool of the server (all but read-only ones need approval)."""
     tools: list[Tool] = []
     for spec in connection.list_tools():
         handler = McpCall(connection=connection, tool=spec.name)
-        hints = spec.annotations
         tools.append(Tool(
             name=spec.name,
             description=spec.description or spec.title or spec.name,
             parameters=dict(spec.inputSchema or {"type": "object", "properties": {}}),
             handler=handler,
             timeout=connection.timeout,
-            requires_approval=bool(hints and hints.destructiveHint and not hints.readOnlyHint),
+            requires_approval=needs_approval(spec),
             source=server_label(connection.target),
             snippet=handler.snippet,
         ))

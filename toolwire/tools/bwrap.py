@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 import platform
 import shutil
 import signal
 import sys
 from collections.abc import Iterable
+from importlib.machinery import ModuleSpec
 
 from toolwire.tools.registry import Tool
 from toolwire.tools.sandbox_child import ENTRY
@@ -165,9 +167,10 @@ def sandbox_sys_path() -> list[str]:
     return [p for p in _existing_real(sys.path) if _bindable(p, private)]
 
 
-def code_paths(tool: Tool, python: str) -> list[str]:
-    """What the child must read: the interpreter's prefixes, ``sys.path``, toolwire and the
-    tool's package (real paths, outermost only, none under the system directories)."""
+def code_paths(tool: Tool, python: str, modules: Iterable[str] = ()) -> list[str]:
+    """What the child must read: the interpreter's prefixes, ``sys.path``, toolwire, the
+    tool's package and those of ``modules`` (real paths, outermost only, none under the system
+    directories)."""
     candidates = [
         sys.base_prefix,
         sys.base_exec_prefix,
@@ -176,7 +179,7 @@ def code_paths(tool: Tool, python: str) -> list[str]:
         os.path.dirname(os.path.abspath(python)),
         os.path.dirname(os.path.realpath(python)),
         *sys.path,
-        *_package_roots("toolwire", (tool.import_path or "").partition(":")[0]),
+        *_package_roots("toolwire", (tool.import_path or "").partition(":")[0], *modules),
     ]
     private = _private_paths()
     paths = sorted({p for p in _existing_real(candidates) if _bindable(p, private)})
@@ -193,12 +196,24 @@ def _package_roots(*modules: str) -> list[str]:
     ``sys.path``."""
     roots = []
     for name in modules:
-        module = sys.modules.get(name.partition(".")[0]) if name else None
-        spec = getattr(module, "__spec__", None)
+        spec = _top_level_spec(name) if name else None
         locations = getattr(spec, "submodule_search_locations", None) or []
         origin = getattr(spec, "origin", None)
         roots += list(locations) or ([origin] if origin and os.path.isabs(origin) else [])
     return roots
+
+
+def _top_level_spec(name: str) -> ModuleSpec | None:
+    """The spec of ``name``'s top-level package, found without importing it (an untrusted
+    module of ``TOOLWIRE_SANDBOX_MODULES`` never runs in the server)."""
+    top = name.partition(".")[0]
+    module = sys.modules.get(top)
+    if module is not None:
+        return getattr(module, "__spec__", None)
+    try:
+        return importlib.util.find_spec(top)  # a top-level name: located, not executed
+    except (ImportError, ValueError):
+        return None
 
 
 # -- is bubblewrap usable here? -------------------------------------------------------------

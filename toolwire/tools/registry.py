@@ -130,8 +130,9 @@ def _check_name(name: str) -> None:
         )
 
 
-def _check_answer(answer: AnswerTemplate | None, schema: dict[str, Any]) -> AnswerTemplate | None:
-    """``answer`` if it is a function, or a template naming only parameters and ``result``."""
+def check_answer(answer: AnswerTemplate | None, schema: dict[str, Any]) -> AnswerTemplate | None:
+    """``answer`` if it is a function, or a template naming only parameters and ``result``
+    (and no private attribute of them: ``{result.__class__}`` is refused)."""
     if answer is None or callable(answer):
         return answer
     if not isinstance(answer, str) or not answer.strip():
@@ -143,6 +144,8 @@ def _check_answer(answer: AnswerTemplate | None, schema: dict[str, Any]) -> Answ
         raise ToolError(f"answer template {answer!r} is malformed: {e}") from None
     for name in fields:
         root = re.split(r"[.\[]", name, maxsplit=1)[0]
+        if "._" in name:
+            raise ToolError(f"answer template names {{{name}}}: no private attributes")
         if root not in known:
             raise ToolError(
                 f"answer template names {{{name}}}: use the parameters "
@@ -197,7 +200,7 @@ class Registry:
                 sandbox=options.get("sandbox", False),
                 requires_approval=options.get("requires_approval", False),
                 import_path=import_path,
-                answer=_check_answer(options.get("answer"), schema),
+                answer=check_answer(options.get("answer"), schema),
                 normalize=options.get("normalize"),
             )
         )

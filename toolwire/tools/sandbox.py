@@ -5,9 +5,10 @@ travel as JSON on its stdin and stdout (``sandbox_child.py`` is the child side).
 start that child:
 
 - isolated (tools with ``sandbox=True``): under ``bwrap`` (``bwrap.py``) with every namespace
-  unshared (an empty network, its own pids, ipc and hostname), a private ``/tmp``, a secret-free
-  environment, read-only binds of only the interpreter, the code on ``sys.path`` and ``/usr``
-  (never ``/etc``, ``$HOME`` nor the toolwire home and database) and a seccomp filter
+  unshared (an empty network, its own pids, ipc and hostname), a private ``/tmp``, an
+  allowlisted environment (of the ``TOOLWIRE_*`` settings only ``TOOL_SETTINGS``), read-only
+  binds of only the interpreter, the code on ``sys.path`` and ``/usr`` (never ``/etc``,
+  ``$HOME`` nor the toolwire home and database) and a seccomp filter
   (``seccomp.py``) that refuses new processes (``SandboxLimits.max_processes == 0``) and
   namespace or kernel-debugging system calls. The filter is what stops a fork bomb when the
   service runs as root: ``RLIMIT_NPROC`` does not bind uid 0, not even inside a user namespace
@@ -20,7 +21,9 @@ start that child:
 
 In every case the child has POSIX rlimits (memory, CPU, open files, file size, processes) and
 is killed, with its whole process group or sandbox, at the wall-clock timeout. This module holds
-the executor, the child's environment and the reading of its reply.
+the executor, the child's environment and the reading of its reply, and ``discover_tools``:
+the tools of an untrusted module (``TOOLWIRE_SANDBOX_MODULES``) described by a sandboxed child
+that imports it, registered here as proxies that only ever run in the sandbox.
 """
 
 from __future__ import annotations
@@ -36,8 +39,12 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn, TypeVar
+
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from toolwire.tools.bwrap import (
     bwrap_command,
@@ -47,40 +54,62 @@ from toolwire.tools.bwrap import (
     sandbox_sys_path,
 )
 from toolwire.tools.calls import ExecutionResult, error_info, timeout_result
-from toolwire.tools.registry import Tool
-from toolwire.tools.sandbox_child import ENTRY
+from toolwire.tools.registry import Tool, check_answer
+from toolwire.tools.sandbox_child import DESCRIBE, ENTRY, within_module
 from toolwire.tools.sandbox_limits import SandboxLimits
+from toolwire.tools.schema import ToolError
 from toolwire.tools.seccomp import seccomp_pipe
 
-__all__ = ["SandboxLimits", "SandboxMode", "SubprocessExecutor", "bwrap_command"]
+__all__ = [
+    "TOOL_SETTINGS",
+    "SandboxLimits",
+    "SandboxMode",
+    "SubprocessExecutor",
+    "bwrap_command",
+    "discover_tools",
+]
 
 log = logging.getLogger(__name__)
 
 SandboxMode = Literal["isolated", "weak"]
+T = TypeVar("T")
 
 
-# -- the child's environment ----------------------------------------------------------------
-_SECRET_WORDS = ("DATABASE", "KEY", "SECRET", "TOKEN", "PASSWORD", "BROKER")
-_SAFE_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "TMPDIR", "SYSTEMROOT")
+# -- the child's environment: an allowlist ---------------------------------------------------
+_PASSED = frozenset({"PATH", "LANG", "LANGUAGE", "TZ", "SYSTEMROOT", "PYTHONHOME", "PYTHONUTF8"})
+"""What a child gets of this process's environment: locale and time zone (``LC_*`` too) and
+what the interpreter needs to start. Never the rest: a variable's name says nothing of what it
+holds (``TOOLWIRE_CREDENTIALS`` holds bearer tokens)."""
+
+TOOL_SETTINGS = ("TOOLWIRE_CURRENCY_RATES", "TOOLWIRE_WEATHER_URL", "TOOLWIRE_GEOCODING_URL")
+"""The only settings a tool reads in the child: the built-in ``convert_currency`` and
+``get_weather`` read them at each call (``get_settings()``); no other ``TOOLWIRE_*`` passes."""
 
 
-def _plain_setting(name: str) -> bool:
-    """A ``TOOLWIRE_*`` variable that cannot hold a credential (the database URL might)."""
-    upper = name.upper()
-    return upper.startswith("TOOLWIRE_") and not any(word in upper for word in _SECRET_WORDS)
+def _passed(name: str) -> bool:
+    return name in _PASSED or name in TOOL_SETTINGS or name.startswith("LC_")
 
 
-def _safe_environ() -> dict[str, str]:
-    """This process's variables that hold no secret: locale, paths and plain TOOLWIRE_*."""
-    return {k: v for k, v in os.environ.items() if k in _SAFE_ENV or _plain_setting(k)}
+def _allowed_environ() -> dict[str, str]:
+    """This process's variables a child may see (``_PASSED``, ``LC_*``, ``TOOL_SETTINGS``)."""
+    return {k: v for k, v in os.environ.items() if _passed(k)}
 
 
-def _child_env() -> dict[str, str]:
-    """Environment of an un-isolated child: no secrets, and this process's ``sys.path``."""
-    env = _safe_environ()
+def _python_env(python_path: list[str]) -> dict[str, str]:
+    """What the child interpreter needs to import the tool: its ``sys.path``, no bytecode."""
+    return {"PYTHONPATH": os.pathsep.join(python_path), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _host_sys_path() -> list[str]:
     paths = [p or os.getcwd() for p in sys.path]
-    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if os.path.isdir(p))
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return [p for p in paths if os.path.isdir(p)]
+
+
+def _child_env(workdir: str) -> dict[str, str]:
+    """Environment of an un-isolated child: the allowlist, ``HOME`` and ``TMPDIR`` in its own
+    temporary directory (not the service's home) and this process's ``sys.path``."""
+    env = _allowed_environ()
+    env.update(HOME=workdir, TMPDIR=workdir, **_python_env(_host_sys_path()))
     return env
 
 
@@ -88,17 +117,12 @@ _ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _sandbox_env(python_path: list[str]) -> dict[str, str]:
-    """Environment inside bubblewrap: no secrets, HOME and TMPDIR on the private /tmp (the
+    """Environment inside bubblewrap: the allowlist, HOME and TMPDIR on the private /tmp (the
     real home is not there), and numeric libraries without thread pools: numpy, imported with
     toolwire, would start threads before the tool runs, which the seccomp filter refuses."""
-    env = _safe_environ()
-    env.update(
-        PATH="/usr/local/bin:/usr/bin:/bin",
-        HOME="/tmp",
-        TMPDIR="/tmp",
-        PYTHONPATH=os.pathsep.join(python_path),
-        PYTHONDONTWRITEBYTECODE="1",
-    )
+    env = _allowed_environ()
+    env.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME="/tmp", TMPDIR="/tmp",
+               **_python_env(python_path))
     env.update(dict.fromkeys(_ONE_THREAD, "1"))
     return env
 
@@ -139,7 +163,18 @@ class SubprocessExecutor:
         result.duration_ms = (time.perf_counter() - started) * 1000
         return result
 
-    async def _run(self, tool: Tool, arguments: dict[str, Any]) -> ExecutionResult:
+    async def describe(self, module: str, timeout: float = 60.0) -> ExecutionResult:
+        """The tools ``module`` declares, as JSON (``sandbox_child.describe_module``): the
+        module is imported in a child, isolated and limited like any sandboxed call (and
+        refused like one where the sandbox is unavailable), never in this process."""
+        describer = Tool(name=f"the discovery of {module}", description="",
+                         parameters={"type": "object"}, import_path=DESCRIBE, timeout=timeout,
+                         sandbox=True)
+        return await self._run(describer, {"module": module}, modules=(module,))
+
+    async def _run(
+        self, tool: Tool, arguments: dict[str, Any], modules: tuple[str, ...] = ()
+    ) -> ExecutionResult:
         if tool.import_path is None:
             message = f"{tool.name} cannot run sandboxed: its handler has no import path"
             return ExecutionResult(status="error", error=error_info("not_sandboxable", message))
@@ -147,7 +182,9 @@ class SubprocessExecutor:
         if isinstance(isolated, ExecutionResult):
             return isolated
         with contextlib.ExitStack() as cleanup:
-            start = self._start_isolated(tool) if isolated else self._start_plain(cleanup)
+            start = (
+                self._start_isolated(tool, modules) if isolated else self._start_plain(cleanup)
+            )
             proc = await start
             try:
                 out, err = await asyncio.wait_for(
@@ -208,13 +245,20 @@ class SubprocessExecutor:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=workdir,
-            env={**os.environ, **_child_env()} if self.keep_environment else _child_env(),
+            env=(
+                {**os.environ, **_python_env(_host_sys_path())}
+                if self.keep_environment
+                else _child_env(workdir)
+            ),
             start_new_session=True,
         )
 
-    async def _start_isolated(self, tool: Tool) -> asyncio.subprocess.Process:
-        """``bwrap`` with the seccomp filter on a pipe; bubblewrap itself gets the secret-free
-        environment too, as the sandbox can read its ``/proc/1/environ``."""
+    async def _start_isolated(
+        self, tool: Tool, modules: tuple[str, ...] = ()
+    ) -> asyncio.subprocess.Process:
+        """``bwrap`` with the seccomp filter on a pipe; bubblewrap itself gets the allowlisted
+        environment too, as the sandbox can read its ``/proc/1/environ``. ``modules``: more
+        packages to bind (the module a discovery imports)."""
         python_path = sandbox_sys_path()
         env = _sandbox_env(python_path)
         filter_fd = seccomp_pipe(forbid_processes=self.limits.max_processes == 0)
@@ -223,7 +267,7 @@ class SubprocessExecutor:
                 bwrap=shutil.which(self.bwrap) or self.bwrap,
                 python=self.python,
                 limits=self.limits,
-                binds=code_paths(tool, self.python),
+                binds=code_paths(tool, self.python, modules),
                 env=env,
                 seccomp_fd=filter_fd,
             )
@@ -290,3 +334,79 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
+
+
+# -- the tools of untrusted modules: discovered in the sandbox, run there ----------------------
+class _Described(BaseModel):
+    """One tool as the child describes it (``sandbox_child.describe_module``): untrusted."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    import_path: str
+    coroutine: bool = False
+    keywords: list[str] = Field(default_factory=list)
+    timeout: float = Field(default=10.0, gt=0, allow_inf_nan=False)
+    requires_approval: bool = False
+    answer: str | None = None
+
+
+def discover_tools(
+    module: str, executor: SubprocessExecutor | None = None, *, timeout: float = 60.0
+) -> list[Tool]:
+    """The tools ``module`` declares with ``@toolwire.tool``, found by importing it in a
+    sandboxed child (its top-level code never runs in this process), as proxies whose calls
+    always go to the sandbox. Blocks; callable from an event loop's thread too.
+
+    A proxy keeps what is data: name, description, schema, keywords, timeout, approval and a
+    ``str.format`` answer template. It drops what is code, as that would run in this process:
+    a ``normalize`` function and an ``answer`` function.
+
+    Raises:
+        ToolError: the sandbox is unavailable (and ``TOOLWIRE_SANDBOX_MODE`` is not ``weak``),
+            the import failed, or the description is not valid.
+    """
+    result = _blocking((executor or SubprocessExecutor()).describe(module, timeout))
+    if result.status != "ok":
+        message = (result.error or {}).get("message") or result.status
+        raise ToolError(f"the tools of {module} cannot be discovered: {message}")
+    try:
+        described = TypeAdapter(list[_Described]).validate_python(result.result)
+    except ValidationError as e:
+        raise ToolError(f"{module} described its tools wrongly: {e}") from None
+    return [_proxy(d, module) for d in described]
+
+
+def _proxy(described: _Described, module: str) -> Tool:
+    """A tool of ``module`` that is only ever run in the sandbox, by its import path."""
+    if not within_module(described.import_path.partition(":")[0], module):
+        raise ToolError(f"{described.name}: {described.import_path!r} is not in {module}")
+    return Tool(
+        name=described.name,
+        description=described.description,
+        parameters=described.parameters,
+        handler=_sandbox_only_async if described.coroutine else _sandbox_only,
+        keywords=tuple(described.keywords),
+        timeout=described.timeout,
+        sandbox=True,
+        requires_approval=described.requires_approval,
+        import_path=described.import_path,
+        answer=check_answer(described.answer, described.parameters),
+    )
+
+
+def _sandbox_only(**arguments: Any) -> NoReturn:
+    """The handler of a discovered tool: its code is not in this process, and never will be."""
+    raise RuntimeError("a tool of TOOLWIRE_SANDBOX_MODULES runs only in the sandbox")
+
+
+async def _sandbox_only_async(**arguments: Any) -> NoReturn:
+    """``_sandbox_only`` for a coroutine tool (so its snippet awaits it)."""
+    _sandbox_only()
+
+
+def _blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to its end from synchronous code, on a thread of its own: the
+    registry is built at start-up, sometimes on an event loop's thread."""
+    with ThreadPoolExecutor(1, thread_name_prefix="toolwire-discovery") as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -6,6 +6,10 @@ limits and whether the call is isolated. ``main`` sets the POSIX rlimits, import
 handler under an interval timer, and writes one JSON reply to the real stdout (whatever the
 tool prints goes to stderr). In weak mode (not isolated) it also refuses sockets and new
 processes at the Python level: a courtesy a hostile tool gets around, not a sandbox.
+
+``describe_module`` is the handler of a discovery call (``SubprocessExecutor.describe``): it
+imports an untrusted module here, where its top-level code is confined, and describes the tools
+it declares as JSON, so the server registers them without ever importing the module.
 """
 
 from __future__ import annotations
@@ -28,12 +32,16 @@ from toolwire.tools.calls import (
     invalid_result,
     to_json_value,
 )
+from toolwire.tools.registry import Registry, Tool, declared_tools
 from toolwire.tools.sandbox_limits import MB
 
-__all__ = ["ENTRY", "main"]
+__all__ = ["DESCRIBE", "ENTRY", "describe_module", "main"]
 
 ENTRY = "from toolwire.tools.sandbox_child import main; main()"
 """The child's ``python -c`` program."""
+
+DESCRIBE = "toolwire.tools.sandbox_child:describe_module"
+"""The import path of the discovery handler."""
 
 
 class _HandlerTimeout(BaseException):
@@ -86,6 +94,40 @@ async def _awaited(value: Any) -> Any:
 
 def _raise_timeout(signum: int, frame: Any) -> None:
     raise _HandlerTimeout
+
+
+def describe_module(module: str) -> list[dict[str, Any]]:
+    """Import ``module`` and describe each tool it (or a submodule) declares with
+    ``@toolwire.tool``: name, description, JSON Schema, import path and the options that are
+    data. Functions (``normalize=``, an ``answer=`` function) are left out: they would run in
+    the server."""
+    import importlib
+
+    importlib.import_module(module)
+    described = []
+    for fn, options in declared_tools():
+        if within_module(getattr(fn, "__module__", None) or "", module):
+            described.append(_description(Registry().register(fn, **options)))
+    return described
+
+
+def within_module(name: str, module: str) -> bool:
+    """Whether ``name`` is ``module`` or one of its submodules."""
+    return name == module or name.startswith(module + ".")
+
+
+def _description(tool: Tool) -> dict[str, Any]:
+    return {
+        "name": tool.name,
+        "description": tool.description,
+        "parameters": tool.parameters,
+        "import_path": tool.import_path,
+        "coroutine": inspect.iscoroutinefunction(tool.handler),
+        "keywords": list(tool.keywords),
+        "timeout": tool.timeout,
+        "requires_approval": tool.requires_approval,
+        "answer": tool.answer if isinstance(tool.answer, str) else None,
+    }
 
 
 def _import(import_path: str) -> Callable[..., Any]:
