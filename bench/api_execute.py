@@ -162,6 +162,7 @@ def running(kind: str, database_url: str, home: Path) -> Iterator[str]:
         "TOOLWIRE_HOME": str(home),
         "TOOLWIRE_DATABASE_URL": database_url,
         "TOOLWIRE_MODEL": "scripted:bench.api_execute:currency_model",
+        "TOOLWIRE_AUTH": "off",  # loopback, no keys (uvicorn --factory does not say its host)
         "PYTHONPATH": str(ROOT),
     }
     command = [*SERVERS[kind], "--host", "127.0.0.1", "--port", str(port)]

@@ -89,7 +89,7 @@ async def run(requests: int, hung: int, home: Path) -> dict[str, Any]:
     registry.use_index(ToolIndex(embedder=None))
     registry.register(add, answer="It is {result}.")  # the model sentence drops the inputs
     registry.register(hang, timeout=600)
-    settings = Settings(home=home, model="scripted", shutdown_grace=0)
+    settings = Settings(home=home, model="scripted", shutdown_grace=0, auth="off")
     engine = Engine(registry, model=ScriptedModel(_answer), settings=settings)
     app = create_app(engine=engine, settings=settings)
     async with app.router.lifespan_context(app):

@@ -51,8 +51,10 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     """``json``: one JSON object per log line, with the request id (for log collectors)."""
     auth: Literal["auto", "required", "off"] = "auto"
-    """API keys: ``required`` always; ``auto`` (default) when ``serve`` binds to an address
-    other than loopback; ``off`` never (only behind something that authenticates)."""
+    """API keys: ``required`` always; ``auto`` (default) unless the server is known to bind
+    to loopback (``toolwire serve --host 127.0.0.1``; an app built by ``uvicorn --factory``
+    does not know its address, so it requires keys); ``off`` never (only behind something
+    that authenticates)."""
     rate_per_minute: int = Field(default=600, ge=1)
     """Requests per minute a key may make (a key can have its own)."""
     cors_origins: list[str] = Field(default_factory=list)

@@ -23,7 +23,6 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-import toolwire
 from tests.integration.test_celery import (
     _free_port,
     post,
@@ -33,39 +32,11 @@ from tests.integration.test_celery import (
     worker,
 )
 from tests.integration.test_server import server
-from toolwire.models.base import Completion, ToolCallRequest
-from toolwire.models.scripted import Request, ScriptedModel
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 MESSAGES = 4
 STAGES = ("retrieve", "select", "validate", "execute", "describe")
-
-
-@toolwire.tool(timeout=30)
-def pause_note(text: str) -> str:
-    """Write a note down, slowly.
-
-    Args:
-        text: what to note
-    """
-    time.sleep(1)  # long enough for the other idle pool process to take the next message
-    with open(os.environ["TOOLWIRE_TEST_NOTES"], "a") as notes:
-        notes.write(f"{os.getpid()} {text}\n")
-    return f"noted {text}"
-
-
-def pause_model() -> ScriptedModel:
-    """``TOOLWIRE_MODEL=scripted:tests.integration.test_worker_metrics:pause_model``."""
-
-    def answer(request: Request) -> Completion:
-        if request.tools:
-            text = request.messages[-1].content.split()[-1]
-            return Completion(tool_calls=[ToolCallRequest(id="", name="pause_note",
-                                                          arguments={"text": text})])
-        return Completion(text="Noted.")
-
-    return ScriptedModel(answer, name="scripted-pause")
 
 
 def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -100,7 +71,7 @@ def test_the_worker_exports_what_all_its_pool_processes_count(
 ) -> None:
     home, metrics_dir, port = stack["home"], stack["home"] / "metrics", _free_port()
     metrics_dir.mkdir()
-    module = "tests.integration.test_worker_metrics"
+    module = "tests.integration.metrics_tools"
     env = {**stack["env"], "TOOLWIRE_MODEL": f"scripted:{module}:pause_model",
            "TOOLWIRE_TOOL_MODULES": f'["{module}"]'}
     worker_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),

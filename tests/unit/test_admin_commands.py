@@ -113,6 +113,17 @@ def test_keys_create_list_revoke(env: str) -> None:
         assert database.read_sync(lambda s: find_key(s, key)) is None
 
 
+def test_keys_create_admin_and_list_shows_it(env: str) -> None:
+    runner = CliRunner()
+    made = runner.invoke(app, ["keys", "create", "--owner", "ops", "--admin"])
+    assert made.exit_code == 0 and "admin key" in made.output, made.output
+    assert runner.invoke(app, ["keys", "create", "--owner", "dev"]).exit_code == 0
+    listed = json.loads(runner.invoke(app, ["keys", "list", "--json"]).output)
+    assert {(k["owner"], k["admin"]) for k in listed} == {("ops", True), ("dev", False)}
+    table = runner.invoke(app, ["keys", "list"]).output.splitlines()
+    assert [("admin" in line.split()) for line in table] == [True, False]
+
+
 def shred_model() -> Any:
     """``toolwire run -m scripted:tests.unit.test_admin_commands:shred_model``."""
     from toolwire.models.base import Completion, ToolCallRequest

@@ -79,6 +79,18 @@ async def test_an_oversized_body_is_refused_before_it_is_read(api: Api) -> None:
     await nothing_happened(api)
 
 
+async def test_every_413_carries_retry_after(api: Api) -> None:
+    """As a 429 does: the body's limit from the guard, a prompt's from the route."""
+    body = await api.client.post("/execute", content=b"{}", headers={
+        "content-type": "application/json", "content-length": str(10**9)})
+    prompt = await api.client.post("/execute", json={"prompt": "add 1 and 2 " + "x" * 9000})
+    for response in (body, prompt):
+        assert response.status_code == 413, response.text
+        assert int(response.headers["retry-after"]) >= 1
+    assert prompt.json()["error"]["code"] == "prompt_too_large"
+    await nothing_happened(api)
+
+
 async def test_system_prompt_and_model_names_have_limits(api: Api) -> None:
     long_prompt = await api.client.post("/interactions", json={"system_prompt": "x" * 9000})
     long_model = await api.client.post("/execute", json={"prompt": "add 1 and 2", "model": "m" * 201})

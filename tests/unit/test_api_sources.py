@@ -89,3 +89,93 @@ async def test_mcp_over_the_api_takes_urls_only(database_url: str, tmp_path: Pat
         down = await client.post("/tools/mcp", json={"url": "http://127.0.0.1:9/mcp",
                                                      "timeout": 3})
         assert down.status_code == 400 and "cannot list the tools" in down.text
+
+
+def document(title: str, *operations: str) -> dict[str, Any]:
+    """A small OpenAPI 3 document: one GET operation per name."""
+    return {"openapi": "3.0.3", "info": {"title": title, "version": "1"},
+            "servers": [{"url": "http://127.0.0.1:9"}],
+            "paths": {f"/{op}": {"get": {"operationId": op, "responses": {"200": {
+                "description": "ok"}}}} for op in operations}}
+
+
+def yaml_document(title: str, extra: str = "") -> str:
+    """The same as YAML text, where escapes can make any character."""
+    return (f'openapi: "3.0.3"\ninfo: {{title: "{title}", version: "1"{extra}}}\n'
+            "servers: [{url: 'http://127.0.0.1:9'}]\n"
+            "paths: {/a: {get: {operationId: op_a, responses: {'200': {description: ok}}}}}\n")
+
+
+UNKEEPABLE = {  # the body, and what the answer says
+    "a title over the label's length": (
+        {"document": document("t" * 400, "op_a")}, "at most 300"),
+    "a NUL from a YAML escape": ({"document": yaml_document("a\\0b")}, "NUL"),
+    "a lone surrogate from a YAML escape": (
+        {"document": yaml_document("a\\ud800b")}, "lone surrogate"),
+    "a NaN from YAML": ({"document": yaml_document("x", ", x-ratio: .nan")}, "finite"),
+    "YAML nested past any reader": (
+        {"document": yaml_document("x", ", x-deep: " + "[" * 5000 + "]" * 5000)}, "nested"),
+    "an MCP URL over the label's length": (
+        {"url": "http://127.0.0.1:9/" + "m" * 400}, "at most 300"),
+}
+
+
+@pytest.mark.parametrize("case", UNKEEPABLE)
+async def test_a_document_the_database_cannot_keep_is_a_400_and_changes_nothing(
+    database_url: str, tmp_path: Path, case: str
+) -> None:
+    """Once a 500 on PostgreSQL, with the tools left registered in memory."""
+    body, problem = UNKEEPABLE[case]
+    path = "/tools/mcp" if "MCP" in case else "/tools/openapi"
+    async for client in _client(database_url, tmp_path):
+        before = (await client.get("/tools")).json()
+        response = await client.post(path, json={"timeout": 2, **body})
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid_source" and problem in error["message"], error
+        assert (await client.get("/tools")).json() == before
+        assert (await client.get("/tools/sources")).json() == []
+
+
+async def test_an_import_that_cannot_be_saved_is_taken_back(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from toolwire.store import data
+
+    async for client in _client(database_url, tmp_path):
+        first = await client.post("/tools/openapi", json={"document": document("Shop", "old_op")})
+        assert first.status_code == 201, first.text
+        before = (await client.get("/tools")).json()
+
+        def broken(**_: Any) -> None:
+            raise RuntimeError("the disk is full")
+
+        monkeypatch.setattr(data, "save_tool_source", broken)
+        again = await client.post("/tools/openapi", json={"document": document("Shop", "new_op")})
+        fresh = await client.post("/tools/openapi", json={"document": document("Else", "other")})
+        assert again.status_code == fresh.status_code == 500
+        assert (await client.get("/tools")).json() == before  # old_op back, nothing new
+        monkeypatch.undo()
+        [source] = (await client.get("/tools/sources")).json()
+        assert source["tools"] == ["old_op"]
+
+
+async def test_tools_and_sources_come_in_pages(database_url: str, tmp_path: Path) -> None:
+    async for client in _client(database_url, tmp_path):
+        for n in range(3):
+            imported = await client.post("/tools/openapi", json={
+                "document": document(f"API {n}", f"op_{n}_a", f"op_{n}_b")})
+            assert imported.status_code == 201, imported.text
+        everything = await client.get("/tools")
+        total = int(everything.headers["x-total-count"])
+        assert total == len(everything.json()) >= 6
+        page = await client.get("/tools", params={"limit": 2, "offset": total - 3})
+        assert page.headers["x-total-count"] == str(total)
+        assert [t["name"] for t in page.json()] == [t["name"] for t in everything.json()][-3:-1]
+        sources = await client.get("/tools/sources", params={"limit": 1, "offset": 1})
+        assert sources.headers["x-total-count"] == "3"
+        assert [s["label"] for s in sources.json()] == ["openapi:API 1"]
+        assert (await client.get("/tools/sources", params={"offset": 5})).json() == []
+        for params in ({"limit": 0}, {"limit": 501}, {"offset": -1}, {"offset": 2**63}):
+            assert (await client.get("/tools", params=params)).status_code == 422
+            assert (await client.get("/tools/sources", params=params)).status_code == 422

@@ -41,8 +41,13 @@ def create(
                                              "(default TOOLWIRE_RATE_PER_MINUTE).")] = None,
     max_body: Annotated[int | None, typer.Option(min=1024, help="Largest request body in "
                                                  "bytes (default TOOLWIRE_MAX_BODY_BYTES).")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="May also import, list and forget "
+                                        "the service's tool sources.")] = False,
 ) -> None:
-    """Create a key for OWNER and print it (it is shown only this once)."""
+    """Create a key for OWNER and print it (it is shown only this once).
+
+    Example: toolwire keys create --owner ops --admin   (a key that may manage tool sources)
+    """
     from toolwire.api.auth import create_key
     from toolwire.store.migrate import opened
 
@@ -50,15 +55,17 @@ def create(
         raise _fail("the owner must be 1 to 200 characters")
     with opened(_url()) as database:
         key, row = database.write_sync(
-            lambda s: create_key(s, owner=owner, rate_per_minute=rate, max_body_bytes=max_body))
+            lambda s: create_key(s, owner=owner, rate_per_minute=rate, max_body_bytes=max_body,
+                                 admin=admin))
     typer.echo(key)
-    typer.echo(f"created key {row.prefix}… for {owner} (id {row.id}); it is not shown again",
+    kind = "admin key" if admin else "key"
+    typer.echo(f"created {kind} {row.prefix}… for {owner} (id {row.id}); it is not shown again",
                err=True)
 
 
 @keys_app.command("list")
 def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """The keys: prefix, owner, limits, created, revoked (never the keys themselves)."""
+    """The keys: prefix, owner, admin, limits, created, revoked (never the keys themselves)."""
     from toolwire.api.auth import list_keys as stored
     from toolwire.store.migrate import opened
     from toolwire.store.tables import ApiKeyPublic
@@ -70,7 +77,7 @@ def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     for r in rows:
         state = f"revoked {r.revoked:%Y-%m-%d %H:%M}" if r.revoked else "live"
-        typer.echo(f"{r.prefix}…  {r.owner:20}  {state:24}  id {r.id}")
+        typer.echo(f"{r.prefix}…  {r.owner:20}  {'admin' if r.admin else '':5}  {state:24}  id {r.id}")
 
 
 @keys_app.command("revoke")

@@ -2,6 +2,10 @@
 
     uvicorn --factory toolwire.api.app:create_app      # or: toolwire serve
 
+API keys: ``TOOLWIRE_AUTH=auto`` (the default) requires them unless the server is known to
+listen on loopback only: ``toolwire serve`` passes its ``--host``; under ``uvicorn --factory``
+the address is unknown, so keys are required unless ``TOOLWIRE_AUTH=off``.
+
 Everything is injectable, so tests run the real app on a scripted model and a throwaway
 database: ``create_app(engine=Engine(registry, model=ScriptedModel([...])), database_url=...)``.
 
@@ -27,7 +31,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 import toolwire
 from toolwire.api import openai_compat
-from toolwire.api.auth import OPEN_PATHS, AuthGate
+from toolwire.api.auth import OPEN_PATHS, AuthGate, resolved_auth
 from toolwire.api.deps import AppState, DatabaseGate
 from toolwire.api.engines import Engines
 from toolwire.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -68,6 +72,7 @@ def create_app(
     preload_model: bool = False,
     recover: bool = True,
     allowed_models: Collection[str] = (),
+    host: str | None = None,
 ) -> FastAPI:
     """The toolwire REST API.
 
@@ -80,8 +85,13 @@ def create_app(
         preload_model: load the model's weights at startup instead of on the first prompt.
         recover: on startup, fail messages left running and resume pending ones.
         allowed_models: model strings clients may name besides the default and plain names.
+        host: the address the server listens on, when known: with ``auth="auto"`` keys are
+            off only for a loopback ``host``; unknown (``None``) means they are required.
     """
     settings = settings or get_settings()
+    auth = resolved_auth(settings.auth, host)
+    if auth != settings.auth:
+        settings = settings.model_copy(update={"auth": auth})
     metrics = Metrics()
     database = Database(database_url or settings.resolved_database_url)
     engines = Engines(

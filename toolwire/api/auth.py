@@ -8,9 +8,11 @@ its first characters, to tell keys apart. ``AuthGate`` runs before anything read
 - over the key's rate (a token bucket per key, refilled per minute, in this process) → 429
   with ``Retry-After``;
 - the key's owner goes into the request scope (``owner_of``): every query is scoped to it, so
-  another owner's ids answer 404; the key's body limit goes there too, for ``RequestGuard``.
+  another owner's ids answer 404; the key's body limit goes there too, for ``RequestGuard``;
+- so does whether it is an admin key (``is_admin``): the tool registry is the service's, not an
+  owner's, so only admin keys change its sources (``require_admin``, else 403).
 
-With auth off (the default on loopback) there are no owners: one trusted local user.
+With auth off (the default on loopback) there are no owners: one trusted local user, an admin.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from ipaddress import ip_address
+from typing import Literal
 
 from fastapi import Request
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -30,7 +33,7 @@ from sqlmodel import Session, col, select
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from toolwire.api.errors import error_response
+from toolwire.api.errors import ApiError, error_response
 from toolwire.store.db import Database
 from toolwire.store.tables import ApiKey
 from toolwire.store.types import utcnow
@@ -58,14 +61,15 @@ def digest(key: str) -> str:
 
 def create_key(
     session: Session, *, owner: str, rate_per_minute: int | None = None,
-    max_body_bytes: int | None = None,
+    max_body_bytes: int | None = None, admin: bool = False,
 ) -> tuple[str, ApiKey]:
-    """A new key for ``owner``: the key itself (shown once) and its stored row."""
+    """A new key for ``owner``: the key itself (shown once) and its stored row; an ``admin``
+    key may also change the service's tool sources."""
     if not owner.strip():
         raise ValueError("the owner must not be empty")
     key = new_key()
     row = ApiKey(owner=owner, prefix=key[:10], digest=digest(key),
-                 rate_per_minute=rate_per_minute, max_body_bytes=max_body_bytes)
+                 rate_per_minute=rate_per_minute, max_body_bytes=max_body_bytes, admin=admin)
     session.add(row)
     session.flush()
     return key, row
@@ -102,6 +106,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def resolved_auth(auth: str, host: str | None) -> Literal["required", "off"]:
+    """Whether keys are required: ``auto`` means required unless the server is known to
+    listen on loopback only (``host``); an unknown address is treated as a public one."""
+    if auth == "auto":
+        return "off" if host is not None and is_loopback(host) else "required"
+    return "required" if auth == "required" else "off"
+
+
 def is_open(path: str) -> bool:
     """Whether ``path`` is served without a key (``OPEN_PAGES``, or under ``OPEN_PATHS``)."""
     return path in OPEN_PAGES or path.startswith(OPEN_PATHS)
@@ -111,6 +123,19 @@ def owner_of(request: Request) -> str | None:
     """The calling key's owner; ``None`` when auth is off."""
     owner: str | None = request.scope.get("state", {}).get("owner")
     return owner
+
+
+def is_admin(request: Request) -> bool:
+    """Whether the calling key is an admin key; with auth off (no owner) everyone is."""
+    state = request.scope.get("state", {})
+    return bool(state.get("admin", state.get("owner") is None))
+
+
+def require_admin(request: Request) -> None:
+    """A dependency: 403 unless the caller may change the service's tool registry."""
+    if not is_admin(request):
+        raise ApiError(403, "forbidden", "only an admin key may see or change the tool sources "
+                       "(toolwire keys create --owner NAME --admin)")
 
 
 @dataclass
@@ -125,6 +150,7 @@ class _Known:
     owner: str
     rate_per_minute: int
     max_body_bytes: int
+    admin: bool
     expires: float
 
 
@@ -167,7 +193,7 @@ class AuthGate:
             response.headers["Retry-After"] = str(math.ceil(wait))
             await response(scope, receive, send)
             return
-        scope.setdefault("state", {}).update(owner=known.owner,
+        scope.setdefault("state", {}).update(owner=known.owner, admin=known.admin,
                                               max_body_bytes=known.max_body_bytes)
         await self.app(scope, receive, send)
 
@@ -183,7 +209,7 @@ class AuthGate:
         known = _Known(key_id=row.id, owner=row.owner,
                        rate_per_minute=row.rate_per_minute or self.rate_per_minute,
                        max_body_bytes=row.max_body_bytes or self.max_body_bytes,
-                       expires=now + CACHE_SECONDS)
+                       admin=row.admin, expires=now + CACHE_SECONDS)
         self._known[presented] = known
         return known
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
-from toolwire.api.auth import is_loopback
+from toolwire.api.auth import is_loopback, resolved_auth
 from toolwire.config import Settings
 from toolwire.logs import configure_logging
 
@@ -37,13 +37,6 @@ def _shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def resolved_auth(auth: str, host: str) -> Literal["required", "off"]:
-    """``auto`` means keys are required unless the server listens on loopback only."""
-    if auth == "auto":
-        return "off" if is_loopback(host) else "required"
-    return "required" if auth == "required" else "off"
-
-
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
@@ -69,7 +62,7 @@ def serve(
     typer.echo(f"toolwire: model {settings.model}, database {_shown(settings.resolved_database_url)}, "
                f"API keys {'required' if settings.auth == 'required' else 'off'}")
     configure_logging(json_format=settings.log_format == "json")
-    app = create_app(settings=settings, preload_model=True)
+    app = create_app(settings=settings, preload_model=True, host=host)
     # SIGTERM: stop accepting, give in-flight requests shutdown_grace seconds, then cancel
     # them (their messages go back to their leases) instead of waiting forever.
     uvicorn.run(

@@ -9,7 +9,8 @@ gets the same rules:
   CORS is off unless origins are configured.
 - **Bounded while it streams.** A body over ``max_body_bytes`` (or the calling key's own
   limit, which ``AuthGate`` puts in the scope) is answered 413 as soon as the
-  declared length or the bytes read so far pass the limit; it is never read in full.
+  declared length or the bytes read so far pass the limit; it is never read in full. Every
+  413, a route's (a prompt over its limit) included, carries ``Retry-After`` as a 429 does.
 - **Text a database can keep.** In the body and the query string: lone surrogates (``"\\ud800"``), NUL characters, ``NaN`` and
   infinities, and nesting deeper than ``MAX_DEPTH`` are refused with 422 naming where they
   are: such values either break a driver halfway through a commit or a JSON encoder later,
@@ -32,6 +33,8 @@ from toolwire.api.errors import error_response
 MAX_DEPTH = 32
 """Deepest JSON nesting accepted: well above any request this API takes (tool arguments
 included), well below what overflows a recursive decoder."""
+RETRY_AFTER_TOO_LARGE = "1"
+"""``Retry-After`` (seconds) on a 413: the same body is refused again, a smaller one at once."""
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -54,6 +57,7 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        send = _retry_after_too_large(send)
         try:
             check_query(scope.get("query_string", b""))
         except BadBody as e:
@@ -134,13 +138,21 @@ def check_json_body(body: bytes) -> None:
     check_value(value)
 
 
-def check_value(value: Any) -> None:
-    """Walk ``value`` (iteratively): depth, strings and keys, numbers."""
-    stack: list[tuple[Any, str, int]] = [(value, "body", 0)]
+def check_value(
+    value: Any, *, where: str = "body", max_depth: int = MAX_DEPTH, max_nodes: int | None = None
+) -> None:
+    """Walk ``value`` (iteratively): depth, strings and keys, numbers; with ``max_nodes``, its
+    size too (a YAML document's aliases can make a small text a huge value)."""
+    root = where
+    stack: list[tuple[Any, str, int]] = [(value, root, 0)]
+    seen = 0
     while stack:
         node, where, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise _nested()
+        seen += 1
+        if depth > max_depth:
+            raise _nested(root, max_depth)
+        if max_nodes is not None and seen > max_nodes:
+            raise BadBody(422, "invalid_request", f"{root} holds more than {max_nodes} values")
         if isinstance(node, str):
             _check_text(node, where)
         elif isinstance(node, float) and not math.isfinite(node):
@@ -181,12 +193,27 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def _nested() -> BadBody:
-    return BadBody(422, "invalid_request", f"the JSON body is nested deeper than {MAX_DEPTH} levels")
+def _nested(what: str = "body", depth: int = MAX_DEPTH) -> BadBody:
+    shown = "the JSON body" if what == "body" else what
+    return BadBody(422, "invalid_request", f"{shown} is nested deeper than {depth} levels")
 
 
 def _too_large(limit: int) -> BadBody:
     return BadBody(413, "payload_too_large", f"the request body is over the limit of {limit} bytes")
+
+
+def _retry_after_too_large(send: Send) -> Send:
+    """``send``, adding ``Retry-After`` to a 413 response that lacks one."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 413:
+            headers = list(message.get("headers", []))
+            if not any(name.lower() == b"retry-after" for name, _ in headers):
+                headers.append((b"retry-after", RETRY_AFTER_TOO_LARGE.encode()))
+                message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
 
 
 def _replay(body: bytes, receive: Receive) -> Callable[[], Any]:

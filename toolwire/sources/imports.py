@@ -33,7 +33,7 @@ def resolve_credential(
 def add_tools(registry: Registry, tools: list[Tool], *, replace_source: str | None = None) -> None:
     """Add ``tools`` to ``registry`` together; a name already taken (by another source) fails
     the whole import before anything changes. ``replace_source`` re-imports one source: its
-    earlier tools are swapped for the new ones."""
+    earlier tools are swapped for the new ones (and are back if adding the new ones fails)."""
     taken = [t.name for t in tools if t.name in registry
              and registry.get(t.name).source != replace_source]
     if taken:
@@ -42,18 +42,32 @@ def add_tools(registry: Registry, tools: list[Tool], *, replace_source: str | No
     if len(set(names)) != len(names):
         twice = sorted({n for n in names if names.count(n) > 1})
         raise SourceError("the source names two tools alike: " + ", ".join(twice[:10]))
+    before = snapshot(registry)
     if replace_source is not None:
         for tool in [t for t in registry if t.source == replace_source]:
             registry.remove(tool.name)
-    added: list[str] = []
     try:
         for tool in tools:
             registry.add(tool)
-            added.append(tool.name)
     except Exception:
-        for name in added:
-            registry.remove(name)
+        restore(registry, before)
         raise
+
+
+def snapshot(registry: Registry) -> dict[str, Tool]:
+    """The registry's tools by name, for ``restore``."""
+    return {t.name: t for t in registry}
+
+
+def restore(registry: Registry, before: Mapping[str, Tool]) -> None:
+    """Put ``registry`` back as it was at ``snapshot``: an import that cannot be kept takes
+    back the tools it added and returns those it replaced."""
+    for tool in list(registry):
+        if before.get(tool.name) is not tool:
+            registry.remove(tool.name)
+    for name, tool in before.items():
+        if name not in registry:
+            registry.add(tool)
 
 
 def import_openapi(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from toolwire.sources.documents import SourceError, is_inline, is_url, load_docu
 from toolwire.sources.imports import import_openapi, resolve_credential
 from toolwire.sources.mcp import import_mcp, server_label
 from toolwire.sources.openapi import resolved_base_url, source_label
-from toolwire.store.tables import ToolSource
+from toolwire.store.tables import SOURCE_LABEL_CHARS, ToolSource
 from toolwire.tools.registry import Registry, Tool
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,20 @@ def import_openapi_source(
     exclude: Iterable[str] = (),
     timeout: float = 30.0,
     credentials: Mapping[str, Credential] | None = None,
+    check: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[list[Tool], ToolSource]:
-    """Import an OpenAPI document into ``registry`` and the row that keeps it (to be saved)."""
+    """Import an OpenAPI document into ``registry`` and the row that keeps it (to be saved).
+
+    ``check`` sees the parsed document before anything changes and raises ``SourceError``
+    for one that must not be kept (the API refuses text a database cannot store)."""
     resolve_credential(auth, credentials)  # an unknown name is refused before any fetch
-    document = load_document(source, timeout=timeout)
+    try:
+        document = load_document(source, timeout=timeout)
+    except RecursionError:
+        raise SourceError("the document is nested too deeply to read") from None
+    if check is not None:
+        check(document)
+    checked_label(source_label(document))
     if base_url is None and isinstance(source, str) and is_url(source):
         base_url = resolved_base_url(document, source)  # a relative server resolves now, once
     options = {"base_url": base_url, "auth": auth, "include": list(include), "exclude": list(exclude),
@@ -50,6 +60,7 @@ def import_mcp_source(
     registry: Registry, target: str | list[str], *, timeout: float = 30.0
 ) -> tuple[list[Tool], ToolSource]:
     """Import an MCP server's tools into ``registry`` and the row that keeps the server."""
+    checked_label(server_label(target))  # before connecting
     tools = import_mcp(registry, target, timeout=timeout)
     location = target if isinstance(target, str) else None
     options: dict[str, Any] = {"timeout": timeout}
@@ -57,6 +68,15 @@ def import_mcp_source(
         options["argv"] = list(target)
     return tools, ToolSource(kind="mcp", label=server_label(target), location=location,
                              options=options)
+
+
+def checked_label(label: str) -> str:
+    """``label``, if a ``ToolSource`` row can keep it; ``SourceError`` otherwise."""
+    if len(label) > SOURCE_LABEL_CHARS:
+        raise SourceError(f"the source's label ({label[:40]}…) has {len(label)} characters; "
+                          f"at most {SOURCE_LABEL_CHARS} are kept (shorten the document's "
+                          "info.title or the server's URL)")
+    return label
 
 
 def load_saved(

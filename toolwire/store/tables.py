@@ -215,6 +215,10 @@ class InteractionPage(SQLModel):
 
 
 # -- tool source ----------------------------------------------------------------------------
+SOURCE_LABEL_CHARS = 300
+"""The longest label a tool source may have (``openapi:<title>``, ``mcp:<url>``)."""
+
+
 class ToolSource(SQLModel, table=True):
     """An imported tool source (an OpenAPI document, an MCP server), loaded again on start.
 
@@ -226,7 +230,7 @@ class ToolSource(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     kind: str = Field(sa_type=String(16))
     """``openapi`` or ``mcp``."""
-    label: str = Field(sa_type=String(300), unique=True)
+    label: str = Field(sa_type=String(SOURCE_LABEL_CHARS), unique=True)
     """The ``Tool.source`` of its tools (``openapi:<title>``, ``mcp:<server>``)."""
     location: str | None = Field(default=None, sa_type=Text)
     """The URL, path or MCP command it was imported from."""
@@ -253,6 +257,8 @@ class ApiKey(SQLModel, table=True):
     """Requests per minute (default: the server's setting)."""
     max_body_bytes: int | None = None
     """Largest request body (default: the server's setting)."""
+    admin: bool = False
+    """May change the service's tool registry (import and forget tool sources, see them)."""
     created: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -263,5 +269,6 @@ class ApiKeyPublic(SQLModel):
     prefix: str
     rate_per_minute: int | None
     max_body_bytes: int | None
+    admin: bool
     created: datetime
     revoked: datetime | None
