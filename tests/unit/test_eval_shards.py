@@ -279,3 +279,27 @@ def test_the_summary_counts_stale_results_apart(
     kept = _summary("--results", str(results), "--keep-stale", "--json", monkeypatch=monkeypatch)
     overall = json.loads(kept.stdout)["overall"]
     assert (overall["n"], overall["stale"], overall["stale_unused"]) == (8, 1, 0)
+
+
+def test_compacting_keeps_the_last_line_of_each_question(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path)
+    old = CaseResult(id="a", category="c", model="m", strategy="s", valid=False, fingerprint="1")
+    other = CaseResult(id="b", category="c", model="m", strategy="s", valid=True, fingerprint="1")
+    new = CaseResult(id="a", category="c", model="m", strategy="s", valid=True, fingerprint="2")
+    path = store.append(old)
+    for result in (other, new):
+        store.append(result)
+    with path.open("a") as f:
+        f.write('{"id": "torn\n')
+    assert store.compact(path) == 2  # a's older line and the torn one
+    assert [(r.id, r.fingerprint) for r in store.load()] == [("b", "1"), ("a", "2")]
+    assert store.compact(path) == 0 and store.compact(tmp_path / "absent.jsonl") == 0
+
+
+def test_a_run_into_a_results_directory_leaves_one_line_per_question(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    for _ in range(2):  # the second run reuses every result and appends nothing
+        assert _cli("--results", str(results), "--shard", "1/1").exit_code == 0
+    lines = [line for path in results.glob("*.jsonl") for line in path.read_text().splitlines()]
+    ids = [json.loads(line)["id"] for line in lines]
+    assert len(ids) == len(set(ids)) == 8

@@ -151,6 +151,9 @@ def bfcl_command(
         raise typer.Exit(2 if usage else 1) from e
     if summary_only and not store.files():
         err.print(f"[yellow]no stored results in {escape(str(store.directory))}[/yellow]")
+    if not summary_only:  # a re-answered question keeps its newest line only
+        for name in {strategy, *([BASELINE_STRATEGY] if baseline else [])}:
+            store.compact(store.path_for(model_name, name, part))
     if report is not None:
         from toolwire.eval.report import write_report
 

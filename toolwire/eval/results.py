@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
@@ -238,6 +239,29 @@ class ResultStore:
                 f.write(b"\n")  # end the line a killed run left, so this one stays whole
             f.write(result.to_json().encode() + b"\n")
         return path
+
+    def compact(self, path: Path) -> int:
+        """Rewrite ``path`` keeping one line per question: the last written (a re-answered
+        question's older lines are superseded). Unreadable lines go too. Returns the lines
+        dropped. Only for a file no run is appending to."""
+        if not path.exists():
+            return 0
+        lines = path.read_bytes().splitlines()
+        last: dict[tuple[str, str, str, str], bytes] = {}
+        for line in lines:
+            try:
+                result = CaseResult.from_dict(json.loads(line))
+            except (json.JSONDecodeError, TypeError, UnicodeDecodeError):
+                continue
+            last.pop(result.key, None)  # re-inserted: the file keeps the order last written
+            last[result.key] = line
+        kept = list(last.values())
+        if len(kept) == len(lines):
+            return 0
+        temporary = path.with_name(path.name + ".compacting")
+        temporary.write_bytes(b"".join(line + b"\n" for line in kept))
+        os.replace(temporary, path)
+        return len(lines) - len(kept)
 
     def files(self) -> list[Path]:
         """The store's files, in name order."""
