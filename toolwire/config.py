@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     expires (the process died, the database was away) any process takes the message up."""
     message_attempts: int = Field(default=3, ge=1)
     """Times a message is taken up before it is failed with the reason."""
+    model_retries: int = Field(default=2, ge=0)
+    """A Celery worker tries a message again this many times, with exponential backoff and
+    jitter, when its model failed transiently (the model process crashed or timed out; a
+    remote model's 408, 429, 5xx or connection error after the SDK's own retries); then the
+    message fails with the model's reason. A permanent failure (a bad request) fails at once."""
     concurrency: int = Field(default=4, ge=1)
     """Posted messages processed at once by one server process."""
     shutdown_grace: float = Field(default=10.0, ge=0)

@@ -5,7 +5,9 @@ PostgreSQL as the one source of truth.
 - a worker process killed with SIGKILL in the middle of a tool call: the message is delivered
   again and ends ``done`` once; the tool is never run a second time;
 - Redis restarted (it keeps nothing) while messages wait in it: nothing is lost, the API's
-  sweep sends them again and they all finish, each tool run once.
+  sweep sends them again and they all finish, each tool run once;
+- the model failing transiently once after the tool ran: the task is retried with backoff and
+  the message ends ``done``, the tool run once.
 """
 
 from __future__ import annotations
@@ -27,23 +29,41 @@ import pytest
 
 from tests.conftest import postgres_database
 from tests.integration.test_server import ROOT, server
-from toolwire.models.base import Completion, ToolCallRequest
+from toolwire.models.base import Completion, ModelError, ToolCallRequest
+from toolwire.models.process import describe_exit
 from toolwire.models.scripted import Request, ScriptedModel
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 
+def note_answer(request: Request) -> Completion:
+    if request.tools:
+        text = request.messages[-1].content.split()[-1]
+        return Completion(tool_calls=[ToolCallRequest(id="", name="take_note",
+                                                      arguments={"text": text})])
+    return Completion(text="Noted.")
+
+
 def note_model() -> ScriptedModel:
     """``TOOLWIRE_MODEL=scripted:tests.integration.test_celery:note_model``."""
+    return ScriptedModel(note_answer, name="scripted-notes")
+
+
+def flaky_note_model() -> ScriptedModel:
+    """``note_model`` whose first answer after a tool ran fails the way a crashed model
+    process does (once per test: the file ``model-crashed`` beside the notes says it did)."""
 
     def answer(request: Request) -> Completion:
-        if request.tools:
-            text = request.messages[-1].content.split()[-1]
-            return Completion(tool_calls=[ToolCallRequest(id="", name="take_note",
-                                                          arguments={"text": text})])
-        return Completion(text="Noted.")
+        if not request.tools:
+            try:
+                open(Path(os.environ["TOOLWIRE_TEST_NOTES"]).with_name("model-crashed"), "x").close()
+            except FileExistsError:
+                pass
+            else:
+                raise ModelError("local", describe_exit(-signal.SIGSEGV))
+        return note_answer(request)
 
-    return ScriptedModel(answer, name="scripted-notes")
+    return ScriptedModel(answer, name="scripted-flaky-notes")
 
 
 def _free_port() -> int:
@@ -176,6 +196,25 @@ def test_nothing_is_lost_when_redis_restarts_with_messages_queued(stack: dict[st
             assert len(starts(home, text)) == 1, notes(home)
 
 
+def test_a_transient_model_failure_is_retried_and_the_tool_runs_once(
+    stack: dict[str, Any],
+) -> None:
+    env, home = dict(stack["env"]), stack["home"]
+    env["TOOLWIRE_MODEL"] = "scripted:tests.integration.test_celery:flaky_note_model"
+    with redis_server(stack["port"]), server(stack["database_url"], home, env) as client, \
+            worker(env, home / "worker.log"):
+        accepted = post(client, "please note flaky-1")
+        wait_done(client, [accepted], 60)
+        reply = client.get(f"/interactions/{accepted['interaction_id']}/messages").json()[1]
+    assert (home / "model-crashed").exists()  # the model did fail once, after the tool ran
+    assert len(starts(home, "flaky-1")) == 1, notes(home)
+    [call] = reply["tool_calls"]
+    assert (call["status"], call["result"]) == ("ok", "noted flaky-1")
+    assert reply["status"] == "done" and reply["content"]
+    log = (home / "worker.log").read_text()
+    assert "failed transiently on try 1" in log and "retrying in" in log
+
+
 def test_postgres_unreachable_then_back_loses_nothing(stack: dict[str, Any]) -> None:
     """The database behind a link the test cuts: the API answers 503 clearly, what it had
     accepted stays, and the worker finishes it once the database is back."""
@@ -252,7 +291,8 @@ def test_a_model_that_is_down_slow_or_garbled_fails_the_message_not_the_service(
     env, home = dict(stack["env"]), stack["home"]
     fake = FakeOpenAI()
     env.update({"TOOLWIRE_MODEL": f"openai:fake@http://127.0.0.1:{fake.port}/v1",
-                "TOOLWIRE_MODEL_TIMEOUT": "2", "OPENAI_API_KEY": "sk-test"})
+                "TOOLWIRE_MODEL_TIMEOUT": "2", "OPENAI_API_KEY": "sk-test",
+                "TOOLWIRE_MODEL_RETRIES": "1"})  # slow and down are retried once, then fail
     try:
         with redis_server(stack["port"]), server(stack["database_url"], home, env) as client, \
                 worker(env, home / "worker.log"):
@@ -282,3 +322,7 @@ def test_a_model_that_is_down_slow_or_garbled_fails_the_message_not_the_service(
         assert outcomes[mode]["status"] == "failed", (mode, outcomes[mode])
         assert outcomes[mode]["error"], mode
     assert "within 2" in outcomes["slow"]["error"], outcomes["slow"]["error"]
+    log = (home / "worker.log").read_text()  # slow and down were retried, garbage was not
+    for mode in ("slow", "down"):
+        assert f"message {outcomes[mode]['id']} failed transiently on try 1" in log, mode
+    assert f"message {outcomes['garbage']['id']} failed transiently" not in log

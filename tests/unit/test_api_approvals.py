@@ -5,6 +5,7 @@ answer) or rejected (it never runs); with keys on, one owner never reaches anoth
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -241,3 +242,51 @@ def test_keys_are_required_off_loopback_by_default(auth: str, host: str, expecte
     from toolwire.api.commands import resolved_auth
 
     assert resolved_auth(auth, host) == expected
+
+
+# -- /v1 with toolwire.execute --------------------------------------------------------------
+async def ask_v1(service: Service, owner: str, prompt: str, **extra: Any) -> httpx.Response:
+    return await service.client.post("/v1/chat/completions", headers=service.auth(owner), json={
+        "messages": [{"role": "user", "content": prompt}], "toolwire": {"execute": True},
+        **extra})
+
+
+async def test_v1_execute_stores_a_call_that_needs_approval(service: Service) -> None:
+    response = await ask_v1(service, "alice", "please delete plans.doc")
+    assert response.status_code == 200, response.text
+    extension = response.json()["toolwire"]
+    [call] = extension["calls"]
+    assert call["status"] == "pending_approval" and DELETED == []
+    assert extension["message_status"] == "awaiting_approval"
+    waiting = (await service.client.get("/tool-calls", params={"status": "pending_approval"})).json()
+    assert [c["id"] for c in waiting["items"]] == [call["tool_call_id"]]
+    assert waiting["items"][0]["interaction_id"] == extension["interaction_id"]
+
+    decided = await service.client.post(f"/tool-calls/{call['tool_call_id']}/approve", json={})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["message_status"] == "done" and DELETED == ["plans.doc"]
+    url = f"/interactions/{extension['interaction_id']}/messages/{extension['message_id']}"
+    assert (await service.client.get(url)).json()["status"] == "done"
+
+
+async def test_v1_execute_streamed_ends_with_the_stored_ids(service: Service) -> None:
+    response = await ask_v1(service, "alice", "please delete draft.md", stream=True)
+    chunks = [json.loads(line[6:]) for line in response.text.split("\n\n")
+              if line.startswith("data: {")]
+    [last] = [c for c in chunks if "toolwire" in c]
+    assert last is chunks[-1] and last["choices"] == []
+    [call] = last["toolwire"]["calls"]
+    assert call["status"] == "pending_approval" and DELETED == []
+    rejected = await service.client.post(f"/tool-calls/{call['tool_call_id']}/reject", json={})
+    assert rejected.json()["message_status"] == "done" and DELETED == []
+
+
+async def test_v1_waiting_calls_belong_to_their_owner(tenants: Service) -> None:
+    response = await ask_v1(tenants, "alice", "please delete diary.txt")
+    call_id = response.json()["toolwire"]["calls"][0]["tool_call_id"]
+    bob = await tenants.client.post(f"/tool-calls/{call_id}/approve", json={},
+                                    headers=tenants.auth("bob"))
+    assert bob.status_code == 404 and DELETED == []
+    alice = await tenants.client.post(f"/tool-calls/{call_id}/approve", json={},
+                                      headers=tenants.auth("alice"))
+    assert alice.status_code == 200 and DELETED == ["diary.txt"]

@@ -35,6 +35,8 @@ from toolwire.store.tables import InteractionCreate
 from toolwire.tools import Registry
 
 RELEASE = threading.Event()
+DEAD = data.Lease(owner="dead-process", seconds=-1)
+"""A lease whose process died: it expired at once."""
 
 
 def hang(seconds: float) -> str:
@@ -97,7 +99,7 @@ def died_during_add_2_and_3(
     after ``record`` stored its call ``add(a=2, b=3)``; (interaction, message)."""
     db = Database(database_url)
     upgrade(db)
-    dead = data.Lease(owner="dead-process", seconds=-1)
+    dead = DEAD
     with db.write_session() as s:
         interaction = data.create_interaction(session=s, interaction_in=InteractionCreate())
         message = data.add_user_message(session=s, interaction_id=interaction.id,
@@ -143,7 +145,7 @@ async def test_a_call_that_was_running_when_its_process_died_is_never_run_again(
     ``done`` with an answer that says so."""
     interaction, message = died_during_add_2_and_3(
         database_url, lambda s, reply, call: data.begin_tool_call(
-            session=s, message_id=reply, call=call))
+            session=s, message_id=reply, call=call, lease=DEAD))
 
     ran: list[int] = []
     registry = Registry()

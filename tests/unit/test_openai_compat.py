@@ -308,3 +308,53 @@ async def test_stream_sends_the_text_deltas_the_model_produces() -> None:
     deltas = [e["choices"][0]["delta"].get("content") for e in events[1:-2]]
     assert deltas == list(StreamingModel.PIECES)
     assert events[-2]["choices"][0]["finish_reason"] == "stop" and events[-1] == "[DONE]"
+
+
+# -- limits: the prompt's size, the model's window -----------------------------------------
+def _limited_app(model: ScriptedModel, limit: int) -> FastAPI:
+    from toolwire.config import Settings
+
+    app = FastAPI()
+    app.include_router(router)
+    app.state.engine = Engine(Registry(), model=model, settings=Settings(max_prompt_chars=limit))
+    return app
+
+
+async def test_the_prompt_limit_counts_tool_definitions_and_call_arguments() -> None:
+    app = _limited_app(ScriptedModel(lambda _: Completion(text="ok")), 600)
+    small = await _post(app, {"messages": USER, "tools": [CONVERT_TOOL]})
+    assert small.status_code == 200, small.text
+
+    wide = json.loads(json.dumps(CONVERT_TOOL))
+    wide["function"]["description"] = "x" * 600
+    response = await _post(app, {"messages": USER, "tools": [wide]})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "prompt_too_large"
+
+    call = {"id": "call_1", "type": "function", "function": {
+        "name": "convert_currency", "arguments": json.dumps({"note": "y" * 600})}}
+    messages = [*USER, {"role": "assistant", "content": None, "tool_calls": [call]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "1"}]
+    response = await _post(app, {"messages": messages})
+    assert response.status_code == 413
+    assert "the messages and tools hold" in response.json()["error"]["message"]
+
+
+async def test_the_history_is_cut_to_the_models_window() -> None:
+    model = ScriptedModel(lambda _: Completion(text="ok"), context_tokens=2048)
+    turn = "the euro and the Canadian dollar, 0.37 percent, at https://example.org/rates; " * 2
+    messages = [{"role": "system", "content": "Be brief."}]
+    for i in range(24):
+        messages += [{"role": "user", "content": f"{i}: {turn}"},
+                     {"role": "assistant", "content": f"{i}: {turn}"}]
+    messages.append({"role": "user", "content": "and now?"})
+    response = await _post(_app(model), {"messages": messages})
+    assert response.status_code == 200, response.text
+    sent = model.requests[0].messages
+    assert sent[0].content == "Be brief." and sent[-1].content == "and now?"
+    kept = [int(m.content.split(":")[0]) for m in sent[1:-1] if m.role == "user"]
+    assert kept and kept == list(range(24 - len(kept), 24)) and len(kept) < 24
+
+    whole = ScriptedModel(lambda _: Completion(text="ok"))  # no window stated: nothing is cut
+    assert (await _post(_app(whole), {"messages": messages})).status_code == 200
+    assert len(whole.requests[0].messages) == len(messages)

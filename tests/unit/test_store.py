@@ -16,7 +16,7 @@ from sqlmodel import SQLModel, select
 from toolwire.run import Attempt, CallResult, Run
 from toolwire.store import data
 from toolwire.store.db import Database, normalize_url
-from toolwire.store.history import load_history
+from toolwire.store.history import load_history, message_tokens
 from toolwire.store.migrate import current_revision, head_revision
 from toolwire.store.tables import InteractionCreate, Message, ToolCall
 
@@ -48,7 +48,7 @@ def _interaction(db: Database, **fields: object) -> uuid.UUID:
 
 
 def test_migrations_reach_head_and_match_the_tables(database: Database) -> None:
-    assert current_revision(database) == head_revision() == "0004"
+    assert current_revision(database) == head_revision() == "0006"
     names = set(inspect(database.engine).get_table_names())
     assert {"interaction", "message", "tool_call", "alembic_version"} <= names
     with database.engine.connect() as connection:
@@ -268,10 +268,11 @@ def test_history_keeps_the_latest_turns_that_fit(database: Database) -> None:
     with database.session() as s:
         by_turns = load_history(session=s, interaction_id=interaction_id, before=current,
                                 max_turns=3)
-        by_chars = load_history(session=s, interaction_id=interaction_id, before=current,
-                                max_chars=450)
-    prompts = [[m.content for m in h if m.role == "user"] for h in (by_turns, by_chars)]
+        by_tokens = load_history(session=s, interaction_id=interaction_id, before=current,
+                                 max_tokens=400)
+    prompts = [[m.content for m in h if m.role == "user"] for h in (by_turns, by_tokens)]
     assert prompts == [["prompt 5", "prompt 6", "prompt 7"], ["prompt 6", "prompt 7"]]
+    assert sum(message_tokens(m) for m in by_tokens) <= 400
 
 
 def test_timestamps_come_back_in_utc(database: Database) -> None:

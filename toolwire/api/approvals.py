@@ -5,10 +5,14 @@ One function, ``decide``, serves ``POST /tool-calls/{id}/approve|reject`` and
 ``toolwire approvals approve|reject``. The decision is claimed in the database first
 (``pending_approval`` → ``approved``/``rejected`` in one conditional update), so of two people
 deciding at once exactly one wins and the tool runs at most once; the other gets a 409.
+A process that dies while an approved call runs leaves it ``approved``; the processor's sweep
+ends it as ``interrupted`` (never run again) and finishes its message
+(``data.interrupt_stale_approvals``, ``finish_if_decided``).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -22,6 +26,8 @@ from toolwire.store.tables import Message, ToolCall
 from toolwire.tools.dispatch import dispatch
 from toolwire.tools.registry import Registry
 from toolwire.tools.snippets import snippet_for
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,10 @@ async def decide(
                                         "not waiting for approval")
     if approve:
         ran = await _run(registry, record.call)
-        await database.write(lambda s: data.settle_call(session=s, call_id=call_id, call=ran))
+        if not await database.write(lambda s: data.settle_call(session=s, call_id=call_id,
+                                                                call=ran)):
+            log.warning("approved call %s finished after the sweep ended it as interrupted; "
+                        "the interrupted record stands", call_id)
     return await _finish(database, registry, record.reply, model, call_id, owner)
 
 
@@ -75,22 +84,34 @@ async def _finish(
     database: Database, registry: Registry, reply: Message, model: Model | None, call_id: uuid.UUID,
     owner: str | None,
 ) -> Decided:
-    """Answer the message once none of its calls waits any more."""
-    rows = await database.read(
-        lambda s: data.list_tool_calls(session=s, message_ids=[reply.id])[reply.id])
-    status, answer = "awaiting_approval", reply.content
-    if not any(r.status == "pending_approval" for r in rows):
-        prompt = await database.read(
-            lambda s: data.get_message(session=s, message_id=reply.reply_to_id))  # type: ignore[arg-type]
-        calls = [_as_result(r) for r in rows]
-        answer = (await describe(model, prompt.content if prompt else "", calls, [],
-                                 tools=registry.find)
-                  if model is not None else factual_answer(calls, registry.find))
-        await database.write(lambda s: data.finish_decided(session=s, reply=reply, answer=answer))
-        status = "done"
+    status, answer = await finish_if_decided(database=database, registry=registry, reply=reply,
+                                             model=model)
     record = await database.read(lambda s: data.get_call(session=s, call_id=call_id, owner=owner))
     assert record is not None
     return Decided(record=record, message_status=status, answer=answer)
+
+
+async def finish_if_decided(
+    *, database: Database, registry: Registry, reply: Message, model: Model | None = None
+) -> tuple[str, str]:
+    """Answer the message of ``reply`` once none of its calls waits any more (for a decision,
+    or for an approved call to return); (its status, its answer)."""
+    rows = await database.read(
+        lambda s: data.list_tool_calls(session=s, message_ids=[reply.id])[reply.id])
+    if any(r.status in _WAITING for r in rows):
+        return "awaiting_approval", reply.content
+    prompt = await database.read(
+        lambda s: data.get_message(session=s, message_id=reply.reply_to_id))  # type: ignore[arg-type]
+    calls = [_as_result(r) for r in rows]
+    answer = (await describe(model, prompt.content if prompt else "", calls, [],
+                             tools=registry.find)
+              if model is not None else factual_answer(calls, registry.find))
+    await database.write(lambda s: data.finish_decided(session=s, reply=reply, answer=answer))
+    return "done", answer
+
+
+_WAITING = ("pending_approval", "approved")
+"""Call statuses a message waits on: a decision, or an approved call still running."""
 
 
 def _as_result(row: ToolCall) -> CallResult:

@@ -23,30 +23,44 @@ server registry's tools through the full pipeline: the calls stream as they are 
 they run, and the answer's text follows (``finish_reason: stop``), sent once settled when it
 describes results (the model's draft may be replaced, and streamed text cannot be taken back),
 token by token when no call was made; unstreamed, the calls are
-under ``toolwire.calls``. Bad requests get 400 in OpenAI's error shape, naming the bad field.
+under ``toolwire.calls``. A call of a tool that needs a person's approval is not run: as with
+``/execute``, the turn is stored (an interaction, the prompt, the reply ``awaiting_approval``
+and its calls) and the waiting call's stored id is its ``tool_call_id`` under
+``toolwire.calls`` (streamed: in a last chunk's ``toolwire``), for
+``POST /tool-calls/{id}/approve`` or ``/reject``. Bad requests get 400 in OpenAI's error shape,
+naming the bad field; a conversation (text, tool calls and tool definitions) over the prompt
+limit gets 413. The history before the last user message is cut to the model's context
+window (``toolwire.api.context``): the latest whole turns that fit are sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlmodel import Session
 
+from toolwire.api.auth import owner_of
+from toolwire.api.context import fit_to_context, history_budget, leading_system, tool_tokens
 from toolwire.api.errors import ApiError
 from toolwire.dialects import DialectError, from_openai, from_openai_messages
 from toolwire.dialects import openai as openai_dialect
 from toolwire.messages import Completion, Message, ModelSettings, ToolCallRequest, ToolSpec, Usage
-from toolwire.models.base import ModelError
+from toolwire.models.base import ModelError, context_tokens
 from toolwire.models.streaming import TextSink, stream_text
 from toolwire.run import AnswerDelta, CallProposed, Event, ValidationFailed
+from toolwire.store import data
+from toolwire.store.history import fit_history
+from toolwire.store.tables import InteractionCreate
 
 if TYPE_CHECKING:
     from toolwire.engine import Engine
@@ -249,6 +263,7 @@ async def answer(
     """The answer to ``request``, made by the engine's model (see the module doc); ``on_text``
     gets the answer's text as the model generates it (where the model can stream), ``on_call``
     each tool call as soon as it is decided, before the text that follows it."""
+    request = _fitted(engine, request)
     if request.execute:
         return await _execute(engine, request, on_text, on_call)
     calls = _first_only(on_call) if on_call is not None and not request.parallel else on_call
@@ -271,6 +286,27 @@ async def answer(
     if not request.parallel and len(completion.tool_calls) > 1:
         completion.tool_calls = completion.tool_calls[:1]
     return Answer(completion=completion)
+
+
+def _fitted(engine: Engine, request: ChatRequest) -> ChatRequest:
+    """``request`` with the history before its last user message cut to the context window
+    of ``engine``'s model; the last user message and what follows it are kept whole."""
+    last = max((i for i, m in enumerate(request.messages) if m.role == "user"), default=None)
+    if last is None:
+        return request
+    history, current = request.messages[:last], request.messages[last:]
+    if request.execute:
+        kept = fit_to_context(engine, history, question=current[0].content)
+    else:
+        offered = request.tools if request.tool_choice != "none" else []
+        budget = history_budget(
+            window=context_tokens(engine.model), fixed=[*leading_system(history), *current],
+            tools=tool_tokens(offered), answer=request.max_tokens,
+        )
+        kept = fit_history(history, budget)
+    if len(kept) == len(history):
+        return request
+    return dataclasses.replace(request, messages=[*kept, *current])
 
 
 async def _native(
@@ -427,8 +463,12 @@ def _usage(usage: Usage) -> dict[str, int]:
     }
 
 
-def completion_body(result: Answer, request: ChatRequest, cid: str, created: int) -> dict[str, Any]:
-    """A ``chat.completion`` object."""
+def completion_body(
+    result: Answer, request: ChatRequest, cid: str, created: int,
+    stored: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A ``chat.completion`` object (``stored``: where a run waiting for approval was
+    stored, see ``approval_keeper``)."""
     completion = result.completion
     message: dict[str, Any] = {
         "role": "assistant",
@@ -454,10 +494,7 @@ def completion_body(result: Answer, request: ChatRequest, cid: str, created: int
         "usage": _usage(completion.usage),
     }
     if result.run is not None:
-        body["toolwire"] = {
-            "calls": [c.to_dict() for c in result.run.calls],
-            "model": result.run.model,
-        }
+        body["toolwire"] = _toolwire_extension(result.run, stored)
     return body
 
 
@@ -522,10 +559,11 @@ class _Chunks:
 
 
 async def _live(
-    engine: Engine, chat: ChatRequest, cid: str, created: int
+    engine: Engine, chat: ChatRequest, cid: str, created: int, keep: Keeper | None = None
 ) -> AsyncIterator[bytes]:
     """Chunks as the answer is produced: each tool call the moment it is decided, text deltas
-    the moment the model generates them, then the finish reason and the usage."""
+    the moment the model generates them, then the finish reason and the usage; a run stored
+    by ``keep`` (calls waiting for approval) adds a last chunk with ``toolwire``."""
     chunks = _Chunks(chat, cid, created)
     pieces: asyncio.Queue[str | ToolCallRequest | None] = asyncio.Queue()
     task = asyncio.create_task(
@@ -550,6 +588,11 @@ async def _live(
         yield _data(chunks.content(result.completion.text[len(streamed):]))  # text not streamed
     for chunk in chunks.closing(result.completion):
         yield _data(chunk)
+    stored = await keep(result.run) if keep is not None and result.run is not None else None
+    if stored is not None and result.run is not None:
+        last = chunks.chunk({})
+        last["choices"], last["toolwire"] = [], _toolwire_extension(result.run, stored)
+        yield _data(last)
     yield b"data: [DONE]\n\n"
 
 
@@ -557,13 +600,77 @@ def _data(chunk: dict[str, Any]) -> bytes:
     return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
 
 
+def prompt_size(chat: ChatRequest) -> int:
+    """Characters a conversation sends a model: the messages' text, their tool calls
+    (name and arguments as JSON) and the tool definitions (as JSON)."""
+    calls = [c for m in chat.messages for c in m.tool_calls or []]
+    return (
+        sum(len(m.content or "") for m in chat.messages)
+        + sum(len(c.name) + len(json.dumps(c.arguments, ensure_ascii=False)) for c in calls)
+        + sum(len(json.dumps({"name": t.name, "description": t.description,
+                              "parameters": t.parameters}, ensure_ascii=False))
+              for t in chat.tools)
+    )
+
+
 def _check_size(chat: ChatRequest, limit: int) -> None:
-    """413 for a conversation whose text is over the prompt limit (the history a model can
-    take is far smaller; a longer one is a mistake or an attack)."""
-    size = sum(len(m.content or "") for m in chat.messages)
+    """413 for a conversation over the prompt limit (``prompt_size``: text, tool calls and
+    tool definitions; the history a model can take is far smaller, a longer one is a mistake
+    or an attack)."""
+    size = prompt_size(chat)
     if size > limit:
-        raise OpenAIError(f"the messages hold {size} characters; the limit is {limit} "
-                          "(TOOLWIRE_MAX_PROMPT_CHARS)", status=413, code="prompt_too_large")
+        raise OpenAIError(f"the messages and tools hold {size} characters; the limit is "
+                          f"{limit} (TOOLWIRE_MAX_PROMPT_CHARS)", status=413,
+                          code="prompt_too_large")
+
+
+# -- calls that wait for approval -----------------------------------------------------------
+Keeper = Callable[["Run"], Awaitable[dict[str, Any] | None]]
+"""Stores a ``toolwire.execute`` run whose calls wait for approval; what the response adds."""
+
+
+def approval_keeper(request: Request, chat: ChatRequest) -> Keeper:
+    """Store a run with calls waiting for approval the way ``/execute`` does, so that
+    ``POST /tool-calls/{id}/approve`` can run them: an interaction of the caller, the last
+    user message, its reply ``awaiting_approval`` with the run's answer, and every call.
+    Returns the ids for ``toolwire`` (``None`` when no call waits, or with no store)."""
+
+    async def keep(run: Run) -> dict[str, Any] | None:
+        state = getattr(request.app.state, "toolwire", None)
+        if state is None or not any(c.status == "pending_approval" for c in run.calls):
+            return None
+        question = chat.messages[max(i for i, m in enumerate(chat.messages)
+                                     if m.role == "user")].content
+        owner = owner_of(request)
+
+        def store(session: Session) -> dict[str, Any]:
+            interaction = data.create_interaction(
+                session=session, interaction_in=InteractionCreate(), owner=owner)
+            message = data.add_user_message(  # held (not pending): no worker runs it again
+                session=session, interaction_id=interaction.id, content=question,
+                lease=state.processor.lease, touch=False)
+            reply = data.open_reply(session=session, message=message)
+            rows = {c.id: data.add_tool_call(session=session, message_id=reply.id, call=c)
+                    for c in run.calls}
+            data.finish_message(session=session, message=message, reply=reply, run=run)
+            return {"interaction_id": str(interaction.id), "message_id": str(message.id),
+                    "reply_id": str(reply.id), "message_status": reply.status,
+                    "tool_call_ids": {k: str(row.id) for k, row in rows.items()}}
+
+        stored: dict[str, Any] = await state.database.write(store)
+        return stored
+
+    return keep
+
+
+def _toolwire_extension(run: Run, stored: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``toolwire`` object of a response: the run's calls (with their stored
+    ``tool_call_id`` when the run was stored for approval) and where it was stored."""
+    ids = (stored or {}).get("tool_call_ids", {})
+    calls = [{**c.to_dict(), **({"tool_call_id": ids[c.id]} if c.id in ids else {})}
+             for c in run.calls]
+    extra = {k: v for k, v in (stored or {}).items() if k != "tool_call_ids"}
+    return {"calls": calls, "model": run.model, **extra}
 
 
 # -- routes ---------------------------------------------------------------------------------
@@ -579,15 +686,17 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
         engine = await engine_for(request, chat.model)
         _check_size(chat, engine.settings.max_prompt_chars)
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        keep = approval_keeper(request, chat)
         if chat.stream:
-            return StreamingResponse(_live(engine, chat, cid, created),
+            return StreamingResponse(_live(engine, chat, cid, created, keep),
                                      media_type="text/event-stream")
         result = await answer(engine, chat)
+        stored = await keep(result.run) if result.run is not None else None
     except OpenAIError as e:
         return e.response()
     except ModelError as e:
         return OpenAIError(str(e), status=502, type="api_error", code="model_error").response()
-    return JSONResponse(completion_body(result, chat, cid, created))
+    return JSONResponse(completion_body(result, chat, cid, created, stored))
 
 
 @router.get("/models")

@@ -2,11 +2,19 @@
 
 The stored message is the source of truth: ``process_message(message_id)`` claims a pending
 message under a lease (one conditional UPDATE, so any number of workers may race for it),
-loads the interaction's earlier turns as history, runs the engine, stores each tool call as it
-finishes (with its idempotency key), then the answer. A message is never stuck: the model or a
-tool failing fails it with the reason; a dead process or a lost database lets its lease
-expire, and any process takes it up again (``pending``) without re-running the calls already
-recorded, until it has used ``max_attempts``; a clean stop hands it back at once.
+loads the interaction's earlier turns as history (cut to the model's context window), runs
+the engine, stores each tool call as it finishes (with its idempotency key), then the answer.
+A message is never stuck: the model or a tool failing fails it with the reason; a dead process
+or a lost database lets its lease expire, and any process takes it up again (``pending``)
+without re-running the calls already recorded, until it has used ``max_attempts``; a clean
+stop hands it back at once. The sweep also ends approved calls whose run was interrupted
+(``data.interrupt_stale_approvals``): they are failed, never run a second time.
+
+The lease fences the work: a process whose lease was taken over (it stalled, or lost the
+database, past the lease) gets ``LeaseLost`` from its next write; it stops that message there,
+runs no further tool and fails nothing, and the new owner finishes it. A Celery worker gives
+the Processor a ``retry_later`` policy: a run that failed transiently (the model process
+crashed, a remote model answered 503) hands the message back to be tried again later.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import os
 import socket
 import uuid
 from collections import deque
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +36,8 @@ import anyio
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
+from toolwire.api.approvals import finish_if_decided
+from toolwire.api.context import fit_to_context
 from toolwire.api.engines import Engines
 from toolwire.api.metrics import Metrics
 from toolwire.api.queue import TaskQueue
@@ -34,7 +45,7 @@ from toolwire.logs import REQUEST_ID
 from toolwire.models.base import Message as ChatMessage
 from toolwire.run import CallResult, Event, EventHandler, Executed, Run
 from toolwire.store import data
-from toolwire.store.data import Lease
+from toolwire.store.data import Lease, LeaseLost
 from toolwire.store.db import Database
 from toolwire.store.history import load_history
 from toolwire.store.tables import Interaction, Message, RunSettings, ToolCall
@@ -55,10 +66,18 @@ class Outcome:
     error: str | None = None
     exception: BaseException | None = None
     """What made the run fail (``error`` is its description)."""
+    retry_later: bool = False
+    """The run failed transiently and the message was handed back (``pending``) to be tried
+    again later (the Processor's ``retry_later`` policy said so)."""
 
     @property
     def database_failed(self) -> bool:
         return isinstance(self.exception, (OperationalError, InterfaceError))
+
+    @property
+    def lease_lost(self) -> bool:
+        """Another process took the message over: this one stopped, its owner finishes it."""
+        return isinstance(self.exception, LeaseLost)
 
 
 class CallRecorder:
@@ -71,10 +90,14 @@ class CallRecorder:
     the answer. Either way no call is stored later than it would be on its own.
     """
 
-    def __init__(self, *, database: Database, reply_id: uuid.UUID, metrics: Metrics) -> None:
+    def __init__(
+        self, *, database: Database, reply_id: uuid.UUID, metrics: Metrics, lease: Lease
+    ) -> None:
         self.database = database
         self.reply_id = reply_id
         self.metrics = metrics
+        self.lease = lease
+        """The lease the message is held under: every write checks it still is (fencing)."""
         self.rows: list[ToolCall] = []
         self._queued: list[tuple[CallResult, datetime]] = []
         self._drain_task: asyncio.Task[None] | None = None
@@ -96,7 +119,8 @@ class CallRecorder:
 
     async def begin(self, call: CallResult) -> None:
         row = await self.database.write(
-            lambda s: data.begin_tool_call(session=s, message_id=self.reply_id, call=call))
+            lambda s: data.begin_tool_call(session=s, message_id=self.reply_id, call=call,
+                                           lease=self.lease))
         self._begun[call.idempotency_key or call.id] = row.id
 
     def on_event(self, event: Event) -> None:
@@ -119,6 +143,8 @@ class CallRecorder:
         return batch
 
     def _store(self, session: Session, batch: list[tuple[CallResult, datetime]]) -> None:
+        if batch:  # fenced: a process that lost the message stores no outcome over its owner's
+            data.hold_lease(session=session, reply_id=self.reply_id, lease=self.lease)
         for call, at in batch:
             begun = self._begun.get(call.idempotency_key or call.id)
             self.rows.append(
@@ -176,8 +202,14 @@ class Processor:
         max_attempts: int = 3,
         concurrency: int = 4,
         queue: TaskQueue | None = None,
+        retry_later: Callable[[BaseException, int], bool] | None = None,
     ) -> None:
         self.database = database
+        self.retry_later = retry_later
+        """``retry_later(error, attempts)``: whether a run that failed with ``error`` on the
+        message's ``attempts``-th try hands the message back (``pending``, the attempt
+        counted) instead of failing it; the caller retries it with backoff (a Celery worker:
+        ``toolwire.worker.retry.ModelRetries``). ``None``: every failure fails the message."""
         self.queue = queue
         """Celery, when configured: messages are sent to workers instead of run here."""
         self.engines = engines
@@ -241,7 +273,31 @@ class Processor:
         if requeued or failed:
             log.warning("expired leases: %d message(s) requeued, %d failed", requeued, failed)
             self.metrics.messages.labels("failed").inc(failed)
+        await self.end_interrupted_approvals()
         return requeued, failed
+
+    async def end_interrupted_approvals(self) -> int:
+        """Approved calls that never returned, longer ago than any tool may run plus a lease
+        (their process died between the decision and the result), become errors
+        (``interrupted``, never run again) and their messages are finished; how many
+        messages were finished."""
+        registry = self.engines.registry
+        longest = max((tool.timeout for tool in registry), default=0.0)
+        cutoff = utcnow() - timedelta(seconds=longest + self.lease.seconds)
+        replies = await self.database.write(
+            lambda s: data.interrupt_stale_approvals(session=s, decided_before=cutoff))
+        finished = 0
+        for reply_id in replies:
+            reply = await self.database.read(partial(_message, message_id=reply_id))
+            if reply is None:
+                continue
+            status, _ = await finish_if_decided(database=self.database, registry=registry,
+                                                reply=reply)
+            finished += status == "done"
+        if replies:
+            log.warning("approved calls of %d message(s) were interrupted before they "
+                        "returned: ended as errors, not run again", len(replies))
+        return finished
 
     async def shutdown(self, grace: float = 0.0) -> None:
         """Stop claiming; give running messages ``grace`` seconds, then hand them back."""
@@ -358,7 +414,8 @@ class Processor:
         hands it back at once.
         """
         outcome = Outcome(message=message, reply=reply)
-        recorder = CallRecorder(database=self.database, reply_id=reply.id, metrics=self.metrics)
+        recorder = CallRecorder(database=self.database, reply_id=reply.id, metrics=self.metrics,
+                                lease=self.lease)
         self._held.add(message.id)
         try:
             await self._journal(recorder, reply, fresh=history is not None)
@@ -396,8 +453,16 @@ class Processor:
         exc, error = outcome.exception, outcome.error or "failed"
         if isinstance(exc, asyncio.CancelledError):
             await self._release(message)
+        elif outcome.lease_lost:
+            log.warning("message %s: its lease was taken over by another process; stopped "
+                        "here without recording more (its new owner finishes it)", message.id)
         elif outcome.database_failed:
             log.warning("message %s left to its lease: %s", message.id, error)
+        elif exc is not None and self.retry_later and self.retry_later(exc, message.attempts):
+            log.warning("message %s failed transiently on try %d, handed back to be tried "
+                        "again: %s", message.id, message.attempts, error)
+            outcome.retry_later = True
+            await self._release(message, counted=True)
         else:
             log.warning("message %s failed: %s", message.id, error, exc_info=exc)
             await self._fail(message, error)
@@ -414,38 +479,46 @@ class Processor:
         if history is not None:
             engine = await self.engines.aget(model)
             return await engine.arun(
-                message.content, history=history, on_event=on_event,
-                scope=str(message.id), journal=recorder,
+                message.content, history=fit_to_context(engine, history, question=message.content),
+                on_event=on_event, scope=str(message.id), journal=recorder,
             )
 
         def context(session: Session) -> tuple[Interaction | None, list[ChatMessage]]:
             interaction = data.get_interaction(session=session, interaction_id=message.interaction_id)
-            history = load_history(
-                session=session, interaction_id=message.interaction_id, before=message
+            history = load_history(  # all of the latest turns, cut below to the model's window
+                session=session, interaction_id=message.interaction_id, before=message,
+                max_tokens=None,
             )
             return interaction, history
 
         interaction, stored = await self.database.read(context)
         engine = await self.engines.aget(model or (interaction.model if interaction else None))
+        overrides = run_overrides(interaction.settings if interaction else {})
         return await engine.arun(
-            message.content, history=stored, on_event=on_event,
-            scope=str(message.id), journal=recorder,
-            overrides=run_overrides(interaction.settings if interaction else {}),
+            message.content, on_event=on_event, scope=str(message.id), journal=recorder,
+            history=fit_to_context(engine, stored, question=message.content, overrides=overrides),
+            overrides=overrides,
         )
 
-    async def _release(self, message: Message) -> None:
+    async def _release(self, message: Message, *, counted: bool = False) -> None:
         try:
             await self.database.write(
-                lambda s: data.release_messages(session=s, ids=[message.id], lease=self.lease)
+                lambda s: data.release_messages(session=s, ids=[message.id], lease=self.lease,
+                                                counted=counted)
             )
         except Exception as e:
             log.warning("could not hand message %s back (its lease will): %s", message.id, e)
 
     async def _fail(self, message: Message, error: str) -> None:
         try:
-            await self.database.write(
-                lambda s: data.fail_message(session=s, message_id=message.id, error=error)
+            failed = await self.database.write(
+                lambda s: data.fail_message(session=s, message_id=message.id, error=error,
+                                            lease=self.lease)
             )
+            if not failed:
+                log.warning("message %s not marked failed: its lease was taken over by "
+                            "another process, which finishes it", message.id)
+                return
             message.status, message.error = "failed", error
             self.metrics.messages.labels("failed").inc()
         except Exception as e:
@@ -469,6 +542,10 @@ def run_overrides(settings: dict[str, Any]) -> dict[str, Any]:
     wanted = RunSettings.model_validate(settings)
     names = ("temperature", "max_tokens", "k", "strategy")
     return {name: getattr(wanted, name) for name in names if getattr(wanted, name) is not None}
+
+
+def _message(session: Session, *, message_id: uuid.UUID) -> Message | None:
+    return data.get_message(session=session, message_id=message_id)
 
 
 def _renew(session: Session, *, ids: list[uuid.UUID], lease: Lease) -> int:

@@ -8,6 +8,10 @@ pipeline picks its strategy without knowing the vendor:
 - ``supports_grammar``: the model can be constrained (JSON Schema, a choice among strings)
   and can score candidate continuations; the pipeline then fills a call stage by stage.
 - ``supports_parallel``: one answer may hold several tool calls.
+
+A backend may also state ``context_tokens``, the tokens its context window holds (prompt and
+answer together); ``context_tokens(model)`` reads it, with a large default for backends that do
+not say (the remote APIs), so the history sent to a model is cut to what it can take.
 """
 
 from __future__ import annotations
@@ -50,12 +54,22 @@ __all__ = [
     "ToolCallRequest",
     "ToolSpec",
     "Usage",
+    "context_tokens",
     "with_timeout",
 ]
 
+DEFAULT_CONTEXT_TOKENS = 128_000
+"""The context window assumed for a backend that states none (the remote APIs' models hold
+this much or more; a smaller one answers with the provider's own error, as before)."""
+
+
 @runtime_checkable
 class Model(Protocol):
-    """The whole provider contract: one async method."""
+    """The whole provider contract: one async method.
+
+    Optional attributes a backend may have besides (read with ``getattr``): ``context_tokens``
+    (its context window; see ``context_tokens()``), ``enforces_timeout``, ``stream_tools``.
+    """
 
     name: str
     supports_tools: bool
@@ -72,6 +86,15 @@ class Model(Protocol):
     ) -> Completion:
         """Answer ``messages``; with ``tools``, may ask for calls; with ``constraint``, obeys it."""
         ...
+
+
+def context_tokens(model: object) -> int:
+    """The tokens ``model``'s context window holds: its ``context_tokens`` attribute, or
+    ``DEFAULT_CONTEXT_TOKENS`` for a backend that states none."""
+    window = getattr(model, "context_tokens", None)
+    if isinstance(window, int) and not isinstance(window, bool) and window > 0:
+        return window
+    return DEFAULT_CONTEXT_TOKENS
 
 
 class ModelError(RuntimeError):
@@ -93,6 +116,7 @@ class ModelWrapper:
         self.supports_tools = model.supports_tools
         self.supports_grammar = model.supports_grammar
         self.supports_parallel = model.supports_parallel
+        self.context_tokens = context_tokens(model)
         self.enforces_timeout: bool = getattr(model, "enforces_timeout", False)
 
 

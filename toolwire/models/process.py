@@ -83,6 +83,9 @@ class ModelProcess:
         self.supports_tools = supports_tools
         self.supports_grammar = supports_grammar
         self.supports_parallel = supports_parallel
+        window = (kwargs or {}).get("n_ctx")
+        self.context_tokens: int | None = window if isinstance(window, int) else None
+        """The child's context window (its ``n_ctx`` argument), where the factory takes one."""
         self.timeout = timeout
         self.start_timeout = start_timeout
         self._factory = factory

@@ -40,8 +40,11 @@ class ScriptedModel:
         supports_tools: bool = True,
         supports_grammar: bool = False,
         supports_parallel: bool = True,
+        context_tokens: int | None = None,
     ) -> None:
         self.name = name
+        self.context_tokens = context_tokens
+        """The context window it claims (``None``: the default, large); nothing enforces it."""
         self.supports_tools = supports_tools
         self.supports_grammar = supports_grammar
         self.supports_parallel = supports_parallel

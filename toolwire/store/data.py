@@ -1,7 +1,10 @@
 """Keyword-only data functions over the tables; the callers own the session and commit.
 
 A pending message is claimed with one conditional ``UPDATE`` so two workers never process
-it twice. Writes on the request path go through SQLAlchemy Core (``_insert``/``_execute``):
+it twice. Its lease *fences* its work: a call is begun, its outcome stored and the message
+finished or failed only in a transaction that also finds the lease still held by the caller
+(``hold_lease``); a process whose lease expired and was taken over gets ``LeaseLost`` and
+records nothing more. Writes on the request path go through SQLAlchemy Core (``_insert``/``_execute``):
 the rows are built as table objects, but the ORM's unit of work, which costs more CPU than
 the database itself on a small insert, is skipped. Reads return table objects as usual.
 """
@@ -181,6 +184,33 @@ class Lease:
         return utcnow() + timedelta(seconds=self.seconds)
 
 
+class LeaseLost(RuntimeError):
+    """The caller no longer holds the message's lease: it expired (the process stalled, or
+    lost the database) and another process took the message up. The caller stops working on
+    it and records nothing more (no call begins, so no tool runs); the new owner finishes it."""
+
+    def __init__(self, message_id: uuid.UUID) -> None:
+        super().__init__(f"message {message_id}: its lease was taken over by another process")
+        self.message_id = message_id
+
+
+def hold_lease(*, session: Session, reply_id: uuid.UUID, lease: Lease) -> None:
+    """The fence: raise ``LeaseLost`` unless ``lease`` still holds the running prompt that
+    ``reply_id`` answers; renew it if so. One conditional ``UPDATE`` of the prompt's row, in
+    the caller's transaction: a process taking the message over updates the same row, so it
+    waits for this transaction and then finds the lease renewed, or this one finds it lost."""
+    prompt = select(Message.reply_to_id).where(col(Message.id) == reply_id).scalar_subquery()
+    held = _execute(
+        session,
+        update(Message)
+        .where(col(Message.id) == prompt, col(Message.lease_owner) == lease.owner,
+               col(Message.status) == "running")
+        .values(lease_expires=lease.expires()),
+    ).rowcount
+    if not held:
+        raise LeaseLost(reply_id)
+
+
 def claim_message(
     *, session: Session, message_id: uuid.UUID, lease: Lease
 ) -> tuple[Message, Message] | None:
@@ -321,8 +351,11 @@ def requeue_expired(*, session: Session, max_attempts: int, grace: timedelta) ->
     return int(requeued), len(spent)
 
 
-def release_messages(*, session: Session, ids: Iterable[uuid.UUID], lease: Lease) -> int:
-    """Hand running messages back (``pending``) on a clean stop; the attempt is not counted."""
+def release_messages(
+    *, session: Session, ids: Iterable[uuid.UUID], lease: Lease, counted: bool = False
+) -> int:
+    """Hand running messages back (``pending``) on a clean stop; the attempt is not counted,
+    unless ``counted`` (it failed and is retried later: its tries stay bounded)."""
     wanted = list(ids)
     if not wanted:
         return 0
@@ -334,7 +367,7 @@ def release_messages(*, session: Session, ids: Iterable[uuid.UUID], lease: Lease
             status="pending",
             lease_owner=None,
             lease_expires=None,
-            attempts=col(Message.attempts) - 1,
+            attempts=col(Message.attempts) - (0 if counted else 1),
             updated=utcnow(),
         ),
     )
@@ -375,9 +408,14 @@ def add_tool_call(
     return row
 
 
-def begin_tool_call(*, session: Session, message_id: uuid.UUID, call: CallResult) -> ToolCall:
-    """Store a call as ``running`` before it runs: if the process dies during the call, the
-    message taken up again finds it and does not run it a second time."""
+def begin_tool_call(
+    *, session: Session, message_id: uuid.UUID, call: CallResult, lease: Lease
+) -> ToolCall:
+    """Store a call of the reply ``message_id`` as ``running`` before it runs: if the process
+    dies during the call, the message taken up again finds it and does not run it a second
+    time. Only while ``lease`` holds the message (else ``LeaseLost``: the tool must not run);
+    a second call with the same idempotency key is refused (``IntegrityError``)."""
+    hold_lease(session=session, reply_id=message_id, lease=lease)
     now = utcnow()
     row = ToolCall(
         message_id=message_id, call_id=call.id, name=call.name,
@@ -419,21 +457,25 @@ def interrupt_running_calls(*, session: Session, reply_id: uuid.UUID) -> int:
 
 def finish_message(*, session: Session, message: Message, reply: Message, run: Run) -> None:
     """Record the answer and mark the prompt and its reply ``done``, or ``awaiting_approval``
-    while a call waits for a person's decision."""
+    while a call waits for a person's decision; only while the lease ``message`` was claimed
+    (or stored) under still holds it, else ``LeaseLost`` (its new owner finishes it)."""
     now = utcnow()
     waiting = any(c.status == "pending_approval" for c in run.calls)
     status = "awaiting_approval" if waiting else "done"
+    prompt = update(Message).where(col(Message.id) == message.id)
+    if message.lease_owner is not None:
+        prompt = prompt.where(col(Message.lease_owner) == message.lease_owner,
+                              col(Message.status) == "running")
+    held = _execute(
+        session, prompt.values(status=status, lease_owner=None, lease_expires=None, updated=now)
+    ).rowcount
+    if not held:
+        raise LeaseLost(message.id)
     _execute(
         session,
         update(Message)
         .where(col(Message.id) == reply.id)
         .values(content=run.answer, status=status, updated=now),
-    )
-    _execute(
-        session,
-        update(Message)
-        .where(col(Message.id) == message.id)
-        .values(status=status, lease_owner=None, lease_expires=None, updated=now),
     )
     reply.content, reply.status, reply.updated = run.answer, status, now
     message.status, message.updated = status, now
@@ -500,17 +542,49 @@ def decide_call(
     return bool(result.rowcount)
 
 
-def settle_call(*, session: Session, call_id: uuid.UUID, call: CallResult) -> None:
-    """Store what an approved call returned."""
+def settle_call(*, session: Session, call_id: uuid.UUID, call: CallResult) -> bool:
+    """Store what an approved call returned; ``False`` when it is no longer ``approved``
+    (the sweep ended it as interrupted: that record stands)."""
     now = utcnow()
-    _execute(
+    result = _execute(
         session,
         update(ToolCall)
-        .where(col(ToolCall.id) == call_id)
+        .where(col(ToolCall.id) == call_id, col(ToolCall.status) == "approved")
         .values(status=call.status, result=to_json(call.result), error=to_json(call.error),
                 snippet=call.snippet, duration_ms=call.duration_ms,
                 started=now - timedelta(milliseconds=call.duration_ms), finished=now),
     )
+    return bool(result.rowcount)
+
+
+APPROVAL_INTERRUPTED = (
+    "interrupted: the process running this approved call stopped before it finished; it is "
+    "not run again, so its effect happens at most once"
+)
+
+
+def interrupt_stale_approvals(
+    *, session: Session, decided_before: datetime, limit: int = 500
+) -> list[uuid.UUID]:
+    """Approved calls decided before ``decided_before`` that never settled (the process
+    running them died between the decision and the result) become ``error`` with the reason
+    ``interrupted``; they are never run again. Returns the replies they belong to."""
+    stale = session.exec(
+        select(ToolCall.id, ToolCall.message_id)
+        .where(col(ToolCall.status) == "approved", col(ToolCall.decided_at) < decided_before)
+        .order_by(col(ToolCall.decided_at)).limit(limit)
+    ).all()
+    if not stale:
+        return []
+    _execute(
+        session,
+        update(ToolCall)
+        .where(col(ToolCall.id).in_([row[0] for row in stale]),
+               col(ToolCall.status) == "approved")
+        .values(status="error", error={"type": "interrupted", "message": APPROVAL_INTERRUPTED},
+                finished=utcnow()),
+    )
+    return list(dict.fromkeys(row[1] for row in stale))
 
 
 def finish_decided(*, session: Session, reply: Message, answer: str) -> None:
@@ -523,10 +597,19 @@ def finish_decided(*, session: Session, reply: Message, answer: str) -> None:
              .values(status="done", updated=now))
 
 
-def fail_message(*, session: Session, message_id: uuid.UUID, error: str) -> None:
-    """Mark a prompt and its open reply ``failed`` with the reason."""
+def fail_message(
+    *, session: Session, message_id: uuid.UUID, error: str, lease: Lease | None = None
+) -> bool:
+    """Mark a prompt and its open reply ``failed`` with the reason; with ``lease``, only while
+    it still holds the prompt (a process fenced out fails nothing). Whether it did."""
     now = utcnow()
-    _execute(
+    if lease is not None:
+        held = select(Message.id).where(col(Message.id) == message_id,
+                                        col(Message.lease_owner) == lease.owner,
+                                        col(Message.status) == "running")
+        if session.exec(held.with_for_update()).first() is None:
+            return False
+    result = _execute(
         session,
         update(Message)
         .where(
@@ -536,6 +619,7 @@ def fail_message(*, session: Session, message_id: uuid.UUID, error: str) -> None
         .values(status="failed", error=error, lease_owner=None, lease_expires=None,
                 updated=now),
     )
+    return bool(result.rowcount)
 
 
 # -- reading back -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, WithJsonSchema
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from toolwire.store.types import JSONType, UTCDateTime, utcnow
@@ -122,6 +122,10 @@ class ToolCallPublic(SQLModel):
 
 class ToolCall(SQLModel, table=True):
     __tablename__ = "tool_call"
+    __table_args__ = (  # one row per call of a message, whoever records it (migration 0006)
+        UniqueConstraint("message_id", "idempotency_key",
+                         name="uq_tool_call_message_id_idempotency_key"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     message_id: uuid.UUID = Field(foreign_key="message.id", index=True, ondelete="CASCADE")

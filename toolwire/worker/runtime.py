@@ -1,6 +1,6 @@
 """What one worker process keeps between tasks: an event loop on its own thread, the database,
 the engines (the model loaded once per process) and a Processor that renews the leases of the
-messages it runs.
+messages it runs, and hands back those whose model failed transiently (``retry.ModelRetries``).
 
 Celery's prefork pool runs tasks synchronously in child processes; the pipeline is async, so
 each child starts one loop thread after the fork (never before: threads do not survive a fork)
@@ -23,6 +23,7 @@ from toolwire.config import Settings
 from toolwire.store import data
 from toolwire.store.db import Database
 from toolwire.store.types import utcnow
+from toolwire.worker.retry import ModelRetries
 
 T = TypeVar("T")
 
@@ -51,7 +52,7 @@ class WorkerRuntime:
         self.processor = Processor(
             database=self.database, engines=self.engines, metrics=Metrics(),
             lease_seconds=settings.lease_seconds, max_attempts=settings.message_attempts,
-            concurrency=1,
+            concurrency=1, retry_later=ModelRetries(retries=settings.model_retries).later,
         )
         self.run(self._start())
         if preload:

@@ -8,8 +8,13 @@ Guarantees (the message's row in the database is what counts):
   tool calls is journalled (``running`` before it runs, its outcome after), so a task delivered
   twice never runs a tool twice;
 - **retried**: the database away, or the message held by a process whose lease has not
-  expired yet, means "try again later", with backoff; a model that fails fails the message
-  (stored with its reason), it is not retried forever.
+  expired yet, means "try again later", with linear backoff; a model that failed transiently
+  (``retry.transient``: its process crashed or timed out, a remote 5xx, 429 or connection
+  error) hands the message back and the task is retried with exponential backoff and jitter,
+  up to ``TOOLWIRE_MODEL_RETRIES`` times; then, or at once for a permanent error (a bad
+  request), the message fails with the model's reason;
+- **fenced**: a process whose lease was taken over (it stalled past it) stops that message
+  without running another tool or recording anything; the new owner finishes it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from toolwire.api.queue import PROCESS_MESSAGE, celery_app
 from toolwire.config import get_settings
 from toolwire.logs import request_context
 from toolwire.worker import metrics
+from toolwire.worker.retry import backoff
 from toolwire.worker.runtime import WorkerRuntime
 
 log = logging.getLogger(__name__)
@@ -77,6 +83,14 @@ def process_message(self: Task, message_id: str) -> str:
             log.warning("message %s: database unavailable, retrying in %.0f s", message_id, countdown)
             raise self.retry(exc=e, countdown=countdown) from e
         outcome = processed.outcome
+        if outcome is not None and outcome.retry_later:
+            delay = backoff(outcome.message.attempts)
+            log.warning("message %s: the model failed transiently (try %d), retrying in %.1f s",
+                        message_id, outcome.message.attempts, delay)
+            raise self.retry(countdown=delay)
+        if outcome is not None and outcome.lease_lost:
+            log.warning("message %s: lease taken over by another process; left to it", message_id)
+            return "lease_lost"
         if processed.claim == "busy" or (outcome is not None and outcome.database_failed):
             raise self.retry(countdown=countdown)
         status = outcome.message.status if outcome is not None else processed.claim

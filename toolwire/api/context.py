@@ -1,0 +1,115 @@
+"""How much history a run may send: the model's context window, less the rest of the prompt.
+
+A prompt holds the system prompt, the history, the question, the tools the strategy offers
+and the room for the answer; of these only the history can be cut. ``history_budget`` is what
+the others leave (in tokens estimated by ``toolwire.store.history.estimate_tokens``, which is
+conservative for the embedded model), and ``fit_to_context`` cuts a history to it, keeping the
+system prompt and the latest whole turns. A backend that states no window gets a large one
+(``toolwire.models.base.context_tokens``), so only the embedded model's history is cut.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from toolwire.messages import Message, ToolSpec
+from toolwire.models.base import context_tokens
+from toolwire.store.history import estimate_tokens, fit_history, message_tokens
+from toolwire.strategies.staged.prompts import call_prompt, selection_prompt
+from toolwire.tools.registry import Tool
+
+if TYPE_CHECKING:
+    from toolwire.engine import Engine
+
+PROMPT_TOKENS = 96
+"""What a strategy adds of its own beside the tools: its instructions, a call's prefill."""
+RESULT_TOKENS = 400
+"""What the step that puts results into words adds instead of the tools: a call's result,
+clipped to 600 characters (``toolwire.answer``), as JSON, and its instructions."""
+
+
+def tool_tokens(specs: Iterable[ToolSpec], k: int | None = None) -> int:
+    """Estimated tokens of tool definitions as JSON (what the native and plain strategies
+    send): all of ``specs``, or the ``k`` largest (retrieval offers ``k`` of a registry's)."""
+    sizes = [estimate_tokens(json.dumps(
+        {"name": s.name, "description": s.description, "parameters": s.parameters},
+        ensure_ascii=False)) for s in specs]
+    return _largest(sizes, k)
+
+
+def staged_tool_tokens(tools: Sequence[Tool], k: int) -> int:
+    """Estimated tokens of what the staged strategy shows of the tools, the larger of its two
+    prompts: choosing among ``k`` candidates (a line each), or filling one tool's call (its
+    signature and parameter notes)."""
+    choosing = _largest([estimate_tokens(selection_prompt([t])) for t in tools], k)
+    filling = max((estimate_tokens(call_prompt(t)) for t in tools), default=0)
+    return max(choosing, filling)
+
+
+def _largest(sizes: list[int], k: int | None) -> int:
+    if k is None:
+        return sum(sizes)
+    return sum(sorted(sizes)[-k:]) if k > 0 else 0
+
+
+_CACHE: dict[tuple[object, ...], int] = {}
+
+
+def registry_tool_tokens(engine: Engine, *, strategy: str, k: int) -> int:
+    """Estimated tokens of the tools a run of ``engine`` offers its model, in the form its
+    strategy sends them (``auto``: staged for a grammar-capable model, else native); kept
+    until the registry's tools change."""
+    tools = list(engine.registry)
+    if strategy == "auto":
+        strategy = "staged" if engine.model.supports_grammar else "native"
+    key = (strategy, k, *map(id, tools))
+    if key not in _CACHE:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[key] = (staged_tool_tokens(tools, k) if strategy == "staged"
+                       else tool_tokens((t.spec() for t in tools), k))
+    return _CACHE[key]
+
+
+def history_budget(*, window: int, fixed: Sequence[Message], tools: int, answer: int) -> int:
+    """Tokens left for earlier turns in a ``window``-token context once the messages sent
+    whole (``fixed``: the system prompt, the question), ``tools`` tokens of definitions,
+    ``answer`` tokens of answer and the strategy's own prompt are counted (at least zero)."""
+    taken = sum(message_tokens(m) for m in fixed)
+    return max(0, window - taken - tools - answer - PROMPT_TOKENS)
+
+
+def leading_system(messages: Sequence[Message]) -> list[Message]:
+    """The system messages a history starts with (kept whole by ``fit_history``)."""
+    end = next((i for i, m in enumerate(messages) if m.role != "system"), len(messages))
+    return list(messages[:end])
+
+
+def fit_to_context(
+    engine: Engine,
+    history: Sequence[Message],
+    *,
+    question: str,
+    overrides: Mapping[str, Any] | None = None,
+) -> list[Message]:
+    """``history`` cut to what ``engine``'s model can take beside the rest of a run's prompt:
+    the tools its strategy shows (``registry_tool_tokens``) or the results it describes
+    (``RESULT_TOKENS``), whichever is more, the longest answer the run
+    writes (``answer_tokens``, capped by ``max_tokens``) and the question. ``overrides`` are
+    the run's ``EngineConfig`` changes (an interaction's settings)."""
+    config = {"k": engine.config.k, "answer_tokens": engine.config.answer_tokens,
+              "max_tokens": engine.config.max_tokens, "strategy": engine.config.strategy,
+              **(overrides or {})}
+    answer = int(config["answer_tokens"])
+    if config["max_tokens"]:
+        answer = min(answer, int(config["max_tokens"]))
+    budget = history_budget(
+        window=context_tokens(engine.model),
+        fixed=[*leading_system(history), Message(role="user", content=question)],
+        tools=max(RESULT_TOKENS, registry_tool_tokens(
+            engine, strategy=str(config["strategy"]), k=int(config["k"]))),
+        answer=answer,
+    )
+    return fit_history(history, budget)
