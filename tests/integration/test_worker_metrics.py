@@ -134,7 +134,10 @@ def test_a_worker_without_a_metrics_directory_gets_a_private_one(
 ) -> None:
     from toolwire.worker.commands import _multiprocess_dir
 
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    # set, then emptied: monkeypatch then restores the variable's absence after the test (a
+    # bare delenv of an absent variable records nothing, and the directory set below would
+    # leak into every later test's /metrics)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
     directory = Path(_multiprocess_dir())
     try:
         assert directory.is_dir() and not any(directory.iterdir())
