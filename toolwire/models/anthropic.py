@@ -4,7 +4,8 @@
 
 Tools go out as ``input_schema`` tools, calls come back from ``tool_use`` blocks. A
 ``JsonSchemaConstraint`` is met the way Anthropic recommends: one forced tool whose input is
-the answer.
+the answer. Streamed with tools, text deltas are handed over as they come and each call at the
+end of its ``tool_use`` block (its ``input_json_delta`` pieces joined and decoded).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from toolwire.messages import (
     Usage,
 )
 from toolwire.models.base import ModelError
-from toolwire.models.remote import Outgoing, RemoteModel, status_message
+from toolwire.models.remote import CallSink, Outgoing, RemoteModel, status_message
 from toolwire.providers.anthropic import anthropic_client
 
 PROVIDER = "anthropic"
@@ -89,26 +90,79 @@ class AnthropicModel(RemoteModel):
             timeout=timeout,
         )
 
-    async def _send(self, out: Outgoing) -> dict[str, Any]:
-        request = _request(
-            self.model, out.messages, out.tools, out.constraint, out.settings, out.names
-        )
+    def _wire(self, out: Outgoing, *, tools: bool, constraint: bool) -> dict[str, Any]:
+        """The request for ``out`` (with its tools, its constraint, or neither)."""
+        request = _request(self.model, out.messages, out.tools if tools else None,
+                           out.constraint if constraint else None, out.settings, out.names)
         if not self._takes_temperature:
             request.pop("temperature")
-        response = await self._client.messages.create(**request)
+        return request
+
+    async def _send(self, out: Outgoing) -> dict[str, Any]:
+        response = await self._client.messages.create(**self._wire(out, tools=True,
+                                                                   constraint=True))
         data: dict[str, Any] = response.model_dump()
         return data
 
     async def _stream(self, out: Outgoing, on_text: Callable[[str], None]) -> Completion:
         """``messages.stream``: each text delta to ``on_text``, then the final message."""
-        request = _request(self.model, out.messages, None, None, out.settings, out.names)
-        if not self._takes_temperature:
-            request.pop("temperature")
+        request = self._wire(out, tools=False, constraint=False)
         async with self._client.messages.stream(**request) as stream:
             async for text in stream.text_stream:
                 on_text(text)
             final = await stream.get_final_message()
         return self._completion(final.model_dump(), out)
+
+    async def _stream_tools(
+        self, out: Outgoing, on_text: Callable[[str], None], on_call: CallSink
+    ) -> Completion:
+        """``messages.create(stream=True)`` with tools, read event by event: text deltas to
+        ``on_text``; a ``tool_use`` block, its ``input_json_delta`` pieces gathered, to
+        ``on_call`` at its ``content_block_stop`` (read back as ``complete`` reads it)."""
+        request = self._wire(out, tools=True, constraint=False)
+        blocks: dict[int, dict[str, Any]] = {}
+        pieces: dict[int, list[str]] = {}  # the input JSON of each open tool_use block
+        message: dict[str, Any] = {"stop_reason": None, "usage": {}}
+
+        def close(index: int) -> None:
+            block = blocks[index]
+            block["input"] = self._tool_input(block, pieces.pop(index))
+            for call in self._completion({"content": [block]}, out).tool_calls:
+                on_call(call)
+
+        stream = await self._client.messages.create(**request, stream=True)
+        async with stream:  # the connection closed whatever happens
+            async for event in stream:
+                if event.type == "message_start":
+                    message["usage"] = event.message.usage.model_dump()
+                elif event.type == "content_block_start":
+                    blocks[event.index] = event.content_block.model_dump()
+                    if event.content_block.type == "tool_use":
+                        pieces[event.index] = []
+                elif event.type == "content_block_delta":
+                    if event.delta.type == "text_delta":
+                        blocks[event.index]["text"] += event.delta.text
+                        on_text(event.delta.text)
+                    elif event.delta.type == "input_json_delta" and event.index in pieces:
+                        pieces[event.index].append(event.delta.partial_json)
+                elif event.type == "content_block_stop" and event.index in pieces:
+                    close(event.index)
+                elif event.type == "message_delta":
+                    message["stop_reason"] = event.delta.stop_reason
+                    usage = {k: v for k, v in event.usage.model_dump().items() if v is not None}
+                    message["usage"] = {**message["usage"], **usage}
+        for index in sorted(pieces):  # a block the stream never closed
+            close(index)
+        message["content"] = [blocks[i] for i in sorted(blocks)]
+        return self._completion(message, out)
+
+    def _tool_input(self, block: dict[str, Any], pieces: list[str]) -> Any:
+        """A ``tool_use`` block's input from its ``input_json_delta`` pieces."""
+        text = "".join(pieces)
+        try:
+            return json.loads(text) if text.strip() else {}
+        except ValueError as e:
+            raise self.fail(f"malformed tool_use block {block.get('id')}: {e}") from e
 
     def _error(self, error: Exception) -> ModelError | None:
         if isinstance(error, self._sdk.APIStatusError):

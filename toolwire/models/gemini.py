@@ -5,7 +5,8 @@
 Tools go out as function declarations in Gemini's OpenAPI subset (see ``dialects/gemini.py``);
 calls come back from ``functionCall`` parts with their arguments coerced onto the original
 schemas (JSON strings decoded, for instance). A ``JsonSchemaConstraint`` becomes
-``response_json_schema`` with a JSON response type.
+``response_json_schema`` with a JSON response type. Streamed with tools, text is handed over
+as it comes and each call with the chunk that brings it (Gemini sends a call whole).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from toolwire.messages import (
     Usage,
 )
 from toolwire.models.base import ModelError
-from toolwire.models.remote import Outgoing, RemoteModel, json_text
+from toolwire.models.remote import CallSink, Outgoing, RemoteModel, json_text
 from toolwire.providers.gemini import gemini_client
 
 PROVIDER = "gemini"
@@ -97,6 +98,45 @@ class GeminiModel(RemoteModel):
         final = self._completion(last, out) if last else Completion()
         return Completion(text="".join(parts), finish_reason=final.finish_reason,
                           usage=final.usage)
+
+    async def _stream_tools(
+        self, out: Outgoing, on_text: Callable[[str], None], on_call: CallSink
+    ) -> Completion:
+        """``generate_content_stream`` with tools: Gemini sends each ``functionCall`` part
+        whole, so each call goes to ``on_call`` with the chunk that holds it, text to
+        ``on_text`` as it comes. The parts so far are read as ``complete`` reads an answer
+        (names, ids and coercion alike); the last finish reason and usage are kept."""
+        system, contents = to_gemini_contents(out.messages, names=out.names)
+        stream = await self._client.aio.models.generate_content_stream(
+            model=self.model,
+            contents=contents,  # type: ignore[arg-type]
+            config=_config(  # type: ignore[arg-type]
+                system, out.tools, None, out.settings, out.names
+            ),
+        )
+        parts: list[dict[str, Any]] = []
+        last: dict[str, Any] = {}
+        finish, usage = None, None
+        so_far = Completion()
+        async for chunk in stream:
+            last = chunk.model_dump(mode="json", by_alias=True, exclude_none=True)
+            candidate = (last.get("candidates") or [{}])[0]
+            parts += (candidate.get("content") or {}).get("parts") or []
+            finish = candidate.get("finishReason") or finish
+            usage = last.get("usageMetadata") or usage
+            if not parts:
+                continue
+            answer = {"candidates": [{"content": {"parts": parts}, "finishReason": finish}],
+                      "usageMetadata": usage}
+            now = self._completion(answer, out)
+            if len(now.text) > len(so_far.text):
+                on_text(now.text[len(so_far.text):])
+            for call in now.tool_calls[len(so_far.tool_calls):]:
+                on_call(call)
+            so_far = now
+        if not parts:  # no answer at all: read the last chunk as complete() reads it
+            return self._completion(last, out) if last else Completion()
+        return so_far
 
     def _error(self, error: Exception) -> ModelError | None:
         if isinstance(error, self._errors.APIError):
