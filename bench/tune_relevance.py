@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -39,6 +40,7 @@ from pathlib import Path
 from toolwire.config import get_settings
 from toolwire.eval import bfcl
 from toolwire.models import load_model
+from toolwire.pipeline import EngineConfig
 from toolwire.strategies.staged.relevance import FEATURES, SHIPPED, RelevanceModel, evidence
 
 RELEVANT = ["simple_python", "multiple", "parallel", "parallel_multiple", "live_simple",
@@ -103,24 +105,32 @@ def fit(questions: list[Question]) -> RelevanceModel:
     return RelevanceModel(weights=weights, bias=float(lr.intercept_[0]), threshold=0.5)
 
 
-def losses(questions: list[Question], threshold: float) -> tuple[dict[str, float], dict[str, float]]:
-    """Points each relevant category loses, and the share of each irrelevant one turned away."""
+def losses(
+    questions: list[Question], passes: Callable[[Question], bool]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Points each relevant category loses to a gate that lets through what ``passes``, and
+    the share (%) of each irrelevant category it turns away."""
     lost, away = {}, {}
     for category in RELEVANT:
         group = [q for q in questions if q.category == category]
-        lost[category] = 100 * sum(bool(q.right) and q.probability < threshold
+        lost[category] = 100 * sum(bool(q.right) and not passes(q)
                                    for q in group) / max(1, len(group))
     for category in IRRELEVANT:
         group = [q for q in questions if q.category == category]
-        away[category] = 100 * sum(q.probability < threshold for q in group) / max(1, len(group))
+        away[category] = 100 * sum(not passes(q) for q in group) / max(1, len(group))
     return lost, away
+
+
+def above(threshold: float) -> Callable[[Question], bool]:
+    """The calibrated gate at ``threshold``."""
+    return lambda q: q.probability >= threshold
 
 
 def choose(questions: list[Question], max_loss: float) -> tuple[float, list[str]]:
     grid = [t / 100 for t in range(5, round(100 * MAX_THRESHOLD) + 1)]
     lines, chosen = [], grid[0]
     for threshold in grid:
-        lost, away = losses(questions, threshold)
+        lost, away = losses(questions, above(threshold))
         ok = max(lost.values()) <= max_loss
         chosen = threshold if ok else chosen
         costs = ", ".join(f"{c} -{v:.1f}" for c, v in lost.items() if v) or "none"
@@ -131,18 +141,11 @@ def choose(questions: list[Question], max_loss: float) -> tuple[float, list[str]
 
 
 def fixed_passes(q: Question) -> bool:
-    """The fallback rule: fused score ≥ 0.15, or ≥ 0.11 for a tool the sentence names."""
-    return q.features["best"] >= 0.15 or q.features["named_best"] >= 0.11
-
-
-def fixed_losses(questions: list[Question]) -> tuple[dict[str, float], dict[str, float]]:
-    """:func:`losses` of the fixed thresholds."""
-    lost = {c: 100 * sum(bool(q.right) and not fixed_passes(q) for q in questions
-                         if q.category == c) / max(1, sum(q.category == c for q in questions))
-            for c in RELEVANT}
-    away = {c: 100 * sum(not fixed_passes(q) for q in questions if q.category == c)
-            / max(1, sum(q.category == c for q in questions)) for c in IRRELEVANT}
-    return lost, away
+    """The fallback rule, at ``EngineConfig``'s thresholds: the best fused score, or that of a
+    tool the sentence names, reaching its bar."""
+    config = EngineConfig()
+    return (q.features["best"] >= config.relevance_threshold
+            or q.features["named_best"] >= config.named_relevance_threshold)
 
 
 def main() -> None:
@@ -166,14 +169,14 @@ def main() -> None:
     asyncio.run(answer_ungated(questions))
     if args.save:
         args.save.write_text("".join(json.dumps(asdict(q)) + "\n" for q in questions))
-    old_lost, old_away = fixed_losses(questions)
+    old_lost, old_away = losses(questions, fixed_passes)
     max_loss = args.max_loss if args.max_loss is not None else max(old_lost.values())
     threshold, table = choose(questions, max_loss)
     print("\n".join(table))
     print("fixed thresholds: turned away "
           + " ".join(f"{c} {v:.1f}%" for c, v in old_away.items())
           + " | lost: " + (", ".join(f"{c} -{v:.1f}" for c, v in old_lost.items() if v) or "none"))
-    lost, away = losses(questions, threshold)
+    lost, away = losses(questions, above(threshold))
     print(f"chosen: p >= {threshold:.2f}; weights "
           + ", ".join(f"{k} {v:+.3f}" for k, v in model.weights.items())
           + f"; bias {model.bias:+.3f}")
