@@ -303,3 +303,12 @@ def test_a_run_into_a_results_directory_leaves_one_line_per_question(tmp_path: P
     lines = [line for path in results.glob("*.jsonl") for line in path.read_text().splitlines()]
     ids = [json.loads(line)["id"] for line in lines]
     assert len(ids) == len(set(ids)) == 8
+
+
+def test_fitted_weights_are_part_of_the_fingerprint() -> None:
+    from toolwire.eval.results import PACKAGE, _source_files
+
+    sources = {p.relative_to(PACKAGE).as_posix() for p in _source_files(PACKAGE)}
+    assert "strategies/staged/relevance.json" in sources  # a refit changes answers
+    assert "strategies/staged/selection.json" in sources
+    assert "strategies/staged/select.py" in sources

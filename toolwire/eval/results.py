@@ -134,7 +134,8 @@ def shard_of(case_id: str, count: int) -> int:
 # -- provenance -----------------------------------------------------------------------------
 
 #: The code, relative to the ``toolwire`` package, whose change can change an answer or its
-#: score. A result made by other code (or settings, or another model) is stale.
+#: score (in a folder: its ``.py`` files and the fitted weights it ships as ``.json``). A result
+#: made by other code (or weights, settings, or another model) is stale.
 FINGERPRINT_SOURCES: tuple[str, ...] = (
     "strategies",
     "pipeline.py",
@@ -173,7 +174,7 @@ def _source_files(package: Path) -> list[Path]:
     for name in FINGERPRINT_SOURCES:
         path = package / name
         if path.is_dir():
-            found.update(path.rglob("*.py"))
+            found.update(p for p in path.rglob("*") if p.suffix in (".py", ".json"))
         elif path.is_file():
             found.add(path)
     return sorted(found)

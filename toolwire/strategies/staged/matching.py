@@ -73,6 +73,40 @@ def feasible(question: str, tool: Tool) -> bool:
     return needed <= len(mentions.numbers(question))
 
 
+_RELATIVE_DAY = re.compile(
+    r"\b(?:today|tonight|tomorrow|yesterday|monday|tuesday|wednesday|thursday|friday|saturday"
+    r"|sunday|(?:next|last|this) (?:week|month|year|weekend))\b", re.IGNORECASE)
+_NOW = re.compile(r"\b(?:now|currently|current)\b", re.IGNORECASE)
+
+
+def moment_kind(name: str, schema: dict[str, Any]) -> str | None:
+    """``"time"`` for a string parameter that wants a time (or date and time), ``"date"`` for
+    one that wants a calendar date, else ``None``: by its ``format``, the pattern its
+    description spells, or a name ending in ``time``/``date`` (``start_time``, ``due_date``)."""
+    schema = non_null(schema)
+    if schema.get("type") != "string" or "enum" in schema:
+        return None
+    last = (lexicon.split_identifier(name) or [""])[-1]
+    if schema.get("format") in ("date-time", "time") or last in ("time", "datetime"):
+        return "time"
+    if mentions.time_format(name, schema):
+        return "time"
+    return "date" if mentions.date_format(name, schema) else None
+
+
+def moments_feasible(question: str, tool: Tool) -> bool:
+    """Whether the sentence writes what the tool's required date and time parameters want: a
+    date (or "tomorrow", "next week") for a date, a time of day, a date or "now" for a time.
+    ("Is it hot in Tokyo today?" writes no time to convert between time zones.)"""
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    kinds = {moment_kind(name, props.get(name, {})) for name in tool.parameters.get("required", [])}
+    has_date = bool(mentions.dates(question))
+    if "date" in kinds and not (has_date or _RELATIVE_DAY.search(question)):
+        return False
+    return "time" not in kinds or bool(has_date or mentions.times(question)
+                                       or _NOW.search(question))
+
+
 COMMON_PARAM_WORDS = {
     "number", "value", "count", "limit", "level", "location", "format", "default", "option",
     "options", "include", "total", "result", "results", "status", "query", "search", "filter",

@@ -102,10 +102,9 @@ class RelevanceModel:
     def relevant(self, question: str, hits: Sequence[Hit[Tool]]) -> bool | None:
         """Whether the sentence wants a call; None when the evidence lacks the embedding
         scores (keyword-only retrieval) and the model cannot judge."""
-        features = evidence(question, hits)
-        if math.isnan(features["dense"]):
+        if any(math.isnan(h.dense_score) for h in hits):
             return None
-        return self.probability(features) >= self.threshold
+        return self.probability(evidence(question, hits)) >= self.threshold
 
     def to_json(self) -> str:
         return json.dumps({"weights": dict(self.weights), "bias": self.bias,

@@ -24,6 +24,13 @@ class StagedRules:
     fitted on BFCL's tuning split, rather than from two hand-set thresholds on the fused score.
     Why: no single score separates "wants a call" from "talks near a tool"; the thresholds
     still decide where the embedding scores are missing (keyword-only retrieval)."""
+    calibrated_selection: bool = True
+    """Which candidate is meant comes from a conditional logistic model over each candidate's
+    evidence (retrieval and embedding scores, literal match, feasibility) and, when that is not
+    confident, the model's log-probability of each name (``choice.py``), fitted on BFCL's
+    tuning split, rather than from hand-set weights. Why: the weights of evidence on different
+    scales are a fit, not a guess; the hand weights still decide where the embedding scores are
+    missing (keyword-only retrieval)."""
     literal_selection: bool = True
     """Selection weighs a literal match: the tool's name words, or one of its enum values,
     written in the sentence. Why: names are the strongest evidence a small model can miss."""

@@ -4,7 +4,8 @@
    likely enough, or, without embedding scores, when no candidate reaches
    ``relevance_threshold`` (the lower ``named_relevance_threshold`` for a tool the sentence
    names);
-2. the function is selected (``caller.StagedCaller.select``);
+2. the function is selected (``select.py``: calibrated evidence, and the model's choice when
+   that leaves it open);
 3. a sentence naming several functions, or writing one function's numbers once per call, is
    cut into segments (``segments.py``), each filled on its own;
 4. each call's arguments are filled (``caller.StagedCaller.fill``); a required value the
@@ -55,9 +56,7 @@ class StagedStrategy:
         if not self.relevant(turn):
             return Proposal(gated=True)
         tool, _weights = await select(
-            self.model,
-            turn.question, turn.candidates, [relevance(h) for h in turn.hits], turn.history,
-            rules=self.rules,
+            self.model, turn.question, turn.hits, turn.history, rules=self.rules
         )
         parts = (
             tool_segments(turn.question, tool, turn.candidates)
