@@ -28,14 +28,6 @@ ORACLE_CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple
 THIS_MODULE = "tests.unit.test_eval_bfcl_harness"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOOLWIRE_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
 # -- scripted models --------------------------------------------------------------------------
 
 

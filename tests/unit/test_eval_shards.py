@@ -37,14 +37,6 @@ THIS_MODULE = "tests.unit.test_eval_shards"
 CATEGORIES = ["simple_python", "irrelevance"]
 
 
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOOLWIRE_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
 async def _bench(model: ScriptedModel, store: ResultStore, **kw: Any) -> bfcl.Benchmark:
     return await bfcl.benchmark(
         kw.pop("categories", CATEGORIES),
