@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.unit.test_api import settings_for, start
+from toolwire.api import context
 from toolwire.api.app import create_app
 from toolwire.api.context import RESULT_TOKENS, fit_to_context, history_budget, tool_tokens
 from toolwire.engine import Engine
@@ -218,3 +219,18 @@ async def test_a_long_interaction_with_a_system_prompt_near_its_limit_runs(
         kept = turn_numbers(sent[1:-1])
         assert kept == list(range(200 - len(kept), 200))
     assert turn_numbers(requests[0].messages[1:-1]), "the latest turn fits beside it"
+
+
+def test_the_tool_token_estimate_is_kept_per_tool_set_and_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(context, "_CACHE_SIZE", 2)
+    context._CACHE.clear()
+    engine = Engine(registry(), model=ScriptedModel([]))
+    first = context.registry_tool_tokens(engine, strategy="native", k=5)
+    assert context.registry_tool_tokens(engine, strategy="native", k=5) == first
+    engine.registry.register(add, name="add_again")  # the tools changed: estimated again
+    assert context.registry_tool_tokens(engine, strategy="native", k=5) > first
+    context.registry_tool_tokens(engine, strategy="staged", k=5)
+    assert len(context._CACHE) == 2  # the least recently used set was dropped
+    context._CACHE.clear()

@@ -11,6 +11,8 @@ system prompt and the latest whole turns. A backend that states no window gets a
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -54,23 +56,31 @@ def _largest(sizes: list[int], k: int | None) -> int:
     return sum(sorted(sizes)[-k:]) if k > 0 else 0
 
 
-_CACHE: dict[tuple[object, ...], int] = {}
+_CACHE_SIZE = 64
+"""Registries (tool sets) whose token estimate is kept, least recently used dropped first."""
+_CACHE: OrderedDict[tuple[object, ...], tuple[tuple[Tool, ...], int]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
 def registry_tool_tokens(engine: Engine, *, strategy: str, k: int) -> int:
     """Estimated tokens of the tools a run of ``engine`` offers its model, in the form its
     strategy sends them (``auto``: staged for a grammar-capable model, else native); kept
     until the registry's tools change."""
-    tools = list(engine.registry)
+    tools = tuple(engine.registry)
     if strategy == "auto":
         strategy = "staged" if engine.model.supports_grammar else "native"
     key = (strategy, k, *map(id, tools))
-    if key not in _CACHE:
-        if len(_CACHE) > 64:
-            _CACHE.clear()
-        _CACHE[key] = (staged_tool_tokens(tools, k) if strategy == "staged"
-                       else tool_tokens((t.spec() for t in tools), k))
-    return _CACHE[key]
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key][1]
+    size = (staged_tool_tokens(tools, k) if strategy == "staged"
+            else tool_tokens((t.spec() for t in tools), k))
+    with _CACHE_LOCK:  # the tools are kept with their size, so their ids stay theirs
+        _CACHE[key] = (tools, size)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return size
 
 
 def history_budget(*, window: int, fixed: Sequence[Message], tools: int, answer: int) -> int:
