@@ -19,8 +19,8 @@ The staged strategy turns a sentence away when the calibrated model
    by single questions. The weights, the threshold and this table are written to
    ``relevance.json`` with ``--fit``.
 
-    .venv/bin/python bench/tune_relevance.py --save tune.jsonl       # collect (~10 min), print
-    .venv/bin/python bench/tune_relevance.py --load tune.jsonl --fit  # refit, write the model
+    .venv/bin/python -m bench.tune_relevance --save tune.jsonl       # collect (~10 min), print
+    .venv/bin/python -m bench.tune_relevance --load tune.jsonl --fit  # refit, write the model
 
 It also prints what the fixed thresholds (the fallback without embedding scores) do on the
 same questions.
@@ -30,13 +30,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
 
+from bench import tuning
 from toolwire.config import get_settings
 from toolwire.eval import bfcl
 from toolwire.models import load_model
@@ -154,21 +153,14 @@ def main() -> None:
     parser.add_argument("--max-loss", type=float, default=None,
                         help="points a relevant category may lose (default: what the fixed "
                              "thresholds lose in their worst category)")
-    parser.add_argument("--save", type=Path, help="keep the collected questions (JSON lines)")
-    parser.add_argument("--load", type=Path, help="use questions collected before")
-    parser.add_argument("--fit", action="store_true", help=f"write the model to {SHIPPED}")
+    tuning.arguments(parser, SHIPPED)
     args = parser.parse_args()
-    if args.load:
-        lines = args.load.read_text().splitlines()
-        questions = [Question(**json.loads(line)) for line in lines if line]
-    else:
-        questions = asyncio.run(collect(args.limit))
+    questions = tuning.questions(args, Question, lambda: asyncio.run(collect(args.limit)))
     model = fit(questions)
     for q in questions:
         q.probability = model.probability(q.features)
     asyncio.run(answer_ungated(questions))
-    if args.save:
-        args.save.write_text("".join(json.dumps(asdict(q)) + "\n" for q in questions))
+    tuning.save(args.save, questions)
     old_lost, old_away = losses(questions, fixed_passes)
     max_loss = args.max_loss if args.max_loss is not None else max(old_lost.values())
     threshold, table = choose(questions, max_loss)

@@ -17,21 +17,20 @@ model (``toolwire/strategies/staged/choice.py``). This script fits it:
    cross-validated accuracy of the fitted procedure (weights and ``confident`` fitted on four
    folds, scored on the fifth), the honest figure.
 
-    .venv/bin/python bench/tune_selection.py --save select.jsonl       # collect (~5 min), fit
-    .venv/bin/python bench/tune_selection.py --load select.jsonl --fit  # refit, write the model
+    .venv/bin/python -m bench.tune_selection --save select.jsonl       # collect (~5 min), fit
+    .venv/bin/python -m bench.tune_selection --load select.jsonl --fit  # refit, write the model
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
+from bench import tuning
 from toolwire.config import get_settings
 from toolwire.eval import bfcl
 from toolwire.models import load_model
@@ -196,17 +195,10 @@ def per_category(questions: list[Question], pick: dict[str, int]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--save", type=Path, help="keep the collected questions (JSON lines)")
-    parser.add_argument("--load", type=Path, help="use questions collected before")
-    parser.add_argument("--fit", action="store_true", help=f"write the model to {SHIPPED}")
+    tuning.arguments(parser, SHIPPED)
     args = parser.parse_args()
-    if args.load:
-        lines = args.load.read_text().splitlines()
-        questions = [Question(**json.loads(line)) for line in lines if line]
-    else:
-        questions = asyncio.run(collect())
-    if args.save:
-        args.save.write_text("".join(json.dumps(asdict(q)) + "\n" for q in questions))
+    questions = tuning.questions(args, Question, lambda: asyncio.run(collect()))
+    tuning.save(args.save, questions)
     model, table = fit(questions)
     print("\n".join(table))
     n = len(questions)
