@@ -13,6 +13,7 @@ import pytest
 from tests.petshop import SWAGGER, TOKEN, petshop_app, serving
 from tests.unit.test_api import make_registry, settings_for, start
 from toolwire.api.app import create_app
+from toolwire.config import get_settings
 from toolwire.engine import Engine
 from toolwire.models.scripted import ScriptedModel
 from toolwire.sources.credentials import Bearer
@@ -33,6 +34,32 @@ async def _client(database_url: str, tmp_path: Path) -> AsyncIterator[httpx.Asyn
         yield client
 
 
+@pytest.fixture
+def private_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The petshop listens on loopback, which the service may only reach when allowed."""
+    monkeypatch.setenv("TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE", "true")
+    get_settings.cache_clear()
+
+
+async def test_a_document_url_at_an_internal_address_is_refused(
+    database_url: str, tmp_path: Path, petshop: tuple[str, list[dict[str, Any]]]
+) -> None:
+    """The server fetches what a client names: loopback, private and link-local addresses are
+    refused (the rule imported tools' own requests follow) and nothing is imported."""
+    url, _ = petshop
+    async for client in _client(database_url, tmp_path):
+        response = await client.post("/tools/openapi", json={"url": f"{url}/openapi.json"})
+        assert response.status_code == 400, response.text
+        message = response.json()["error"]["message"]
+        assert "127.0.0.1" in message and "TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE" in message
+        metadata = await client.post("/tools/openapi",
+                                     json={"url": "http://169.254.169.254/latest/meta-data"})
+        assert metadata.status_code == 400, metadata.text
+        assert (await client.get("/tools/sources")).json() == []
+        assert "get_pet" not in {t["name"] for t in (await client.get("/tools")).json()}
+
+
+@pytest.mark.usefixtures("private_allowed")
 async def test_imported_tools_are_listed_with_their_source_and_survive_a_restart(
     database_url: str, tmp_path: Path, petshop: tuple[str, list[dict[str, Any]]]
 ) -> None:

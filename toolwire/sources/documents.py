@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +30,21 @@ def is_inline(text: str) -> bool:
     return not is_url(text) and (text.lstrip().startswith(("{", "[")) or "\n" in text)
 
 
-def load_document(source: str | Path | dict[str, Any], *, timeout: float = 30.0) -> dict[str, Any]:
-    """The parsed document behind ``source``: a URL, a file path, JSON/YAML text or a dict."""
+Fetch = Callable[[str, float], str]
+"""Reads a document URL (with a timeout) as text: ``fetch`` by default, ``fetch_public`` for a
+URL a client handed the service."""
+
+
+def load_document(
+    source: str | Path | dict[str, Any], *, timeout: float = 30.0, fetch: Fetch | None = None
+) -> dict[str, Any]:
+    """The parsed document behind ``source``: a URL (read by ``fetch``, default
+    :func:`fetch`), a file path, JSON/YAML text or a dict."""
     if isinstance(source, dict):
         return source
     text = str(source)
     if isinstance(source, str) and is_url(source):
-        return parse_document(_fetch(source, timeout), origin=source)
+        return parse_document((fetch or _fetch)(source, timeout), origin=source)
     if isinstance(source, str) and is_inline(source):
         return parse_document(text, origin="the document")
     path = Path(text).expanduser()
@@ -47,18 +57,51 @@ def load_document(source: str | Path | dict[str, Any], *, timeout: float = 30.0)
 
 
 def _fetch(url: str, timeout: float) -> str:
+    """The text at ``url`` (redirects followed; 4xx/5xx, a network error or over
+    ``MAX_DOCUMENT_BYTES`` is a ``SourceError``)."""
     try:
         with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
-            if response.status_code >= 400:
-                raise SourceError(f"{url} answered {response.status_code} {response.reason_phrase}")
             body = b""
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_DOCUMENT_BYTES:
-                    raise SourceError(f"{url}: larger than {MAX_DOCUMENT_BYTES // 2**20} MiB")
+            for chunk in _checked(response, url).iter_bytes():
+                body = _grown(body, chunk, url)
             return body.decode(response.encoding or "utf-8", errors="replace")
     except httpx.HTTPError as e:
         raise SourceError(f"cannot fetch {url}: {type(e).__name__}: {e}") from None
+
+
+def fetch_public(url: str, timeout: float) -> str:
+    """The text at ``url`` under the rule imported tools' requests follow
+    (``http.public_client``): an internal address, at the start or after a redirect, is refused
+    unless ``TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE`` allows it. For URLs a client hands the service
+    (the API's import), which must not make the server reach into its own network. Runs its
+    own event loop: call it from a thread that has none (the API imports in a worker thread)."""
+    return asyncio.run(_fetch_public(url, timeout))
+
+
+async def _fetch_public(url: str, timeout: float) -> str:
+    from toolwire.sources.http import public_client
+
+    try:
+        async with (public_client(timeout=timeout, follow_redirects=True) as client,
+                    client.stream("GET", url) as response):
+            body = b""
+            async for chunk in _checked(response, url).aiter_bytes():
+                body = _grown(body, chunk, url)
+            return body.decode(response.encoding or "utf-8", errors="replace")
+    except httpx.HTTPError as e:
+        raise SourceError(f"cannot fetch {url}: {type(e).__name__}: {e}") from None
+
+
+def _checked(response: httpx.Response, url: str) -> httpx.Response:
+    if response.status_code >= 400:
+        raise SourceError(f"{url} answered {response.status_code} {response.reason_phrase}")
+    return response
+
+
+def _grown(body: bytes, chunk: bytes, url: str) -> bytes:
+    if len(body) + len(chunk) > MAX_DOCUMENT_BYTES:
+        raise SourceError(f"{url}: larger than {MAX_DOCUMENT_BYTES // 2**20} MiB")
+    return body + chunk
 
 
 def parse_document(text: str, *, origin: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from toolwire.sources.credentials import Credential
-from toolwire.sources.documents import SourceError, is_inline, is_url, load_document
+from toolwire.sources.documents import Fetch, SourceError, is_inline, is_url, load_document
 from toolwire.sources.imports import import_openapi, resolve_credential
 from toolwire.sources.mcp import import_mcp, server_label
 from toolwire.sources.openapi import resolved_base_url, source_label
@@ -29,14 +29,16 @@ def import_openapi_source(
     timeout: float = 30.0,
     credentials: Mapping[str, Credential] | None = None,
     check: Callable[[dict[str, Any]], None] | None = None,
+    fetch: Fetch | None = None,
 ) -> tuple[list[Tool], ToolSource]:
     """Import an OpenAPI document into ``registry`` and the row that keeps it (to be saved).
 
     ``check`` sees the parsed document before anything changes and raises ``SourceError``
-    for one that must not be kept (the API refuses text a database cannot store)."""
+    for one that must not be kept (the API refuses text a database cannot store); ``fetch``
+    reads a URL (the API's guards the address: ``documents.fetch_public``)."""
     resolve_credential(auth, credentials)  # an unknown name is refused before any fetch
     try:
-        document = load_document(source, timeout=timeout)
+        document = load_document(source, timeout=timeout, fetch=fetch)
     except RecursionError:
         raise SourceError("the document is nested too deeply to read") from None
     if check is not None:

@@ -21,7 +21,7 @@ from toolwire.api.errors import ApiError, ErrorBody
 from toolwire.api.guard import BadBody, check_value
 from toolwire.api.routes.interactions import Offset
 from toolwire.api.schemas import ToolHit, ToolPublic
-from toolwire.sources.documents import SourceError, is_url
+from toolwire.sources.documents import SourceError, fetch_public, is_url
 from toolwire.sources.imports import restore, snapshot
 from toolwire.sources.saved import import_mcp_source, import_openapi_source
 from toolwire.store import data
@@ -175,12 +175,15 @@ async def import_openapi(body: OpenApiImport, state: StateDep, lock: ChangingDep
 
     The document is kept in the database, so the tools come back after a restart. Operations
     other than GET need approval. A bad document (text a database cannot keep, a title over
-    the label's length) is refused (400) and changes nothing. Admin keys only."""
+    the label's length) is refused (400) and changes nothing, and so is a ``url`` at an
+    internal address (loopback, private, link-local), unless
+    ``TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE`` allows imported tools to reach one. Admin keys
+    only."""
     source: Any = body.url if body.url is not None else body.document
     return await _import(state, lock, lambda: import_openapi_source(
         state.engines.registry, source, base_url=body.base_url, auth=body.auth,
         include=body.include, exclude=body.exclude, timeout=body.timeout,
-        credentials=state.settings.credentials, check=check_document,
+        credentials=state.settings.credentials, check=check_document, fetch=fetch_public,
     ))
 
 
