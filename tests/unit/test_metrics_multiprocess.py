@@ -33,3 +33,22 @@ def test_counters_of_several_processes_are_summed(tmp_path: Path) -> None:
     assert 'toolwire_messages_total{status="done"} 3.0' in scraped
     assert 'toolwire_pipeline_stage_duration_seconds_count{stage="execute"} 3.0' in scraped
     assert "toolwire_tool_threads_limit" in scraped  # this process's live figures too
+
+
+def test_a_missing_metrics_directory_is_created_at_start(tmp_path: Path) -> None:
+    directory = tmp_path / "gone" / "metrics"
+    run(COUNT.format(n=1), directory)  # used to leave every scrape a 500
+    assert "toolwire_tool_calls_total" in run(SCRAPE, directory)
+
+
+def test_a_metrics_directory_that_cannot_be_one_stops_serve_with_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    taken = tmp_path / "a-file"
+    taken.write_text("")
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(taken / "metrics"),
+           "TOOLWIRE_HOME": str(tmp_path / "home"), "TOOLWIRE_MODEL": "scripted"}
+    done = subprocess.run([sys.executable, "-m", "toolwire", "serve", "--port", "1"], env=env,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert "PROMETHEUS_MULTIPROC_DIR" in done.stderr and "Traceback" not in done.stderr

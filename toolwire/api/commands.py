@@ -54,6 +54,7 @@ def serve(
     import uvicorn
 
     from toolwire.api.app import create_app
+    from toolwire.api.metrics import MetricsConfigError
 
     settings = _settings(model=model, database_url=database_url)
     settings.auth = resolved_auth(settings.auth, host)
@@ -62,7 +63,11 @@ def serve(
     typer.echo(f"toolwire: model {settings.model}, database {_shown(settings.resolved_database_url)}, "
                f"API keys {'required' if settings.auth == 'required' else 'off'}")
     configure_logging(json_format=settings.log_format == "json")
-    app = create_app(settings=settings, preload_model=True, host=host)
+    try:
+        app = create_app(settings=settings, preload_model=True, host=host)
+    except MetricsConfigError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
     # SIGTERM: stop accepting, give in-flight requests shutdown_grace seconds, then cancel
     # them (their messages go back to their leases) instead of waiting forever.
     uvicorn.run(

@@ -28,6 +28,7 @@ class Metrics:
     """The counters and histograms toolwire exports at ``GET /metrics``."""
 
     def __init__(self) -> None:
+        prepare_multiprocess_dir()
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "toolwire_http_requests",
@@ -83,6 +84,25 @@ class Metrics:
 def multiprocess_dir() -> str | None:
     """``PROMETHEUS_MULTIPROC_DIR``, or None when multiprocess mode is off."""
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def prepare_multiprocess_dir() -> None:
+    """Create ``PROMETHEUS_MULTIPROC_DIR`` when it is set and missing (as ``toolwire worker``
+    does), so a scrape never fails on it; one that cannot be a directory is a clear error at
+    start rather than a 500 at every scrape."""
+    directory = multiprocess_dir()
+    if directory is None:
+        return
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise MetricsConfigError(
+            f"PROMETHEUS_MULTIPROC_DIR={directory} cannot be used as the metrics directory: {e}"
+        ) from None
+
+
+class MetricsConfigError(ValueError):
+    """``PROMETHEUS_MULTIPROC_DIR`` names something that is not a usable directory."""
 
 
 def multiprocess_registry(*live: Collector) -> CollectorRegistry:
