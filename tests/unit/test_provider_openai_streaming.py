@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.unit.test_provider_openai import CONVERT, USER
 from toolwire.messages import ModelSettings, ToolCallRequest
+from toolwire.models.base import ModelError
 from toolwire.models.openai import OpenAIModel
 
 
@@ -79,3 +81,25 @@ async def test_an_answer_with_tools_streams_and_each_call_goes_out_when_complete
     ]
     assert completion.tool_calls == handed and completion.finish_reason == "tool_calls"
     assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (9, 4)
+
+
+async def test_a_connection_dropped_mid_stream_is_a_model_error() -> None:
+    """The SDK raises httpx's own error while a stream is read; the engine sees ModelError
+    (which the worker retries as transient), not an unknown exception."""
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield _chunk({"role": "assistant", "content": ""})
+        yield _chunk({"content": "Conv"})
+        raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=stream(), headers={"content-type": "text/event-stream"})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    model = OpenAIModel("gpt-4o-mini", api_key="sk-test", http_client=client, max_retries=0)
+    texts: list[str] = []
+    with pytest.raises(ModelError, match="RemoteProtocolError"):
+        await model.stream_tools(USER, tools=[CONVERT], settings=ModelSettings(),
+                                 on_text=texts.append, on_call=lambda call: None)
+    with pytest.raises(ModelError, match="RemoteProtocolError"):
+        await model.stream_complete(USER, settings=ModelSettings(), on_text=texts.append)

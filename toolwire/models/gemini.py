@@ -142,9 +142,7 @@ class GeminiModel(RemoteModel):
         if isinstance(error, self._errors.APIError):
             message = f"HTTP {error.code}: {error.message or error.status}"
             return self.fail(message, status=error.code)
-        if isinstance(error, (httpx.HTTPError, OSError)):
-            return self.fail(f"{type(error).__name__}: {error}")
-        return None
+        return None  # httpx's and the OS's errors: RemoteModel._vendor
 
     def _completion(self, data: dict[str, Any], out: Outgoing) -> Completion:
         return _completion(data, out.tools, out.constraint, out.names, self.name)

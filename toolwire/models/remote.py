@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
+import httpx
+
 from toolwire.dialects import WireNames, onto_schema
 from toolwire.dialects.names import Dialect
 from toolwire.messages import (
@@ -108,6 +110,9 @@ class RemoteModel(ABC):
             raise
         except Exception as e:
             error = self._error(e)
+            if error is None and isinstance(e, httpx.HTTPError | OSError):
+                # a connection dropped while a stream is read: the SDKs let httpx's own out
+                error = self.fail(f"{type(e).__name__}: {e}")
             if error is None:
                 raise
             raise error from e
