@@ -45,7 +45,6 @@ from toolwire.strategies.staged.choice import (
     log_softmax,
 )
 from toolwire.strategies.staged.matching import feasible, lexical_match
-from toolwire.strategies.staged.prompts import CALL_OPEN, choose, messages_for, selection_prompt
 
 CATEGORIES = ["multiple", "parallel_multiple", "live_multiple", "live_parallel_multiple"]
 """The categories whose questions offer several functions (the others offer one)."""
@@ -68,7 +67,8 @@ class Question:
 
 
 def hand_choice(question: str, hits: list, raw: dict[str, float]) -> int:  # type: ignore[type-arg]
-    """What ``select.py``'s hand-set weights choose, given the model's scores ``raw``."""
+    """What ``select.py``'s hand-set weights choose, given the model's scores ``raw`` (by
+    name)."""
     p_retrieval = hand._softmax({h.tool.name: hand.RETRIEVAL_SHARPNESS * h.score for h in hits})
     w = hand.MODEL_WEIGHT
     evidence = [(1 - w) * p_retrieval[h.tool.name]
@@ -77,7 +77,7 @@ def hand_choice(question: str, hits: list, raw: dict[str, float]) -> int:  # typ
                 for h in hits]
     first, second = sorted(evidence, reverse=True)[:2]
     if first - second < hand.DECISIVE_MARGIN:
-        p_model = hand._softmax({k[:-1]: v for k, v in raw.items()})
+        p_model = hand._softmax(raw)
         evidence = [e + w * p_model.get(h.tool.name, 0.0)
                     for e, h in zip(evidence, hits, strict=True)]
     return max(range(len(hits)), key=lambda i: evidence[i])
@@ -96,10 +96,8 @@ async def collect() -> list[Question]:
             if len(hits) < 2 or not any(right):
                 continue
             names = [h.tool.name for h in hits]
-            messages = messages_for(selection_prompt([h.tool for h in hits]), question, history,
-                                    CALL_OPEN + '{"name": "')
-            raw = await choose(model, messages, [n + '"' for n in names])
-            scores = [raw.get(n + '"', -math.inf) for n in names]
+            raw = await hand._name_scores(model, question, [h.tool for h in hits], history)
+            scores = [raw.get(n, -math.inf) for n in names]
             out.append(Question(
                 id=case.id, category=category, names=names,
                 features=candidate_evidence(question, hits),
