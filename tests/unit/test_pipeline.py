@@ -30,7 +30,7 @@ from toolwire.run import (
     Selected,
     ValidationFailed,
 )
-from toolwire.strategies import StagedStrategy
+from toolwire.strategies import StagedRules, StagedStrategy
 
 
 def add(a: int, b: int) -> int:
@@ -199,7 +199,9 @@ def staged_model(span: str = '"Paris"') -> ScriptedModel:
 
 async def test_staged_strategy_selects_and_fills_from_the_sentence() -> None:
     model = staged_model()
-    engine = Engine(make_registry(), model=model, config=EngineConfig(relevance_threshold=0.0))
+    config = EngineConfig(relevance_threshold=0.0,  # the span grammar, not a named place
+                          rules=StagedRules(whole_places=False))
+    engine = Engine(make_registry(), model=model, config=config)
     run = await engine.arun("what's the weather in Paris in celsius")
     assert isinstance(engine.pipeline().strategy, StagedStrategy)
     c = run.calls[0]

@@ -86,7 +86,9 @@ def _engine(
 async def test_the_gate_decides_by_the_calibrated_model_where_it_can(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    turned = await _engine(monkeypatch, NEVER).arun("what's the weather in Paris in celsius")
+    turned = await _engine(monkeypatch, NEVER, whole_places=False).arun(  # Paris: a place
+        "what's the weather in Paris in celsius"
+    )
     assert turned.gated and turned.calls == []  # the fixed thresholds (0) would have let it in
     passed = await _engine(monkeypatch, ALWAYS).arun("what's the weather in Paris in celsius")
     assert not passed.gated and [c.name for c in passed.calls] == ["get_weather"]

@@ -28,7 +28,7 @@ def _engine(**rules: bool) -> tuple[Engine, object]:
 
 
 async def test_the_relevance_gate_can_be_switched_off() -> None:
-    gated, _ = _engine()
+    gated, _ = _engine(whole_places=False)  # a named place would let the weather tool past
     assert (await gated.arun("what's the weather in Paris in celsius")).gated
     open_, _ = _engine(relevance_gate=False)
     run = await open_.arun("what's the weather in Paris in celsius")

@@ -194,6 +194,8 @@ _TIME_PATTERNS = [
     re.compile(r"\b(?P<word>noon|midday|midnight)\b", re.IGNORECASE),
 ]
 _CLOCK_FORMAT = re.compile(r"HH:MM(?::SS)?|hh:mm(?::ss)?|24-hour", re.IGNORECASE)
+_CLOCK_EXAMPLE = re.compile(r"(?<![\d:])(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?![\d:])")
+"""A time of day given as an example ("just \"15:30\""): the parameter writes times so."""
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -241,4 +243,7 @@ def time_format(name: str, schema: dict[str, object]) -> str | None:
     spelled = _CLOCK_FORMAT.search(description)
     if spelled:
         return "HH:MM:SS" if spelled.group().upper().endswith(":SS") else "HH:MM"
+    example = _CLOCK_EXAMPLE.search(description)
+    if example:
+        return "HH:MM:SS" if example.group().count(":") == 2 else "HH:MM"
     return "HH:MM:SS" if schema.get("format") == "time" else None

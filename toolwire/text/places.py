@@ -240,3 +240,77 @@ def is_place(text: str) -> bool:
     g = gazetteer()
     return bool(key) and (key in g.cities or key in g.countries or key in g.regions
                           or key in g.aliases)
+
+
+# -- places a sentence names ------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class PlaceMention:
+    """A place written in a sentence: a city, country, US state, time-zone abbreviation or
+    IANA name, as the user wrote it ("Los Angeles", "paris", "PST", "Portland, OR")."""
+
+    text: str
+    start: int
+    end: int
+
+
+_MAX_PLACE_WORDS = 4
+_PREPOSITIONS = {"in", "at", "for", "from", "to", "of", "near", "around", "into"}
+
+
+def place_mentions(text: str) -> list[PlaceMention]:
+    """The places ``text`` names, longest first at each word and in order, never a part of a
+    longer place ("Los Angeles", never "Los"). A single word in lower case counts only after a
+    preposition ("time in paris"); capitalised words, and names of several words, anywhere.
+    A place followed by its state or country ("Portland, OR", "Paris, France") keeps it."""
+    from itertools import pairwise
+
+    from toolwire.text.words import STOP_WORDS, word_spans
+
+    spans = word_spans(text)
+    found: list[PlaceMention] = []
+    i = 0
+    while i < len(spans):
+        for n in range(min(_MAX_PLACE_WORDS, len(spans) - i), 0, -1):
+            chunk = spans[i : i + n]
+            phrase = text[chunk[0].start() : chunk[-1].end()]
+            joined = all(not text[a.end() : b.start()].strip(" -") for a, b in pairwise(chunk))
+            if not joined or all(m.group().lower() in STOP_WORDS for m in chunk):
+                continue
+            after = spans[i - 1].group().lower() in _PREPOSITIONS if i else False
+            if n == 1 and not (phrase[0].isupper() or after):
+                continue
+            if _names_a_zone(phrase):
+                found.append(_with_region(text, PlaceMention(
+                    text=phrase, start=chunk[0].start(), end=chunk[-1].end())))
+                i += n
+                break
+        else:
+            i += 1
+    return found
+
+
+def _names_a_zone(phrase: str) -> bool:
+    if phrase.isupper() and 2 < len(phrase) <= 5 and phrase in gazetteer().abbreviations:
+        return True
+    return ("/" in phrase and phrase.casefold() in iana_names()) or is_place(phrase)
+
+
+def _with_region(text: str, place: PlaceMention) -> PlaceMention:
+    """``place`` extended by the state or country written after it, when that narrows it
+    ("Portland, OR", "Paris, France")."""
+    tail = text[place.end :]
+    for words in (2, 1):
+        parts = tail.split(",", 1)
+        if len(parts) < 2 or parts[0].strip():
+            return place
+        region = " ".join(parts[1].split()[:words]).rstrip(".,?!;:")
+        if not region or not region[0].isupper():
+            continue
+        head = fold(place.text)
+        within = fold(region)
+        if gazetteer().city(head, within=within) is not None or (
+            head in gazetteer().cities and within in gazetteer().countries
+        ):
+            end = place.end + tail.index(region) + len(region)
+            return PlaceMention(text=text[place.start : end], start=place.start, end=end)
+    return place

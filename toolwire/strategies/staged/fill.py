@@ -43,15 +43,24 @@ from toolwire.strategies.staged.priors import (
 )
 from toolwire.strategies.staged.prompts import CALL_OPEN, call_prompt, choose, messages_for
 from toolwire.strategies.staged.rules import StagedRules
+from toolwire.strategies.staged.settled import (
+    pair_values,
+    phrase_for,
+    place_values,
+    wants_place,
+)
 from toolwire.strategies.staged.spans import span_grammar
 from toolwire.text import mentions
 from toolwire.text import words as lexicon
+from toolwire.text.conversions import Conversion, conversion
+from toolwire.text.places import place_mentions
 from toolwire.tools.registry import Tool
 
 _STRING_FORMATS_FREE = {"date", "date-time", "time", "email", "uri", "uuid"}
 _MAX_FREE_TOKENS = 64
 _QUOTED_KEY = "\x00quoted"
 _CODES_KEY = "\x00codes"
+_PLACES_KEY = "\x00places"
 
 
 @dataclass(kw_only=True)
@@ -70,6 +79,8 @@ class Filler:
         self.rules = rules or StagedRules()
         self._span_bans: set[str] = set()
         self._params: list[str] = []
+        self._tool: Tool | None = None
+        self._conversion: Conversion | None = None
 
     # -- 2. its arguments ------------------------------------------------------------------
     async def fill(
@@ -86,6 +97,8 @@ class Filler:
         props: dict[str, Any] = tool.parameters.get("properties", {})
         required = list(tool.parameters.get("required", []))
         numbers = mentions.numbers(question)
+        self._tool = tool
+        self._conversion = conversion(question) if self.rules.conversion_pairs else None
         chosen = [p for p in props if p in required or self._mentioned(question, p, props[p])]
         if self.rules.numeric_optionals:
             chosen = _with_numeric_optionals(len(numbers), props, chosen)
@@ -135,6 +148,10 @@ class Filler:
     def _mentioned(self, question: str, name: str, schema: dict[str, Any]) -> bool:
         if mentions.mentions(question, name):
             return True
+        if self.rules.whole_places and wants_place(name, non_null(schema)) and place_mentions(
+            question
+        ):
+            return True  # "what time is it in paris" names get_time's timezone
         if self.rules.written_moments and written_moments(question, name, schema):
             return True
         distinctive = set() if not self.rules.distinctive_mentions else {
@@ -167,6 +184,15 @@ class Filler:
         end = "}" if last else ","
         bad = json.dumps(avoid[name]) if avoid and name in avoid else None
         schema = non_null(schema)
+        phrase = phrase_for(name, self._conversion)
+        if phrase is not None and self._tool is not None:  # "how many X is N Y": Y is the source
+            given = [json.dumps(v) for v in pair_values(self._tool, name, phrase.text)]
+            if [g for g in given if g != bad]:
+                return await self._pick(messages, [g for g in given if g != bad], end)
+        if self.rules.whole_places and wants_place(name, schema):
+            place = await self._place(messages, question, name, end, used_values, bad)
+            if place is not None:
+                return place
         kind = _one_type(schema.get("type"), is_numeric(schema) and bool(numbers))
         if "enum" in schema:
             options = [json.dumps(v) for v in schema["enum"] if json.dumps(v) != bad]
@@ -191,6 +217,28 @@ class Filler:
             span = await self._span(messages, question, bad, self._no_start(name), walls)
             return await self._prefer_quoted(messages, question, name, span, end, used_values, bad)
         return await self._free(messages, schema)
+
+    async def _place(
+        self,
+        messages: list[Message],
+        question: str,
+        name: str,
+        end: str,
+        used: dict[str, set[str]],
+        bad: str | None,
+    ) -> str | None:
+        """A place the sentence names, whole ("Los Angeles", never "Los"), one no other
+        parameter took; a time zone parameter without one written gets none."""
+        taken = used.setdefault(_PLACES_KEY, set())
+        places = [json.dumps(p.text) for p in place_values(question, set())]
+        options = [p for p in places if p not in taken and p != bad] or [
+            p for p in places if p != bad]
+        if not options:
+            return None
+        literal = await self._pick(messages, options, end)
+        if literal is not None:
+            taken.add(literal)
+        return literal
 
     async def _prefer_quoted(
         self,

@@ -72,6 +72,24 @@ class StagedRules:
     Tokyo"), names a place the gazetteer knows ("New York"); a value whose example is a code is
     written as a code of that shape ("USD"), not in the user's words."""
 
+    arithmetic: bool = True
+    """A sentence that asks for a sum ("what is twelve times seven", "divide 144 by 12",
+    "15% of 80") goes to a candidate that evaluates expressions (a required string parameter
+    named like ``expression``, a tool that speaks of arithmetic), with the expression written
+    from the sentence's own numbers and operators, past the relevance gate. Why: a 135M model
+    guesses sums and a calculator computes them."""
+    conversion_pairs: bool = True
+    """In "how many X is N Y", "N Y in X", "change N Y into X", "from Y to X" and "T in P1 …
+    in P2", Y (P1) is the source and X (P2) the target: a candidate whose source/target pair
+    takes both phrases is chosen, past the gate, and each side takes the value its phrase
+    names by the tool's own name resolution ("yen" is JPY). Why: the model and word order
+    alone ran conversions backwards ("how many kilometers is 42 miles")."""
+    whole_places: bool = True
+    """A parameter named for a place or time zone (city, location, timezone) takes a place the
+    sentence names, whole ("Los Angeles", never "Los"; "paris" after "in"), and such a place
+    counts as mentioning it. Why: spans cut names short and an unmentioned optional time zone
+    silently became UTC."""
+
     @classmethod
     def names(cls) -> list[str]:
         """Every rule's name, in the order above."""

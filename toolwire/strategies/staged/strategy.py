@@ -29,6 +29,8 @@ from toolwire.strategies.staged.relevance import RelevanceModel
 from toolwire.strategies.staged.rules import StagedRules
 from toolwire.strategies.staged.segments import more_calls, number_sets, tool_segments
 from toolwire.strategies.staged.select import select
+from toolwire.strategies.staged.settled import arithmetic_call, converter, place_feasible
+from toolwire.text.conversions import conversion
 from toolwire.tools.registry import Tool
 
 
@@ -53,14 +55,20 @@ class StagedStrategy:
     async def propose(self, turn: Turn) -> Proposal:
         if not turn.hits:
             return Proposal()
-        if not self.relevant(turn):
+        settled = arithmetic_call(turn.question, turn.hits) if self.rules.arithmetic else None
+        if settled is not None:  # a sum is computed, never guessed
+            tool, arguments = settled
+            return Proposal(calls=[_request(tool, arguments)], chosen=tool.name)
+        reading = conversion(turn.question) if self.rules.conversion_pairs else None
+        chosen = converter(reading, turn.hits)
+        if chosen is None and not self.relevant(turn):
             return Proposal(gated=True)
-        tool, _weights = await select(
+        tool = chosen or (await select(
             self.model, turn.question, turn.hits, turn.history, rules=self.rules
-        )
+        ))[0]
         parts = (
             tool_segments(turn.question, tool, turn.candidates)
-            if self.rules.function_segments else []
+            if self.rules.function_segments and chosen is None else []
         )
         if parts:  # clauses that name different functions: each its own calls
             calls: list[ToolCallRequest] = []
@@ -79,6 +87,8 @@ class StagedStrategy:
         if not turn.hits:
             return False
         if turn.tool_choice != "auto" or not self.rules.relevance_gate:
+            return True
+        if self.rules.whole_places and place_feasible(turn.question, turn.hits[0]):
             return True
         if self.rules.calibrated_relevance:
             model = self._relevance_model or RelevanceModel.shipped()

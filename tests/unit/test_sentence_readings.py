@@ -1,0 +1,150 @@
+"""What a sentence settles by itself: the arithmetic it asks for, which way it converts, the
+places it names; and the staged strategy acting on them (a scripted model, no model load)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.test_pipeline import staged_model
+from toolwire.builtin import default_registry
+from toolwire.engine import Engine
+from toolwire.pipeline import EngineConfig
+from toolwire.strategies import StagedRules
+from toolwire.strategies.staged.settled import expression_parameter
+from toolwire.text.arithmetic import expression, words_to_digits
+from toolwire.text.conversions import conversion
+from toolwire.text.places import place_mentions
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ("what is 12 * 7", "12 * 7"),
+    ("How much is 345 plus 678?", "345 + 678"),
+    ("divide 144 by 12", "144 / 12"),
+    ("pls calculate 250 minus 75", "250 - 75"),
+    ("twelve times seven", "12 * 7"),
+    ("what is 2^10", "2 ^ 10"),
+    ("2 to the power of 10", "2 ^ 10"),
+    ("square root of 144", "sqrt(144)"),
+    ("whats 15% of 80", "15 / 100 * 80"),
+    ("20 percent of 150", "20 / 100 * 150"),
+    ("subtract 5 from 20", "20 - 5"),
+    ("the sum of 3, 4 and 5", "3 + 4 + 5"),
+    ("average of 3, 4 and 8", "(3 + 4 + 8) / 3"),
+    ("3 x 4", "3 * 4"),
+    ("(2 + 3) * 4", "(2 + 3) * 4"),
+    ("what is three hundred and forty-five plus twenty", "345 + 20"),
+    ("5 squared", "5 ^ 2"),
+    ("-5 + 3", "-5 + 3"),
+    ("1,200 divided by 4", "1200 / 4"),
+    ("what is 12 * 7!", "12 * 7"),
+])
+def test_arithmetic_is_read_from_symbols_and_words(sentence: str, expected: str) -> None:
+    assert expression(sentence) == expected
+
+
+@pytest.mark.parametrize("sentence", [
+    "What is 60 mph in km/h?", "convert 3/4 cup to ml", "meeting on 2024-05-01",
+    "Convert 42 USD to CAD", "COVID-19 cases", "how many kilometers is 42 miles",
+    "I have 3 apples and 4 pears", "what times does the store open",
+])
+def test_no_arithmetic_where_none_is_asked(sentence: str) -> None:
+    assert expression(sentence) is None
+
+
+def test_number_words_become_digits() -> None:
+    assert words_to_digits("forty-two and a hundred") == "42 and 100"
+    assert words_to_digits("a dozen eggs") == "a dozen eggs"
+
+
+@pytest.mark.parametrize(("sentence", "amount", "source", "target"), [
+    ("how many kilometers is 42 miles?", "42", "miles", "kilometers"),
+    ("How many pounds is 5 kg?", "5", "kg", "pounds"),
+    ("How many euros is 120 dollars?", "120", "dollars", "euros"),
+    ("convert 5000 yen into dollars", "5000", "yen", "dollars"),
+    ("how many ounces in 2 pounds", "2", "pounds", "ounces"),
+    ("what's 30 degrees celsius in fahrenheit", "30", "degrees celsius", "fahrenheit"),
+    ("10 miles is how many km", "10", "miles", "km"),
+    ("change 50 pounds into kg please", "50", "pounds", "kg"),
+    ("$120 to euros pls", "120", "$", "euros"),
+    ("convert 100 from USD to EUR", "100", "USD", "EUR"),
+    ("If it's 9am in London, what time is it in Tokyo?", None, "London", "Tokyo"),
+    ("what time is it in Tokyo when it's 3pm in Paris", None, "Paris", "Tokyo"),
+    ("3pm London time to New York time", None, "London", "New York"),
+])
+def test_conversions_read_source_and_target(
+    sentence: str, amount: str | None, source: str, target: str
+) -> None:
+    found = conversion(sentence)
+    assert found is not None
+    assert (found.amount.text if found.amount else None) == amount
+    assert (found.source.text, found.target.text) == (source, target)
+
+
+@pytest.mark.parametrize("sentence", [
+    "current time in Los Angeles?", "Is it hot in Tokyo today? Tell me in fahrenheit.",
+    "open the calculator",
+])
+def test_no_conversion_where_none_is_asked(sentence: str) -> None:
+    assert conversion(sentence) is None
+
+
+@pytest.mark.parametrize(("sentence", "places"), [
+    ("current time in Los Angeles?", ["Los Angeles"]),
+    ("whats the time in paris rn", ["paris"]),
+    ("time in Portland, OR please", ["Portland, OR"]),
+    ("convert 3pm PST to EST", ["PST", "EST"]),
+    ("Tell me the time in Rio de Janeiro", ["Rio de Janeiro"]),
+    ("what's 30 degrees celsius in fahrenheit", []),
+    ("Remind me to call mom tomorrow at 5pm", []),
+    ("weather nice today", []),  # a lower-case town name only after a preposition
+])
+def test_places_are_found_whole(sentence: str, places: list[str]) -> None:
+    assert [p.text for p in place_mentions(sentence)] == places
+
+
+def test_the_calculator_is_recognised_by_its_schema() -> None:
+    registry = default_registry()
+    assert expression_parameter(registry.get("calculate")) == "expression"
+    assert expression_parameter(registry.get("convert_units")) is None
+
+
+def _engine(**rules: bool) -> Engine:
+    config = EngineConfig(rules=StagedRules(**rules))
+    return Engine(default_registry(), model=staged_model(), config=config)
+
+
+async def test_arithmetic_reaches_the_calculator_past_the_gate() -> None:
+    run = await _engine().arun("what is twelve times seven")
+    assert [(c.name, c.arguments, c.result) for c in run.calls] == [
+        ("calculate", {"expression": "12 * 7"}, 84.0)
+    ]
+    off = await _engine(arithmetic=False).arun("what is twelve times seven")
+    assert [c.arguments for c in off.calls] != [{"expression": "12 * 7"}]
+
+
+async def test_conversions_go_the_way_the_sentence_asks() -> None:
+    run = await _engine().arun("how many kilometers is 42 miles?")
+    assert [(c.name, c.arguments) for c in run.calls] == [
+        ("convert_units", {"value": 42, "from_unit": "mile", "to_unit": "kilometer"})
+    ]
+    money = await _engine().arun("convert 5000 yen into dollars")
+    assert [(c.arguments["from_currency"], c.arguments["to_currency"]) for c in money.calls] == [
+        ("JPY", "USD")
+    ]
+
+
+async def test_a_time_is_converted_from_the_place_beside_it() -> None:
+    run = await _engine().arun("If it's 9am in London, what time is it in Tokyo?")
+    assert [(c.name, c.arguments) for c in run.calls] == [
+        ("convert_timezone", {"time": "09:00", "from_timezone": "London",
+                              "to_timezone": "Tokyo"})
+    ]
+
+
+async def test_a_named_place_is_kept_whole_and_never_replaced_by_utc() -> None:
+    run = await _engine().arun("current time in Los Angeles?")
+    assert [(c.name, c.arguments) for c in run.calls] == [
+        ("get_time", {"timezone": "Los Angeles"})
+    ]
+    lower = await _engine().arun("whats the time in paris rn")
+    assert [c.arguments for c in lower.calls] == [{"timezone": "paris"}]

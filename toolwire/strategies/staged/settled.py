@@ -1,0 +1,187 @@
+"""What the sentence settles by itself, before the model is asked.
+
+- **Arithmetic** (``arithmetic_call``): a sentence that asks for a sum ("what is twelve times
+  seven", "divide 144 by 12") goes to a candidate that evaluates expressions, with the
+  expression written from the sentence's own numbers and operators. A small model guesses
+  sums; a calculator computes them.
+- **Conversions** (``converter``, ``pair_values``): in "how many X is N Y", "N Y to X" and the
+  like (``toolwire.text.conversions``), Y is the source and X the target. A candidate with a
+  source/target pair of parameters that can take both phrases is the one meant, and each side
+  takes the value its phrase names, read by the tool's own name resolution ("yen" is JPY to
+  the currency tool) or its enum's labels.
+- **Places** (``place_values``): a parameter that wants a place or time zone takes a place the
+  sentence names, whole ("Los Angeles", never "Los").
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from toolwire.retrieval.index import Hit
+from toolwire.strategies.staged.examples import code_shape, example_of, named_codes
+from toolwire.strategies.staged.matching import enum_labels
+from toolwire.strategies.staged.priors import non_null, role_of
+from toolwire.text import mentions
+from toolwire.text import words as lexicon
+from toolwire.text.arithmetic import expression
+from toolwire.text.conversions import Conversion, Phrase
+from toolwire.text.places import PlaceMention, place_mentions
+from toolwire.tools.registry import Tool
+
+_EXPRESSION_PARAMS = {"expression", "expr", "formula", "equation", "calculation", "math"}
+_CALCULATOR_WORDS = {"arithmetic", "calculat", "calculator", "math", "evaluat", "comput",
+                     "expression"}
+_PLACE_PARAMS = {"city", "location", "place", "town", "timezone", "tz", "zone"}
+_ZONE_PARAMS = {"timezone", "tz", "zone"}
+
+
+# -- arithmetic ------------------------------------------------------------------------------
+def expression_parameter(tool: Tool) -> str | None:
+    """The parameter of a calculator: a tool whose one required parameter is a string named
+    like an expression ("expression", "formula"), and whose name or description speaks of
+    arithmetic ("calculate", "evaluate", "math")."""
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    required = list(tool.parameters.get("required", []))
+    if len(required) != 1 or non_null(props.get(required[0], {})).get("type") != "string":
+        return None
+    name = required[0]
+    if not set(lexicon.split_identifier(name)) & _EXPRESSION_PARAMS:
+        return None
+    about = " ".join([*lexicon.split_identifier(tool.name), tool.description]).lower()
+    return name if any(word in about for word in _CALCULATOR_WORDS) else None
+
+
+def arithmetic_call(question: str, hits: list[Hit[Tool]]) -> tuple[Tool, dict[str, str]] | None:
+    """The calculator call the sentence asks for: the best-ranked candidate that evaluates
+    expressions, with the sentence's arithmetic; ``None`` when it asks for none or no
+    candidate computes."""
+    written = expression(question)
+    if written is None:
+        return None
+    for hit in hits:
+        name = expression_parameter(hit.tool)
+        if name is not None:
+            return hit.tool, {name: written}
+    return None
+
+
+# -- conversions -----------------------------------------------------------------------------
+def _pair(tool: Tool) -> dict[str, str]:
+    """The tool's source and target parameters: role -> parameter name (one each at most)."""
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    roles: dict[str, str] = {}
+    for name in props:
+        role = role_of(name)
+        if role is not None and role not in roles:
+            roles[role] = name
+    return roles if len(roles) == 2 else {}
+
+
+def converter(conversion: Conversion | None, hits: list[Hit[Tool]]) -> Tool | None:
+    """The best-ranked candidate whose source and target parameters both take a value from
+    the conversion's phrases; ``None`` when none does."""
+    if conversion is None:
+        return None
+    for hit in hits:
+        roles = _pair(hit.tool)
+        if roles and all(
+            pair_values(hit.tool, roles[role], phrase.text)
+            for role, phrase in (("source", conversion.source), ("target", conversion.target))
+        ):
+            return hit.tool
+    return None
+
+
+def phrase_for(name: str, conversion: Conversion | None) -> Phrase | None:
+    """The phrase that parameter ``name`` takes its value from: the source's for a source
+    parameter, the target's for a target one; ``None`` for others or without a conversion."""
+    role = role_of(name)
+    if conversion is None or role is None:
+        return None
+    return conversion.source if role == "source" else conversion.target
+
+
+def pair_values(tool: Tool, name: str, text: str) -> list[Any]:
+    """The values of parameter ``name`` that ``text`` (a source or target phrase) names: an
+    enum value by the tool's own name resolution or by its labels, a code of the example's
+    system ("e.g. USD"), or a place for a place parameter."""
+    schema = non_null(tool.parameters.get("properties", {}).get(name, {}))
+    if "enum" in schema:
+        return _enum_values(tool, name, schema, text)
+    if schema.get("type") not in ("string", None):
+        return []
+    example = example_of(schema)
+    if code_shape(example):
+        resolved = _resolved(tool, name, text)
+        if isinstance(resolved, str) and len(resolved) == code_shape(example) and resolved.isupper():
+            return [resolved]
+        return list(named_codes(text, example))
+    if wants_place(name, schema):
+        return [p.text for p in place_mentions(text)] or (
+            [text] if _resolved(tool, name, text) != text else [])
+    return []
+
+
+def _enum_values(tool: Tool, name: str, schema: dict[str, Any], text: str) -> list[Any]:
+    options = list(schema["enum"])
+    for part in _subphrases(text):
+        resolved = _resolved(tool, name, part)
+        if resolved in options:
+            return [resolved]
+    labels = enum_labels(schema)
+    return [v for v in options
+            if any(mentions.mention_position(text, label) is not None
+                   for label in labels[json.dumps(v)] if len(label) > 1)]
+
+
+def _resolved(tool: Tool, name: str, text: str) -> Any:
+    """``text`` as the tool's ``normalize`` rewrites it for ``name`` (itself without one)."""
+    try:
+        return tool.normalized({name: text}).get(name)
+    except Exception:  # a normalizer that cannot read a partial call says nothing
+        return None
+
+
+def _subphrases(text: str) -> list[str]:
+    """``text`` and its shorter runs of words, longest first ("degrees celsius please" ->
+    "degrees celsius please", "degrees celsius", "celsius please", ...)."""
+    words = text.split()
+    return [" ".join(words[i : i + n]) for n in range(len(words), 0, -1)
+            for i in range(len(words) - n + 1)]
+
+
+# -- places ----------------------------------------------------------------------------------
+def wants_place(name: str, schema: dict[str, Any]) -> bool:
+    """A parameter that wants a place or time zone: named so (city, location, timezone)."""
+    return bool(set(lexicon.split_identifier(name)) & _PLACE_PARAMS) and "enum" not in schema
+
+
+def wants_zone(name: str) -> bool:
+    """A parameter that wants a time zone (timezone, tz, from_timezone)."""
+    return bool(set(lexicon.split_identifier(name)) & _ZONE_PARAMS)
+
+
+def place_values(question: str, taken: set[str]) -> list[PlaceMention]:
+    """The places the sentence names that no other parameter took, in written order."""
+    return [p for p in place_mentions(question) if p.text not in taken]
+
+
+def place_feasible(question: str, hit: Hit[Tool]) -> bool:
+    """Whether ``hit`` wants only places and the sentence names one, sharing a word with the
+    tool besides the place (its name, description or keywords: "Is it *raining* in Berlin?"
+    and ``get_weather(city)``): typed evidence the relevance gate's scores alone undervalue.
+    ("What's the population of Paris?" shares only the place with a weather tool.)"""
+    props: dict[str, Any] = hit.tool.parameters.get("properties", {})
+    required = list(hit.tool.parameters.get("required", []))
+    if not required or not all(wants_place(n, non_null(props.get(n, {}))) for n in required):
+        return False
+    places = place_mentions(question)
+    if not places:
+        return False
+    rest = question
+    for place in reversed(places):
+        rest = rest[: place.start] + rest[place.end :]
+    about = set(lexicon.terms(" ".join([hit.tool.name, hit.tool.description,
+                                        *hit.tool.keywords])))
+    return bool(set(lexicon.terms(rest)) & about)

@@ -1,0 +1,246 @@
+"""The arithmetic a sentence asks for, as a calculator expression: ``expression("what is twelve
+times seven")`` is ``"12 * 7"``.
+
+People write sums with symbols (``12 * 7``, ``2^10``, ``3 x 4``) and with words ("plus",
+"divided by", "to the power of", "square root of", "15 percent of 80", "subtract 5 from 20",
+"the sum of 3 and 4"); numbers with digits or words ("three hundred and forty-five"). The
+reading is built from what the sentence writes and nothing else: every number of the
+expression is one the sentence holds, and a sentence with no operator between two numbers (a
+date, "60 mph in km/h", "3/4 cup") holds no arithmetic.
+
+Operators come out as the calculator writes them (``+ - * / ^ %``, ``sqrt(...)``); a reading is
+returned only when its tokens form a well-built expression with at least one operation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# -- numbers written as words ----------------------------------------------------------------
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19,
+}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_NUMBER_WORD = re.compile(
+    r"\b(?:(?:a|" + "|".join([*_UNITS, *_TENS]) + r")(?:[\s-]+(?:and\s+)?(?:"
+    + "|".join([*_UNITS, *_TENS, *_SCALES]) + r"))*|" + "|".join(_SCALES) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def words_to_digits(text: str) -> str:
+    """``text`` with numbers written as words replaced by digits ("three hundred and forty-five"
+    -> "345", "a dozen" is left alone); other words unchanged."""
+    return _NUMBER_WORD.sub(_as_digits, text)
+
+
+def _as_digits(match: re.Match[str]) -> str:
+    parts = [p for p in re.split(r"[\s-]+", match.group().lower()) if p != "and"]
+    if parts == ["a"] or (parts[0] == "a" and parts[1] not in _SCALES):
+        return match.group()
+    total, current = 0, 0
+    for part in parts:
+        if part == "a":
+            current = 1
+        elif part in _UNITS:
+            current += _UNITS[part]
+        elif part in _TENS:
+            current += _TENS[part]
+        elif part == "hundred":
+            current = max(current, 1) * 100
+        else:
+            total += max(current, 1) * _SCALES[part]
+            current = 0
+    return str(total + current)
+
+
+# -- the tokens of a sum ---------------------------------------------------------------------
+_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+"
+_PHRASES: tuple[tuple[str, str], ...] = (
+    # (pattern, token): longer phrases first; "OP:x" binary, "PRE:f" a function of what
+    # follows, "POST:x" applies to what precedes
+    (r"raised\s+to\s+the\s+power\s+of|to\s+the\s+power\s+of|to\s+the\s+power|raised\s+to"
+     r"|to\s+the\s+(?=\d)|\*\*|\^", "OP:^"),
+    (r"multiplied\s+by|times|\*|×|(?<=\d)\s*x\s*(?=\d)|(?<=\d\s)x(?=\s)", "OP:*"),
+    (r"divided\s+by|divide\s+by|over|/|÷", "OP:/"),
+    (r"plus|added\s+to|\+", "OP:+"),
+    (r"minus|take\s+away|less|−|-", "OP:-"),
+    (r"modulo|mod", "OP:%"),
+    (r"percent\s+of|per\s*cent\s+of|%\s*of", "OP:pct"),
+    (r"square\s+root\s+of|square\s+root|sqrt\s+of|sqrt|√", "PRE:sqrt"),
+    (r"cube\s+root\s+of|cube\s+root", "PRE:cbrt"),
+    (r"factorial\s+of|factorial", "PRE:factorial"),
+    (r"log(?:arithm)?\s+of", "PRE:log10"),
+    (r"natural\s+log(?:arithm)?\s+of|ln\s+of|ln", "PRE:log"),
+    (r"absolute\s+value\s+of", "PRE:abs"),
+    (r"squared", "POST:^2"),
+    (r"cubed", "POST:^3"),
+    (r"\(", "("),
+    (r"\)", ")"),
+)
+_TOKEN = re.compile(
+    r"(?P<num>" + _NUM + r")|" + "|".join(
+        f"(?P<t{i}>{pattern})" for i, (pattern, _token) in enumerate(_PHRASES)
+    ) + r"|(?P<word>[^\W\d_]+|\S)",
+    re.IGNORECASE,
+)
+_DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}:\d{2}")
+_FRACTION_OF_UNIT = re.compile(r"^\s*\d+\s*/\s*\d+\s+[^\W\d_]", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str
+    """``num``, ``OP:x``, ``PRE:f``, ``POST:x``, ``(``, ``)`` or ``word``."""
+    text: str
+
+
+def _tokens(text: str) -> list[_Token]:
+    out: list[_Token] = []
+    for m in _TOKEN.finditer(text):
+        if m.group("num") is not None:
+            out.append(_Token("num", m.group("num").replace(",", "")))
+            continue
+        for i, (_pattern, token) in enumerate(_PHRASES):
+            if m.group(f"t{i}") is not None:
+                out.append(_Token(token, m.group()))
+                break
+        else:
+            out.append(_Token("word", m.group().lower()))
+    return out
+
+
+# -- sentences built around a verb: "subtract 5 from 20", "the sum of 3 and 4" -----------------
+_N = r"(-?(?:" + _NUM + r"))"
+_VERB_FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), template) for pattern, template in (
+        (rf"\bsubtract\s+{_N}\s+from\s+{_N}", "{1} - {0}"),
+        (rf"\btake\s+{_N}\s+(?:away\s+)?from\s+{_N}", "{1} - {0}"),
+        (rf"\bsubtract\s+{_N}\s+(?:and|minus)\s+{_N}", "{0} - {1}"),
+        (rf"\badd\s+{_N}\s+(?:and|to|plus|with)\s+{_N}", "{0} + {1}"),
+        (rf"\bmultiply\s+{_N}\s+(?:by|and|with|times)\s+{_N}", "{0} * {1}"),
+        (rf"\bdivide\s+{_N}\s+(?:by|over)\s+{_N}", "{0} / {1}"),
+        (rf"\bdivide\s+{_N}\s+into\s+{_N}", "{1} / {0}"),
+        (rf"\bdifference\s+(?:between|of)\s+{_N}\s+and\s+{_N}", "{0} - {1}"),
+        (rf"\bquotient\s+of\s+{_N}\s+and\s+{_N}", "{0} / {1}"),
+        (rf"\b{_N}\s+(?:more|greater)\s+than\s+{_N}", "{1} + {0}"),
+        (rf"\b{_N}\s+(?:fewer|less)\s+than\s+{_N}", "{1} - {0}"),
+    )
+)
+_LIST = rf"{_N}((?:\s*,\s*{_N})*)\s*,?\s+and\s+{_N}"
+_AGGREGATES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(rf"\b(?:sum|total)\s+of\s+{_LIST}", re.IGNORECASE), "+"),
+    (re.compile(rf"\bproduct\s+of\s+{_LIST}", re.IGNORECASE), "*"),
+    (re.compile(rf"\b(?:average|mean)\s+of\s+{_LIST}", re.IGNORECASE), "mean"),
+    (re.compile(rf"\badd\s+(?:up\s+)?{_LIST}", re.IGNORECASE), "+"),
+)
+
+
+def _verb_form(text: str) -> str | None:
+    for pattern, template in _VERB_FORMS:
+        m = pattern.search(text)
+        if m:
+            return template.format(*(g.replace(",", "") for g in m.groups()))
+    for pattern, how in _AGGREGATES:
+        m = pattern.search(text)
+        if m:
+            middle = re.findall(_NUM, m.group(2) or "")
+            items = [m.group(1), *middle, m.group(m.lastindex or 1)]
+            items = [i.replace(",", "") for i in items]
+            if how == "mean":
+                return f"({' + '.join(items)}) / {len(items)}"
+            return f" {how} ".join(items)
+    return None
+
+
+# -- infix sums: "12 * 7", "345 plus 678", "2 to the power of 10" -----------------------------
+def _infix(tokens: list[_Token]) -> str | None:
+    """The longest well-built run of ``tokens`` with at least one operation, as text."""
+    best: list[str] = []
+    for start in range(len(tokens)):
+        run = _longest_from(tokens, start)
+        if len(run) > len(best):
+            best = run
+    return " ".join(best) if best else None
+
+
+def _longest_from(tokens: list[_Token], start: int) -> list[str]:
+    """The longest expression starting at ``start`` that ends well and holds an operation."""
+    out: list[str] = []
+    best: list[str] = []
+    depth, expect_operand, operations = 0, True, 0
+    function: str | None = None
+    sign = ""
+    for token in tokens[start:]:
+        kind = token.kind
+        if expect_operand:
+            if kind == "num":
+                number = sign + token.text
+                out.append(f"{function}({number})" if function else number)
+                function, sign, expect_operand = None, "", False
+            elif kind.startswith("PRE:") and function is None:
+                function = kind[4:]
+                operations += 1
+            elif kind == "(" and function is None:
+                out.append("(")
+                depth += 1
+            elif kind == "OP:-" and not sign:
+                sign = "-"
+            else:
+                break
+        elif kind.startswith("OP:"):
+            out.extend(["/", "100", "*"] if kind == "OP:pct" else [kind[3:]])
+            operations += 1
+            expect_operand = True
+        elif kind.startswith("POST:"):
+            out.extend(["^", kind[-1]])
+            operations += 1
+        elif kind == ")" and depth > 0:
+            out.append(")")
+            depth -= 1
+        elif kind == "word" and token.text in ("percent", "%"):
+            out.extend(["/", "100"])
+        else:
+            break
+        if not expect_operand and operations and depth == 0:
+            best = list(out)
+    return best
+
+
+def expression(sentence: str) -> str | None:
+    """The arithmetic ``sentence`` asks for, as a calculator expression, or ``None``."""
+    text = words_to_digits(sentence)
+    if _DATE_LIKE.search(text):
+        return None
+    verb = _verb_form(text)
+    if verb is not None:
+        return _tidy(verb)
+    if _FRACTION_OF_UNIT.search(_strip_lead(text)):
+        return None  # "3/4 cup to ml": a quantity, not a sum
+    infix = _infix(_tokens(text))
+    if infix is None:
+        return None
+    return _tidy(_cube(infix))
+
+
+def _strip_lead(text: str) -> str:
+    """``text`` from its first digit on."""
+    m = re.search(r"\d", text)
+    return text[m.start():] if m else ""
+
+
+def _cube(text: str) -> str:
+    """``cbrt(8)`` as ``8 ^ (1/3)`` (the calculator has no cube root)."""
+    return re.sub(r"cbrt\(([^()]*)\)", r"(\1) ^ (1/3)", text)
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\(\s+", "(", text)
+    text = re.sub(r"\s+\)", ")", text)
+    return " ".join(text.split())

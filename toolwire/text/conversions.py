@@ -1,0 +1,236 @@
+"""Which way a sentence converts: the amount, what it is in (the source) and what is wanted
+(the target), for units, currencies and time zones alike.
+
+    conversion("how many kilometers is 42 miles?")   # amount 42, source "miles", target "kilometers"
+    conversion("convert 5000 yen into dollars")       # amount 5000, source "yen", target "dollars"
+    conversion("If it's 9am in London, what time is it in Tokyo?")  # source "London", target "Tokyo"
+
+The forms read, Y being the source and X the target: "how many X is/in/are N Y", "N Y is how
+many X", "N Y in/to/into/as X", "change/convert N Y into X", "from Y to X", "X from Y"; and for
+a time of day, "T in P1 … in P2" (the place beside the time is the source). Each phrase is the
+user's own words (one to four of them), for the tool's own name resolution to read ("yen" is
+JPY to the currency tool, "km/h" a speed to the unit tool).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from toolwire.text import mentions
+
+_WORD = r"(?:[^\W\d_][\w'./°-]*|[$€£¥°])"
+_LINK = r"(?:is|are|in|for|does|do|would|will|make|makes|equals?|=|from|of|fit in|go into)"
+_CONNECTIVE = {
+    "to", "into", "in", "as", "is", "are", "equals", "equal", "for", "from", "make", "makes",
+    "please", "pls", "plz", "rn", "now", "today", "right", "currently", "worth", "at", "and",
+    "thanks", "thx", "exactly", "approximately", "roughly", "about", "when", "if", "what",
+    "how", "whats", "what's", "it", "its", "it's", "the", "then", "then?",
+}
+"""Words that end a source or target phrase (links, politeness, time words)."""
+_LEADING = {"the", "a", "an", "some", "my", "many", "much", "of"}
+_MAX_WORDS = 4
+
+
+@dataclass(kw_only=True, frozen=True)
+class Phrase:
+    """Words of the sentence, with where they stand."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(kw_only=True, frozen=True)
+class Conversion:
+    """A conversion the sentence asks for."""
+
+    source: Phrase
+    target: Phrase
+    amount: mentions.NumberMention | None = None
+    """The quantity converted, when one is written."""
+
+
+def conversion(sentence: str) -> Conversion | None:
+    """The conversion ``sentence`` asks for, or ``None`` when it reads as none."""
+    for read in (_how_many, _is_how_many, _from_to, _time_between, _amount_to):
+        found = read(sentence)
+        if found is not None:
+            return found
+    return None
+
+
+def _phrase(sentence: str, start: int, *, forward: bool = True) -> Phrase | None:
+    """The phrase of up to four words starting at ``start`` (or ending there, ``forward``
+    false), cut at the first link, politeness or time word, and at punctuation."""
+    if forward:
+        spans = list(re.finditer(_WORD, sentence[start:]))
+        words: list[re.Match[str]] = []
+        last_end = 0
+        for m in spans:
+            gap = sentence[start + last_end : start + m.start()]
+            if words and (gap.strip() or len(words) == _MAX_WORDS):
+                break
+            if m.group().lower().rstrip(".") in _CONNECTIVE and (words or m.group().lower()
+                                                                 not in _LEADING):
+                break
+            if not words and m.group().lower() in _LEADING:
+                last_end = m.end()
+                continue
+            if not words and sentence[start:start + m.start()].strip():
+                break
+            words.append(m)
+            last_end = m.end()
+        if not words:
+            return None
+        a, b = start + words[0].start(), start + words[-1].end()
+        text = sentence[a:b].rstrip(".'")
+        return Phrase(text=text, start=a, end=a + len(text))
+    head = sentence[:start]
+    spans = list(re.finditer(_WORD, head))
+    kept: list[re.Match[str]] = []
+    for m in reversed(spans):
+        if m.group().lower() in _CONNECTIVE or len(kept) == _MAX_WORDS:
+            break
+        if kept and head[m.end() : kept[-1].start()].strip():
+            break
+        if not kept and head[m.end() :].strip():
+            break
+        kept.append(m)
+    if not kept:
+        return None
+    return Phrase(text=head[kept[-1].start() : kept[0].end()], start=kept[-1].start(),
+                  end=kept[0].end())
+
+
+def _number_at(sentence: str, position: int) -> mentions.NumberMention | None:
+    for n in mentions.numbers(sentence):
+        if n.start == position:
+            return n
+    return None
+
+
+_NUM = r"(?:[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[A-Za-z]+)"
+_HOW_MANY = re.compile(
+    rf"\bhow\s+(?:many|much)\s+(?P<target>{_WORD}(?:\s+{_WORD}){{0,3}}?)\s+{_LINK}\s+"
+    rf"(?:there\s+(?:in|are\s+in|is\s+in)\s+)?(?P<sym>[$€£¥]\s?)?(?P<num>{_NUM})\s*"
+    r"(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+
+
+def _how_many(sentence: str) -> Conversion | None:
+    """ "how many X is N Y", "how many X in N Y", "how much X for N Y"."""
+    m = _HOW_MANY.search(sentence)
+    if m is None:
+        return None
+    amount = _number_at(sentence, m.start("num"))
+    if amount is None:
+        return None
+    target = _phrase(sentence, m.start("target"))
+    source = (Phrase(text=m.group("sym").strip(), start=m.start("sym"), end=m.start("sym") + 1)
+              if m.group("sym") else _phrase(sentence, m.start("rest")))
+    if target is None or source is None:
+        return None
+    return Conversion(source=source, target=target, amount=amount)
+
+
+_IS_HOW_MANY = re.compile(
+    rf"(?P<num>{_NUM})\s*(?P<source>{_WORD}(?:\s+{_WORD}){{0,3}}?)\s+(?:is|are|equals?|makes?|=)"
+    rf"\s+how\s+(?:many|much)\s+(?P<target>{_WORD})",
+    re.IGNORECASE,
+)
+
+
+def _is_how_many(sentence: str) -> Conversion | None:
+    """ "N Y is how many X"."""
+    m = _IS_HOW_MANY.search(sentence)
+    amount = _number_at(sentence, m.start("num")) if m else None
+    if m is None or amount is None:
+        return None
+    source, target = _phrase(sentence, m.start("source")), _phrase(sentence, m.start("target"))
+    if source is None or target is None:
+        return None
+    return Conversion(source=source, target=target, amount=amount)
+
+
+_FROM_TO = re.compile(rf"\bfrom\s+(?P<source>{_WORD})[^.?!]*?\b(?:to|into)\s+(?P<target>{_WORD})",
+                      re.IGNORECASE)
+
+
+def _from_to(sentence: str) -> Conversion | None:
+    """ "from Y to X" (the amount anywhere): "convert 100 from USD to EUR"."""
+    m = _FROM_TO.search(sentence)
+    if m is None:
+        return None
+    source, target = _phrase(sentence, m.start("source")), _phrase(sentence, m.start("target"))
+    if source is None or target is None:
+        return None
+    amounts = [n for n in mentions.numbers(sentence) if n.start < m.start()]
+    return Conversion(source=source, target=target, amount=amounts[-1] if amounts else None)
+
+
+_AMOUNT_TO = re.compile(
+    rf"(?P<sym>[$€£¥]\s?)?(?P<num>{_NUM})\s*(?P<source>{_WORD}(?:\s+{_WORD}){{0,3}}?)?\s*"
+    r"(?:(?:is|are)\s+)?(?:worth\s+)?(?P<link>in\s+terms\s+of|into|to|in|as|->|→|=)\s+"
+    rf"(?:the\s+)?(?P<target>{_WORD})",
+    re.IGNORECASE,
+)
+
+
+def _amount_to(sentence: str) -> Conversion | None:
+    """ "N Y in X", "N Y to X", "change N Y into X", "$N to X"."""
+    at_times = {t.start for t in mentions.times(sentence)}
+    for m in _AMOUNT_TO.finditer(sentence):
+        amount = _number_at(sentence, m.start("num"))
+        if amount is None or amount.start in at_times:
+            continue
+        if m.group("sym"):
+            s = m.start("sym")
+            source: Phrase | None = Phrase(text=m.group("sym").strip(), start=s, end=s + 1)
+        elif m.group("source"):
+            source = _phrase(sentence, m.start("source"))
+        else:
+            continue
+        target = _phrase(sentence, m.start("target"))
+        if source is not None and target is not None:
+            return Conversion(source=source, target=target, amount=amount)
+    return None
+
+
+_IN_PLACE = re.compile(r"\b(?:in|at)\s+(?P<place>[^\W\d_][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3})")
+_CLOCK = re.compile(r"\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?", re.IGNORECASE)
+_PLACE_TO_PLACE = re.compile(
+    rf"^\s*(?:in\s+|at\s+)?(?P<source>{_WORD}(?:\s+{_WORD}){{0,3}}?)\s+(?:time\s+)?"
+    rf"(?:to|into|in)\s+(?P<target>{_WORD})", re.IGNORECASE)
+
+
+def _time_between(sentence: str) -> Conversion | None:
+    """A time of day and two places: "3pm London time to New York time", or the place beside
+    the time is the source ("if it's 9am in London, what time is it in Tokyo?", "what time is
+    it in Tokyo when it is 3pm in Paris")."""
+    times = mentions.times(sentence)
+    if len(times) != 1:
+        return None
+    at = times[0].start
+    clock = _CLOCK.match(sentence, at)
+    after = clock.end() if clock else at
+    m = _PLACE_TO_PLACE.match(sentence[after:])
+    if m:
+        source = _phrase(sentence, after + m.start("source"))
+        target = _phrase(sentence, after + m.start("target"))
+        if source is not None and target is not None:
+            return Conversion(source=_without_time(source), target=_without_time(target))
+    places = [p for m in _IN_PLACE.finditer(sentence)
+              if (p := _phrase(sentence, m.start("place"))) is not None]
+    if len(places) != 2:
+        return None
+    source = min(places, key=lambda p: abs(p.start - at))
+    target = next(p for p in places if p is not source)
+    return Conversion(source=_without_time(source), target=_without_time(target))
+
+
+def _without_time(phrase: Phrase) -> Phrase:
+    """ "London time" -> "London"."""
+    text = re.sub(r"\s+time$", "", phrase.text, flags=re.IGNORECASE)
+    return Phrase(text=text, start=phrase.start, end=phrase.start + len(text))
