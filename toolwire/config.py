@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     """How many tools retrieval offers the model."""
     max_attempts: int = 3
     """Tries at valid arguments before a call is given up as invalid."""
+    answer_style: Literal["template", "model"] = "template"
+    """``template``: results whose tools have answer templates are stated by them, without
+    asking the model; ``model``: the model words every answer (checked, replaced when it
+    fails). See ``EngineConfig.answer_style``."""
+    free_answers: bool | None = None
+    """Whether a sentence no tool serves may be answered from the model's own knowledge:
+    unset, refused for a local model (``local:``, the embedded model above all), which then
+    says that no tool can do it, and allowed for the others (OpenAI, Anthropic, Gemini). An
+    interaction's setting ``free_answers`` overrides it."""
     tool_threads: int = Field(default=32, ge=1)
     """Synchronous tool calls running at once (their own threads, never the default pool)."""
     model_timeout: float = Field(default=60.0, gt=0)

@@ -49,6 +49,8 @@ class Engine:
             k=self.settings.retrieval_k,
             max_attempts=self.settings.max_attempts,
             model_timeout=self.settings.model_timeout,
+            answer_style=self.settings.answer_style,
+            free_answers=self.settings.free_answers,
         )
 
     @property

@@ -12,12 +12,24 @@ argument among values the sentence holds), ``native`` (models with tool calling)
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
-from toolwire.answer import chat_answer, describe, factual_answer, missing_answer
+from toolwire.answer import (
+    chat_answer,
+    describe,
+    echoes,
+    factual_answer,
+    free_answers_allowed,
+    missing_answer,
+    no_tool_answer,
+    templated_answer,
+)
+from toolwire.grounding import sources, ungrounded
 from toolwire.messages import Message, ToolCallRequest
 from toolwire.models.base import Model, TunedModel, with_timeout
 from toolwire.models.streaming import TextSink
@@ -73,6 +85,17 @@ class EngineConfig:
     of its enums ("open the *calculator*")."""
     describe: bool = True
     """Have the model put the results into words (else a factual sentence)."""
+    answer_style: AnswerStyle = "template"
+    """``template``: calls whose tools all have answer templates that apply are stated by
+    them and the model is not asked (the answer is one ``AnswerDelta``); other calls get the
+    model's sentence, checked. ``model``: the model's sentence always, checked (a sentence
+    that fails is replaced by the templates, or by the generic sentence)."""
+    free_answers: bool | None = None
+    """Whether a run that makes no call may answer from the model's own knowledge (a
+    strategy's own text, or a plain answer): ``None`` refuses it for a local model (``local:``)
+    and allows it for the others; refused, the answer says that no tool can do it and names
+    the closest tools. A free answer stating a number the sentence does not hold, or only
+    repeating it, is replaced all the same."""
     execute: bool = True
     """Run the calls; ``False`` only proposes them (evaluation, OpenAI-compatible endpoint)."""
     approve: bool = False
@@ -91,6 +114,10 @@ class EngineConfig:
 
 
 Emit = Callable[[Event], None]
+AnswerStyle = Literal["template", "model"]
+"""Who words a run's results first: the tools' answer templates, or the model."""
+
+log = logging.getLogger(__name__)
 
 
 class Pipeline:
@@ -176,9 +203,10 @@ class Pipeline:
             tool = self.registry.get(turn.tool_choice)
             return [Hit(tool=tool, score=1.0, keyword_score=1.0, dense_score=1.0)]
         dense = len(self.registry) > self.config.k or _reads_scores(self.strategy)
-        return await asyncio.to_thread(
+        hits = await asyncio.to_thread(
             self.registry.index.search, turn.question, self.config.k, dense=dense
         )
+        return _with_previous_tools(hits, turn.history, self.registry)
 
     # -- validate (with feedback) ----------------------------------------------------------
     async def validate(self, turn: Turn, request: ToolCallRequest, emit: Emit) -> CallResult:
@@ -245,24 +273,77 @@ class Pipeline:
         self, turn: Turn, run: Run, text: str, chosen: str | None = None,
         on_text: TextSink | None = None,
     ) -> str:
+        """The run's answer: whatever writes it, a number no source explains
+        (``toolwire.grounding``) replaces it by the calls' facts, or by the no-tool answer."""
+        said = await self._words(turn, run, text, chosen, on_text)
+        return self._grounded(turn, run, said, chosen)
+
+    async def _words(
+        self, turn: Turn, run: Run, text: str, chosen: str | None, on_text: TextSink | None,
+    ) -> str:
         if run.missing:
             tool = self.registry.get(chosen or run.candidates[0])
             props = tool.parameters.get("properties", {})
             descriptions = {k: str(props.get(k, {}).get("description", "")) for k in run.missing}
-            return missing_answer(tool.name, run.missing, descriptions)
+            return missing_answer(tool.name, run.missing, descriptions, question=turn.question)
         if not run.calls:
-            if text or not self.config.describe:
-                return text
-            return await chat_answer(
-                self.model, turn.question, turn.history, max_tokens=self.config.answer_tokens,
-                on_text=on_text,
-            )
+            return await self._without_calls(turn, run, text, chosen, on_text)
         if not self.config.execute or not self.config.describe:
             return factual_answer(run.calls, self.registry.find)
+        if self.config.answer_style == "template":
+            templated = templated_answer(run.calls, self.registry.find)
+            if templated is not None:
+                if on_text is not None:
+                    on_text(templated)
+                return templated
         return await describe(
             self.model, turn.question, run.calls, turn.history, tools=self.registry.find,
             on_text=on_text,
         )
+
+    async def _without_calls(
+        self, turn: Turn, run: Run, text: str, chosen: str | None, on_text: TextSink | None,
+    ) -> str:
+        """A free answer where allowed (the strategy's own text, or the model's plain answer,
+        shown once checked: streamed text cannot be taken back); else the no-tool answer."""
+        if not free_answers_allowed(self.config.free_answers, self.model.name):
+            return no_tool_answer(run.candidates)
+        if text or not self.config.describe:
+            return text
+        said = await chat_answer(
+            self.model, turn.question, turn.history, max_tokens=self.config.answer_tokens,
+        )
+        said = self._grounded(turn, run, said, chosen)
+        if on_text is not None and said:
+            on_text(said)
+        return said
+
+    def _grounded(self, turn: Turn, run: Run, said: str, chosen: str | None) -> str:
+        """``said``, unless it states a number no source explains or, with no call, only
+        repeats the sentence: then the calls' facts, or the no-tool answer."""
+        names = [*run.candidates, *run.missing, *([chosen] if chosen else [])]
+        invented = ungrounded(said, sources(turn.question, run.calls, names=names))
+        echoed = not run.calls and not run.missing and echoes(said, turn.question)
+        if not invented and not echoed:
+            return said
+        log.debug("answer %r replaced: it states %s%s", said, invented,
+                  " and repeats the sentence" if echoed else "")
+        if run.calls:
+            return factual_answer(run.calls, self.registry.find)
+        return no_tool_answer(run.candidates)
+
+
+def _with_previous_tools(
+    hits: list[Hit[Tool]], history: list[Message], registry: Registry
+) -> list[Hit[Tool]]:
+    """``hits`` and, after them, the tools the conversation's last call used: a follow-up
+    ("and in London?") may name no tool, yet means the one just called."""
+    last = next((m for m in reversed(history) if m.role == "assistant" and m.tool_calls), None)
+    offered = {h.tool.name for h in hits}
+    extra = [Hit(tool=registry.get(c.name), score=0.0, keyword_score=0.0, dense_score=0.0)
+             for c in (last.tool_calls if last else []) if c.name in registry
+             and c.name not in offered]
+    return [*hits, *extra]
 
 
 def _reads_scores(strategy: Strategy) -> bool:

@@ -173,7 +173,8 @@ async def test_execute_continues_an_interaction_with_its_history(api: Api) -> No
         "/execute", json={"prompt": "now add 3 and 4", "interaction_id": first["interaction_id"]}
     )
     assert second.json()["interaction_id"] == first["interaction_id"]
-    asked = api.model.inner.requests[-2].messages  # the call proposal for the second prompt
+    asked = next(r.messages for r in reversed(api.model.inner.requests)  # its call proposal
+                 if any(m.content == "now add 3 and 4" for m in r.messages))
     assert [(m.role, m.content) for m in asked if m.role != "tool"] == [
         ("user", "add 1 and 2"), ("assistant", ""), ("assistant", "The sum is 3."),
         ("user", "now add 3 and 4"),
@@ -234,7 +235,7 @@ async def test_posted_message_goes_pending_running_done(api: Api) -> None:
 
 async def test_tool_calls_appear_before_the_answer(database_url: str, tmp_path: Path) -> None:
     model = GatedModel(ScriptedModel(adder), free=1)  # proposes the call, then waits to describe
-    settings = settings_for(tmp_path)
+    settings = settings_for(tmp_path, answer_style="model")  # the model words the result
     app = create_app(engine=Engine(make_registry(), model=model, settings=settings),
                      database_url=database_url, settings=settings)
     async for client in start(app):

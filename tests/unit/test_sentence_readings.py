@@ -3,13 +3,18 @@ places it names; and the staged strategy acting on them (a scripted model, no mo
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.unit.test_pipeline import staged_model
 from toolwire.builtin import default_registry
 from toolwire.engine import Engine
+from toolwire.messages import Message, ToolCallRequest
 from toolwire.pipeline import EngineConfig
+from toolwire.run import Run
 from toolwire.strategies import StagedRules
+from toolwire.strategies.staged.followup import elliptical
 from toolwire.strategies.staged.settled import expression_parameter
 from toolwire.text.arithmetic import expression, words_to_digits
 from toolwire.text.conversions import conversion
@@ -148,3 +153,51 @@ async def test_a_named_place_is_kept_whole_and_never_replaced_by_utc() -> None:
     ]
     lower = await _engine().arun("whats the time in paris rn")
     assert [c.arguments for c in lower.calls] == [{"timezone": "paris"}]
+
+
+def _turn(question: str, run: Run) -> list[Message]:
+    """One finished turn as the service's history holds it (``store/history.py``)."""
+    out = [Message(role="user", content=question)]
+    if run.calls:
+        out.append(Message(role="assistant", tool_calls=[
+            ToolCallRequest(id=c.id, name=c.name, arguments=c.arguments) for c in run.calls]))
+        out += [Message(role="tool", tool_call_id=c.id, name=c.name,
+                        content=json.dumps(c.result)) for c in run.calls]
+    return [*out, Message(role="assistant", content=run.answer)]
+
+
+async def _conversation(*questions: str, **rules: bool) -> list[Run]:
+    engine, history, runs = _engine(**rules), [], []
+    for question in questions:
+        run = await engine.arun(question, history=history)
+        history += _turn(question, run)
+        runs.append(run)
+    return runs
+
+
+async def test_a_follow_up_reuses_the_previous_call() -> None:
+    runs = await _conversation("What time is it in Tokyo?", "and in London?")
+    assert [c.arguments for c in runs[1].calls] == [{"timezone": "London"}]
+
+
+async def test_that_is_the_previous_result_in_the_previous_target() -> None:
+    runs = await _conversation("Convert 42 US dollars to Canadian dollars",
+                               "and how much is that in euros?", "what about 100 of them?")
+    assert [c.arguments for c in runs[1].calls] == [
+        {"amount": 131.95, "from_currency": "CAD", "to_currency": "EUR"}]
+    assert [c.arguments for c in runs[2].calls] == [
+        {"amount": 100, "from_currency": "CAD", "to_currency": "EUR"}]
+
+
+async def test_a_follow_up_replaces_only_what_it_writes() -> None:
+    runs = await _conversation("how many km is 10 miles", "and 20 miles?")
+    assert [c.arguments for c in runs[1].calls] == [
+        {"value": 20, "from_unit": "mile", "to_unit": "kilometer"}]
+    off = await _conversation("What time is it in Tokyo?", "and in London?", followups=False)
+    assert [c.arguments for c in off[1].calls] != [{"timezone": "London"}]
+
+
+def test_only_short_leaning_sentences_are_follow_ups() -> None:
+    assert elliptical("and in London?") and elliptical("what about 100 of them?")
+    assert not elliptical("What time is it in London?")
+    assert not elliptical("and then I told her the whole long story about my trip to Rome")

@@ -540,7 +540,7 @@ def _both(first: EventHandler, second: EventHandler | None) -> EventHandler:
 def run_overrides(settings: dict[str, Any]) -> dict[str, Any]:
     """The engine settings an interaction's ``settings`` ask for (see ``RunSettings``)."""
     wanted = RunSettings.model_validate(settings)
-    names = ("temperature", "max_tokens", "k", "strategy")
+    names = ("temperature", "max_tokens", "k", "strategy", "free_answers")
     return {name: getattr(wanted, name) for name in names if getattr(wanted, name) is not None}
 
 

@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, WithJsonSchema
+from pydantic import AfterValidator, ConfigDict, StrictBool, WithJsonSchema
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -60,6 +60,9 @@ class RunSettings(SQLModel):
     k: int | None = Field(default=None, ge=1, le=50)
     """Tools retrieval offers the model."""
     strategy: Literal["auto", "native", "plain", "staged"] | None = None
+    free_answers: StrictBool | None = None
+    """Whether a sentence no tool serves may be answered from the model's own knowledge
+    (default: the server's ``TOOLWIRE_FREE_ANSWERS``); ``true`` or ``false``, nothing else."""
 
 
 def _run_settings(value: dict[str, Any]) -> dict[str, Any]:
@@ -81,8 +84,9 @@ class InteractionCreate(InteractionBase):
 
     settings: Annotated[dict[str, Any], AfterValidator(_run_settings)] = Field(
         default_factory=dict,
-        description="temperature (0-2), max_tokens, k (tools offered) and strategy apply to "
-                    "every run of the interaction; other keys are kept as given",
+        description="temperature (0-2), max_tokens, k (tools offered), strategy and "
+                    "free_answers (true or false) apply to every run of the interaction; "
+                    "other keys are kept as given",
     )
 
 

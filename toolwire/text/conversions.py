@@ -25,7 +25,8 @@ _CONNECTIVE = {
     "to", "into", "in", "as", "is", "are", "equals", "equal", "for", "from", "make", "makes",
     "please", "pls", "plz", "rn", "now", "today", "right", "currently", "worth", "at", "and",
     "thanks", "thx", "exactly", "approximately", "roughly", "about", "when", "if", "what",
-    "how", "whats", "what's", "it", "its", "it's", "the", "then", "then?",
+    "how", "whats", "what's", "it", "its", "it's", "the", "then", "then?", "would", "will",
+    "do", "does", "did", "get", "i", "we", "you", "can", "could", "should",
 }
 """Words that end a source or target phrase (links, politeness, time words)."""
 _LEADING = {"the", "a", "an", "some", "my", "many", "much", "of"}
@@ -53,7 +54,7 @@ class Conversion:
 
 def conversion(sentence: str) -> Conversion | None:
     """The conversion ``sentence`` asks for, or ``None`` when it reads as none."""
-    for read in (_how_many, _is_how_many, _from_to, _time_between, _amount_to):
+    for read in (_how_many, _is_how_many, _from_to, _time_between, _amount_to, _that_in):
         found = read(sentence)
         if found is not None:
             return found
@@ -113,7 +114,8 @@ def _number_at(sentence: str, position: int) -> mentions.NumberMention | None:
 _NUM = r"(?:[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[A-Za-z]+)"
 _HOW_MANY = re.compile(
     rf"\bhow\s+(?:many|much)\s+(?P<target>{_WORD}(?:\s+{_WORD}){{0,3}}?)\s+{_LINK}\s+"
-    rf"(?:there\s+(?:in|are\s+in|is\s+in)\s+)?(?P<sym>[$€£¥]\s?)?(?P<num>{_NUM})\s*"
+    rf"(?:there\s+(?:in|are\s+in|is\s+in)\s+|(?:[^\W\d_]+\s+){{0,3}}?(?:for|in|with)\s+)?"
+    rf"(?P<sym>[$€£¥]\s?)?(?P<num>{_NUM})\s*"
     r"(?P<rest>.*)$",
     re.IGNORECASE,
 )
@@ -199,7 +201,8 @@ def _amount_to(sentence: str) -> Conversion | None:
 
 
 _IN_PLACE = re.compile(r"\b(?:in|at)\s+(?P<place>[^\W\d_][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3})")
-_CLOCK = re.compile(r"\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?", re.IGNORECASE)
+_CLOCK = re.compile(r"\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?|noon|midday|midnight",
+                    re.IGNORECASE)
 _PLACE_TO_PLACE = re.compile(
     rf"^\s*(?:in\s+|at\s+)?(?P<source>{_WORD}(?:\s+{_WORD}){{0,3}}?)\s+(?:time\s+)?"
     rf"(?:to|into|in)\s+(?P<target>{_WORD})", re.IGNORECASE)
@@ -234,3 +237,27 @@ def _without_time(phrase: Phrase) -> Phrase:
     """ "London time" -> "London"."""
     text = re.sub(r"\s+time$", "", phrase.text, flags=re.IGNORECASE)
     return Phrase(text=text, start=phrase.start, end=phrase.start + len(text))
+
+
+_THAT = re.compile(
+    rf"\b(?:how\s+(?:many|much)\s+(?P<asked>{_WORD}(?:\s+{_WORD}){{0,3}}?)\s+(?:is|are|would|does)"
+    rf"\s+(?:that|it|this)|(?:that|it|this)\s+(?:in|into|to|as)\s+(?P<target>{_WORD}))",
+    re.IGNORECASE,
+)
+
+
+def _that_in(sentence: str) -> Conversion | None:
+    """An amount written first, then "what is that in X" or "how many X is that": "180
+    degrees Celsius. What is that in Fahrenheit?"."""
+    m = _THAT.search(sentence)
+    if m is None:
+        return None
+    amounts = [n for n in mentions.numbers(sentence) if n.start < m.start()]
+    if not amounts:
+        return None
+    amount = amounts[-1]
+    source = _phrase(sentence, amount.start + len(amount.text))
+    target = _phrase(sentence, m.start("asked") if m.group("asked") else m.start("target"))
+    if source is None or target is None:
+        return None
+    return Conversion(source=source, target=target, amount=amount)

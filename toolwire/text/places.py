@@ -279,7 +279,7 @@ def place_mentions(text: str) -> list[PlaceMention]:
             after = spans[i - 1].group().lower() in _PREPOSITIONS if i else False
             if n == 1 and not (phrase[0].isupper() or after):
                 continue
-            if _names_a_zone(phrase):
+            if names_a_zone(phrase):
                 found.append(_with_region(text, PlaceMention(
                     text=phrase, start=chunk[0].start(), end=chunk[-1].end())))
                 i += n
@@ -289,7 +289,9 @@ def place_mentions(text: str) -> list[PlaceMention]:
     return found
 
 
-def _names_a_zone(phrase: str) -> bool:
+def names_a_zone(phrase: str) -> bool:
+    """Whether ``phrase`` names a place or zone: a city, country, US state, other name of a
+    large city, a time-zone abbreviation ("PST") or an IANA name ("Asia/Tokyo")."""
     if phrase.isupper() and 2 < len(phrase) <= 5 and phrase in gazetteer().abbreviations:
         return True
     return ("/" in phrase and phrase.casefold() in iana_names()) or is_place(phrase)

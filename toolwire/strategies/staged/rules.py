@@ -89,6 +89,11 @@ class StagedRules:
     sentence names, whole ("Los Angeles", never "Los"; "paris" after "in"), and such a place
     counts as mentioning it. Why: spans cut names short and an unmentioned optional time zone
     silently became UTC."""
+    followups: bool = True
+    """An elliptical follow-up ("and in London?", "what about 100 of them?", "and how much is
+    that in euros?") reuses the previous call's tool and the arguments it does not replace;
+    "that"/"them" stand for the previous result (``followup.py``). Why: alone, such a sentence
+    names no tool, and the model restated the earlier result as a new one."""
 
     @classmethod
     def names(cls) -> list[str]:

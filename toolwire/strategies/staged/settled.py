@@ -26,7 +26,7 @@ from toolwire.text import mentions
 from toolwire.text import words as lexicon
 from toolwire.text.arithmetic import expression
 from toolwire.text.conversions import Conversion, Phrase
-from toolwire.text.places import PlaceMention, place_mentions
+from toolwire.text.places import PlaceMention, names_a_zone, place_mentions
 from toolwire.tools.registry import Tool
 
 _EXPRESSION_PARAMS = {"expression", "expr", "formula", "equation", "calculation", "math"}
@@ -117,9 +117,8 @@ def pair_values(tool: Tool, name: str, text: str) -> list[Any]:
         if isinstance(resolved, str) and len(resolved) == code_shape(example) and resolved.isupper():
             return [resolved]
         return list(named_codes(text, example))
-    if wants_place(name, schema):
-        return [p.text for p in place_mentions(text)] or (
-            [text] if _resolved(tool, name, text) != text else [])
+    if wants_place(name, schema):  # the phrase stands alone: "la", "sydney" are places here
+        return [p.text for p in place_mentions(text)] or ([text] if names_a_zone(text) else [])
     return []
 
 
@@ -169,12 +168,13 @@ def place_values(question: str, taken: set[str]) -> list[PlaceMention]:
 
 def place_feasible(question: str, hit: Hit[Tool]) -> bool:
     """Whether ``hit`` wants only places and the sentence names one, sharing a word with the
-    tool besides the place (its name, description or keywords: "Is it *raining* in Berlin?"
+    tool besides the place (its name or keywords: "Is it *raining* in Berlin?"
     and ``get_weather(city)``): typed evidence the relevance gate's scores alone undervalue.
     ("What's the population of Paris?" shares only the place with a weather tool.)"""
     props: dict[str, Any] = hit.tool.parameters.get("properties", {})
     required = list(hit.tool.parameters.get("required", []))
-    if not required or not all(wants_place(n, non_null(props.get(n, {}))) for n in required):
+    wanted = required or list(props)  # no required parameter: an optional place will do
+    if not wanted or not all(wants_place(n, non_null(props.get(n, {}))) for n in wanted):
         return False
     places = place_mentions(question)
     if not places:
@@ -182,6 +182,5 @@ def place_feasible(question: str, hit: Hit[Tool]) -> bool:
     rest = question
     for place in reversed(places):
         rest = rest[: place.start] + rest[place.end :]
-    about = set(lexicon.terms(" ".join([hit.tool.name, hit.tool.description,
-                                        *hit.tool.keywords])))
+    about = set(lexicon.terms(" ".join([hit.tool.name, *hit.tool.keywords])))
     return bool(set(lexicon.terms(rest)) & about)

@@ -24,6 +24,7 @@ from toolwire.messages import ToolCallRequest
 from toolwire.models.base import Model
 from toolwire.strategies.base import Proposal, Turn, new_call_id, relevance
 from toolwire.strategies.staged.fill import Fill, Filler
+from toolwire.strategies.staged.followup import followup_call, with_previous_result
 from toolwire.strategies.staged.matching import lexical_match
 from toolwire.strategies.staged.relevance import RelevanceModel
 from toolwire.strategies.staged.rules import StagedRules
@@ -56,7 +57,12 @@ class StagedStrategy:
         if not turn.hits:
             return Proposal()
         settled = arithmetic_call(turn.question, turn.hits) if self.rules.arithmetic else None
-        if settled is not None:  # a sum is computed, never guessed
+        if settled is None and self.rules.followups:
+            settled = followup_call(turn.question, turn.history, turn.hits)
+            resolved = with_previous_result(turn.question, turn.history)
+            if settled is None and resolved is not None and self.rules.arithmetic:
+                settled = arithmetic_call(resolved, turn.hits)  # "divide that by 8"
+        if settled is not None:  # a sum computed, a follow-up of the last call
             tool, arguments = settled
             return Proposal(calls=[_request(tool, arguments)], chosen=tool.name)
         reading = conversion(turn.question) if self.rules.conversion_pairs else None
