@@ -21,8 +21,7 @@ the user's sentence, the calls and their results, the answer) and cut to the mod
   expected call returns when dispatched through the registry; for the clock tools the time
   (HH:MM) the call returned.
 - **grounded**: every number of the answer is found in the sentence (digits or words), the
-  call's arguments, result or error, at any depth (``toolwire.grounding`` where it exists,
-  else the same rule here).
+  call's arguments, result or error, at any depth (``toolwire.grounding``).
 - **echo**: the answer is not the sentence said back (``echoes``).
 - **error**: a weather answer says the service failed (it never invents weather).
 
@@ -45,6 +44,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
+from decimal import Decimal
 from functools import cache
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -52,6 +52,7 @@ from typing import Any, TypeVar
 from bench.bar import with_defaults
 from bench.everyday_sentences import CONVERSATIONS, SENTENCES, THAT, Call, Case, Conversation
 from bench.stats import percentile, table
+from toolwire.grounding import sources, stated, ungrounded
 
 GOAL_TUNE = 0.95
 """Right share the tune part must reach (issue 22)."""
@@ -225,7 +226,6 @@ def _moment(text: str) -> tuple[date | None, clock_time] | None:
 
 
 # -- the answer --------------------------------------------------------------------------------
-_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?")
 _TIME = re.compile(r"\b(\d{1,2}):(\d{2})(?::\d{2})?(?:\s*([ap])\.?\s?m\b\.?)?|\b(\d{1,2})\s*([ap])\.?\s?m\b",
                    re.IGNORECASE)
 _FAILED = re.compile(
@@ -238,65 +238,16 @@ _DECLINES = re.compile(
 """What an answer that says no tool serves the sentence holds (counted, not scored)."""
 
 
-def grounding_checker() -> tuple[str, Callable[[str, str, list[Any]], list[str]]]:
-    """``(where, ungrounded(answer, sentence, calls))``: ``toolwire.grounding`` where it exists
-    (issue 22, Must 1), else the same rule written here (``local_ungrounded``)."""
-    try:
-        from toolwire.grounding import sources, ungrounded
-    except ImportError:
-        return "bench.everyday", local_ungrounded
-
-    def check(answer: str, sentence: str, calls: list[Any]) -> list[str]:
-        return list(ungrounded(answer, sources(sentence, calls)))
-
-    return "toolwire.grounding", check
-
-
-def local_ungrounded(answer: str, sentence: str, calls: list[Any]) -> list[str]:
+def ungrounded_numbers(answer: str, sentence: str, calls: list[Any]) -> list[str]:
     """The numbers written in ``answer`` that neither ``sentence`` (digits or number words)
     nor any call's name, arguments, result or error holds, at any depth; a number rounded
-    from a source counts as that source ("132" for 131.95). Signs are ignored."""
-    from toolwire.text.mentions import numbers
-
-    known = [abs(m.value) for m in numbers(sentence)]
-    for call in calls:
-        known.extend(_numbers_in((call.name, call.arguments, call.result, call.error)))
-    return [shown for shown, decimals in _written(answer)
-            if not any(_rounds_to(shown, decimals, value) for value in known)]
-
-
-def _written(text: str) -> list[tuple[str, int]]:
-    found = []
-    for m in _NUMBER.finditer(text):
-        shown = m.group()
-        found.append((shown, len(shown.split(".")[1]) if "." in shown else 0))
-    return found
-
-
-def _rounds_to(shown: str, decimals: int, value: float) -> bool:
-    """Whether ``shown`` (with ``decimals`` places) is ``value`` rounded to those places."""
-    return abs(float(shown.replace(",", "")) - abs(value)) <= 0.5 * 10 ** -decimals + 1e-9
-
-
-def _numbers_in(value: Any) -> Iterable[float]:
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, int | float):
-        yield abs(float(value))
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _numbers_in(key)
-            yield from _numbers_in(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _numbers_in(item)
-    else:
-        yield from (float(shown.replace(",", "")) for shown, _ in _written(str(value)))
+    from a source counts as that source ("132" for 131.95): ``toolwire.grounding``'s rule."""
+    return ungrounded(answer, sources(sentence, calls))
 
 
 def states_number(answer: str, value: float) -> bool:
     """Whether ``answer`` writes ``value``, exactly or rounded to fewer places."""
-    return any(_rounds_to(shown, decimals, value) for shown, decimals in _written(answer))
+    return stated(answer, Decimal(repr(float(value))))
 
 
 def times_in(answer: str) -> set[tuple[int, int]]:
@@ -383,13 +334,12 @@ def _call_text(call: Call | None) -> str:
     return f"{call.name}({', '.join(f'{k}={v!r}' for k, v in call.arguments.items())})"
 
 
-def score(outcome: Outcome, wanted: list[Want], run: Any, registry: Any,
-          ungrounded: Callable[[str, str, list[Any]], list[str]]) -> None:
+def score(outcome: Outcome, wanted: list[Want], run: Any, registry: Any) -> None:
     """Fill ``outcome.problems`` for ``run`` against the accepted calls ``wanted``."""
     case, answer = outcome.case, run.answer or ""
     problems, match = call_problems(wanted, outcome.calls, registry)
     outcome.problems["call"] = problems
-    shown = ungrounded(answer, case.sentence, list(run.calls))
+    shown = ungrounded_numbers(answer, case.sentence, list(run.calls))
     outcome.problems["grounded"] = [f"ungrounded {', '.join(shown)}"] if shown else []
     outcome.problems["echo"] = ["the answer echoes the sentence"] if echoes(
         answer, case.sentence) else []
@@ -411,15 +361,14 @@ def score(outcome: Outcome, wanted: list[Want], run: Any, registry: Any,
 
 
 async def run_case(engine: Any, case: Case, *, previous: Any = None,
-                   history: list[Any] | None = None,
-                   ungrounded: Callable[[str, str, list[Any]], list[str]]) -> tuple[Outcome, Any]:
+                   history: list[Any] | None = None) -> tuple[Outcome, Any]:
     """Run ``case`` (after ``history``) once and score it; the outcome and the run."""
     wanted = await wants(engine.registry, case, previous)
     started = time.perf_counter()
     run = await engine.arun(case.sentence, history=history)
     outcome = Outcome(case=case, seconds=time.perf_counter() - started, answer=run.answer or "",
                       calls=[c.to_dict() for c in run.calls])
-    score(outcome, wanted, run, engine.registry, ungrounded)
+    score(outcome, wanted, run, engine.registry)
     if outcome.expected_result is None and wanted and wanted[0].status == "ok":
         outcome.expected_result = wanted[0].result
     return outcome, run
@@ -438,16 +387,13 @@ def turn_history(engine: Any, history: list[Any], run: Any, question: str) -> li
     return fit_to_context(engine, [*history, *turn], question=question)
 
 
-async def run_conversation(engine: Any, index: int, conversation: Conversation,
-                           ungrounded: Callable[[str, str, list[Any]], list[str]]
-                           ) -> list[Outcome]:
+async def run_conversation(engine: Any, index: int, conversation: Conversation) -> list[Outcome]:
     """Each turn with the earlier ones as history; ``THAT`` is the previous expected result."""
     outcomes: list[Outcome] = []
     history: list[Any] = []
     previous: Any = None
     for turn, case in enumerate(conversation.turns):
-        outcome, run = await run_case(engine, case, previous=previous, history=history,
-                                      ungrounded=ungrounded)
+        outcome, run = await run_case(engine, case, previous=previous, history=history)
         outcome.conversation, outcome.turn = index, turn
         outcomes.append(outcome)
         previous = outcome.expected_result
@@ -460,15 +406,14 @@ async def evaluate(engine: Any, sentences: Sequence[Case],
                    conversations: Sequence[tuple[int, Conversation]],
                    progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Every sentence, then every conversation (with its index in ``CONVERSATIONS``)."""
-    _, ungrounded = grounding_checker()
     outcomes: list[Outcome] = []
     for case in sentences:
-        outcome, _ = await run_case(engine, case, ungrounded=ungrounded)
+        outcome, _ = await run_case(engine, case)
         outcomes.append(outcome)
         if progress:
             progress(outcome)
     for index, conversation in conversations:
-        for outcome in await run_conversation(engine, index, conversation, ungrounded):
+        for outcome in await run_conversation(engine, index, conversation):
             outcomes.append(outcome)
             if progress:
                 progress(outcome)
@@ -542,7 +487,7 @@ def report(outcomes: list[Outcome], *, model: str, load_s: float, split: str,
         "model": model,
         "split": split,
         "limit": limit,
-        "grounding": grounding_checker()[0],
+        "grounding": "toolwire.grounding",
         "load_s": round(load_s, 3),
         "runs": len(outcomes),
         "right": sum(o.right for o in outcomes),

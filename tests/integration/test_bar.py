@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from bench.bar import BAR, EXTRA, PASS_MARK, UNREACHABLE_URL, Case, problems
+from bench.bar import BAR, EXTRA, PASS_MARK, Case, problems
+from tests.integration.offline import offline
 from toolwire.run import Run
 
 pytestmark = pytest.mark.integration
@@ -26,15 +27,9 @@ CLI_FIELDS = ("name", "arguments", "status", "result", "error", "snippet")
 @pytest.fixture(scope="module")
 def runs() -> Iterator[dict[str, tuple[Run, list[dict[str, Any]]]]]:
     """Each sentence of the bar and the extras: its run, and its calls as the CLI prints them."""
-    from toolwire.config import get_settings
     from toolwire.engine import Engine
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TOOLWIRE_WEATHER_URL", UNREACHABLE_URL)
-        mp.setenv("TOOLWIRE_GEOCODING_URL", UNREACHABLE_URL)
-        mp.delenv("DISPLAY", raising=False)
-        mp.delenv("WAYLAND_DISPLAY", raising=False)
-        get_settings.cache_clear()
+    with offline():
         engine = Engine()
         done: dict[str, tuple[Run, list[dict[str, Any]]]] = {}
         for case in (*BAR, *EXTRA):
@@ -42,7 +37,6 @@ def runs() -> Iterator[dict[str, tuple[Run, list[dict[str, Any]]]]]:
             calls = [{k: c.to_dict()[k] for k in CLI_FIELDS} for c in run.calls]
             done[case.sentence] = (run, calls)
         yield done
-    get_settings.cache_clear()
 
 
 def _schemas() -> dict[str, dict[str, Any]]:

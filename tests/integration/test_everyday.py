@@ -19,8 +19,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.bar import UNREACHABLE_URL
 from bench.everyday import GOAL_TUNE, Outcome, evaluate, select, share
+from tests.integration.offline import offline
 
 pytestmark = pytest.mark.integration
 
@@ -32,19 +32,12 @@ is a regression. Raise it as the engine gets closer to ``GOAL_TUNE``."""
 @pytest.fixture(scope="module")
 def outcomes() -> Iterator[list[Outcome]]:
     from toolwire.builtin import default_registry
-    from toolwire.config import get_settings
     from toolwire.engine import Engine
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TOOLWIRE_WEATHER_URL", UNREACHABLE_URL)
-        mp.setenv("TOOLWIRE_GEOCODING_URL", UNREACHABLE_URL)
-        mp.delenv("DISPLAY", raising=False)
-        mp.delenv("WAYLAND_DISPLAY", raising=False)
-        get_settings.cache_clear()
+    with offline():
         engine = Engine(default_registry())
         sentences, conversations = select("all")
         yield asyncio.run(evaluate(engine, sentences, conversations))
-    get_settings.cache_clear()
 
 
 def _failures(outcomes: list[Outcome]) -> str:

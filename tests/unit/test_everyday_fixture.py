@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bench.bar import BAR, EXTRA
-from bench.everyday import echoes, local_ungrounded, same_arguments, states_time
+from bench.everyday import echoes, same_arguments, states_time, ungrounded_numbers
 from bench.everyday_sentences import (
     CONVERSATIONS,
     SENTENCES,
@@ -164,11 +164,11 @@ def test_answer_checks() -> None:
     assert not echoes("The result of 2 to the 16th power is 65536.", "2 to the 16th power")
 
 
-def test_local_grounding_rule() -> None:
+def test_the_bench_grounds_answers_by_toolwire_grounding() -> None:
     class Call:
         name, arguments, error = "convert_currency", {"amount": 42}, None
         result = 131.9499
 
-    assert local_ungrounded("42 US dollars is 131.95 (about 132) dollars.", "42 usd", [Call]) == []
-    assert local_ungrounded("42 US dollars is 13.19 dollars.", "42 usd", [Call]) == ["13.19"]
-    assert local_ungrounded("Twelve times seven: 12 and 7.", "twelve times seven", []) == []
+    assert ungrounded_numbers("42 US dollars is 131.95 (about 132) dollars.", "42 usd", [Call]) == []
+    assert ungrounded_numbers("42 US dollars is 13.19 dollars.", "42 usd", [Call]) == ["13.19"]
+    assert ungrounded_numbers("Twelve times seven: 12 and 7.", "twelve times seven", []) == []

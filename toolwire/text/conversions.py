@@ -61,47 +61,30 @@ def conversion(sentence: str) -> Conversion | None:
     return None
 
 
-def _phrase(sentence: str, start: int, *, forward: bool = True) -> Phrase | None:
-    """The phrase of up to four words starting at ``start`` (or ending there, ``forward``
-    false), cut at the first link, politeness or time word, and at punctuation."""
-    if forward:
-        spans = list(re.finditer(_WORD, sentence[start:]))
-        words: list[re.Match[str]] = []
-        last_end = 0
-        for m in spans:
-            gap = sentence[start + last_end : start + m.start()]
-            if words and (gap.strip() or len(words) == _MAX_WORDS):
-                break
-            if m.group().lower().rstrip(".") in _CONNECTIVE and (words or m.group().lower()
-                                                                 not in _LEADING):
-                break
-            if not words and m.group().lower() in _LEADING:
-                last_end = m.end()
-                continue
-            if not words and sentence[start:start + m.start()].strip():
-                break
-            words.append(m)
+def _phrase(sentence: str, start: int) -> Phrase | None:
+    """The phrase of up to four words starting at ``start``, cut at the first link,
+    politeness or time word, and at punctuation."""
+    words: list[re.Match[str]] = []
+    last_end = 0
+    for m in re.finditer(_WORD, sentence[start:]):
+        gap = sentence[start + last_end : start + m.start()]
+        if words and (gap.strip() or len(words) == _MAX_WORDS):
+            break
+        if m.group().lower().rstrip(".") in _CONNECTIVE and (words or m.group().lower()
+                                                             not in _LEADING):
+            break
+        if not words and m.group().lower() in _LEADING:
             last_end = m.end()
-        if not words:
-            return None
-        a, b = start + words[0].start(), start + words[-1].end()
-        text = sentence[a:b].rstrip(".'")
-        return Phrase(text=text, start=a, end=a + len(text))
-    head = sentence[:start]
-    spans = list(re.finditer(_WORD, head))
-    kept: list[re.Match[str]] = []
-    for m in reversed(spans):
-        if m.group().lower() in _CONNECTIVE or len(kept) == _MAX_WORDS:
+            continue
+        if not words and sentence[start:start + m.start()].strip():
             break
-        if kept and head[m.end() : kept[-1].start()].strip():
-            break
-        if not kept and head[m.end() :].strip():
-            break
-        kept.append(m)
-    if not kept:
+        words.append(m)
+        last_end = m.end()
+    if not words:
         return None
-    return Phrase(text=head[kept[-1].start() : kept[0].end()], start=kept[-1].start(),
-                  end=kept[0].end())
+    a, b = start + words[0].start(), start + words[-1].end()
+    text = sentence[a:b].rstrip(".'")
+    return Phrase(text=text, start=a, end=a + len(text))
 
 
 def _number_at(sentence: str, position: int) -> mentions.NumberMention | None:

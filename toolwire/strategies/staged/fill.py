@@ -46,7 +46,6 @@ from toolwire.strategies.staged.rules import StagedRules
 from toolwire.strategies.staged.settled import (
     pair_values,
     phrase_for,
-    place_values,
     wants_place,
 )
 from toolwire.strategies.staged.spans import span_grammar
@@ -230,7 +229,7 @@ class Filler:
         """A place the sentence names, whole ("Los Angeles", never "Los"), one no other
         parameter took; a time zone parameter without one written gets none."""
         taken = used.setdefault(_PLACES_KEY, set())
-        places = [json.dumps(p.text) for p in place_values(question, set())]
+        places = [json.dumps(p.text) for p in place_mentions(question)]
         options = [p for p in places if p not in taken and p != bad] or [
             p for p in places if p != bad]
         if not options:

@@ -9,7 +9,7 @@
   source/target pair of parameters that can take both phrases is the one meant, and each side
   takes the value its phrase names, read by the tool's own name resolution ("yen" is JPY to
   the currency tool) or its enum's labels.
-- **Places** (``place_values``): a parameter that wants a place or time zone takes a place the
+- **Places** (``wants_place``, ``place_feasible``): a parameter that wants a place or time zone takes a place the
   sentence names, whole ("Los Angeles", never "Los").
 """
 
@@ -26,14 +26,13 @@ from toolwire.text import mentions
 from toolwire.text import words as lexicon
 from toolwire.text.arithmetic import expression
 from toolwire.text.conversions import Conversion, Phrase
-from toolwire.text.places import PlaceMention, names_a_zone, place_mentions
+from toolwire.text.places import names_a_zone, place_mentions
 from toolwire.tools.registry import Tool
 
 _EXPRESSION_PARAMS = {"expression", "expr", "formula", "equation", "calculation", "math"}
 _CALCULATOR_WORDS = {"arithmetic", "calculat", "calculator", "math", "evaluat", "comput",
                      "expression"}
 _PLACE_PARAMS = {"city", "location", "place", "town", "timezone", "tz", "zone"}
-_ZONE_PARAMS = {"timezone", "tz", "zone"}
 
 
 # -- arithmetic ------------------------------------------------------------------------------
@@ -154,16 +153,6 @@ def _subphrases(text: str) -> list[str]:
 def wants_place(name: str, schema: dict[str, Any]) -> bool:
     """A parameter that wants a place or time zone: named so (city, location, timezone)."""
     return bool(set(lexicon.split_identifier(name)) & _PLACE_PARAMS) and "enum" not in schema
-
-
-def wants_zone(name: str) -> bool:
-    """A parameter that wants a time zone (timezone, tz, from_timezone)."""
-    return bool(set(lexicon.split_identifier(name)) & _ZONE_PARAMS)
-
-
-def place_values(question: str, taken: set[str]) -> list[PlaceMention]:
-    """The places the sentence names that no other parameter took, in written order."""
-    return [p for p in place_mentions(question) if p.text not in taken]
 
 
 def place_feasible(question: str, hit: Hit[Tool]) -> bool:

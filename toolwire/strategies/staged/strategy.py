@@ -59,9 +59,9 @@ class StagedStrategy:
         settled = arithmetic_call(turn.question, turn.hits) if self.rules.arithmetic else None
         if settled is None and self.rules.followups:
             settled = followup_call(turn.question, turn.history, turn.hits)
-            resolved = with_previous_result(turn.question, turn.history)
-            if settled is None and resolved is not None and self.rules.arithmetic:
-                settled = arithmetic_call(resolved, turn.hits)  # "divide that by 8"
+        if settled is None and self.rules.followups and self.rules.arithmetic:
+            resolved = with_previous_result(turn.question, turn.history)  # "divide that by 8"
+            settled = arithmetic_call(resolved, turn.hits) if resolved is not None else None
         if settled is not None:  # a sum computed, a follow-up of the last call
             tool, arguments = settled
             return Proposal(calls=[_request(tool, arguments)], chosen=tool.name)
