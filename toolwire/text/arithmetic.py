@@ -160,24 +160,40 @@ def _verb_form(text: str) -> str | None:
 
 
 # -- infix sums: "12 * 7", "345 plus 678", "2 to the power of 10" -----------------------------
+MAX_TOKENS = 250
+"""Tokens of one expression at most: every token is written as one character or more and a
+space, so a longer one is past any calculator's length (``calculate`` takes 500 characters).
+The bound keeps reading a long sentence linear: each start scans this far at most."""
+
+
+class _TooLong(Exception):
+    """A run of arithmetic past ``MAX_TOKENS``."""
+
+
 def _infix(tokens: list[_Token]) -> str | None:
-    """The longest well-built run of ``tokens`` with at least one operation, as text."""
+    """The longest well-built run of ``tokens`` with at least one operation, as text;
+    ``None`` also when a run is longer than ``MAX_TOKENS`` (no calculator takes it)."""
     best: list[str] = []
-    for start in range(len(tokens)):
-        run = _longest_from(tokens, start)
-        if len(run) > len(best):
-            best = run
+    try:
+        for start in range(len(tokens)):
+            run = _longest_from(tokens, start)
+            if len(run) > len(best):
+                best = run
+    except _TooLong:
+        return None
     return " ".join(best) if best else None
 
 
 def _longest_from(tokens: list[_Token], start: int) -> list[str]:
     """The longest expression starting at ``start`` that ends well and holds an operation."""
     out: list[str] = []
-    best: list[str] = []
+    best = 0
     depth, expect_operand, operations = 0, True, 0
     function: str | None = None
     sign = ""
-    for token in tokens[start:]:
+    for scanned, token in enumerate(tokens[start:]):
+        if scanned == MAX_TOKENS:
+            raise _TooLong
         kind = token.kind
         if expect_operand:
             if kind == "num":
@@ -209,8 +225,8 @@ def _longest_from(tokens: list[_Token], start: int) -> list[str]:
         else:
             break
         if not expect_operand and operations and depth == 0:
-            best = list(out)
-    return best
+            best = len(out)
+    return out[:best]
 
 
 def expression(sentence: str) -> str | None:
