@@ -16,7 +16,7 @@ from toolwire.run import Run
 from toolwire.strategies import StagedRules
 from toolwire.strategies.staged.followup import elliptical
 from toolwire.strategies.staged.settled import expression_parameter
-from toolwire.text.arithmetic import expression, words_to_digits
+from toolwire.text.arithmetic import MAX_TOKENS, expression, words_to_digits
 from toolwire.text.conversions import conversion
 from toolwire.text.places import place_mentions
 
@@ -201,3 +201,23 @@ def test_only_short_leaning_sentences_are_follow_ups() -> None:
     assert elliptical("and in London?") and elliptical("what about 100 of them?")
     assert not elliptical("What time is it in London?")
     assert not elliptical("and then I told her the whole long story about my trip to Rome")
+
+
+async def test_that_in_a_sum_is_the_previous_result() -> None:
+    runs = await _conversation("What is 15 multiplied by 24?", "Now divide that by 8, please.")
+    assert [(c.arguments, c.result) for c in runs[1].calls] == [({"expression": "360 / 8"}, 45.0)]
+
+
+async def test_a_named_place_lets_a_place_tool_past_the_gate_only_with_its_word() -> None:
+    config = EngineConfig(relevance_threshold=0.99, named_relevance_threshold=0.99)
+    engine = Engine(default_registry(), model=staged_model(), config=config)
+    raining = await engine.arun("Is it raining in Berlin?")
+    assert [(c.name, c.arguments.get("city")) for c in raining.calls] == [("get_weather", "Berlin")]
+    population = await engine.arun("What's the population of Paris?")
+    assert population.calls == [] and population.gated
+
+
+def test_a_sum_longer_than_any_calculator_takes_is_not_read() -> None:
+    within = " + ".join(["1"] * ((MAX_TOKENS + 1) // 2))
+    assert expression(f"what is {within}") == within
+    assert expression("1+" * MAX_TOKENS + "1") is None  # a prompt-sized sum: no quadratic scan
