@@ -115,8 +115,10 @@ def test_a_sentence_streams_its_steps_and_stays_in_the_history(
         print("steps seen (ms):", seen)
         shown = dict(seen)
         assert [kind for kind, _ in seen][:2] == ["stored", "retrieved"] and "call_proposed" in shown
-        # streamed, not shown at the end: the model's choice came well after retrieval did
-        assert shown["executed"] - shown["retrieved"] > 50, seen
+        # streamed, not shown at the end: the first steps were on the page well before the
+        # last one (the first sentence's retrieval alone loads the embedding model); a run
+        # sent whole at its end would add every step within a few milliseconds
+        assert shown["executed"] - shown["stored"] > 50, seen
         expect(page.locator("#answer")).not_to_be_empty()
         _keep_screenshot(page, tmp_path / "playground.png")
 
