@@ -119,9 +119,7 @@ def make_engine(model: str | None, *, boundary: bool = False) -> Setup:
     get_settings.cache_clear()
     engine = Engine(model=model)
     started = time.perf_counter()
-    load = getattr(engine.model, "load", None)
-    if callable(load):
-        load()
+    engine.model.load()
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     engine.registry.search("warm up the index", 1)
@@ -201,8 +199,7 @@ def report(
 ) -> dict[str, Any]:
     every = [s for o in outcomes for s in o.seconds]
     bar = [o for o in outcomes if o.bar]
-    health = getattr(setup.engine.model, "health", None)
-    child_pid = health().pid if callable(health) else None
+    child_pid = setup.engine.model.health().detail().get("pid")
     boundary: dict[str, Any] = {}
     if in_process_seconds:
         inside = percentile(in_process_seconds, 50)

@@ -9,7 +9,7 @@ no display, as in ``bench/engine_e2e.py``) runs every sentence of ``bench/everyd
 once, and every conversation turn by turn: a later turn gets the earlier ones as ``history``,
 built as the service builds it from stored turns (``toolwire.store.history.turn_messages``:
 the user's sentence, the calls and their results, the answer) and cut to the model's context
-(``toolwire.api.context.fit_to_context``). Each run is right when all of these hold:
+(``toolwire.service.context.fit_to_context``). Each run is right when all of these hold:
 
 - **call**: the expected call (or none), compared as ``bench/bar.py`` does (an argument left
   out is its schema default, numbers within a cent, strings in any case), after the tool's own
@@ -377,7 +377,7 @@ async def run_case(engine: Any, case: Case, *, previous: Any = None,
 def turn_history(engine: Any, history: list[Any], run: Any, question: str) -> list[Any]:
     """``history`` with the finished turn ``run`` added as the service stores and reads it back
     (``turn_messages``), cut as it cuts it before asking ``question``."""
-    from toolwire.api.context import fit_to_context
+    from toolwire.service.context import fit_to_context
     from toolwire.store.history import turn_messages
 
     calls = [SimpleNamespace(call_id=c.id, name=c.name, arguments=c.arguments, result=c.result,

@@ -336,6 +336,16 @@ def _plain_words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
 
+def clarify_answer(names: list[str]) -> str:
+    """Ask which of ``names`` (the likeliest tools, best first) the sentence means: the
+    evidence was too weak to call one."""
+    if len(names) == 1:
+        return (f"Did you mean {names[0]}? If so, please ask again naming it, and I will "
+                "call it.")
+    listed = f"{', '.join(names[:-1])} or {names[-1]}"
+    return f"Did you mean {listed}? Please ask again naming the one you want."
+
+
 def missing_answer(
     tool_name: str, missing: list[str], descriptions: dict[str, str], *, question: str = "",
 ) -> str:

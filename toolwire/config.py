@@ -13,7 +13,7 @@ import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from toolwire.sources.credentials import Credential
+from toolwire.credentials import Credential
 
 DEFAULT_MODEL = "local:smollm2-135m"
 
@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     ``toolwire worker`` processes instead of the API's own background tasks."""
     log_format: Literal["text", "json"] = "text"
     """``json``: one JSON object per log line, with the request id (for log collectors)."""
+    trace_arguments: bool = False
+    """Record each tool call's arguments on its trace span (they may hold what people typed).
+    Traces are exported only where ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (``toolwire.tracing``)."""
     auth: Literal["auto", "required", "off"] = "auto"
     """API keys: ``required`` always; ``auto`` (default) unless the server is known to bind
     to loopback (``toolwire serve --host 127.0.0.1``; an app built by ``uvicorn --factory``
@@ -72,6 +75,11 @@ class Settings(BaseSettings):
     unset, refused for a local model (``local:``, the embedded model above all), which then
     says that no tool can do it, and allowed for the others (OpenAI, Anthropic, Gemini). An
     interaction's setting ``free_answers`` overrides it."""
+    clarify_below: float | None = Field(default=None, ge=0, le=1)
+    """Below this confidence in a call (embedded model, staged strategy) no tool is called and
+    the answer asks which tool is meant (the outcome ``clarify``); 0 turns it off; unset, the
+    value fitted on BFCL's tuning split (``EngineConfig.clarify_below``). An interaction's
+    setting ``clarify_below`` overrides it."""
     tool_threads: int = Field(default=32, ge=1)
     """Synchronous tool calls running at once (their own threads, never the default pool)."""
     model_timeout: float = Field(default=60.0, gt=0)

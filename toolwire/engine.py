@@ -17,7 +17,7 @@ from toolwire.messages import Message, ToolCallRequest, ToolSpec
 from toolwire.models import load_model
 from toolwire.models.base import Model
 from toolwire.pipeline import EngineConfig, Pipeline
-from toolwire.run import EventHandler, Journal, Run
+from toolwire.run import Decision, EventHandler, Journal, Run
 from toolwire.tools.dispatch import Executor
 from toolwire.tools.registry import Registry
 
@@ -45,13 +45,7 @@ class Engine:
         if model is None:
             self._model_spec = self.settings.model
         self.executor = executor
-        self.config = config or EngineConfig(
-            k=self.settings.retrieval_k,
-            max_attempts=self.settings.max_attempts,
-            model_timeout=self.settings.model_timeout,
-            answer_style=self.settings.answer_style,
-            free_answers=self.settings.free_answers,
-        )
+        self.config = config or configured(self.settings)
 
     @property
     def model(self) -> Model:
@@ -85,6 +79,23 @@ class Engine:
             prompt, history=history, on_event=on_event, scope=scope, journal=journal
         )
 
+    async def aresume(
+        self,
+        run: Run,
+        decisions: Mapping[str, Decision],
+        *,
+        history: list[Message] | None = None,
+        on_event: EventHandler | None = None,
+        journal: Journal | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Run:
+        """Go on with a run that left calls waiting for approval, once people decided
+        (``Pipeline.resume``): the approved calls run, the refused ones are settled, and the
+        answer is written with ``history``, as ``arun`` would have."""
+        return await self.pipeline(**(overrides or {})).resume(
+            run, decisions, history=history, journal=journal, on_event=on_event
+        )
+
     def run(
         self,
         prompt: str,
@@ -104,8 +115,11 @@ class Engine:
         messages: list[Message],
         tools: list[ToolSpec],
         tool_choice: str = "auto",
+        *,
+        on_event: EventHandler | None = None,
     ) -> list[ToolCallRequest]:
-        """The calls the model makes for a chat, over ``tools`` given as specs (not executed).
+        """The calls the engine's strategy makes for a chat, over ``tools`` given as specs,
+        validated against them (not executed); ``on_event`` gets the run's step events.
 
         The last user message is the question; earlier messages are its history.
         """
@@ -122,9 +136,25 @@ class Engine:
         question = messages[last_user].content
         history = messages[:last_user]
         pipeline = self.pipeline(registry, execute=False, describe=False)
-        run = await pipeline.run(question, history=history, tool_choice=tool_choice)
+        run = await pipeline.run(question, history=history, tool_choice=tool_choice,
+                                 on_event=on_event)
         return [
             ToolCallRequest(id=c.id, name=c.name, arguments=c.arguments)
             for c in run.calls
             if c.status in ("ok", "not_executable")
         ]
+
+
+def configured(settings: Settings) -> EngineConfig:
+    """The engine's configuration as ``settings`` (``TOOLWIRE_*``) ask; what they leave unset
+    keeps ``EngineConfig``'s default."""
+    config = EngineConfig(
+        k=settings.retrieval_k,
+        max_attempts=settings.max_attempts,
+        model_timeout=settings.model_timeout,
+        answer_style=settings.answer_style,
+        free_answers=settings.free_answers,
+    )
+    if settings.clarify_below is not None:
+        config.clarify_below = settings.clarify_below
+    return config

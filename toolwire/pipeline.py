@@ -4,6 +4,8 @@
              -> describe
 
 Each step emits a typed event (``toolwire.run``) so the service can persist and stream it.
+A run that left calls waiting for a person's approval goes on with ``Pipeline.resume`` (the
+decided calls execute, then the answer), through the same steps: there is no second path.
 Strategies: ``staged`` (grammar-capable local models: choose the function, then each
 argument among values the sentence holds), ``native`` (models with tool calling), ``plain``
 (the baseline: one JSON-Schema-constrained answer).
@@ -15,12 +17,14 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from toolwire import tracing
 from toolwire.answer import (
     chat_answer,
+    clarify_answer,
     describe,
     echoes,
     factual_answer,
@@ -33,6 +37,7 @@ from toolwire.grounding import sources, ungrounded
 from toolwire.messages import Message, ToolCallRequest
 from toolwire.models.base import Model, TunedModel, with_timeout
 from toolwire.models.streaming import TextSink
+from toolwire.models.traced import traced
 from toolwire.retrieval.index import Hit
 from toolwire.run import (
     AnswerDelta,
@@ -40,9 +45,11 @@ from toolwire.run import (
     Attempt,
     CallProposed,
     CallResult,
+    Decision,
     Event,
     EventHandler,
     Executed,
+    ExecutionResult,
     Journal,
     Retrieved,
     Run,
@@ -51,8 +58,7 @@ from toolwire.run import (
     call_key,
 )
 from toolwire.strategies import (
-    NativeStrategy,
-    PlainStrategy,
+    CLARIFY_BELOW,
     StagedRules,
     Strategy,
     StrategyName,
@@ -83,6 +89,12 @@ class EngineConfig:
     named_relevance_threshold: float = 0.11
     """The lower bar for a tool the sentence names: the words of its name, or a value of one
     of its enums ("open the *calculator*")."""
+    clarify_below: float = CLARIFY_BELOW
+    """Below this confidence in a call (the calibrated probability that the sentence wants a
+    call times that of the chosen tool; staged strategy, embedding scores present) no tool is
+    called: the run's outcome is ``clarify`` and the answer asks which of the best
+    candidates is meant. Rules that settle a call (a sum, a conversion, a follow-up, a place)
+    never ask. 0 turns it off. Fitted on BFCL's tuning split (``bench/clarify.py``)."""
     describe: bool = True
     """Have the model put the results into words (else a factual sentence)."""
     answer_style: AnswerStyle = "template"
@@ -114,6 +126,8 @@ class EngineConfig:
 
 
 Emit = Callable[[Event], None]
+WAITING = ("pending_approval", "approved")
+"""Call statuses a run waits on: a person's decision, or an approved call yet to return."""
 AnswerStyle = Literal["template", "model"]
 """Who words a run's results first: the tools' answer templates, or the model."""
 
@@ -134,7 +148,7 @@ class Pipeline:
         self.registry = registry
         if config.temperature is not None or config.max_tokens is not None:
             model = TunedModel(model, temperature=config.temperature, max_tokens=config.max_tokens)
-        self.model = with_timeout(model, config.model_timeout)
+        self.model = traced(with_timeout(model, config.model_timeout))
         self.config = config
         self.executor = executor
         self.strategy: Strategy = strategy_for(
@@ -143,6 +157,7 @@ class Pipeline:
             relevance_threshold=config.relevance_threshold,
             named_relevance_threshold=config.named_relevance_threshold,
             rules=config.rules,
+            clarify_below=config.clarify_below,
         )
 
     async def run(
@@ -164,19 +179,23 @@ class Pipeline:
         turn = Turn(question=question, history=list(history or []), tool_choice=tool_choice)
         run = Run(prompt=question, model=self.model.name, timings_ms=timings)
 
-        with _timer(timings, "retrieve"):
+        with _timer(timings, "retrieve"), tracing.span("retrieve") as span:
             turn.hits = await self.retrieve(turn)
+            span.set_attribute("toolwire.candidates", [h.tool.name for h in turn.hits])
         run.candidates = [h.tool.name for h in turn.hits]
         emit(Retrieved(candidates=[(h.tool.name, h.score) for h in turn.hits]))
 
-        with _timer(timings, "select"):
+        with _timer(timings, "select"), tracing.span("propose") as span:
             proposal = await self.strategy.propose(turn)
+            span.set_attribute("toolwire.calls", [c.name for c in proposal.calls])
         requests = proposal.calls
         emit(Selected(names=[r.name for r in requests]))
         run.missing, run.gated = proposal.missing, proposal.gated
+        run.clarify = proposal.clarify
 
-        with _timer(timings, "validate"):
+        with _timer(timings, "validate"), tracing.span("validate") as span:
             checked = [await self.validate(turn, r, emit) for r in requests]
+            span.set_attribute("toolwire.statuses", [c.status for c in checked])
         _assign_keys(checked, scope or uuid.uuid4().hex)
         with _timer(timings, "execute"):
             run.calls = list(
@@ -185,9 +204,10 @@ class Pipeline:
         for call in run.calls:
             emit(Executed(call=call))
 
-        with _timer(timings, "describe"):
+        with _timer(timings, "describe"), tracing.span("answer") as span:
             run.answer = await self.answer(turn, run, proposal.text, proposal.chosen,
                                            on_text=lambda text: emit(AnswerDelta(text=text)))
+            span.set_attribute("toolwire.outcome", run.outcome)
         emit(Answered(run=run))
         return run
 
@@ -202,7 +222,7 @@ class Pipeline:
         if named:
             tool = self.registry.get(turn.tool_choice)
             return [Hit(tool=tool, score=1.0, keyword_score=1.0, dense_score=1.0)]
-        dense = len(self.registry) > self.config.k or _reads_scores(self.strategy)
+        dense = len(self.registry) > self.config.k or self.strategy.reads_scores
         hits = await asyncio.to_thread(
             self.registry.index.search, turn.question, self.config.k, dense=dense
         )
@@ -239,7 +259,8 @@ class Pipeline:
             emit(ValidationFailed(call_id=call.id, name=tool.name, errors=errors, attempt=number))
             if number == self.config.max_attempts:
                 break
-            current = await self.strategy.repair(turn, tool, current, errors)
+            with tracing.span("repair", {"gen_ai.tool.name": tool.name, "toolwire.attempt": number}):
+                current = await self.strategy.repair(turn, tool, current, errors)
             if current is None:
                 break
         call.status = "invalid"
@@ -247,25 +268,75 @@ class Pipeline:
                       "attempts": len(attempts)}
         return call
 
+    # -- resume (after approvals) ----------------------------------------------------------
+    async def resume(
+        self,
+        run: Run,
+        decisions: Mapping[str, Decision],
+        *,
+        history: list[Message] | None = None,
+        journal: Journal | None = None,
+        on_event: EventHandler | None = None,
+    ) -> Run:
+        """Go on with ``run`` once people decided on calls it left waiting, as pydantic-ai's
+        deferred tool results continue an agent run. ``decisions`` are by call id: an
+        approved call runs through ``execute`` (the same dispatch, journal and snippet), a
+        refused one is settled ``rejected``; calls without a decision, or with one but no
+        longer waiting, keep their outcome. When no call waits any more, ``answer`` words
+        the outcome with ``history`` (the turns before the run's sentence), under the same
+        grounding guard as any run; while one still waits, the answer stays as it was."""
+        emit: Emit = on_event or (lambda _e: None)
+        decided = [c for c in run.calls if c.id in decisions and c.status == "pending_approval"]
+        with _timer(run.timings_ms, "execute"):
+            await asyncio.gather(*(self._decided(c, decisions[c.id], journal) for c in decided))
+        for call in decided:
+            emit(Executed(call=call))
+        if any(c.status in WAITING for c in run.calls):
+            return run
+        turn = Turn(question=run.prompt, history=list(history or []))
+        with _timer(run.timings_ms, "describe"), tracing.span("answer"):
+            run.answer = await self.answer(turn, run, "",
+                                           on_text=lambda text: emit(AnswerDelta(text=text)))
+        emit(Answered(run=run))
+        return run
+
+    async def _decided(
+        self, call: CallResult, decision: Decision, journal: Journal | None
+    ) -> CallResult:
+        if not decision.approved:
+            call.settle(ExecutionResult(
+                status="rejected", error={"type": "rejected", "message": decision.message}))
+            return call
+        call.status = "ok"
+        return await self.execute(call, journal, approved=True)
+
     # -- execute ---------------------------------------------------------------------------
-    async def execute(self, call: CallResult, journal: Journal | None = None) -> CallResult:
+    async def execute(
+        self, call: CallResult, journal: Journal | None = None, *, approved: bool = False
+    ) -> CallResult:
+        """Run a valid call (``approved``: a person approved it, so a tool that requires
+        approval runs). A call ``journal`` has a record of is answered from the record; any
+        other is entered in the journal before it runs."""
         if call.status != "ok":
             return call
         if not self.config.execute:
             call.status = "not_executable"
             return call
-        tool = self.registry.get(call.name)
         outcome = journal.recorded(call.idempotency_key) if journal else None
         if outcome is None:
             if journal is not None:
                 await journal.begin(call)
-            outcome = await dispatch(
-                self.registry, call.name, call.arguments, executor=self.executor,
-                approved=self.config.approve,
-            )
+            with tracing.tool_call(call.name, call.id, call.arguments) as span:
+                outcome = await dispatch(
+                    self.registry, call.name, call.arguments, executor=self.executor,
+                    approved=self.config.approve or approved, call_key=call.idempotency_key,
+                )
+                tracing.tool_outcome(span, outcome.status, outcome.duration_ms, outcome.error)
         call.settle(outcome)
-        if tool.executable:
-            call.snippet = snippet_for(tool, call.arguments)
+        tool = self.registry.find(call.name)  # an approved call's tool may have gone since
+        if tool is not None and tool.executable:
+            call.snippet = snippet_for(tool, tool.handler_arguments(call.arguments,
+                                                                    call.idempotency_key))
         return call
 
     # -- describe --------------------------------------------------------------------------
@@ -281,6 +352,8 @@ class Pipeline:
     async def _words(
         self, turn: Turn, run: Run, text: str, chosen: str | None, on_text: TextSink | None,
     ) -> str:
+        if run.clarify:
+            return clarify_answer(run.clarify)
         if run.missing:
             tool = self.registry.get(chosen or run.candidates[0])
             props = tool.parameters.get("properties", {})
@@ -344,12 +417,6 @@ def _with_previous_tools(
              for c in (last.tool_calls if last else []) if c.name in registry
              and c.name not in offered]
     return [*hits, *extra]
-
-
-def _reads_scores(strategy: Strategy) -> bool:
-    """Whether ``strategy`` decides with retrieval scores: staged does (its relevance gate and
-    its selection weigh them); native and plain only show the candidates to the model."""
-    return not isinstance(strategy, NativeStrategy | PlainStrategy)
 
 
 class _timer:

@@ -15,8 +15,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 CallStatus = Literal[
-    "ok", "error", "timeout", "invalid", "not_executable", "pending_approval", "rejected",
+    "ok", "error", "timeout", "invalid", "not_executable", "pending_approval", "approved",
+    "rejected",
 ]
+"""``approved``: a person approved the call and it has not returned yet (a stored call's
+status between the decision and its outcome)."""
 
 
 class _Outcome(Protocol):
@@ -63,8 +66,20 @@ class Journal(Protocol):
         ...
 
     async def begin(self, call: CallResult) -> None:
-        """Record that ``call`` is about to run (durably, before it runs)."""
+        """Record that ``call`` is about to run (durably, before it runs); raise when it may
+        not run (another process took it first): the run stops there and the tool never
+        runs twice."""
         ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """A person's decision on a call that waited for approval (``Pipeline.resume``), as
+    pydantic-ai's deferred tool results carry one per call."""
+
+    approved: bool
+    message: str = "rejected"
+    """What the answer says of a refused call: ``rejected by ann: keep the taxes``."""
 
 
 @dataclass(kw_only=True)
@@ -105,6 +120,12 @@ class CallResult:
         return asdict(self)
 
 
+RunOutcome = Literal["calls", "missing", "clarify", "gated", "answer"]
+"""What a run did: made ``calls``; asked for ``missing`` values; asked which tool is meant
+(``clarify``: the evidence was too weak to call one); was turned away by the relevance gate
+(``gated``); or only answered (``answer``: no tool fits, or none was offered)."""
+
+
 @dataclass(kw_only=True)
 class Run:
     """The outcome of one sentence: zero or more calls and a plain-language answer."""
@@ -120,9 +141,23 @@ class Run:
     timings_ms: dict[str, float] = field(default_factory=dict)
     gated: bool = False
     """True when the relevance gate judged no retrieved tool relevant: no call was tried."""
+    clarify: list[str] = field(default_factory=list)
+    """The tools the sentence may mean, best first, when the evidence was too weak to call
+    one: no call was tried and the answer asks which."""
+
+    @property
+    def outcome(self) -> RunOutcome:
+        """What the run did (see ``RunOutcome``)."""
+        if self.calls:
+            return "calls"
+        if self.missing:
+            return "missing"
+        if self.clarify:
+            return "clarify"
+        return "gated" if self.gated else "answer"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "outcome": self.outcome}
 
 
 def call_key(scope: str, name: str, arguments: dict[str, Any], occurrence: int) -> str:

@@ -148,3 +148,35 @@ def test_server_speaks_json_errors(database_url: str, tmp_path: Path) -> None:
         response = client.post("/execute", json={"prompt": "x" * 9000})
         assert response.status_code == 413
         assert client.get("/docs").status_code == 200
+
+
+def test_a_v1_retry_with_its_idempotency_key_runs_nothing_again(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A client that lost the answer sends the same request with the same key: it gets the
+    first answer, and the one run stays the only one stored (even after a restart)."""
+    request = {"model": "toolwire", "toolwire": {"execute": True}, "messages": [
+        {"role": "user", "content": "I want to exchange 42 US dollars to Canadian dollars"}]}
+    headers = {"Idempotency-Key": "retry-1"}
+    with server(database_url, tmp_path) as client:
+        first = client.post("/v1/chat/completions", json=request, headers=headers)
+        assert first.status_code == 200, first.text
+        again = client.post("/v1/chat/completions", json=request, headers=headers)
+        assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+        assert again.json() == first.json()
+        extension = first.json()["toolwire"]
+        [call] = extension["calls"]
+        assert (call["name"], call["result"]) == ("convert_currency", 131.95)
+
+    with server(database_url, tmp_path) as client:  # a new process on the same database
+        third = client.post("/v1/chat/completions", json=request, headers=headers)
+        assert third.json() == first.json() and third.headers["idempotent-replayed"] == "true"
+        other = client.post("/v1/chat/completions", headers=headers, json={
+            **request, "messages": [{"role": "user", "content": "and 10 euros to yen?"}]})
+        assert other.status_code == 422
+        assert other.json()["error"]["code"] == "idempotency_key_reused"
+        listed = client.get("/tool-calls").json()
+        assert listed["total"] == 1
+        assert (listed["items"][0]["id"], listed["items"][0]["interaction_id"]) == (
+            call["tool_call_id"], extension["interaction_id"])
+        assert client.get("/interactions").json()["total"] == 1

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 def test_the_first_token_arrives_long_before_the_answer_ends() -> None:
     model = load_model("local:smollm2-135m")
     try:
-        model.load()  # type: ignore[attr-defined]
+        model.load()
         pieces: list[tuple[float, str]] = []
 
         async def run() -> tuple[float, str]:
@@ -33,7 +33,7 @@ def test_the_first_token_arrives_long_before_the_answer_ends() -> None:
 
         total, text = asyncio.run(run())
     finally:
-        model.close()  # type: ignore[attr-defined]
+        model.close()
     assert len(pieces) > 50 and "".join(p for _, p in pieces) == text
     first = pieces[0][0]  # reading the prompt comes first; then tokens, each as it is made
     assert first < total / 2, f"first token after {first:.2f} s of {total:.2f} s"

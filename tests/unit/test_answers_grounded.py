@@ -24,7 +24,6 @@ from toolwire.answer import (
     outcome_text,
 )
 from toolwire.api.app import create_app
-from toolwire.api.processing import run_overrides
 from toolwire.builtin import register_builtins, weather
 from toolwire.config import Settings
 from toolwire.engine import Engine
@@ -34,6 +33,7 @@ from toolwire.models.scripted import Request, ScriptedModel
 from toolwire.pipeline import EngineConfig
 from toolwire.retrieval import ToolIndex
 from toolwire.run import AnswerDelta, CallResult, Event
+from toolwire.service.processing import run_overrides
 from toolwire.store.tables import InteractionCreate
 from toolwire.tools.registry import Registry, Tool
 

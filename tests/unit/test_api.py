@@ -23,10 +23,12 @@ from toolwire.api.app import create_app
 from toolwire.config import Settings
 from toolwire.engine import Engine
 from toolwire.models.base import (
+    Capabilities,
     Completion,
     Constraint,
     JsonSchemaConstraint,
     Message,
+    Model,
     ModelError,
     ToolCallRequest,
     ToolSpec,
@@ -74,15 +76,16 @@ def make_registry() -> Registry:
     return registry
 
 
-class GatedModel:
+class GatedModel(Model):
     """A scripted model that waits for ``gate`` before answering (to observe ``running``)."""
+
+    capabilities = Capabilities(tools=True, parallel=True)
 
     def __init__(self, inner: ScriptedModel, *, free: int = 0) -> None:
         self.inner = inner
         self.free = free
         """How many requests pass before the gate applies."""
-        self.name, self.supports_tools = inner.name, True
-        self.supports_grammar, self.supports_parallel = False, True
+        self.name = inner.name
         self.gate = asyncio.Event()
         self.fail_with: Exception | None = None
 
@@ -336,7 +339,7 @@ async def test_pending_messages_are_resumed_on_startup(database_url: str, tmp_pa
 
 async def test_any_worker_can_process_a_message_once(api: Api) -> None:
     """Workers with their own connection pools (as separate processes) race for messages."""
-    from toolwire.api.processing import Processor
+    from toolwire.service.processing import Processor
     from toolwire.store import data
     from toolwire.store.db import Database
 
@@ -493,7 +496,7 @@ async def test_health_metrics_and_docs(api: Api) -> None:
 def test_database_errors_are_described_without_sql_or_parameters() -> None:
     from sqlalchemy.exc import OperationalError
 
-    from toolwire.api.processing import _describe
+    from toolwire.service.processing import _describe
     from toolwire.store.db import Database
 
     db = Database("sqlite:////dev/null/cannot/be.db")

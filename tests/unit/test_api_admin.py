@@ -125,7 +125,7 @@ def test_serve_on_loopback_still_needs_no_keys(
 ) -> None:
     import uvicorn
 
-    from toolwire.api import commands
+    from toolwire.cli import serve as commands
 
     served: list[FastAPI] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))

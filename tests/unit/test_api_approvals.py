@@ -239,7 +239,7 @@ async def test_a_revoked_key_stops_working(
     ("required", "127.0.0.1", "required"), ("off", "0.0.0.0", "off"),
 ])
 def test_keys_are_required_off_loopback_by_default(auth: str, host: str, expected: str) -> None:
-    from toolwire.api.commands import resolved_auth
+    from toolwire.cli.serve import resolved_auth
 
     assert resolved_auth(auth, host) == expected
 

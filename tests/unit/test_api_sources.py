@@ -14,9 +14,10 @@ from tests.petshop import SWAGGER, TOKEN, petshop_app, serving
 from tests.unit.test_api import make_registry, settings_for, start
 from toolwire.api.app import create_app
 from toolwire.config import get_settings
+from toolwire.credentials import Bearer
 from toolwire.engine import Engine
+from toolwire.messages import Completion, ToolCallRequest
 from toolwire.models.scripted import ScriptedModel
-from toolwire.sources.credentials import Bearer
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +27,11 @@ def petshop() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         yield url, seen
 
 
-async def _client(database_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def _client(
+    database_url: str, tmp_path: Path, model: ScriptedModel | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     settings = settings_for(tmp_path, credentials={"petshop": Bearer(token=TOKEN)})  # type: ignore[arg-type]
-    engine = Engine(make_registry(), model=ScriptedModel([]), settings=settings)
+    engine = Engine(make_registry(), model=model or ScriptedModel([]), settings=settings)
     app = create_app(engine=engine, database_url=database_url, settings=settings)
     async for client in start(app):
         yield client
@@ -45,10 +48,12 @@ async def test_a_document_url_at_an_internal_address_is_refused(
     database_url: str, tmp_path: Path, petshop: tuple[str, list[dict[str, Any]]]
 ) -> None:
     """The server fetches what a client names: loopback, private and link-local addresses are
-    refused (the rule imported tools' own requests follow) and nothing is imported."""
+    refused (the rule imported tools' own requests follow) and nothing is imported; an admin's
+    ``allow_private`` trusts the tools' base URL, never the document's URL."""
     url, _ = petshop
     async for client in _client(database_url, tmp_path):
-        response = await client.post("/tools/openapi", json={"url": f"{url}/openapi.json"})
+        response = await client.post("/tools/openapi", json={"url": f"{url}/openapi.json",
+                                                              "allow_private": True})
         assert response.status_code == 400, response.text
         message = response.json()["error"]["message"]
         assert "127.0.0.1" in message and "TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE" in message
@@ -87,6 +92,37 @@ async def test_imported_tools_are_listed_with_their_source_and_survive_a_restart
         gone = await client.delete("/tools/sources", params={"label": "openapi:Pet shop"})
         assert gone.status_code == 204
         assert "get_pet" not in {t["name"] for t in (await client.get("/tools")).json()}
+
+
+def _asking_for_pet(pet_id: int) -> ScriptedModel:
+    call = ToolCallRequest(id="c1", name="get_pet", arguments={"pet_id": pet_id})
+    return ScriptedModel([Completion(tool_calls=[call]), Completion(text="Here it is.")])
+
+
+async def test_an_admins_allow_private_trusts_the_base_url_and_a_restart_keeps_it(
+    database_url: str, tmp_path: Path, petshop: tuple[str, list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A source an API client imports calls no internal address; an admin who asks for
+    ``allow_private`` lets its tools call their own base URL, and the saved source keeps that."""
+    monkeypatch.delenv("TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE", raising=False)
+    get_settings.cache_clear()
+    url, seen = petshop
+    body = {"document": SWAGGER, "base_url": url, "auth": "petshop"}
+    async for client in _client(database_url, tmp_path, _asking_for_pet(7)):
+        assert (await client.post("/tools/openapi", json=body)).status_code == 201
+        before = len(seen)
+        refused = (await client.post("/execute", json={"prompt": "show me pet 7"})).json()
+        assert refused["calls"][0]["error"]["type"] == "http_forbidden_address", refused
+        assert len(seen) == before  # never sent
+        trusted = await client.post("/tools/openapi", json={**body, "allow_private": True})
+        assert trusted.status_code == 201, trusted.text
+        [source] = (await client.get("/tools/sources")).json()
+        assert source["options"]["allow_private"] is True
+    async for client in _client(database_url, tmp_path, _asking_for_pet(8)):  # a restart
+        run = (await client.post("/execute", json={"prompt": "show me pet 8"})).json()
+        assert run["calls"][0]["status"] == "ok", run
+        assert seen[-1]["path"] == "/pets/8"
 
 
 @pytest.mark.parametrize("body, problem", [

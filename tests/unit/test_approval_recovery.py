@@ -10,12 +10,14 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col
 
-from toolwire.api.engines import Engines
-from toolwire.api.metrics import Metrics
-from toolwire.api.processing import Processor
 from toolwire.config import Settings
+from toolwire.engine import Engine
+from toolwire.models.scripted import ScriptedModel
 from toolwire.retrieval import ToolIndex
 from toolwire.run import CallResult, Run
+from toolwire.service.engines import Engines
+from toolwire.service.metrics import Metrics
+from toolwire.service.processing import Processor
 from toolwire.store import data
 from toolwire.store.db import Database
 from toolwire.store.tables import InteractionCreate, Message, ToolCall
@@ -106,8 +108,9 @@ async def test_the_sweep_finishes_the_message_without_running_the_call(
     registry = Registry()
     registry.use_index(ToolIndex(embedder=None))
     registry.register(wipe, requires_approval=True, timeout=20)
+    engine = Engine(registry, model=ScriptedModel([]), settings=Settings())  # never asked
     processor = Processor(database=database, metrics=Metrics(), lease_seconds=30,
-                          engines=Engines(settings=Settings(model="scripted"), registry=registry))
+                          engines=Engines(settings=Settings(), engine=engine))
     recent, _ = waiting_call(database)
     approve_then_die(database, recent, ago=timedelta(seconds=40))  # may still be running
     stale, reply_id = waiting_call(database)

@@ -48,7 +48,7 @@ def streaming_model() -> ScriptedModel:
                                                           arguments={"a": 2, "b": 3})])
         return Completion(text="Two plus three makes 5.")
 
-    return StreamingModel(answer)
+    return StreamingModel(answer, streams_text=True)
 
 
 def half_model() -> ScriptedModel:
@@ -63,7 +63,7 @@ def vague_model() -> ScriptedModel:
                                                           arguments={"a": 2, "b": 3})])
         return Completion(text="It is five.")
 
-    return StreamingModel(answer)
+    return StreamingModel(answer, streams_text=True)
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> Registry:
     registry = Registry()
     registry.use_index(ToolIndex(embedder=None))
     registry.register(add, keywords=("sum", "plus"))
-    monkeypatch.setattr("toolwire.sources.commands.service_registry", lambda: registry)
+    monkeypatch.setattr("toolwire.cli.sources.service_tools", lambda: registry)
     StreamingModel.seen = []
     return registry
 

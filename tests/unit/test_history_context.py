@@ -13,15 +13,15 @@ import httpx
 import pytest
 
 from tests.unit.test_api import settings_for, start
-from toolwire.api import context
 from toolwire.api.app import create_app
-from toolwire.api.context import RESULT_TOKENS, fit_to_context, history_budget, tool_tokens
 from toolwire.engine import Engine
 from toolwire.messages import Completion, Message
 from toolwire.models.base import DEFAULT_CONTEXT_TOKENS, ModelError, ModelWrapper, context_tokens
 from toolwire.models.scripted import Request, ScriptedModel
 from toolwire.retrieval import ToolIndex
 from toolwire.run import CallResult, Run
+from toolwire.service import context
+from toolwire.service.context import RESULT_TOKENS, fit_to_context, history_budget, tool_tokens
 from toolwire.store import data
 from toolwire.store.db import Database
 from toolwire.store.history import estimate_tokens, load_history, message_tokens

@@ -11,23 +11,31 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from toolwire.api.engines import Engines
-from toolwire.api.metrics import Metrics
-from toolwire.api.processing import Processor
 from toolwire.config import Settings
 from toolwire.engine import Engine
-from toolwire.models.base import Completion, Constraint, Message, ToolCallRequest, ToolSpec
+from toolwire.models.base import (
+    Capabilities,
+    Completion,
+    Constraint,
+    Message,
+    Model,
+    ToolCallRequest,
+    ToolSpec,
+)
 from toolwire.models.base import Settings as ModelSettings
 from toolwire.retrieval import ToolIndex
 from toolwire.run import CallResult, Run
+from toolwire.service.engines import Engines
+from toolwire.service.metrics import Metrics
+from toolwire.service.processing import Processor
 from toolwire.store import data
 from toolwire.store.db import Database
 from toolwire.store.migrate import upgrade
-from toolwire.store.tables import InteractionCreate, ToolCall
+from toolwire.store.tables import Interaction, InteractionCreate, ToolCall
 from toolwire.store.tables import Message as StoredMessage
 from toolwire.store.types import utcnow
 from toolwire.tools import Registry
@@ -149,21 +157,32 @@ def test_the_migration_keeps_the_first_of_duplicate_keys(database_url: str) -> N
     database = Database(database_url)
     try:
         upgrade(database, "0005")
-        message = stored_message(database)
+        reply_id = _reply_at_0005(database)
         with database.write_session() as s:
-            claimed = data.claim_message(session=s, message_id=message.id, lease=FIRST)
-            assert claimed is not None
-            reply = claimed[1]
-            rows = [data.add_tool_call(session=s, message_id=reply.id, call=call(),
+            rows = [data.add_tool_call(session=s, message_id=reply_id, call=call(),
                                        finished=utcnow() + timedelta(seconds=i))
                     for i in range(3)]
         upgrade(database)
-        keys = {c.id: c.idempotency_key for c in calls_of(database, reply.id)}
+        keys = {c.id: c.idempotency_key for c in calls_of(database, reply_id)}
         assert keys == {rows[0].id: "key-1", rows[1].id: None, rows[2].id: None}
         with pytest.raises(IntegrityError), database.write_session() as s:
-            data.add_tool_call(session=s, message_id=reply.id, call=call())
+            data.add_tool_call(session=s, message_id=reply_id, call=call())
     finally:
         database.dispose()
+
+
+def _reply_at_0005(database: Database) -> uuid.UUID:
+    """A prompt and its open reply, written with only the columns revision 0005 has (the
+    tables of today have more)."""
+    now, interaction_id, prompt_id, reply_id = utcnow(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with database.write_session() as s:
+        s.connection().execute(insert(Interaction).values(
+            id=interaction_id, settings={}, created=now, updated=now))
+        for id_, role, reply_to in ((prompt_id, "user", None), (reply_id, "assistant", prompt_id)):
+            s.connection().execute(insert(StoredMessage).values(
+                id=id_, interaction_id=interaction_id, role=role, content="note hello",
+                status="running", reply_to_id=reply_to, attempts=1, created=now, updated=now))
+    return reply_id
 
 
 # -- the processor, fenced out mid-message ------------------------------------------------------
@@ -177,11 +196,11 @@ def take_note(text: str) -> str:
     return f"noted {text}"
 
 
-class NoteModel:
+class NoteModel(Model):
     """Asks for ``take_note`` with the prompt's last word, then says it is done. The first
     request waits for ``gate`` (the first process stalls there)."""
 
-    name, supports_tools, supports_grammar, supports_parallel = "notes", True, False, True
+    name, capabilities = "notes", Capabilities(tools=True, parallel=True)
 
     def __init__(self) -> None:
         self.gate = asyncio.Event()

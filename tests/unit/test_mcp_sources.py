@@ -4,12 +4,14 @@ no connection to an internal address over HTTP unless the operator allows it."""
 from __future__ import annotations
 
 import socket
+import threading
 from typing import Any
 
 import pytest
 from mcp import types
 
-from toolwire.sources.documents import SourceError
+from toolwire.config import get_settings
+from toolwire.sources import SourceError, add_mcp
 from toolwire.sources.mcp import mcp_tools
 from toolwire.tools.registry import Registry
 
@@ -55,16 +57,50 @@ def test_only_read_only_tools_run_without_approval() -> None:
     }
 
 
-def test_an_mcp_server_on_loopback_is_refused_by_default_and_never_contacted() -> None:
+def test_an_mcp_server_on_loopback_is_refused_without_allow_private_and_never_contacted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What an API client imports without an admin's ``allow_private``."""
+    monkeypatch.delenv("TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE", raising=False)
+    get_settings.cache_clear()
     listener = socket.create_server(("127.0.0.1", 0))
     listener.setblocking(False)
     port = listener.getsockname()[1]
     registry = Registry()
     try:
         with pytest.raises(SourceError, match="TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE"):
-            registry.add_mcp(f"http://127.0.0.1:{port}/mcp", timeout=5)
+            add_mcp(registry, f"http://127.0.0.1:{port}/mcp", timeout=5, allow_private=False)
         with pytest.raises(BlockingIOError):
             listener.accept()  # no connection was even attempted
     finally:
         listener.close()
     assert registry.names == []
+
+
+def test_the_operators_own_mcp_server_on_loopback_is_contacted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``add_mcp`` is the operator's: a server on 127.0.0.1 is reached with no setting (this
+    one hangs up at once, so the import fails, but only after the connection was made)."""
+    monkeypatch.delenv("TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE", raising=False)
+    get_settings.cache_clear()
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    contacted: list[bool] = []
+
+    def hang_up() -> None:
+        connection, _ = listener.accept()
+        contacted.append(True)
+        connection.close()
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    registry = Registry()
+    try:
+        with pytest.raises(SourceError, match="cannot list the tools") as refused:
+            add_mcp(registry, f"http://127.0.0.1:{port}/mcp", timeout=10)
+        assert "forbidden" not in str(refused.value).lower()
+        thread.join(timeout=10)
+    finally:
+        listener.close()
+    assert contacted == [True] and registry.names == []

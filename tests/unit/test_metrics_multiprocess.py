@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 COUNT = """
-from toolwire.api.metrics import Metrics
+from toolwire.service.metrics import Metrics
 m = Metrics()
 m.tool_calls.labels("add", "ok").inc({n})
 m.messages.labels("done").inc()
 m.observe_stages({{"execute": 5.0}})
 """
-SCRAPE = "import sys; from toolwire.api.metrics import Metrics; sys.stdout.write(Metrics().render().decode())"
+SCRAPE = "import sys; from toolwire.service.metrics import Metrics; sys.stdout.write(Metrics().render().decode())"
 
 
 def run(code: str, directory: Path) -> str:

@@ -14,9 +14,6 @@ import openai
 import pytest
 
 from tests.unit.test_lease_fencing import RAN, NoteModel, calls_of, message_row, stored_message
-from toolwire.api.engines import Engines
-from toolwire.api.metrics import Metrics
-from toolwire.api.processing import Processor
 from toolwire.config import Settings
 from toolwire.engine import Engine
 from toolwire.models import ModelSpecError
@@ -24,6 +21,9 @@ from toolwire.models.base import Completion, Constraint, Message, ModelError, To
 from toolwire.models.base import Settings as ModelSettings
 from toolwire.models.process import describe_exit
 from toolwire.retrieval import ToolIndex
+from toolwire.service.engines import Engines
+from toolwire.service.metrics import Metrics
+from toolwire.service.processing import Processor
 from toolwire.store.db import Database
 from toolwire.tools import Registry
 from toolwire.worker.retry import ModelRetries, backoff, transient

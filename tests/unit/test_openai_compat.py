@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.conftest import sqlite_url
 from tests.unit.openai_compat_fixtures import CONVERT_TOOL, currency_model, grammar_currency_model
+from tests.unit.test_api import settings_for, start
+from toolwire.api.app import create_app
 from toolwire.api.openai_compat import router
 from toolwire.engine import Engine
-from toolwire.messages import Completion
+from toolwire.messages import Completion, JsonSchemaConstraint, ToolCallRequest
 from toolwire.models.scripted import ScriptedModel
 from toolwire.pipeline import EngineConfig
 from toolwire.tools import Registry
@@ -225,7 +229,17 @@ async def test_a_model_without_native_calls_gets_them_from_the_engine() -> None:
     assert text["choices"][0]["message"]["content"] == "I can convert currencies for you."
 
 
-async def test_execute_runs_the_registry_tools_server_side() -> None:
+def _served(model: ScriptedModel, registry: Registry, tmp_path: Path) -> FastAPI:
+    """The whole service (database, Processor) on ``model`` and ``registry``: what
+    ``toolwire.execute`` runs through."""
+    settings = settings_for(tmp_path)
+    return create_app(engine=Engine(registry, model=model, settings=settings),
+                      database_url=sqlite_url(tmp_path), settings=settings)
+
+
+async def test_execute_runs_the_registry_tools_server_side_and_stores_the_run(
+    tmp_path: Path,
+) -> None:
     registry = Registry()
 
     @registry.tool
@@ -233,12 +247,55 @@ async def test_execute_runs_the_registry_tools_server_side() -> None:
         """Convert an amount of money from one currency to another."""
         return round(amount * 1.25, 2)
 
-    app = _app(currency_model(), registry, describe=True)
-    body = (await _post(app, {"messages": USER, "toolwire": {"execute": True}})).json()
-    assert body["choices"][0]["finish_reason"] == "stop"
-    assert "52.5" in body["choices"][0]["message"]["content"]
-    [call] = body["toolwire"]["calls"]
-    assert (call["name"], call["result"], call["status"]) == ("convert_currency", 52.5, "ok")
+    history = [{"role": "system", "content": "Be brief."}, *USER]
+    app = _served(currency_model(), registry, tmp_path)
+    async for client in start(app):
+        response = await client.post("/v1/chat/completions", json={
+            "messages": history, "toolwire": {"execute": True}})
+        body = response.json()
+        assert body["choices"][0]["finish_reason"] == "stop"
+        assert "52.5" in body["choices"][0]["message"]["content"]
+        extension = body["toolwire"]
+        [call] = extension["calls"]
+        assert (call["name"], call["result"], call["status"]) == ("convert_currency", 52.5, "ok")
+        assert extension["message_status"] == "done"
+
+        listed = (await client.get("/tool-calls")).json()["items"]
+        assert [(c["id"], c["interaction_id"], c["result"]) for c in listed] == [
+            (call["tool_call_id"], extension["interaction_id"], 52.5)]
+        stored = (await client.get(f"/interactions/{extension['interaction_id']}")).json()
+        prompt, reply = stored["messages"]
+        assert (prompt["id"], prompt["content"], prompt["status"]) == (
+            extension["message_id"], QUESTION, "done")
+        assert (reply["id"], reply["content"]) == (
+            extension["reply_id"], body["choices"][0]["message"]["content"])
+        assert [c["id"] for c in reply["tool_calls"]] == [call["tool_call_id"]]
+
+
+async def test_the_engines_strategy_decides_not_the_models_capability() -> None:
+    """A tool-calling model under the ``plain`` strategy gets the plain strategy's
+    JSON-Schema-constrained prompt, not the request's tools."""
+    model = currency_model()
+    app = _app(model, strategy="plain", relevance_threshold=0.0)
+    body = (await _post(app, {"messages": USER, "tools": [CONVERT_TOOL]})).json()
+    [call] = body["choices"][0]["message"]["tool_calls"]
+    assert json.loads(call["function"]["arguments"])["to_currency"] == "CAD"
+    assert model.supports_tools and model.requests[0].tools is None
+    assert isinstance(model.requests[0].constraint, JsonSchemaConstraint)
+
+
+async def test_a_proposed_call_is_checked_against_the_clients_schema() -> None:
+    """The model's first call lacks a required argument: the client gets the repaired call,
+    never the invalid one."""
+    first = ToolCallRequest(id="call_1", name="convert_currency",
+                            arguments={"amount": 42, "from_currency": "USD"})
+    fixed = ToolCallRequest(id="call_1", name="convert_currency", arguments={
+        "amount": 42, "from_currency": "USD", "to_currency": "CAD"})
+    model = ScriptedModel([Completion(tool_calls=[first]), Completion(tool_calls=[fixed])])
+    body = (await _post(_app(model), {"messages": USER, "tools": [CONVERT_TOOL]})).json()
+    [call] = body["choices"][0]["message"]["tool_calls"]
+    assert json.loads(call["function"]["arguments"]) == fixed.arguments
+    assert len(model.requests) == 2  # the repair was asked for
 
 
 async def test_a_model_error_is_a_502_in_openai_shape() -> None:
@@ -301,7 +358,7 @@ class StreamingModel(ScriptedModel):
 
 
 async def test_stream_sends_the_text_deltas_the_model_produces() -> None:
-    app = _app(StreamingModel([]))
+    app = _app(StreamingModel([], streams_text=True))
     response = await _post(app, {"model": "toolwire", "stream": True,
                                  "messages": [{"role": "user", "content": "say hello"}]})
     events = _events(response)

@@ -1,23 +1,34 @@
 """``stream: true`` on ``/v1/chat/completions``: a tool call goes out the moment the engine has
-decided it, in OpenAI's chunk shape, before any answer text; never cut from a finished
-completion after the answer."""
+decided it (validated), in OpenAI's chunk shape, before any answer text; never cut from a
+finished completion after the answer. ``toolwire.execute`` runs go through the Processor on
+a SQLite store."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
-import httpx
+import pytest
 from openai import AsyncOpenAI
 
+from tests.conftest import sqlite_url
 from tests.unit.openai_compat_fixtures import CONVERT_TOOL, currency_model
-from tests.unit.test_openai_compat import QUESTION, USER, _app, _events, _post
-from toolwire.api.openai_compat import _live, parse_request
+from tests.unit.test_api import start
+from tests.unit.test_openai_compat import QUESTION, USER, _app, _events, _post, _served
+from toolwire.api.openai_compat import _live, _start, answer, execute, parse_request
+from toolwire.config import Settings
 from toolwire.engine import Engine
-from toolwire.messages import Completion, Message, ModelSettings, ToolCallRequest, ToolSpec
+from toolwire.messages import Completion, Message, ModelSettings, ToolCallRequest
 from toolwire.models.scripted import Request, ScriptedModel
+from toolwire.service.engines import Engines
+from toolwire.service.metrics import Metrics
+from toolwire.service.processing import Processor
+from toolwire.store.db import Database
+from toolwire.store.migrate import upgrade
 from toolwire.tools import Registry
 
 EXPECTED = {"amount": 42.0, "from_currency": "USD", "to_currency": "CAD"}
@@ -41,7 +52,7 @@ def _answering_model(*calls: dict[str, Any]) -> AnsweringModel:
     proposals = [Completion(tool_calls=[ToolCallRequest(id="", name="convert_currency",
                                                         arguments=arguments)])
                  for arguments in calls or (EXPECTED,)]
-    return AnsweringModel([*proposals, Completion(text="".join(ANSWER))])
+    return AnsweringModel([*proposals, Completion(text="".join(ANSWER))], streams_text=True)
 
 
 def _registry(before_result: asyncio.Event | None = None) -> Registry:
@@ -57,11 +68,31 @@ def _registry(before_result: asyncio.Event | None = None) -> Registry:
     return registry
 
 
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Database]:
+    database = Database(sqlite_url(tmp_path))
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
 async def _chunks(engine: Engine, body: dict[str, Any],
-                  on_chunk: Callable[[dict[str, Any]], None] = lambda _c: None) -> list[Any]:
+                  on_chunk: Callable[[dict[str, Any]], None] = lambda _c: None,
+                  store: Database | None = None) -> list[Any]:
+    """The chunks of ``body``'s streamed answer; ``toolwire.execute`` runs through a
+    Processor on ``store``."""
     chat = parse_request(body, "toolwire")
+    if chat.execute:
+        assert store is not None
+        settings = Settings(model="scripted")
+        processor = Processor(database=store, metrics=Metrics(),
+                              engines=Engines(settings=settings, engine=engine))
+        started = _start(lambda text, call: execute(processor, chat, owner=None, model=None,
+                                                    on_text=text, on_call=call))
+    else:
+        started = _start(lambda text, call: answer(engine, chat, text, call))
     chunks: list[Any] = []
-    async for data in _live(engine, chat, "chatcmpl-1", 0):
+    async for data in _live(started, chat, "chatcmpl-1", 0):
         text = data.decode().removeprefix("data: ").strip()
         chunk = text if text == "[DONE]" else json.loads(text)
         if isinstance(chunk, dict):
@@ -87,7 +118,7 @@ def _reassembled(chunks: list[Any]) -> tuple[str, str, dict[str, Any]]:
     return head["id"], head["function"]["name"], json.loads(arguments)
 
 
-async def test_execute_streams_the_call_before_it_runs_then_the_answer() -> None:
+async def test_execute_streams_the_call_before_it_runs_then_the_answer(store: Database) -> None:
     seen = asyncio.Event()
     model = _answering_model()
     engine = Engine(_registry(before_result=seen), model=model)
@@ -98,16 +129,21 @@ async def test_execute_streams_the_call_before_it_runs_then_the_answer() -> None
             seen.set()  # lets the tool finish: the call was out before its result
 
     chunks = await _chunks(engine, {"messages": USER, "stream": True,
-                                    "toolwire": {"execute": True}}, watch)
+                                    "toolwire": {"execute": True}}, watch, store)
     call_id, name, arguments = _reassembled(chunks)
     assert call_id.startswith("call_") and (name, arguments) == ("convert_currency", EXPECTED)
     calls, texts = _deltas(chunks, "tool_calls"), _deltas(chunks, "content")
     assert calls[-1][0] < texts[0][0]  # every call delta before the answer's first text
     assert "".join(text for _, text in texts) == "".join(ANSWER)  # settled, then sent
-    assert chunks[-2]["choices"][0]["finish_reason"] == "stop" and chunks[-1] == "[DONE]"
+    assert chunks[-3]["choices"][0]["finish_reason"] == "stop" and chunks[-1] == "[DONE]"
+    extension = chunks[-2]["toolwire"]  # last, where the run was stored
+    assert chunks[-2]["choices"] == [] and extension["message_status"] == "done"
+    [stored] = extension["calls"]
+    assert (stored["id"], stored["result"]) == (call_id, 52.5)
+    assert uuid.UUID(stored["tool_call_id"]) and uuid.UUID(extension["interaction_id"])
 
 
-async def test_a_draft_the_engine_replaces_is_never_streamed() -> None:
+async def test_a_draft_the_engine_replaces_is_never_streamed(store: Database) -> None:
     """The model's sentence drops the numbers, so the answer is the engine's own; a client
     cannot take streamed text back, so it gets only the settled answer."""
 
@@ -124,52 +160,33 @@ async def test_a_draft_the_engine_replaces_is_never_streamed() -> None:
     def model() -> Drafting:
         call = Completion(tool_calls=[ToolCallRequest(id="", name="convert_currency",
                                                       arguments=EXPECTED)])
-        return Drafting([call, Completion(text="I can convert currencies for you.")])
+        return Drafting([call, Completion(text="I can convert currencies for you.")],
+                        streams_text=True)
 
     body = {"messages": USER, "stream": True, "toolwire": {"execute": True}}
-    chunks = await _chunks(Engine(_registry(), model=model()), body)
+    chunks = await _chunks(Engine(_registry(), model=model()), body, store=store)
     streamed = "".join(text for _, text in _deltas(chunks, "content"))
     settled = (await Engine(_registry(), model=model()).arun(QUESTION)).answer
     assert streamed == settled and "I can convert currencies" not in streamed
     assert "52.5" in streamed
 
 
-async def test_execute_streams_only_the_arguments_that_passed_validation() -> None:
+async def test_execute_streams_only_the_arguments_that_passed_validation(
+    store: Database,
+) -> None:
     first = {"amount": 42, "from_currency": "USD"}  # to_currency missing: repaired
     engine = Engine(_registry(), model=_answering_model(first, EXPECTED))
     chunks = await _chunks(engine, {"messages": USER, "stream": True,
-                                    "toolwire": {"execute": True}})
+                                    "toolwire": {"execute": True}}, store=store)
     assert _reassembled(chunks)[1:] == ("convert_currency", EXPECTED)
 
 
-class StreamingToolsModel(ScriptedModel):
-    """A remote backend's ``stream_tools``: hands over its call, then waits for the test."""
-
-    def __init__(self, released: asyncio.Event) -> None:
-        super().__init__()
-        self.released = released
-
-    async def stream_tools(
-        self, messages: list[Message], *, tools: list[ToolSpec], settings: ModelSettings,
-        on_text: Callable[[str], None], on_call: Callable[[ToolCallRequest], None],
-    ) -> Completion:
-        call = ToolCallRequest(id="call_abc", name=tools[0].name, arguments=EXPECTED)
-        on_call(call)
-        await asyncio.wait_for(self.released.wait(), timeout=5)
-        return Completion(tool_calls=[call], finish_reason="tool_calls")
-
-
-async def test_a_streaming_backend_call_goes_out_before_the_model_has_finished() -> None:
-    released = asyncio.Event()
-
-    def watch(chunk: dict[str, Any]) -> None:
-        if chunk["choices"] and chunk["choices"][0]["delta"].get("tool_calls"):
-            released.set()
-
-    engine = Engine(Registry(), model=StreamingToolsModel(released))
-    chunks = await _chunks(engine, {"messages": USER, "tools": [CONVERT_TOOL], "stream": True},
-                           watch)
-    assert _reassembled(chunks) == ("call_abc", "convert_currency", EXPECTED)
+async def test_a_proposal_streams_only_the_arguments_that_passed_validation() -> None:
+    """Without ``execute`` too: the client's tool schema is checked before a call goes out."""
+    first = {"amount": 42, "from_currency": "USD"}
+    engine = Engine(Registry(), model=_answering_model(first, EXPECTED))
+    chunks = await _chunks(engine, {"messages": USER, "tools": [CONVERT_TOOL], "stream": True})
+    assert _reassembled(chunks)[1:] == ("convert_currency", EXPECTED)
     assert chunks[-2]["choices"][0]["finish_reason"] == "tool_calls"
 
 
@@ -183,32 +200,32 @@ async def test_parallel_tool_calls_false_streams_one_call() -> None:
     assert {d["index"] for d in parts} == {0}
 
 
-async def test_the_openai_client_reassembles_a_streamed_call_then_the_answer() -> None:
+async def test_the_openai_client_reassembles_a_streamed_call_then_the_answer(
+    tmp_path: Path,
+) -> None:
     def answer(request: Request) -> Completion:
         if request.tools:
             return Completion(tool_calls=[ToolCallRequest(id="", name="convert_currency",
                                                           arguments=EXPECTED)])
         return Completion(text="42 USD is 52.5 CAD.")
 
-    app = _app(ScriptedModel(answer), _registry())
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
-    client = AsyncOpenAI(base_url="http://test/v1", api_key="unused", http_client=http)
-    stream = await client.chat.completions.create(
-        model="toolwire", messages=[{"role": "user", "content": QUESTION}], stream=True,
-        extra_body={"toolwire": {"execute": True}})
     order: list[str] = []
     name, arguments, text, finish = "", "", "", None
-    async for chunk in stream:
-        for choice in chunk.choices:
-            for delta in choice.delta.tool_calls or []:
-                order.append("call")
-                name += (delta.function and delta.function.name) or ""
-                arguments += (delta.function and delta.function.arguments) or ""
-            if choice.delta.content:
-                order.append("text")
-                text += choice.delta.content
-            finish = choice.finish_reason or finish
-    await http.aclose()
+    async for http in start(_served(ScriptedModel(answer), _registry(), tmp_path)):
+        client = AsyncOpenAI(base_url="http://toolwire/v1", api_key="unused", http_client=http)
+        stream = await client.chat.completions.create(
+            model="toolwire", messages=[{"role": "user", "content": QUESTION}], stream=True,
+            extra_body={"toolwire": {"execute": True}})
+        async for chunk in stream:
+            for choice in chunk.choices:
+                for delta in choice.delta.tool_calls or []:
+                    order.append("call")
+                    name += (delta.function and delta.function.name) or ""
+                    arguments += (delta.function and delta.function.arguments) or ""
+                if choice.delta.content:
+                    order.append("text")
+                    text += choice.delta.content
+                finish = choice.finish_reason or finish
     assert (name, json.loads(arguments)) == ("convert_currency", EXPECTED)
     assert order.index("text") > max(i for i, kind in enumerate(order) if kind == "call")
     assert (text, finish) == ("42 USD is 52.5 CAD.", "stop")

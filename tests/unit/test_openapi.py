@@ -12,8 +12,8 @@ import pytest
 
 from tests.petshop import SWAGGER, TOKEN, petshop_app, serving
 from toolwire.config import get_settings
-from toolwire.sources.credentials import ApiKey, Bearer
-from toolwire.sources.documents import SourceError
+from toolwire.credentials import ApiKey, Bearer
+from toolwire.sources import SourceError, add_openapi
 from toolwire.sources.http import forbidden_address
 from toolwire.tools.dispatch import dispatch
 from toolwire.tools.registry import Registry
@@ -68,7 +68,7 @@ STORE: dict[str, Any] = {
 
 def test_operations_become_tools_with_merged_arguments_and_refs_resolved() -> None:
     registry = Registry()
-    tools = {t.name: t for t in registry.add_openapi(STORE)}
+    tools = {t.name: t for t in add_openapi(registry, STORE)}
     assert set(tools) == {"update_item", "get /items/{id}"}
     put = tools["update_item"]
     assert put.description == "Replace an item\n\nReplaces every field."
@@ -89,7 +89,7 @@ def test_operations_become_tools_with_merged_arguments_and_refs_resolved() -> No
 
 def test_request_puts_each_argument_where_it_belongs() -> None:
     registry = Registry()
-    registry.add_openapi(STORE, auth=ApiKey(name="api_key", value="k3y", location="query"))  # type: ignore[arg-type]
+    add_openapi(registry, STORE, auth=ApiKey(name="api_key", value="k3y", location="query"))  # type: ignore[arg-type]
     handler = registry.get("update_item").handler
     request = handler.request({"path_id": 5, "query_id": "q", "X-Trace": "t", "session": "s",  # type: ignore[union-attr]
                                "title": "lamp"})
@@ -103,10 +103,10 @@ def test_request_puts_each_argument_where_it_belongs() -> None:
 
 def test_include_exclude_and_the_base_url_override() -> None:
     registry = Registry()
-    tools = registry.add_openapi(STORE, include=["GET *"], base_url="http://localhost:1")
+    tools = add_openapi(registry, STORE, include=["GET *"], base_url="http://localhost:1")
     assert [t.name for t in tools] == ["get /items/{id}"]
     assert tools[0].handler.base_url == "http://localhost:1"  # type: ignore[union-attr]
-    assert [t.name for t in Registry().add_openapi(STORE, exclude=["update_*"])] == [
+    assert [t.name for t in add_openapi(Registry(), STORE, exclude=["update_*"])] == [
         "get /items/{id}"
     ]
 
@@ -125,7 +125,7 @@ def test_a_bad_source_is_refused_clearly_and_nothing_is_lost(document: Any, prob
     registry = Registry()
     registry.add_schema({"name": "kept", "parameters": {"type": "object", "properties": {}}})
     with pytest.raises(SourceError, match=problem):
-        registry.add_openapi(document, timeout=2)
+        add_openapi(registry, document, timeout=2)
     assert registry.names == ["kept"]
 
 
@@ -133,17 +133,17 @@ def test_a_name_clash_adds_nothing_and_a_reimport_replaces_its_own_tools() -> No
     registry = Registry()
     registry.add_schema({"name": "update_item"})
     with pytest.raises(SourceError, match=r"already registered.*update_item"):
-        registry.add_openapi(STORE)
+        add_openapi(registry, STORE)
     assert registry.names == ["update_item"]
     again = Registry()
-    again.add_openapi(STORE)
-    again.add_openapi(STORE, include=["update_item"])
+    add_openapi(again, STORE)
+    add_openapi(again, STORE, include=["update_item"])
     assert again.names == ["update_item"]
 
 
 def test_an_unknown_credential_name_is_refused() -> None:
     with pytest.raises(SourceError, match="no credential named 'nope'"):
-        Registry().add_openapi(STORE, auth="nope")
+        add_openapi(Registry(), STORE, auth="nope")
 
 
 # -- a real server --------------------------------------------------------------------------
@@ -154,22 +154,24 @@ def petshop() -> Any:
         yield url, seen
 
 
-@pytest.fixture
-def private_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The petshop listens on loopback, which imported tools may only call when allowed."""
-    monkeypatch.setenv("TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE", "true")
+@pytest.fixture(autouse=True)
+def private_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Internal addresses are refused (the default): the petshop listens on loopback, which
+    only a source the operator imported (``allow_private``, its own base URL) may call."""
+    monkeypatch.delenv("TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE", raising=False)
     get_settings.cache_clear()
+    assert not get_settings().http_tools_allow_private
 
 
-def _imported(source: Any, base_url: str) -> Registry:
-    from toolwire.sources.imports import import_openapi
-
+def _imported(source: Any, base_url: str, *, allow_private: bool = True) -> Registry:
+    """``source`` imported through the Python API (the operator's: ``allow_private`` is its
+    default), or as an API client's import is (``allow_private=False``)."""
     registry = Registry()
-    import_openapi(registry, source, base_url=base_url, auth="petshop", credentials=CREDENTIALS)
+    add_openapi(registry, source, base_url=base_url, auth="petshop", credentials=CREDENTIALS,
+                allow_private=allow_private)
     return registry
 
 
-@pytest.mark.usefixtures("private_allowed")
 @pytest.mark.parametrize("kind", ["openapi.json", "swagger"])
 def test_calls_send_the_real_request_and_return_status_and_json(petshop: Any, kind: str) -> None:
     url, seen = petshop
@@ -189,7 +191,6 @@ def test_calls_send_the_real_request_and_return_status_and_json(petshop: Any, ki
     assert seen[-1]["body"] == {"name": "Kit", "species": "cat"}
 
 
-@pytest.mark.usefixtures("private_allowed")
 def test_invalid_arguments_never_reach_the_server(petshop: Any) -> None:
     url, seen = petshop
     registry = _imported(f"{url}/openapi.json", url)
@@ -199,7 +200,6 @@ def test_invalid_arguments_never_reach_the_server(petshop: Any) -> None:
     assert len(seen) == before
 
 
-@pytest.mark.usefixtures("private_allowed")
 def test_an_api_error_is_a_structured_tool_error(petshop: Any) -> None:
     url, _ = petshop
     registry = _imported(f"{url}/openapi.json", url)
@@ -209,16 +209,15 @@ def test_an_api_error_is_a_structured_tool_error(petshop: Any) -> None:
     assert error["type"] == "http_error" and error["status"] == 404
     assert "404" in error["message"] and "no pet with id 99" in error["message"]
     no_auth = Registry()
-    no_auth.add_openapi(f"{url}/openapi.json", base_url=url)
+    add_openapi(no_auth, f"{url}/openapi.json", base_url=url)
     denied = asyncio.run(dispatch(no_auth, "get_pet", {"pet_id": 7}))
     assert denied.error["status"] == 401  # type: ignore[index]
 
 
-@pytest.mark.usefixtures("private_allowed")
 def test_an_unreachable_api_is_an_error_that_hides_the_secret() -> None:
     registry = Registry()
     key = ApiKey(name="key", value="hush-hush", location="query")  # type: ignore[arg-type]
-    registry.add_openapi(STORE, base_url="http://127.0.0.1:9", auth=key, timeout=2)
+    add_openapi(registry, STORE, base_url="http://127.0.0.1:9", auth=key, timeout=2)
     result = asyncio.run(dispatch(registry, "get /items/{id}", {"id": 1}))
     assert result.status == "error" and result.error["type"] == "http_unreachable"  # type: ignore[index]
     assert "hush-hush" not in json.dumps(result.to_dict())
@@ -247,7 +246,6 @@ def _call(name: str, **arguments: Any) -> Any:
     return Completion(tool_calls=[ToolCallRequest(id="c1", name=name, arguments=arguments)])
 
 
-@pytest.mark.usefixtures("private_allowed")
 def test_a_sentence_runs_through_the_engine_to_the_real_api(petshop: Any) -> None:
     from toolwire.engine import Engine
     from toolwire.messages import Completion
@@ -269,9 +267,22 @@ def test_a_sentence_runs_through_the_engine_to_the_real_api(petshop: Any) -> Non
 
 
 # -- where imported tools may connect -------------------------------------------------------
-def test_imported_tools_refuse_loopback_by_default_and_send_nothing(petshop: Any) -> None:
+def test_the_operators_own_api_on_loopback_is_called_without_any_setting(petshop: Any) -> None:
+    """``add_openapi`` is the operator's: their API on 127.0.0.1 works as imported, with no
+    ``TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE`` (the autouse fixture leaves it off)."""
     url, seen = petshop
-    registry = _imported(f"{url}/openapi.json", url)
+    registry = Registry()
+    add_openapi(registry, f"{url}/openapi.json", base_url=url, auth="petshop",
+                credentials=CREDENTIALS)
+    result = asyncio.run(dispatch(registry, "get_pet", {"pet_id": 7}))
+    assert result.status == "ok", result.error
+    assert seen[-1]["path"] == "/pets/7"
+
+
+def test_a_source_without_allow_private_refuses_loopback_and_sends_nothing(petshop: Any) -> None:
+    """What an API client imports without an admin's ``allow_private``."""
+    url, seen = petshop
+    registry = _imported(f"{url}/openapi.json", url, allow_private=False)
     before = len(seen)
     result = asyncio.run(dispatch(registry, "get_pet", {"pet_id": 7}))
     assert result.status == "error"
@@ -286,7 +297,8 @@ def test_a_name_is_checked_after_resolution_and_the_request_goes_to_that_address
     petshop: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``localhost`` (or any name resolving to loopback) is refused like 127.0.0.1; when
-    allowed, the request goes to the address that was checked, under its own Host name."""
+    allowed (everywhere, or for the source's own base URL), the request goes to the address
+    that was checked, under its own Host name."""
     from toolwire.sources import http
 
     url, seen = petshop
@@ -296,7 +308,7 @@ def test_a_name_is_checked_after_resolution_and_the_request_goes_to_that_address
         return ["127.0.0.1"] if host == "pets.example" else []
 
     monkeypatch.setattr(http, "_resolve", resolve)
-    registry = _imported(f"{url}/openapi.json", f"http://pets.example:{port}")
+    registry = _imported(f"{url}/openapi.json", f"http://pets.example:{port}", allow_private=False)
     refused = asyncio.run(dispatch(registry, "get_pet", {"pet_id": 7}))
     assert refused.error["type"] == "http_forbidden_address"  # type: ignore[index]
     assert "pets.example" in refused.error["message"]  # type: ignore[index]
@@ -305,6 +317,59 @@ def test_a_name_is_checked_after_resolution_and_the_request_goes_to_that_address
     allowed = asyncio.run(dispatch(registry, "get_pet", {"pet_id": 7}))
     assert allowed.status == "ok", allowed.error
     assert seen[-1]["path"] == "/pets/7"
+    monkeypatch.delenv("TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE")
+    get_settings.cache_clear()
+    trusted = _imported(f"{url}/openapi.json", f"http://pets.example:{port}")
+    assert asyncio.run(dispatch(trusted, "get_pet", {"pet_id": 8})).status == "ok"
+    assert seen[-1]["path"] == "/pets/8"
+
+
+@pytest.fixture(scope="module")
+def redirector() -> Any:
+    """A server on loopback whose ``/hop?to=URL`` redirects anywhere; and a second one, at
+    another port, that counts what reaches it."""
+    from fastapi import FastAPI
+    from fastapi.responses import RedirectResponse
+
+    hop, other = FastAPI(), FastAPI()
+    reached: list[str] = []
+
+    @hop.get("/hop")
+    def go(to: str) -> RedirectResponse:
+        return RedirectResponse(to, status_code=307)
+
+    @hop.get("/here")
+    def here() -> dict[str, str]:
+        return {"where": "trusted"}
+
+    @other.get("/secret")
+    def secret() -> dict[str, str]:
+        reached.append("secret")
+        return {"where": "other"}
+
+    with serving(hop) as url, serving(other) as other_url:
+        yield url, other_url, reached
+
+
+@pytest.mark.parametrize("target", ["{other}/secret", "http://localhost:{port}/here"])
+def test_a_trusted_base_url_trusts_its_own_origin_only_redirects_elsewhere_are_refused(
+    redirector: Any, target: str
+) -> None:
+    """The trusted origin is one host and port: a redirect from it to another internal one
+    (another port, or the same address under another name) is refused before it is sent."""
+    from toolwire.sources.http import ForbiddenAddress, public_client
+
+    url, other_url, reached = redirector
+    port = url.rsplit(":", 1)[1]
+
+    async def get(path: str) -> httpx.Response:
+        async with public_client(trusted=url, follow_redirects=True, timeout=5) as client:
+            return await client.get(url + path)
+
+    assert asyncio.run(get("/hop?to=/here")).json() == {"where": "trusted"}  # same origin
+    with pytest.raises(ForbiddenAddress, match="refused to call"):
+        asyncio.run(get("/hop?to=" + target.format(other=other_url, port=port)))
+    assert reached == []
 
 
 @pytest.mark.parametrize("address", [
@@ -327,7 +392,7 @@ def test_public_addresses_are_not(address: str) -> None:
 ])
 def test_a_path_parameter_never_becomes_a_dot_segment(value: str, segment: str) -> None:
     registry = Registry()
-    registry.add_openapi(STORE)
+    add_openapi(registry, STORE)
     handler = registry.get("update_item").handler
     request = handler.request({"path_id": value, "title": "t"})  # type: ignore[union-attr]
     assert request.url == f"https://store.example/api/v1/items/{segment}"

@@ -48,7 +48,7 @@ def _interaction(db: Database, **fields: object) -> uuid.UUID:
 
 
 def test_migrations_reach_head_and_match_the_tables(database: Database) -> None:
-    assert current_revision(database) == head_revision() == "0006"
+    assert current_revision(database) == head_revision() == "0009"
     names = set(inspect(database.engine).get_table_names())
     assert {"interaction", "message", "tool_call", "alembic_version"} <= names
     with database.engine.connect() as connection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from toolwire.api.commands import db_app
+from toolwire.cli.serve import db_app
 
 
 def test_db_upgrade_then_current(database_url: str) -> None:
@@ -15,9 +15,9 @@ def test_db_upgrade_then_current(database_url: str) -> None:
 
     upgraded = runner.invoke(db_app, ["upgrade", "--database-url", database_url])
     assert upgraded.exit_code == 0, upgraded.output
-    assert "at revision 0006" in upgraded.output
+    assert "at revision 0009" in upgraded.output
 
     after = runner.invoke(db_app, ["current", "--database-url", database_url])
-    assert "revision 0006, head 0006 (up to date)" in after.output
+    assert "revision 0009, head 0009 (up to date)" in after.output
     again = runner.invoke(db_app, ["upgrade", "--database-url", database_url])
     assert again.exit_code == 0

@@ -1,6 +1,6 @@
 """The REST API: ``create_app()`` builds it; ``toolwire serve`` runs it (see ``app.py``).
 
-``create_app`` is imported on first use, so the CLI can mount ``toolwire.api.commands``
+``create_app`` is imported on first use, so the CLI can mount ``toolwire.cli.serve``
 without loading FastAPI and SQLAlchemy for every command.
 """
 

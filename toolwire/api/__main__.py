@@ -2,7 +2,7 @@
 
 import typer
 
-from toolwire.api.commands import serve
+from toolwire.cli.serve import serve
 
 if __name__ == "__main__":
     typer.run(serve)

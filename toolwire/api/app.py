@@ -11,6 +11,7 @@ database: ``create_app(engine=Engine(registry, model=ScriptedModel([...])), data
 
 Startup never dies on the database: the app serves at once, answering 503
 ``database_unavailable`` while it connects and migrates in the background with backoff; then
+the saved tool sources are loaded (and followed: ``toolwire.service.registry``) and
 the processor starts (leases renewed, expired ones taken up, pending messages claimed). On
 shutdown (SIGTERM) it stops claiming, gives in-flight work ``shutdown_grace`` seconds and hands
 the rest back to its lease; the model process is stopped.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -30,15 +31,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 import toolwire
+from toolwire import tracing
 from toolwire.api import openai_compat
 from toolwire.api.auth import OPEN_PATHS, AuthGate, resolved_auth
 from toolwire.api.deps import AppState, DatabaseGate
-from toolwire.api.engines import Engines
 from toolwire.api.errors import ERROR_RESPONSES, install_error_handlers
 from toolwire.api.guard import RequestGuard
-from toolwire.api.metrics import Metrics, MetricsMiddleware, QueueDepthCollector
-from toolwire.api.processing import Processor
-from toolwire.api.queue import TaskQueue
+from toolwire.api.metrics import MetricsMiddleware
 from toolwire.api.request_ids import RequestIds
 from toolwire.api.routes import (
     execute,
@@ -50,8 +49,11 @@ from toolwire.api.routes import (
     tools,
 )
 from toolwire.config import Settings, get_settings
-from toolwire.sources.saved import load_saved
-from toolwire.store import data, migrate
+from toolwire.service.engines import Engines
+from toolwire.service.metrics import Metrics, QueueDepthCollector
+from toolwire.service.processing import Processor
+from toolwire.service.queue import TaskQueue
+from toolwire.store import migrate
 from toolwire.store.db import Database
 from toolwire.tools.registry import Registry
 
@@ -78,7 +80,8 @@ def create_app(
 
     Args:
         engine: the engine for the default model; built lazily from ``settings`` if omitted.
-        registry: the tools (default: the engine's, else the built-in ones).
+        registry: the tools (default: the engine's, else ``service_registry``'s); the
+            sources saved in the database are loaded into it and followed.
         database_url: SQLAlchemy URL (default ``settings.resolved_database_url``).
         settings: the configuration (default: from ``TOOLWIRE_*`` variables).
         auto_migrate: bring the schema up to date on startup.
@@ -92,10 +95,12 @@ def create_app(
     auth = resolved_auth(settings.auth, host)
     if auth != settings.auth:
         settings = settings.model_copy(update={"auth": auth})
+    tracing.configure_tracing("toolwire-api", arguments=settings.trace_arguments)
     metrics = Metrics()
     database = Database(database_url or settings.resolved_database_url)
     engines = Engines(
-        settings=settings, engine=engine, registry=registry, allowed_models=allowed_models
+        settings=settings, engine=engine, registry=registry, allowed_models=allowed_models,
+        database=database,
     )
     state = AppState(
         settings=settings,
@@ -114,9 +119,11 @@ def create_app(
         metrics=metrics,
     )
 
+    following: list[Callable[[], None]] = []
+
     async def connect() -> None:
         await wait_for_database(database, upgrade_schema=auto_migrate)
-        await load_sources(state)
+        following.append(await follow_sources(engines))
         state.database_ready = True
         if recover:
             state.processor.start()
@@ -132,6 +139,8 @@ def create_app(
         finally:
             connecting.cancel()
             await asyncio.gather(connecting, return_exceptions=True)
+            for halt in following:
+                await anyio.to_thread.run_sync(halt)
             await state.processor.shutdown(grace=settings.shutdown_grace)
             await anyio.to_thread.run_sync(engines.close)
             database.dispose()
@@ -159,13 +168,15 @@ def create_app(
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type"])
+                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                           expose_headers=["Idempotent-Replayed"])
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIds)
     for module in (execute, interactions, messages, tool_calls, tools, health):
         app.include_router(module.router)
     app.include_router(openai_compat.router)
     playground.install(app)
+    tracing.instrument_app(app)  # a span per request, when traces are exported
     return app
 
 
@@ -189,14 +200,17 @@ def _document_keys(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-async def load_sources(state: AppState) -> None:
-    """Import the tool sources kept in the database (OpenAPI documents, MCP servers) into the
-    registry; one that fails (a server down) is logged and the others load."""
-    rows = await state.database.read(lambda s: data.list_tool_sources(session=s))
-    if rows:
-        state.source_failures = await anyio.to_thread.run_sync(
-            load_saved, state.engines.registry, rows, state.settings.credentials
-        )
+async def follow_sources(engines: Engines) -> Callable[[], None]:
+    """Load the tool sources saved in the database (OpenAPI documents, MCP servers; one that
+    fails is logged and the others load), then keep following them: an import or a forget
+    through any replica shows here within ``POLL_SECONDS``. Returns what stops following."""
+    sources = engines.sources
+    assert sources is not None  # the app's engines have the database
+    try:
+        await engines.sync_sources()
+    except Exception as e:  # the database went away again: following tries again
+        log.warning("tool sources not loaded yet (trying again): %s", e)
+    return sources.follow()
 
 
 async def wait_for_database(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,11 +11,11 @@ from sqlmodel import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from toolwire.api.auth import owner_of
-from toolwire.api.engines import Engines
 from toolwire.api.errors import ApiError, error_response
-from toolwire.api.metrics import Metrics
-from toolwire.api.processing import Processor
 from toolwire.config import Settings
+from toolwire.service.engines import Engines
+from toolwire.service.metrics import Metrics
+from toolwire.service.processing import Processor
 from toolwire.store.db import Database
 
 
@@ -30,8 +30,6 @@ class AppState:
     metrics: Metrics
     database_ready: bool = False
     """Set once the database answered and is migrated; until then requests get 503."""
-    source_failures: dict[str, str] = field(default_factory=dict)
-    """Saved tool sources that did not load at start-up, with why."""
 
 
 _NEEDS_NO_DATABASE = ("/healthz", "/metrics", "/docs", "/redoc", "/openapi.json")

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from toolwire.service.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+
 log = logging.getLogger(__name__)
 
 _CODES = {
@@ -88,6 +90,22 @@ def _api_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, **exc.extra)
 
 
+_SERVICE_STATUS: dict[type[ServiceError], int] = {
+    NotFound: 404, Conflict: 409, Invalid: 422, Forbidden: 403,
+}
+"""The one place a service refusal gets its HTTP status (any other kind answers 400)."""
+
+
+def status_of(exc: ServiceError) -> int:
+    """The HTTP status for a service refusal."""
+    return next((status for kind, status in _SERVICE_STATUS.items() if isinstance(exc, kind)), 400)
+
+
+def _service_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return error_response(status_of(exc), exc.code, exc.message, **exc.extra)
+
+
 def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _CODES.get(exc.status_code, f"http_{exc.status_code}")
@@ -122,6 +140,7 @@ def _internal_error(_: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that turn exceptions into JSON errors."""
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OperationalError, _database_error)

@@ -5,32 +5,36 @@ Any OpenAI client can use toolwire as its model server:
     client = OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="unused")
     client.chat.completions.create(model="toolwire", messages=[...], tools=[...])
 
-How an answer is made, by the engine's model:
+How an answer is made: the engine's strategy proposes the calls (``engine.propose_calls``,
+the pipeline over the request's tools, validated against their schemas, not run), whatever
+the model (``native`` for a tool-calling model, ``staged`` for the embedded one: see
+``toolwire.strategies``); the model answers in text when no call is proposed, when
+``tool_choice`` is ``none`` or when the last message is a tool result.
 
-- a model with native tool calling (``supports_tools``) gets the request's messages and tools;
-- a model without (the embedded default) gets its tool calls from the engine's own
-  selection and schema-constrained filling (``engine.propose_calls``) over the request's
-  tools, and answers in text when no tool fits, when ``tool_choice`` is ``none`` or when the
-  last message is a tool result.
+The extension ``"toolwire": {"execute": true}`` runs the server registry's tools instead,
+through the Processor as ``/execute`` does: the last user message is stored as a new
+interaction of the caller (the key's owner) with its reply, every call is journalled
+(``GET /tool-calls``, ``GET /interactions``) and a call that needs a person's approval waits
+(``POST /tool-calls/{id}/approve`` or ``/reject``); the earlier messages are the run's history,
+kept by the client. The response's ``toolwire`` object holds the calls (each with its stored
+``tool_call_id``) and where the turn was stored (``interaction_id``, ``message_id``,
+``reply_id``, ``message_status``).
 
 ``stream: true`` sends OpenAI's SSE chunks as the answer is produced: each tool call the moment
-it is decided (the model's call, the engine's proposal once it passed validation; a backend
-that streams tools, ``stream_tools``, hands each over as it completes), as a first delta with
-its index, id, type, name and empty arguments, then the arguments in pieces; the text deltas as
-the model generates them; then the finish reason (``tool_calls`` when the client is to run
-them), the usage and ``data: [DONE]``. The extension ``"toolwire": {"execute": true}`` runs the
-server registry's tools through the full pipeline: the calls stream as they are decided, before
-they run, and the answer's text follows (``finish_reason: stop``), sent once settled when it
-describes results (the model's draft may be replaced, and streamed text cannot be taken back),
-token by token when no call was made; unstreamed, the calls are
-under ``toolwire.calls``. A call of a tool that needs a person's approval is not run: as with
-``/execute``, the turn is stored (an interaction, the prompt, the reply ``awaiting_approval``
-and its calls) and the waiting call's stored id is its ``tool_call_id`` under
-``toolwire.calls`` (streamed: in a last chunk's ``toolwire``), for
-``POST /tool-calls/{id}/approve`` or ``/reject``. Bad requests get 400 in OpenAI's error shape,
-naming the bad field; a conversation (text, tool calls and tool definitions) over the prompt
-limit gets 413. The history before the last user message is cut to the model's context
-window (``toolwire.api.context``): the latest whole turns that fit are sent.
+it is decided (once it passed validation), as a first delta with its index, id, type, name and
+empty arguments, then the arguments in pieces; the text deltas as the model generates them;
+then the finish reason (``tool_calls`` when the client is to run them), the usage and
+``data: [DONE]``. With ``toolwire.execute`` the calls stream as they are decided, before they
+run, and the answer's text follows (``finish_reason: stop``), sent once settled when it
+describes results (the model's draft may be replaced, and streamed text cannot be taken
+back), token by token when no call was made; a last chunk (no choices) carries ``toolwire``.
+
+An ``Idempotency-Key`` header makes a retry safe (``toolwire.api.idempotency``): within 24 h
+the same request gets the first answer again and nothing runs twice; a streamed request's
+retry gets its final ``chat.completion`` as JSON. Bad requests get 400 in OpenAI's error
+shape, naming the bad field; a conversation (text, tool calls and tool definitions) over the
+prompt limit gets 413. The history before the last user message is cut to the model's context
+window (``toolwire.service.context``): the latest whole turns that fit are sent.
 """
 
 from __future__ import annotations
@@ -41,30 +45,30 @@ import json
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
-from sqlmodel import Session
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from toolwire.api.auth import owner_of
-from toolwire.api.context import fit_to_context, history_budget, leading_system, tool_tokens
-from toolwire.api.errors import ApiError
+from toolwire.api.errors import ApiError, status_of
+from toolwire.api.idempotency import Claim, IdempotencyKey, claim
 from toolwire.dialects import DialectError, from_openai, from_openai_messages
 from toolwire.dialects import openai as openai_dialect
 from toolwire.messages import Completion, Message, ModelSettings, ToolCallRequest, ToolSpec, Usage
 from toolwire.models.base import ModelError, context_tokens
 from toolwire.models.streaming import TextSink, stream_text
 from toolwire.run import AnswerDelta, CallProposed, Event, ValidationFailed
-from toolwire.store import data
+from toolwire.service.context import history_budget, leading_system, tool_tokens
+from toolwire.service.errors import NotFound, ServiceError
 from toolwire.store.history import fit_history
-from toolwire.store.tables import InteractionCreate
 
 if TYPE_CHECKING:
     from toolwire.engine import Engine
     from toolwire.run import Run
+    from toolwire.service.processing import Outcome, Processor
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -248,10 +252,18 @@ def _tool_choice(raw: Any, tools: list[ToolSpec]) -> str:
 # -- answering ------------------------------------------------------------------------------
 @dataclass(kw_only=True)
 class Answer:
-    """A completion, and the pipeline run behind it for ``toolwire.execute``."""
+    """A completion; for ``toolwire.execute``, the pipeline run behind it and where it was
+    stored."""
 
     completion: Completion
     run: Run | None = None
+    stored: dict[str, Any] | None = None
+    """The stored turn's ids (``interaction_id``, ``message_id``, ``reply_id``,
+    ``message_status``, and ``tool_call_ids``: each call's stored id by its call id)."""
+
+
+Produce = Callable[[TextSink | None, CallSink | None], Coroutine[Any, Any, Answer]]
+"""Makes the answer, handing its text and calls over as they come (see ``answer``)."""
 
 
 async def answer(
@@ -260,32 +272,21 @@ async def answer(
     on_text: TextSink | None = None,
     on_call: CallSink | None = None,
 ) -> Answer:
-    """The answer to ``request``, made by the engine's model (see the module doc); ``on_text``
-    gets the answer's text as the model generates it (where the model can stream), ``on_call``
-    each tool call as soon as it is decided, before the text that follows it."""
+    """The answer to ``request`` with the client's tools (see the module doc): the calls the
+    engine's strategy proposes, else the model's text. ``on_text`` gets the text as the model
+    generates it (where the model can stream), ``on_call`` each call as soon as it is
+    decided."""
     request = _fitted(engine, request)
-    if request.execute:
-        return await _execute(engine, request, on_text, on_call)
     calls = _first_only(on_call) if on_call is not None and not request.parallel else on_call
-    model = engine.model
     wants_text = (
         not request.tools or request.tool_choice == "none" or request.messages[-1].role == "tool"
     )
-    if model.supports_tools:
-        completion = await _native(model, request, on_text, calls)
-    elif wants_text:
-        completion = await _text(engine, request, on_text)
-    else:
-        proposed = await engine.propose_calls(request.messages, request.tools,
-                                              request.tool_choice)
-        if proposed:
-            completion = Completion(tool_calls=proposed, usage=_estimate(request, proposed))
-            _hand_over(completion.tool_calls, calls)
-        else:
-            completion = await _text(engine, request, on_text)
-    if not request.parallel and len(completion.tool_calls) > 1:
-        completion.tool_calls = completion.tool_calls[:1]
-    return Answer(completion=completion)
+    proposed = [] if wants_text else await engine.propose_calls(
+        request.messages, request.tools, request.tool_choice, on_event=_Relay(None, calls))
+    if not proposed:
+        return Answer(completion=await _text(engine, request, on_text))
+    kept = proposed if request.parallel else proposed[:1]
+    return Answer(completion=Completion(tool_calls=kept, usage=_estimate(request, kept)))
 
 
 def _fitted(engine: Engine, request: ChatRequest) -> ChatRequest:
@@ -295,48 +296,15 @@ def _fitted(engine: Engine, request: ChatRequest) -> ChatRequest:
     if last is None:
         return request
     history, current = request.messages[:last], request.messages[last:]
-    if request.execute:
-        kept = fit_to_context(engine, history, question=current[0].content)
-    else:
-        offered = request.tools if request.tool_choice != "none" else []
-        budget = history_budget(
-            window=context_tokens(engine.model), fixed=[*leading_system(history), *current],
-            tools=tool_tokens(offered), answer=request.max_tokens,
-        )
-        kept = fit_history(history, budget)
+    offered = request.tools if request.tool_choice != "none" else []
+    budget = history_budget(
+        window=context_tokens(engine.model), fixed=[*leading_system(history), *current],
+        tools=tool_tokens(offered), answer=request.max_tokens,
+    )
+    kept = fit_history(history, budget)
     if len(kept) == len(history):
         return request
     return dataclasses.replace(request, messages=[*kept, *current])
-
-
-async def _native(
-    model: Any, request: ChatRequest, on_text: TextSink | None, on_call: CallSink | None
-) -> Completion:
-    """A model with native tool calling; one that streams tools (``stream_tools``) hands each
-    piece of text and each call over as it comes, any other answers, then is handed over."""
-    tools = request.tools if request.tool_choice != "none" else None
-    if not tools:
-        return await stream_text(model, request.messages, settings=request.settings(),
-                                 on_text=on_text)
-    streaming = getattr(model, "stream_tools", None)
-    if callable(streaming) and (on_text is not None or on_call is not None):
-        completion: Completion = await streaming(
-            request.messages, tools=tools, settings=request.settings(),
-            on_text=on_text or _ignore, on_call=on_call or _ignore)
-        return completion
-    completion = await model.complete(request.messages, tools=tools, settings=request.settings())
-    if on_text is not None and completion.text:
-        on_text(completion.text)
-    _hand_over(completion.tool_calls, on_call)
-    return completion
-
-
-def _hand_over(calls: list[ToolCallRequest], on_call: CallSink | None) -> None:
-    """Each call to ``on_call``, with the id it will have on the wire."""
-    for call in calls:
-        call.id = call.id or f"call_{uuid.uuid4().hex[:24]}"
-        if on_call is not None:
-            on_call(call)
 
 
 def _first_only(on_call: CallSink) -> CallSink:
@@ -351,13 +319,12 @@ def _first_only(on_call: CallSink) -> CallSink:
     return first
 
 
-def _ignore(_: object) -> None:
-    pass
-
-
 async def _text(engine: Engine, request: ChatRequest, on_text: TextSink | None) -> Completion:
-    settings = request.settings(tool_choice="none")
-    return await stream_text(engine.model, _as_plain_chat(request.messages), settings=settings,
+    """The model's text answer to the conversation (tool calls and results as text for a
+    model that cannot read them)."""
+    model = engine.model
+    messages = request.messages if model.supports_tools else _as_plain_chat(request.messages)
+    return await stream_text(model, messages, settings=request.settings(tool_choice="none"),
                              on_text=on_text)
 
 
@@ -377,18 +344,49 @@ def _as_plain_chat(messages: list[Message]) -> list[Message]:
     return out
 
 
-async def _execute(
-    engine: Engine, request: ChatRequest, on_text: TextSink | None, on_call: CallSink | None
+async def execute(
+    processor: Processor,
+    request: ChatRequest,
+    *,
+    owner: str | None,
+    model: str | None,
+    on_text: TextSink | None = None,
+    on_call: CallSink | None = None,
 ) -> Answer:
+    """Run the last user message through the Processor (``toolwire.execute``): stored as a
+    new interaction of ``owner`` and journalled, the earlier messages its history; ``model``
+    (``None``: the default) runs it. A failed run raises the model's error, or
+    ``OpenAIError``."""
     users = [i for i, m in enumerate(request.messages) if m.role == "user"]
     if not users:
         raise OpenAIError("'toolwire.execute' needs a user message", param="messages")
     last = users[-1]
-    relay = _Relay(on_text, on_call)
-    run = await engine.arun(request.messages[last].content, history=request.messages[:last],
-                            on_event=relay)
+    outcome = await processor.run_prompt(
+        request.messages[last].content, owner=owner, model=model,
+        history=request.messages[:last], on_event=_Relay(on_text, on_call))
+    run = outcome.run
+    if run is None:
+        raise _failure(outcome)
     completion = Completion(text=run.answer, usage=_estimate(request, [], run.answer))
-    return Answer(completion=completion, run=run)
+    stored = {"interaction_id": str(outcome.message.interaction_id),
+              "message_id": str(outcome.message.id), "reply_id": str(outcome.reply.id),
+              "message_status": outcome.reply.status,
+              "tool_call_ids": {row.call_id: str(row.id) for row in outcome.calls}}
+    return Answer(completion=completion, run=run, stored=stored)
+
+
+def _failure(outcome: Outcome) -> Exception:
+    """What a failed run answers: the model's error (502), or why in OpenAI's shape, with
+    where the prompt was stored."""
+    if isinstance(outcome.exception, ModelError):
+        return outcome.exception
+    where = f" (message {outcome.message.id} of interaction {outcome.message.interaction_id})"
+    if outcome.database_failed:
+        return OpenAIError("the database failed during the run; the prompt is stored and will "
+                           "be processed once it is back" + where, status=503,
+                           type="api_error", code="database_unavailable")
+    return OpenAIError((outcome.error or "the prompt could not be processed") + where,
+                       status=500, type="api_error", code="execution_failed")
 
 
 @dataclass
@@ -464,11 +462,9 @@ def _usage(usage: Usage) -> dict[str, int]:
 
 
 def completion_body(
-    result: Answer, request: ChatRequest, cid: str, created: int,
-    stored: dict[str, Any] | None = None,
+    result: Answer, request: ChatRequest, cid: str, created: int
 ) -> dict[str, Any]:
-    """A ``chat.completion`` object (``stored``: where a run waiting for approval was
-    stored, see ``approval_keeper``)."""
+    """A ``chat.completion`` object (with ``toolwire`` for an executed run)."""
     completion = result.completion
     message: dict[str, Any] = {
         "role": "assistant",
@@ -494,7 +490,7 @@ def completion_body(
         "usage": _usage(completion.usage),
     }
     if result.run is not None:
-        body["toolwire"] = _toolwire_extension(result.run, stored)
+        body["toolwire"] = _toolwire_extension(result)
     return body
 
 
@@ -558,20 +554,38 @@ class _Chunks:
             yield last
 
 
+_RUNNING: set[asyncio.Task[Answer]] = set()
+"""Streamed answers: they finish (and executed runs are stored) even when the client goes."""
+
+
+@dataclass(frozen=True)
+class _Started:
+    """A streamed answer being made: its task, and its text and calls as they come (``None``
+    once the task has finished)."""
+
+    task: asyncio.Task[Answer]
+    pieces: asyncio.Queue[str | ToolCallRequest | None]
+
+
+def _start(produce: Produce) -> _Started:
+    pieces: asyncio.Queue[str | ToolCallRequest | None] = asyncio.Queue()
+    task = asyncio.create_task(produce(pieces.put_nowait, pieces.put_nowait))
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+    task.add_done_callback(lambda _: pieces.put_nowait(None))
+    return _Started(task=task, pieces=pieces)
+
+
 async def _live(
-    engine: Engine, chat: ChatRequest, cid: str, created: int, keep: Keeper | None = None
+    started: _Started, chat: ChatRequest, cid: str, created: int
 ) -> AsyncIterator[bytes]:
     """Chunks as the answer is produced: each tool call the moment it is decided, text deltas
-    the moment the model generates them, then the finish reason and the usage; a run stored
-    by ``keep`` (calls waiting for approval) adds a last chunk with ``toolwire``."""
+    the moment the model generates them, then the finish reason and the usage; an executed
+    run adds a last chunk with ``toolwire`` (where it was stored)."""
     chunks = _Chunks(chat, cid, created)
-    pieces: asyncio.Queue[str | ToolCallRequest | None] = asyncio.Queue()
-    task = asyncio.create_task(
-        answer(engine, chat, on_text=pieces.put_nowait, on_call=pieces.put_nowait))
-    task.add_done_callback(lambda _: pieces.put_nowait(None))
     yield _data(chunks.opening())
     streamed = ""
-    while (piece := await pieces.get()) is not None:
+    while (piece := await started.pieces.get()) is not None:
         if isinstance(piece, ToolCallRequest):
             for delta in chunks.call(piece):
                 yield _data(delta)
@@ -579,21 +593,29 @@ async def _live(
             streamed += piece
             yield _data(chunks.content(piece))
     try:
-        result = task.result()
-    except ModelError as e:
-        yield _data({"error": {"message": str(e), "type": "api_error", "code": "model_error"}})
+        result = started.task.result()
+    except (ModelError, OpenAIError) as e:
+        error = _openai_error(e)
+        yield _data({"error": {"message": error.message, "type": error.type,
+                               "code": error.code}})
         yield b"data: [DONE]\n\n"
         return
     if result.completion.text.startswith(streamed) and len(result.completion.text) > len(streamed):
         yield _data(chunks.content(result.completion.text[len(streamed):]))  # text not streamed
     for chunk in chunks.closing(result.completion):
         yield _data(chunk)
-    stored = await keep(result.run) if keep is not None and result.run is not None else None
-    if stored is not None and result.run is not None:
+    if result.run is not None:
         last = chunks.chunk({})
-        last["choices"], last["toolwire"] = [], _toolwire_extension(result.run, stored)
+        last["choices"], last["toolwire"] = [], _toolwire_extension(result)
         yield _data(last)
     yield b"data: [DONE]\n\n"
+
+
+def _openai_error(exc: ModelError | OpenAIError) -> OpenAIError:
+    """``exc`` in OpenAI's shape: a model's failure is a 502."""
+    if isinstance(exc, OpenAIError):
+        return exc
+    return OpenAIError(str(exc), status=502, type="api_error", code="model_error")
 
 
 def _data(chunk: dict[str, Any]) -> bytes:
@@ -624,58 +646,21 @@ def _check_size(chat: ChatRequest, limit: int) -> None:
                           code="prompt_too_large")
 
 
-# -- calls that wait for approval -----------------------------------------------------------
-Keeper = Callable[["Run"], Awaitable[dict[str, Any] | None]]
-"""Stores a ``toolwire.execute`` run whose calls wait for approval; what the response adds."""
-
-
-def approval_keeper(request: Request, chat: ChatRequest) -> Keeper:
-    """Store a run with calls waiting for approval the way ``/execute`` does, so that
-    ``POST /tool-calls/{id}/approve`` can run them: an interaction of the caller, the last
-    user message, its reply ``awaiting_approval`` with the run's answer, and every call.
-    Returns the ids for ``toolwire`` (``None`` when no call waits, or with no store)."""
-
-    async def keep(run: Run) -> dict[str, Any] | None:
-        state = getattr(request.app.state, "toolwire", None)
-        if state is None or not any(c.status == "pending_approval" for c in run.calls):
-            return None
-        question = chat.messages[max(i for i, m in enumerate(chat.messages)
-                                     if m.role == "user")].content
-        owner = owner_of(request)
-
-        def store(session: Session) -> dict[str, Any]:
-            interaction = data.create_interaction(
-                session=session, interaction_in=InteractionCreate(), owner=owner)
-            message = data.add_user_message(  # held (not pending): no worker runs it again
-                session=session, interaction_id=interaction.id, content=question,
-                lease=state.processor.lease, touch=False)
-            reply = data.open_reply(session=session, message=message)
-            rows = {c.id: data.add_tool_call(session=session, message_id=reply.id, call=c)
-                    for c in run.calls}
-            data.finish_message(session=session, message=message, reply=reply, run=run)
-            return {"interaction_id": str(interaction.id), "message_id": str(message.id),
-                    "reply_id": str(reply.id), "message_status": reply.status,
-                    "tool_call_ids": {k: str(row.id) for k, row in rows.items()}}
-
-        stored: dict[str, Any] = await state.database.write(store)
-        return stored
-
-    return keep
-
-
-def _toolwire_extension(run: Run, stored: dict[str, Any] | None) -> dict[str, Any]:
-    """The ``toolwire`` object of a response: the run's calls (with their stored
-    ``tool_call_id`` when the run was stored for approval) and where it was stored."""
-    ids = (stored or {}).get("tool_call_ids", {})
+def _toolwire_extension(result: Answer) -> dict[str, Any]:
+    """The ``toolwire`` object of an executed run: its calls, each with its stored
+    ``tool_call_id``, and where the turn was stored."""
+    assert result.run is not None
+    stored = result.stored or {}
+    ids = stored.get("tool_call_ids", {})
     calls = [{**c.to_dict(), **({"tool_call_id": ids[c.id]} if c.id in ids else {})}
-             for c in run.calls]
-    extra = {k: v for k, v in (stored or {}).items() if k != "tool_call_ids"}
-    return {"calls": calls, "model": run.model, **extra}
+             for c in result.run.calls]
+    extra = {k: v for k, v in stored.items() if k != "tool_call_ids"}
+    return {"calls": calls, "model": result.run.model, **extra}
 
 
 # -- routes ---------------------------------------------------------------------------------
 @router.post("/chat/completions", response_model=None)
-async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
+async def chat_completions(request: Request, key: IdempotencyKey = None) -> Response:
     """OpenAI chat completions: tools, tool_choice, parallel calls, streaming, usage."""
     try:
         try:
@@ -685,18 +670,67 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
         chat = parse_request(body, model_id(request))
         engine = await engine_for(request, chat.model)
         _check_size(chat, engine.settings.max_prompt_chars)
-        cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-        keep = approval_keeper(request, chat)
-        if chat.stream:
-            return StreamingResponse(_live(engine, chat, cid, created, keep),
-                                     media_type="text/event-stream")
-        result = await answer(engine, chat)
-        stored = await keep(result.run) if result.run is not None else None
+        produce = _producer(request, engine, chat)
+        held = await _claim(request, key)
     except OpenAIError as e:
         return e.response()
-    except ModelError as e:
-        return OpenAIError(str(e), status=502, type="api_error", code="model_error").response()
-    return JSONResponse(completion_body(result, chat, cid, created, stored))
+    if isinstance(held, Response):
+        return held  # a retry: the first answer
+    return await held.run(lambda: _complete(produce, chat, held))
+
+
+async def _claim(request: Request, key: str | None) -> Claim | Response:
+    """``claim`` (the Idempotency-Key) with its refusals in OpenAI's shape; without the
+    service's store (an app serving ``app.state.engine`` alone) a key is not kept."""
+    state = getattr(request.app.state, "toolwire", None)
+    if state is None:
+        return Claim()
+    try:
+        return await claim(request, state.database, owner_of(request), key)
+    except ServiceError as e:
+        raise OpenAIError(e.message, status=status_of(e), param="Idempotency-Key",
+                          code=e.code) from None
+
+
+def _producer(request: Request, engine: Engine, chat: ChatRequest) -> Produce:
+    """What makes the answer: the engine over the client's tools, or with
+    ``toolwire.execute`` the Processor over the server's."""
+    if not chat.execute:
+        return lambda on_text, on_call: answer(engine, chat, on_text, on_call)
+    state = getattr(request.app.state, "toolwire", None)
+    if state is None:
+        raise OpenAIError("'toolwire.execute' needs the service's store", status=500,
+                          type="server_error")
+    processor: Processor = state.processor
+    owner = owner_of(request)
+    model = None if chat.model in (DEFAULT_ALIAS, model_id(request)) else chat.model
+    return lambda on_text, on_call: execute(processor, chat, owner=owner, model=model,
+                                            on_text=on_text, on_call=on_call)
+
+
+async def _complete(produce: Produce, chat: ChatRequest, held: Claim) -> Response:
+    """The completion, streamed or whole; a streamed one's result is kept by ``held`` once
+    it has finished (as the unstreamed JSON)."""
+    cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+    if chat.stream:
+        started = _start(produce)
+        held.keep_when_done(started.task, lambda task: _whole(task, chat, cid, created))
+        return StreamingResponse(_live(started, chat, cid, created),
+                                 media_type="text/event-stream")
+    try:
+        result = await produce(None, None)
+    except (ModelError, OpenAIError) as e:
+        return _openai_error(e).response()
+    return JSONResponse(completion_body(result, chat, cid, created))
+
+
+def _whole(task: asyncio.Task[Answer], chat: ChatRequest, cid: str, created: int) -> Response:
+    """A finished streamed answer as the unstreamed response."""
+    try:
+        result = task.result()
+    except (ModelError, OpenAIError) as e:
+        return _openai_error(e).response()
+    return JSONResponse(completion_body(result, chat, cid, created))
 
 
 @router.get("/models")
@@ -730,9 +764,9 @@ async def engine_for(request: Request, model: str) -> Engine:
     state = getattr(request.app.state, "toolwire", None)
     try:
         if state is None:
-            raise ApiError(404, "model_not_found", model)
+            raise NotFound("model_not_found", model)
         state.engines.check(model)
-    except ApiError:
+    except (ApiError, ServiceError):
         raise OpenAIError(
             f"The model '{model}' does not exist or is not served here; GET /v1/models lists "
             "the models you can name", status=404, param="model", code="model_not_found",

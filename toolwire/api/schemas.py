@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from toolwire.run import RunOutcome
 from toolwire.store.tables import MessageStatus, Prompt, ToolCallPublic
 
 
@@ -34,6 +35,12 @@ class ExecuteResponse(BaseModel):
     model: str
     missing: list[str] = Field(default_factory=list)
     """Required arguments the prompt did not give (the answer asks for them)."""
+    outcome: RunOutcome
+    """What the run did: ``calls``, ``missing`` (the answer asks for values), ``clarify`` (the
+    evidence for a call was weak: the answer asks which of ``clarify`` is meant), ``gated``
+    or ``answer`` (no call)."""
+    clarify: list[str] = Field(default_factory=list)
+    """The tools the prompt may mean, best first, when the outcome is ``clarify``."""
 
 
 class MessageAccepted(BaseModel):

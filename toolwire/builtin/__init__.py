@@ -40,28 +40,31 @@ BUILTIN_NAMES = (
 
 
 def register_builtins(registry: Registry, settings: Settings | None = None) -> Registry:
-    """Add the built-in tools to ``registry`` (rates and service URLs from ``settings``)."""
-    registry.register(calculate, keywords=calculator.KEYWORDS, answer=answers.calculation)
+    """Add the built-in tools to ``registry`` (rates and service URLs from ``settings``).
+    The lookups and conversions are ``idempotent`` (an interrupted call is run again);
+    ``open_app`` is not."""
+    registry.register(calculate, keywords=calculator.KEYWORDS, answer=answers.calculation,
+                      idempotent=True)
     rates = currency.check_rates((settings or get_settings()).currency_rates)
     registry.register(currency.currency_tool(settings), keywords=currency.KEYWORDS,
-                      answer=answers.money,
+                      answer=answers.money, idempotent=True,
                       normalize=functools.partial(currency.canonical_arguments, rates=rates))
     registry.register(open_app, keywords=("launch", "start", "run", "application", "program"),
                       requires_approval=True,  # a side effect on the user's screen
                       answer=answers.opened)
     registry.register(get_time, keywords=("clock", "now", "date", "hour", "timezone"),
-                      answer=answers.clock)
+                      answer=answers.clock, idempotent=True)
     registry.register(convert_timezone, keywords=("clock", "time zone", "meeting", "local time"),
-                      answer=answers.time_zone_change)
+                      answer=answers.time_zone_change, idempotent=True)
     registry.register(
         convert_units,
         keywords=("length", "distance", "weight", "mass", "temperature", "volume", "speed"),
-        answer=answers.measurement, normalize=units.canonical_arguments,
+        answer=answers.measurement, normalize=units.canonical_arguments, idempotent=True,
     )
     registry.register(
         weather.weather_tool(settings),
         keywords=("forecast", "temperature", "rain", "sunny", "climate", "outside"),
-        timeout=15.0, answer=answers.weather,
+        timeout=15.0, answer=answers.weather, idempotent=True,
     )
     return registry
 

@@ -24,9 +24,10 @@ from toolwire.messages import (
     ToolCallRequest,
     ToolSpec,
 )
-from toolwire.models.base import Model, ModelError
+from toolwire.models.base import Capabilities, Model, ModelError
 
 __all__ = [
+    "Capabilities",
     "ChoiceConstraint",
     "Completion",
     "GrammarConstraint",

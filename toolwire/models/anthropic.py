@@ -30,7 +30,7 @@ from toolwire.messages import (
     ToolSpec,
     Usage,
 )
-from toolwire.models.base import ModelError
+from toolwire.models.base import Capabilities, ModelError
 from toolwire.models.remote import CallSink, Outgoing, RemoteModel, status_message
 from toolwire.providers.anthropic import anthropic_client
 
@@ -62,6 +62,8 @@ class AnthropicModel(RemoteModel):
     """
 
     provider = "anthropic"
+    capabilities = Capabilities(tools=True, parallel=True, streams_text=True,
+                                streams_tools=True)
 
     def __init__(
         self,

@@ -28,7 +28,7 @@ from toolwire.messages import (
     ToolSpec,
     Usage,
 )
-from toolwire.models.base import ModelError
+from toolwire.models.base import Capabilities, ModelError
 from toolwire.models.remote import CallSink, Outgoing, RemoteModel, json_text
 from toolwire.providers.gemini import gemini_client
 
@@ -40,6 +40,8 @@ class GeminiModel(RemoteModel):
     """A Gemini model behind the Google Gen AI API."""
 
     provider = "gemini"
+    capabilities = Capabilities(tools=True, parallel=True, streams_text=True,
+                                streams_tools=True)
 
     def __init__(
         self,

@@ -42,7 +42,7 @@ from toolwire.messages import (
     ToolSpec,
     Usage,
 )
-from toolwire.models.base import ModelError
+from toolwire.models.base import Capabilities, Model, ModelError, TextSink
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -99,12 +99,11 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
     return result
 
 
-class LlamaModel:
-    """A llama.cpp model in this process. One request at a time (a lock guards the context)."""
+class LlamaModel(Model):
+    """A llama.cpp model in this process. One request at a time (a lock guards the context).
 
-    supports_tools = False
-    supports_grammar = True
-    supports_parallel = False
+    No native tool calling; constrained and scored answers, and text streamed token by token.
+    """
 
     def __init__(
         self,
@@ -117,6 +116,7 @@ class LlamaModel:
         self.path = resolve_gguf(str(path))
         self.name = f"local:{DEFAULT_LOCAL if str(path) in (DEFAULT_LOCAL, 'default') else path}"
         self._n_ctx = n_ctx
+        self.capabilities = Capabilities(grammar=True, streams_text=True, context_tokens=n_ctx)
         self._n_threads = n_threads
         self._seed = seed
         self._llm: Llama | None = None
@@ -124,8 +124,12 @@ class LlamaModel:
         self._grammars: dict[str, LlamaGrammar] = {}
 
     # -- loading ----------------------------------------------------------------------------
-    def load(self) -> Llama:
-        """Load the weights (once); later calls return the loaded model."""
+    def load(self) -> None:
+        """Load the weights (once)."""
+        self._llama()
+
+    def _llama(self) -> Llama:
+        """The loaded model, its weights loaded on first use."""
         if self._llm is None:
             llama_cpp = _import_llama()
             self._llm = llama_cpp.Llama(
@@ -162,15 +166,15 @@ class LlamaModel:
         return _render(self._template(), messages) + prefill
 
     def _template(self) -> str:
-        llm = self.load()
+        llm = self._llama()
         template = llm.metadata.get("tokenizer.chat_template") if llm.metadata else None
         return template if template and "im_start" in template else _CHATML
 
     def tokenize(self, text: str) -> list[int]:
-        tokens: list[int] = self.load().tokenize(text.encode(), add_bos=False, special=True)
+        tokens: list[int] = self._llama().tokenize(text.encode(), add_bos=False, special=True)
         return tokens
 
-    # -- the protocol ----------------------------------------------------------------------
+    # -- the Model contract ----------------------------------------------------------------------
     async def complete(
         self,
         messages: list[Message],
@@ -193,7 +197,7 @@ class LlamaModel:
             return self._generate(prompt, grammar, settings)
 
     async def stream_complete(
-        self, messages: list[Message], *, settings: ModelSettings, on_text: Callable[[str], None]
+        self, messages: list[Message], *, settings: ModelSettings, on_text: TextSink
     ) -> Completion:
         """A plain answer, each token's text handed to ``on_text`` as it is generated."""
         loop = asyncio.get_running_loop()
@@ -210,7 +214,7 @@ class LlamaModel:
             prompt = self._prompt(messages)
             parts: list[str] = []
             finish = "stop"
-            chunks: Any = self.load().create_completion(
+            chunks: Any = self._llama().create_completion(
                 prompt, **self._sampling(prompt, None, settings), stream=True
             )
             for chunk in chunks:
@@ -244,7 +248,7 @@ class LlamaModel:
     def _generate(
         self, prompt: list[int], grammar: LlamaGrammar | None, settings: ModelSettings
     ) -> Completion:
-        out: Any = self.load().create_completion(prompt, **self._sampling(prompt, grammar, settings))
+        out: Any = self._llama().create_completion(prompt, **self._sampling(prompt, grammar, settings))
         choice = out["choices"][0]
         usage = out.get("usage", {})
         return Completion(
@@ -295,7 +299,7 @@ class LlamaModel:
 
     def _eval_prefix(self, prompt: list[int]) -> np.ndarray:
         """Evaluate ``prompt`` (re-using the cached common prefix); the next-token log-probs."""
-        llm = self.load()
+        llm = self._llama()
         cached = llm.input_ids[: llm.n_tokens].tolist()
         common = 0
         for a, b in zip(cached, prompt, strict=False):
@@ -308,7 +312,7 @@ class LlamaModel:
         return _last_logprobs(llm)
 
     def _option_logprob(self, prompt: list[int], base: np.ndarray, option: str) -> float:
-        llm = self.load()
+        llm = self._llama()
         tokens = self.tokenize(option)
         if not tokens:
             return 0.0

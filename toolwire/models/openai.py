@@ -38,7 +38,7 @@ from toolwire.messages import (
     ToolSpec,
     Usage,
 )
-from toolwire.models.base import ModelError
+from toolwire.models.base import Capabilities, ModelError
 from toolwire.models.remote import CallSink, Outgoing, RemoteModel, json_text, status_message
 from toolwire.providers.openai import openai_client
 
@@ -54,6 +54,8 @@ class OpenAIModel(RemoteModel):
     """A model behind the OpenAI chat-completions API."""
 
     provider = "openai"
+    capabilities = Capabilities(tools=True, parallel=True, streams_text=True,
+                                streams_tools=True)
 
     def __init__(
         self,

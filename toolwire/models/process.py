@@ -40,7 +40,14 @@ from multiprocessing.connection import Connection
 from typing import Any, Literal
 
 from toolwire.messages import Completion, Constraint, Message, ModelSettings, ToolSpec
-from toolwire.models.base import ModelError
+from toolwire.models.base import (
+    DEFAULT_CONTEXT_TOKENS,
+    Capabilities,
+    Model,
+    ModelError,
+    ModelHealth,
+    TextSink,
+)
 
 ProcessState = Literal["not_started", "starting", "ready", "crashed", "failed", "stopped"]
 
@@ -48,10 +55,11 @@ _LIVE: weakref.WeakSet[ModelProcess] = weakref.WeakSet()
 
 
 @dataclass(kw_only=True)
-class ProcessHealth:
+class ProcessHealth(ModelHealth):
     """What ``/healthz`` shows of a model process."""
 
     state: ProcessState
+    kind: str = "model process"
     pid: int | None = None
     restarts: int = 0
     """Children started after the first one (crashes, timeouts, cancellations)."""
@@ -60,8 +68,12 @@ class ProcessHealth:
     """What the child reported when it loaded (e.g. llama.cpp's system info)."""
 
 
-class ModelProcess:
-    """A ``Model`` whose ``complete`` runs in a supervised child process."""
+class ModelProcess(Model):
+    """A ``Model`` whose ``complete`` runs in a supervised child process.
+
+    It streams text (the child sends each piece as its model makes it; a model there that
+    cannot stream sends one piece) and enforces its own deadline (the child is killed past it).
+    """
 
     def __init__(
         self,
@@ -78,14 +90,12 @@ class ModelProcess:
     ) -> None:
         """``factory`` is ``module:attr``, called in the child with ``kwargs`` (JSON values)."""
         self.name = name
-        self.enforces_timeout = True
-        """Every request has a deadline here: the pipeline need not add one."""
-        self.supports_tools = supports_tools
-        self.supports_grammar = supports_grammar
-        self.supports_parallel = supports_parallel
-        window = (kwargs or {}).get("n_ctx")
-        self.context_tokens: int | None = window if isinstance(window, int) else None
-        """The child's context window (its ``n_ctx`` argument), where the factory takes one."""
+        window = (kwargs or {}).get("n_ctx")  # the child's context window, where it takes one
+        self.capabilities = Capabilities(
+            tools=supports_tools, grammar=supports_grammar, parallel=supports_parallel,
+            streams_text=True, enforces_timeout=True,
+            context_tokens=window if isinstance(window, int) else DEFAULT_CONTEXT_TOKENS,
+        )
         self.timeout = timeout
         self.start_timeout = start_timeout
         self._factory = factory
@@ -99,7 +109,7 @@ class ModelProcess:
         self._started = 0
         _LIVE.add(self)
 
-    # -- the Model protocol ---------------------------------------------------------------
+    # -- the Model contract ---------------------------------------------------------------
     async def complete(
         self,
         messages: list[Message],
@@ -114,7 +124,7 @@ class ModelProcess:
         return reply
 
     async def stream_complete(
-        self, messages: list[Message], *, settings: ModelSettings, on_text: Callable[[str], None]
+        self, messages: list[Message], *, settings: ModelSettings, on_text: TextSink
     ) -> Completion:
         """A plain answer, each piece of text handed to ``on_text`` as the child sends it."""
         loop = asyncio.get_running_loop()
@@ -136,7 +146,12 @@ class ModelProcess:
         return self._health.state == "ready"
 
     def health(self) -> ProcessHealth:
+        """The child's state, pid, restarts, last error and what it reported when it loaded."""
         return self._health
+
+    def runtime_info(self) -> dict[str, Any]:
+        """What the child reported when it loaded (empty until it has)."""
+        return self._health.info
 
     def close(self) -> None:
         """Stop the child (it is restarted if the model is used again)."""

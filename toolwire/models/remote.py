@@ -11,8 +11,8 @@ SDK streams it (``_stream``, ``_stream_tools``), else in one piece.
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from abc import abstractmethod
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -25,15 +25,13 @@ from toolwire.messages import (
     Constraint,
     Message,
     ModelSettings,
-    ToolCallRequest,
     ToolSpec,
 )
-from toolwire.models.base import ModelError
+from toolwire.models.base import CallSink, Capabilities, Model, ModelError, TextSink
+
+__all__ = ["CallSink", "Outgoing", "RemoteModel", "json_text", "status_message"]
 
 T = TypeVar("T")
-
-CallSink = Callable[[ToolCallRequest], None]
-"""Receives each tool call of an answer, once, as soon as all of it has come."""
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -47,13 +45,12 @@ class Outgoing:
     names: WireNames
 
 
-class RemoteModel(ABC):
-    """A model behind a vendor's HTTP API, with native tool calling."""
+class RemoteModel(Model):
+    """A model behind a vendor's HTTP API, with native tool calling; a backend whose SDK
+    streams (``_stream``, ``_stream_tools``) declares so in its ``capabilities``."""
 
     provider: ClassVar[Dialect]
-    supports_tools = True
-    supports_grammar = False
-    supports_parallel = True
+    capabilities = Capabilities(tools=True, parallel=True)
 
     def __init__(self, model: str, *, name: str | None = None) -> None:
         self.model = model
@@ -78,7 +75,7 @@ class RemoteModel(ABC):
         return self._completion(await self._vendor(self._send(out)), out)
 
     async def stream_complete(
-        self, messages: list[Message], *, settings: ModelSettings, on_text: Callable[[str], None]
+        self, messages: list[Message], *, settings: ModelSettings, on_text: TextSink
     ) -> Completion:
         """A plain answer (no tools) streamed through the vendor's SDK, each piece of text to
         ``on_text``; its errors become ``ModelError``."""
@@ -92,7 +89,7 @@ class RemoteModel(ABC):
         *,
         tools: list[ToolSpec],
         settings: ModelSettings,
-        on_text: Callable[[str], None],
+        on_text: TextSink,
         on_call: CallSink,
     ) -> Completion:
         """``complete`` with ``tools``, streamed through the vendor's SDK: each piece of text
@@ -117,7 +114,7 @@ class RemoteModel(ABC):
                 raise
             raise error from e
 
-    async def _stream(self, out: Outgoing, on_text: Callable[[str], None]) -> Completion:
+    async def _stream(self, out: Outgoing, on_text: TextSink) -> Completion:
         """Stream ``out``; a backend whose SDK cannot hands the answer over in one piece."""
         completion = self._completion(await self._send(out), out)
         if completion.text:
@@ -125,7 +122,7 @@ class RemoteModel(ABC):
         return completion
 
     async def _stream_tools(
-        self, out: Outgoing, on_text: Callable[[str], None], on_call: CallSink
+        self, out: Outgoing, on_text: TextSink, on_call: CallSink
     ) -> Completion:
         """Stream ``out`` with its tools; a backend whose SDK cannot hands the answer over in
         one piece: its text, then its calls."""

@@ -15,16 +15,19 @@ import sys
 from multiprocessing.connection import Connection
 from typing import Any
 
-from toolwire.models.base import ModelError
+from toolwire.models.base import Model, ModelError
 from toolwire.models.streaming import stream_text
 
 
-def _build(factory: str, kwargs: dict[str, Any]) -> Any:
+def _build(factory: str, kwargs: dict[str, Any]) -> Model:
     module_name, _, attr = factory.partition(":")
     target: Any = importlib.import_module(module_name)
     for part in attr.split("."):
         target = getattr(target, part)
-    return target(**kwargs)
+    model = target(**kwargs)
+    if not isinstance(model, Model):
+        raise TypeError(f"{factory} did not return a Model")
+    return model
 
 
 def _error(provider: str, exc: BaseException, status: int | None = None) -> tuple[Any, ...]:
@@ -32,7 +35,7 @@ def _error(provider: str, exc: BaseException, status: int | None = None) -> tupl
 
 
 def _answer(
-    model: Any, loop: asyncio.AbstractEventLoop, request: tuple[Any, ...], conn: Connection
+    model: Model, loop: asyncio.AbstractEventLoop, request: tuple[Any, ...], conn: Connection
 ) -> Any:
     """The reply to one request; a ``stream`` request first sends ``("chunk", text)`` for each
     piece of text as it is generated."""
@@ -58,10 +61,8 @@ def serve(conn: Connection, factory: str, kwargs: dict[str, Any]) -> None:
     """Load the model, say ``ready``, then answer requests until the parent hangs up."""
     try:
         model = _build(factory, kwargs)
-        load = getattr(model, "load", None)
-        if callable(load):
-            load()
-        info: dict[str, Any] = getattr(model, "runtime_info", dict)()
+        model.load()
+        info = model.runtime_info()
     except Exception as e:
         conn.send(_error("local", e))
         return

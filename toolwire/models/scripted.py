@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from toolwire.messages import Completion, Constraint, Message, ModelSettings, ToolSpec
+from toolwire.models.base import DEFAULT_CONTEXT_TOKENS, Capabilities, Model
 
 
 @dataclass(kw_only=True)
@@ -29,8 +30,12 @@ class Request:
 Responder = Callable[[Request], Completion]
 
 
-class ScriptedModel:
-    """A model whose answers are given by the test, as a list or a function."""
+class ScriptedModel(Model):
+    """A model whose answers are given by the test, as a list or a function.
+
+    Its capabilities are what the test says; ``streams_text`` and ``streams_tools`` are for a
+    subclass that overrides ``stream_complete`` / ``stream_tools`` to stream.
+    """
 
     def __init__(
         self,
@@ -41,13 +46,17 @@ class ScriptedModel:
         supports_grammar: bool = False,
         supports_parallel: bool = True,
         context_tokens: int | None = None,
+        streams_text: bool = False,
+        streams_tools: bool = False,
     ) -> None:
+        """``context_tokens``: the context window it claims (``None``: the default, large);
+        nothing enforces it."""
         self.name = name
-        self.context_tokens = context_tokens
-        """The context window it claims (``None``: the default, large); nothing enforces it."""
-        self.supports_tools = supports_tools
-        self.supports_grammar = supports_grammar
-        self.supports_parallel = supports_parallel
+        self.capabilities = Capabilities(
+            tools=supports_tools, grammar=supports_grammar, parallel=supports_parallel,
+            streams_text=streams_text, streams_tools=streams_tools,
+            context_tokens=context_tokens or DEFAULT_CONTEXT_TOKENS,
+        )
         self._responder: Responder | None = script if callable(script) else None
         self._queue: list[Completion | Responder] = [] if callable(script) else list(script)
         self.requests: list[Request] = []

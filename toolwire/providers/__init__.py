@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from toolwire.models.base import ModelError
+from toolwire.errors import ModelError
 
 #: statuses worth retrying (rate limits, timeouts, server errors)
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)

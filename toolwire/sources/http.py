@@ -8,7 +8,9 @@ snippet, the error messages nor the stored result contain it. A response outside
 Requests of imported tools (OpenAPI here, MCP over HTTP in ``mcp.py``) go through
 ``public_client``: the host is resolved, and a loopback, private, link-local (cloud metadata),
 unspecified or otherwise internal address is refused before anything is sent
-(``http_forbidden_address``) unless ``TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE`` allows it.
+(``http_forbidden_address``) unless ``TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE`` allows it. A source
+the operator imported (the Python API, the CLI, or an admin's ``allow_private``) trusts its own
+base URL's host and port, that one origin only: a redirect elsewhere is checked as usual.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from urllib.parse import quote
 import anyio
 import httpx
 
-from toolwire.sources.credentials import ApiKey, Bearer, Credential
+from toolwire import tracing
+from toolwire.credentials import ApiKey, Bearer, Credential
 from toolwire.tools.calls import ToolFailure
 
 MAX_RESPONSE_CHARS = 100_000
@@ -87,6 +90,8 @@ class HttpOperation:
     credential: Credential | None = None
     auth_name: str | None = None
     timeout: float = 30.0
+    allow_private: bool = False
+    """``base_url``'s host and port may be internal: the operator's own API."""
 
     @property
     def __name__(self) -> str:  # what logs and errors call the handler
@@ -132,11 +137,13 @@ class HttpOperation:
         secret_headers = self.credential.headers() if self.credential else {}
         secret_params = self.credential.params() if self.credential else {}
         try:
-            async with public_client(timeout=self.timeout, follow_redirects=False) as client:
+            trusted = self.base_url if self.allow_private else None
+            async with public_client(timeout=self.timeout, follow_redirects=False,
+                                     trusted=trusted) as client:
                 response = await client.request(
                     request.method, request.url,
                     params={**request.params, **secret_params},
-                    headers={**request.headers, **secret_headers},
+                    headers={**request.headers, **secret_headers, **tracing.carrier()},
                     cookies=request.cookies or None,
                     json=request.json_body,
                     data=request.form,
@@ -284,14 +291,16 @@ class PublicOnlyTransport(httpx.AsyncBaseTransport):
     here, every address it has is checked, and the connection goes to a checked one (a DNS
     answer that changes in between cannot move it), its name kept for ``Host`` and TLS.
     ``allow_private`` (default: ``TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE``, read at each request)
-    lets internal addresses through."""
+    lets internal addresses through; ``trusted``, a URL, lets its host and port through alone
+    (each request is checked, so a redirect to another origin is refused as usual)."""
 
-    def __init__(self, allow_private: bool | None = None) -> None:
+    def __init__(self, allow_private: bool | None = None, trusted: str | None = None) -> None:
         self._inner = httpx.AsyncHTTPTransport()
         self._allow_private = allow_private
+        self._trusted = trusted
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        *others, last = await public_addresses(request.url, self._allow_private)
+        *others, last = await public_addresses(request.url, self._allow_private, self._trusted)
         for address in others:  # the next address when one cannot be reached
             with contextlib.suppress(httpx.ConnectError):
                 return await self._send(request, address)
@@ -312,8 +321,11 @@ class PublicOnlyTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-async def public_addresses(url: httpx.URL, allow_private: bool | None = None) -> list[str]:
-    """The addresses of ``url``'s host, checked (``PublicOnlyTransport``).
+async def public_addresses(
+    url: httpx.URL, allow_private: bool | None = None, trusted: str | None = None
+) -> list[str]:
+    """The addresses of ``url``'s host, checked (``PublicOnlyTransport``); none is refused
+    when ``url`` has the origin (host and port) of the ``trusted`` URL.
 
     Raises:
         ForbiddenAddress: one of them is internal, and that is not allowed.
@@ -324,14 +336,30 @@ async def public_addresses(url: httpx.URL, allow_private: bool | None = None) ->
     if not addresses:
         raise httpx.ConnectError(f"{url.host} has no address")
     internal = [a for a in addresses if forbidden_address(a)]
-    if internal and not _private_allowed(allow_private):
+    if internal and not _private_allowed(allow_private) and not same_origin(url, trusted):
         where = url.host if internal[0] == url.host else f"{url.host} ({internal[0]})"
         raise ForbiddenAddress(
             f"refused to call {where}: a loopback, private, link-local or reserved address, "
-            "which imported tools may not reach (the operator can allow it: "
+            "which imported tools may not reach (the operator can allow it: import the "
+            "source with allow_private, which trusts its base URL, or set "
             "TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE=true)"
         )
     return list(dict.fromkeys(addresses))
+
+
+def same_origin(url: httpx.URL, other: str | None) -> bool:
+    """Whether ``url`` has the host and port of the URL ``other`` (``None``: no)."""
+    if other is None:
+        return False
+    try:
+        trusted = httpx.URL(other)
+    except httpx.InvalidURL:
+        return False
+    return bool(trusted.host) and _origin(url) == _origin(trusted)
+
+
+def _origin(url: httpx.URL) -> tuple[str, int]:
+    return url.host.lower(), url.port or (443 if url.scheme == "https" else 80)
 
 
 def _private_allowed(allow_private: bool | None) -> bool:
@@ -342,6 +370,7 @@ def _private_allowed(allow_private: bool | None) -> bool:
     return get_settings().http_tools_allow_private
 
 
-def public_client(**options: Any) -> httpx.AsyncClient:
-    """An ``httpx.AsyncClient`` for imported tools, on a ``PublicOnlyTransport``."""
-    return httpx.AsyncClient(transport=PublicOnlyTransport(), **options)
+def public_client(*, trusted: str | None = None, **options: Any) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` for imported tools, on a ``PublicOnlyTransport`` that trusts
+    the origin of the URL ``trusted`` (the base URL of a source the operator imported)."""
+    return httpx.AsyncClient(transport=PublicOnlyTransport(trusted=trusted), **options)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from toolwire.sources.credentials import Credential
+from toolwire.credentials import Credential
 from toolwire.sources.documents import SourceError, is_url, load_document
 from toolwire.sources.openapi import OpenApiSource, openapi_tools, source_label
 from toolwire.tools.registry import Registry, Tool
@@ -70,7 +70,7 @@ def restore(registry: Registry, before: Mapping[str, Tool]) -> None:
             registry.add(tool)
 
 
-def import_openapi(
+def add_openapi(
     registry: Registry,
     source: str | Path | dict[str, Any],
     *,
@@ -79,10 +79,18 @@ def import_openapi(
     include: Iterable[str] | None = None,
     exclude: Iterable[str] | None = None,
     timeout: float = 30.0,
+    allow_private: bool = True,
     credentials: Mapping[str, Credential] | None = None,
     label: str | None = None,
 ) -> list[Tool]:
-    """Import an OpenAPI/Swagger document's operations as HTTP tools (see ``openapi.py``)."""
+    """Import an OpenAPI 3.x / Swagger 2.0 document (URL, path, text or dict) into
+    ``registry``: one tool per operation, calling the real API (see ``openapi.py``). All the
+    operations are added, or none (``SourceError`` says why).
+
+    ``auth`` names a configured credential (``TOOLWIRE_CREDENTIALS``, or ``credentials``) or
+    is a ``toolwire.credentials`` object. ``allow_private``: the tools may call the base URL's
+    host and port even at a loopback or private address. The default suits the operator, who
+    imports their own API here; a source an API client names is imported without it."""
     credential, auth_name = resolve_credential(auth, credentials)  # before any fetch
     document = load_document(source, timeout=timeout)
     spec = OpenApiSource(
@@ -95,6 +103,7 @@ def import_openapi(
         exclude=tuple(exclude or ()),
         timeout=timeout,
         tool_source=label or source_label(document),
+        allow_private=allow_private,
     )
     tools = openapi_tools(spec)
     add_tools(registry, tools, replace_source=spec.tool_source)

@@ -1,15 +1,15 @@
 """The tools of an MCP server, imported and called through the official ``mcp`` SDK.
 
-    registry.add_mcp("python -m my_server")            # stdio: toolwire starts the server
-    registry.add_mcp("http://127.0.0.1:8811/mcp")      # streamable HTTP
+    add_mcp(registry, "python -m my_server")            # stdio: toolwire starts the server
+    add_mcp(registry, "http://127.0.0.1:8811/mcp")      # streamable HTTP
 
 One ``McpConnection`` per server keeps a session open in a thread of its own (with its own
 event loop), so calls from any loop or thread reach the same session; a session that died (the
 server exited) is opened again on the next call. A call's arguments are validated against the
 tool's schema by toolwire's dispatch before they are forwarded; an ``isError`` result becomes a
 structured tool error (``mcp_error``). Every tool the server does not mark read-only needs
-approval, and an HTTP server on an internal address is refused unless the operator allows it
-(``http.public_client``).
+approval, and an HTTP server on an internal address is refused unless the operator imported it
+(``allow_private``: its own host and port only) or allows every one (``http.public_client``).
 """
 
 from __future__ import annotations
@@ -57,9 +57,13 @@ def server_label(target: str | list[str]) -> str:
 class McpConnection:
     """A session with one MCP server, owned by a dedicated thread and event loop."""
 
-    def __init__(self, target: str | list[str], *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, target: str | list[str], *, timeout: float = 30.0, allow_private: bool = False
+    ) -> None:
         self.target = target
         self.timeout = timeout
+        self.allow_private = allow_private
+        """An HTTP server at an internal address may be reached: its own host and port."""
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
                                         name=f"mcp {server_label(target)[:40]}")
@@ -76,9 +80,11 @@ class McpConnection:
             stack = AsyncExitStack()
             try:
                 if isinstance(self.target, str) and is_url(self.target):
-                    await _check_address(self.target)  # the SDK would hide why it failed
+                    trusted = self.target if self.allow_private else None
+                    await _check_address(self.target, trusted)  # the SDK would hide why
                     client = await stack.enter_async_context(
-                        public_client(timeout=self.timeout, follow_redirects=True)
+                        public_client(timeout=self.timeout, follow_redirects=True,
+                                      trusted=trusted)
                     )
                     read, write, _ = await stack.enter_async_context(
                         streamable_http_client(self.target, http_client=client)
@@ -153,11 +159,11 @@ class McpConnection:
         return await asyncio.wrap_future(self._submit(self._request(use)))
 
 
-async def _check_address(url: str) -> None:
+async def _check_address(url: str, trusted: str | None) -> None:
     """Refuse a server at an internal address before the SDK tries it (its transport refuses
     too, redirects included, but the SDK turns that into a bare cancellation)."""
     try:
-        await public_addresses(httpx.URL(url))
+        await public_addresses(httpx.URL(url), trusted=trusted)
     except ForbiddenAddress as e:
         raise HttpForbiddenAddress(str(e)) from None
 
@@ -237,8 +243,17 @@ def needs_approval(spec: types.Tool) -> bool:
     return not (hints is not None and hints.readOnlyHint is True)
 
 
+def is_idempotent(spec: types.Tool) -> bool:
+    """Whether calling ``spec`` twice has the effect of calling it once: the server marks it
+    ``idempotentHint: true`` or ``readOnlyHint: true`` (a call that changes nothing). Without
+    annotations a tool is not (the MCP spec's default is ``idempotentHint: false``)."""
+    hints = spec.annotations
+    return hints is not None and (hints.idempotentHint is True or hints.readOnlyHint is True)
+
+
 def mcp_tools(connection: McpConnection) -> list[Tool]:
-    """One toolwire tool per tool of the server (all but read-only ones need approval)."""
+    """One toolwire tool per tool of the server (all but read-only ones need approval;
+    idempotent and read-only ones are run again when interrupted)."""
     tools: list[Tool] = []
     for spec in connection.list_tools():
         handler = McpCall(connection=connection, tool=spec.name)
@@ -249,15 +264,22 @@ def mcp_tools(connection: McpConnection) -> list[Tool]:
             handler=handler,
             timeout=connection.timeout,
             requires_approval=needs_approval(spec),
+            idempotent=is_idempotent(spec),
             source=server_label(connection.target),
             snippet=handler.snippet,
         ))
     return tools
 
 
-def import_mcp(registry: Registry, target: str | list[str], *, timeout: float = 30.0) -> list[Tool]:
-    """Connect to the MCP server ``target`` and add its tools to ``registry`` (all or none)."""
-    connection = McpConnection(target, timeout=timeout)
+def add_mcp(
+    registry: Registry, target: str | list[str], *, timeout: float = 30.0,
+    allow_private: bool = True,
+) -> list[Tool]:
+    """Connect to the MCP server ``target`` and add its tools to ``registry`` (all or none):
+    a command line (stdio, ``"python server.py"`` or an argument list) or a streamable-HTTP
+    URL; calls are forwarded to the server. ``allow_private``: a URL's host and port may be
+    a loopback or private address (the operator's own server; the API's import leaves it off)."""
+    connection = McpConnection(target, timeout=timeout, allow_private=allow_private)
     try:
         tools = mcp_tools(connection)
         add_tools(registry, tools, replace_source=server_label(target))

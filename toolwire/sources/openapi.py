@@ -1,6 +1,6 @@
 """OpenAPI 3.0/3.1 and Swagger 2.0 documents as tools that perform the real HTTP request.
 
-    tools = registry.add_openapi("https://api.example.com/openapi.json", auth="example")
+    tools = add_openapi(registry, "https://api.example.com/openapi.json", auth="example")
 
 Each operation becomes one tool:
 
@@ -14,6 +14,9 @@ Each operation becomes one tool:
 
 Calling the tool validates the arguments against that schema (the registry's dispatch), then
 sends the request with httpx (``http.py``). Operations other than GET need approval.
+Operations whose method is idempotent by HTTP semantics (GET, HEAD, OPTIONS, TRACE, PUT,
+DELETE: RFC 9110, 9.2.2) are ``idempotent`` tools: a call interrupted by a dead process is
+sent again when its message is taken up.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ from referencing import Registry as RefRegistry
 from referencing import Resource
 from referencing.exceptions import Unresolvable
 
-from toolwire.sources.credentials import Credential
+from toolwire.credentials import Credential
 from toolwire.sources.documents import SourceError
 from toolwire.sources.http import Binding, HttpOperation
 from toolwire.tools.registry import Tool
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+IDEMPOTENT_METHODS = frozenset({"get", "head", "options", "trace", "put", "delete"})
+"""Methods whose request sent twice has the effect of one (RFC 9110, 9.2.2)."""
 _DOC_URI = "urn:toolwire:openapi"
 _IGNORED_HEADERS = {"accept", "content-type", "authorization"}
 """Header parameters OpenAPI says to ignore: the client sets them."""
@@ -69,6 +74,9 @@ class OpenApiSource:
     timeout: float = 30.0
     tool_source: str = "openapi"
     """The ``Tool.source`` label of the tools (``openapi:<title>`` by default)."""
+    allow_private: bool = False
+    """The tools may call the base URL's host and port even at an internal address (the
+    operator's own API); other internal addresses stay refused (``http.py``)."""
 
 
 def openapi_tools(source: OpenApiSource) -> list[Tool]:
@@ -390,7 +398,7 @@ def _tool(
     call = HttpOperation(
         method=method.upper(), base_url=base_url, path=path, bindings=bindings,
         body_kind=builder.body_kind, credential=source.credential, auth_name=source.auth_name,
-        timeout=source.timeout,
+        timeout=source.timeout, allow_private=source.allow_private,
     )
     keywords = tuple(w for w in _WORDS.split(path) if w) + tuple(operation.get("tags") or ())
     return Tool(
@@ -401,6 +409,7 @@ def _tool(
         keywords=keywords,
         timeout=source.timeout,
         requires_approval=method != "get",
+        idempotent=method in IDEMPOTENT_METHODS,
         source=source.tool_source,
         snippet=call.snippet,
     )

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from toolwire.sources.credentials import Credential
+from toolwire.credentials import Credential
 from toolwire.sources.documents import Fetch, SourceError, is_inline, is_url, load_document
-from toolwire.sources.imports import import_openapi, resolve_credential
-from toolwire.sources.mcp import import_mcp, server_label
+from toolwire.sources.imports import add_openapi, resolve_credential
+from toolwire.sources.mcp import add_mcp, server_label
 from toolwire.sources.openapi import resolved_base_url, source_label
 from toolwire.store.tables import SOURCE_LABEL_CHARS, ToolSource
 from toolwire.tools.registry import Registry, Tool
@@ -30,12 +30,15 @@ def import_openapi_source(
     credentials: Mapping[str, Credential] | None = None,
     check: Callable[[dict[str, Any]], None] | None = None,
     fetch: Fetch | None = None,
+    allow_private: bool = False,
 ) -> tuple[list[Tool], ToolSource]:
     """Import an OpenAPI document into ``registry`` and the row that keeps it (to be saved).
 
     ``check`` sees the parsed document before anything changes and raises ``SourceError``
     for one that must not be kept (the API refuses text a database cannot store); ``fetch``
-    reads a URL (the API's guards the address: ``documents.fetch_public``)."""
+    reads a URL (the API's guards the address: ``documents.fetch_public``). ``allow_private``
+    (the operator's CLI, an admin who asks): the tools may call the base URL's host even at
+    an internal address; the row keeps it, so a reload does too."""
     resolve_credential(auth, credentials)  # an unknown name is refused before any fetch
     try:
         document = load_document(source, timeout=timeout, fetch=fetch)
@@ -47,11 +50,11 @@ def import_openapi_source(
     if base_url is None and isinstance(source, str) and is_url(source):
         base_url = resolved_base_url(document, source)  # a relative server resolves now, once
     options = {"base_url": base_url, "auth": auth, "include": list(include), "exclude": list(exclude),
-               "timeout": timeout}
+               "timeout": timeout, "allow_private": allow_private}
     location = str(source) if isinstance(source, str | Path) and not is_inline(str(source)) else None
-    tools = import_openapi(
-        registry, document, base_url=base_url, auth=auth,
-        include=include, exclude=exclude, timeout=timeout, credentials=credentials,
+    tools = add_openapi(
+        registry, document, base_url=base_url, auth=auth, include=include, exclude=exclude,
+        timeout=timeout, allow_private=allow_private, credentials=credentials,
     )
     row = ToolSource(kind="openapi", label=source_label(document), location=location,
                      document=document, options={k: v for k, v in options.items() if v})
@@ -59,13 +62,17 @@ def import_openapi_source(
 
 
 def import_mcp_source(
-    registry: Registry, target: str | list[str], *, timeout: float = 30.0
+    registry: Registry, target: str | list[str], *, timeout: float = 30.0,
+    allow_private: bool = False,
 ) -> tuple[list[Tool], ToolSource]:
-    """Import an MCP server's tools into ``registry`` and the row that keeps the server."""
+    """Import an MCP server's tools into ``registry`` and the row that keeps the server
+    (``allow_private``: its URL's host may be internal, kept in the row)."""
     checked_label(server_label(target))  # before connecting
-    tools = import_mcp(registry, target, timeout=timeout)
+    tools = add_mcp(registry, target, timeout=timeout, allow_private=allow_private)
     location = target if isinstance(target, str) else None
     options: dict[str, Any] = {"timeout": timeout}
+    if allow_private:
+        options["allow_private"] = True
     if not isinstance(target, str):
         options["argv"] = list(target)
     return tools, ToolSource(kind="mcp", label=server_label(target), location=location,
@@ -94,14 +101,16 @@ def load_saved(
         timeout = float(options.get("timeout") or 30.0)
         try:
             if row.kind == "openapi":
-                import_openapi(
+                add_openapi(
                     registry, row.document or str(row.location), base_url=options.get("base_url"),
                     auth=options.get("auth"), include=options.get("include"),
-                    exclude=options.get("exclude"), timeout=timeout, credentials=credentials,
+                    exclude=options.get("exclude"), timeout=timeout,
+                    allow_private=bool(options.get("allow_private")), credentials=credentials,
                     label=row.label,
                 )
             elif row.kind == "mcp":
-                import_mcp(registry, options.get("argv") or str(row.location), timeout=timeout)
+                add_mcp(registry, options.get("argv") or str(row.location), timeout=timeout,
+                        allow_private=bool(options.get("allow_private")))
             else:
                 raise SourceError(f"unknown source kind {row.kind!r}")
         except Exception as e:

@@ -12,7 +12,7 @@ the database itself on a small insert, is skipped. Reads return table objects as
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +31,7 @@ from toolwire.store.tables import (
     ToolCall,
     ToolCallPublic,
     ToolSource,
+    ToolSourceVersion,
 )
 from toolwire.store.types import to_json, utcnow
 
@@ -106,9 +107,11 @@ def add_user_message(
 
     Without ``lease`` it is ``pending`` (a worker claims it); with one it is ``running``,
     held by the caller, which processes it now. ``touch`` moves the interaction's ``updated``
-    (needless for one created just now).
+    (needless for one created just now). The message keeps the tool sources' version of now,
+    so whichever process runs it offers at least those tools.
     """
-    message = Message(interaction_id=interaction_id, role="user", content=content)
+    message = Message(interaction_id=interaction_id, role="user", content=content,
+                      sources_version=tool_sources_version(session=session))
     if lease is not None:
         message.status, message.lease_owner = "running", lease.owner
         message.lease_expires, message.attempts = lease.expires(), 1
@@ -444,21 +447,56 @@ INTERRUPTED = (
 )
 
 
-def interrupt_running_calls(*, session: Session, reply_id: uuid.UUID) -> int:
-    """Calls an earlier attempt began and never finished become errors (never re-run)."""
-    return int(_execute(
-        session,
-        update(ToolCall)
-        .where(col(ToolCall.message_id) == reply_id, col(ToolCall.status) == "running")
-        .values(status="error", error={"type": "interrupted", "message": INTERRUPTED},
-                finished=utcnow()),
-    ).rowcount)
+def interrupt_running_calls(
+    *,
+    session: Session,
+    reply_id: uuid.UUID,
+    runs_again: Callable[[ToolCall], bool] = lambda row: False,
+) -> tuple[list[ToolCall], list[ToolCall]]:
+    """Calls an earlier attempt of the reply ``reply_id`` began and never finished (its
+    process died during them): (again, ended). Those ``runs_again`` accepts (an idempotent
+    tool's, with an idempotency key) stay ``running``, to be run again under the same key
+    (``restart_tool_call``); the others become errors (``interrupted``), never run again."""
+    running = session.exec(select(ToolCall).where(
+        col(ToolCall.message_id) == reply_id, col(ToolCall.status) == "running")).all()
+    again = [row for row in running if row.idempotency_key and runs_again(row)]
+    kept = {row.id for row in again}
+    return again, interrupt_calls(session=session, ids=[r.id for r in running if r.id not in kept])
+
+
+def interrupt_calls(*, session: Session, ids: Sequence[uuid.UUID]) -> list[ToolCall]:
+    """The calls ``ids`` that are still ``running`` become errors (``interrupted``), never run
+    again; returns the rows of ``ids`` as stored now."""
+    if not ids:
+        return []
+    _execute(session, update(ToolCall)
+             .where(col(ToolCall.id).in_(ids), col(ToolCall.status) == "running")
+             .values(status="error", error={"type": "interrupted", "message": INTERRUPTED},
+                     finished=utcnow()))
+    rows = session.exec(select(ToolCall).where(col(ToolCall.id).in_(ids))
+                        .execution_options(populate_existing=True))
+    return list(rows.all())
+
+
+def restart_tool_call(
+    *, session: Session, reply_id: uuid.UUID, row_id: uuid.UUID, lease: Lease
+) -> ToolCall:
+    """Run again a call of the reply ``reply_id`` left ``running`` by a process that died
+    (``interrupt_running_calls`` kept it): its row, started now, takes the new outcome. Only
+    while ``lease`` holds the message (else ``LeaseLost``: the tool must not run)."""
+    hold_lease(session=session, reply_id=reply_id, lease=lease)
+    row = session.get(ToolCall, row_id)
+    assert row is not None, f"tool call {row_id} vanished"
+    row.started, row.finished = utcnow(), None
+    session.add(row)
+    return row
 
 
 def finish_message(*, session: Session, message: Message, reply: Message, run: Run) -> None:
-    """Record the answer and mark the prompt and its reply ``done``, or ``awaiting_approval``
-    while a call waits for a person's decision; only while the lease ``message`` was claimed
-    (or stored) under still holds it, else ``LeaseLost`` (its new owner finishes it)."""
+    """Record the answer and the run's outcome, and mark the prompt and its reply ``done``, or
+    ``awaiting_approval`` while a call waits for a person's decision; only while the lease
+    ``message`` was claimed (or stored) under still holds it, else ``LeaseLost`` (its new owner
+    finishes it)."""
     now = utcnow()
     waiting = any(c.status == "pending_approval" for c in run.calls)
     status = "awaiting_approval" if waiting else "done"
@@ -475,9 +513,10 @@ def finish_message(*, session: Session, message: Message, reply: Message, run: R
         session,
         update(Message)
         .where(col(Message.id) == reply.id)
-        .values(content=run.answer, status=status, updated=now),
+        .values(content=run.answer, status=status, outcome=run.outcome, updated=now),
     )
-    reply.content, reply.status, reply.updated = run.answer, status, now
+    reply.content, reply.status, reply.outcome, reply.updated = (
+        run.answer, status, run.outcome, now)
     message.status, message.updated = status, now
 
 
@@ -522,6 +561,11 @@ def get_call(
                                                interaction_id=row[1].interaction_id)
 
 
+def rejection(by: str, reason: str | None) -> str:
+    """What a refused call's error says: ``rejected by ann: keep the taxes``."""
+    return f"rejected by {by}" + (f": {reason}" if reason else "")
+
+
 def decide_call(
     *, session: Session, call_id: uuid.UUID, decision: str, by: str, reason: str | None
 ) -> bool:
@@ -531,8 +575,7 @@ def decide_call(
     values: dict[str, Any] = {"status": status, "decision": decision, "decided_by": by,
                               "decided_at": utcnow(), "decision_reason": reason}
     if decision == "rejected":
-        shown = f"rejected by {by}" + (f": {reason}" if reason else "")
-        values["error"] = {"type": "rejected", "message": shown}
+        values["error"] = {"type": "rejected", "message": rejection(by, reason)}
     result = _execute(
         session,
         update(ToolCall)
@@ -667,12 +710,14 @@ def interaction_detail(
 
 # -- tool sources ---------------------------------------------------------------------------
 def save_tool_source(*, session: Session, source: ToolSource) -> ToolSource:
-    """Keep ``source`` (replacing an earlier import with the same label)."""
+    """Keep ``source`` (replacing an earlier import with the same label) and bump the sources'
+    version in the same transaction."""
     old = session.exec(select(ToolSource).where(ToolSource.label == source.label)).first()
     if old is not None:
         session.delete(old)
         session.flush()
     session.add(source)
+    _bump_sources_version(session)
     session.commit()
     session.refresh(source)
     return source
@@ -683,9 +728,27 @@ def list_tool_sources(*, session: Session) -> list[ToolSource]:
 
 
 def delete_tool_source(*, session: Session, label: str) -> bool:
+    """Forget the source ``label`` (and bump the sources' version); whether there was one."""
     row = session.exec(select(ToolSource).where(ToolSource.label == label)).first()
     if row is None:
         return False
     session.delete(row)
+    _bump_sources_version(session)
     session.commit()
     return True
+
+
+def tool_sources_version(*, session: Session) -> int:
+    """How many times the tool sources changed (0 before the first import): one row's read."""
+    version = session.exec(
+        select(ToolSourceVersion.version).where(ToolSourceVersion.id == 1)).first()
+    return version or 0
+
+
+def _bump_sources_version(session: Session) -> None:
+    """Count one change of the tool sources. The ``UPDATE`` locks the row until commit, so
+    changes from several processes are counted one after the other."""
+    bumped = _execute(session, update(ToolSourceVersion).where(col(ToolSourceVersion.id) == 1)
+                      .values(version=col(ToolSourceVersion.version) + 1, updated=utcnow()))
+    if not bumped.rowcount:  # a schema made without the migrations' first row
+        _insert(session, ToolSourceVersion(id=1, version=1))

@@ -29,7 +29,7 @@ MAX_TURNS = 20
 MAX_TOKENS = 1_000
 """Estimated tokens of earlier turns sent when the caller gives no budget: what the embedded
 model's 2,048-token window leaves beside a short system prompt, the tools and the answer.
-The API derives the budget from the model instead (``toolwire.api.context``)."""
+The API derives the budget from the model instead (``toolwire.service.context``)."""
 MESSAGE_TOKENS = 8
 """Tokens a chat template adds around each message (``<|im_start|>role\n`` ... ``<|im_end|>``)."""
 

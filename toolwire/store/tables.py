@@ -10,6 +10,7 @@ a ``Public`` (what the API returns) and the table class (``table=True``)::
                      ├─ MessagePublic (with tool calls)
                      └─ Message (table)
     ToolCallPublic, ToolCall (table)
+    IdempotencyRecord (table): the first response to a request sent with an Idempotency-Key
 
 A user message carries the processing status (pending → running → done | failed); the
 assistant reply answers it (``reply_to_id``) and owns the tool calls made on the way.
@@ -63,6 +64,9 @@ class RunSettings(SQLModel):
     free_answers: StrictBool | None = None
     """Whether a sentence no tool serves may be answered from the model's own knowledge
     (default: the server's ``TOOLWIRE_FREE_ANSWERS``); ``true`` or ``false``, nothing else."""
+    clarify_below: float | None = Field(default=None, ge=0, le=1)
+    """Below this confidence in a call no tool is called and the answer asks which tool is
+    meant (default: the server's ``TOOLWIRE_CLARIFY_BELOW``); 0 turns it off."""
 
 
 def _run_settings(value: dict[str, Any]) -> dict[str, Any]:
@@ -84,9 +88,9 @@ class InteractionCreate(InteractionBase):
 
     settings: Annotated[dict[str, Any], AfterValidator(_run_settings)] = Field(
         default_factory=dict,
-        description="temperature (0-2), max_tokens, k (tools offered), strategy and "
-                    "free_answers (true or false) apply to every run of the interaction; "
-                    "other keys are kept as given",
+        description="temperature (0-2), max_tokens, k (tools offered), strategy, "
+                    "free_answers (true or false) and clarify_below (0-1, 0 off) apply to "
+                    "every run of the interaction; other keys are kept as given",
     )
 
 
@@ -172,6 +176,9 @@ class MessagePublic(MessageBase):
     status: MessageStatus
     error: str | None = None
     reply_to_id: uuid.UUID | None = None
+    outcome: str | None = None
+    """A finished reply's outcome: ``calls``, ``missing`` (it asks for values), ``clarify`` (it
+    asks which tool is meant), ``gated`` or ``answer`` (no call); ``None`` on prompts."""
     created: datetime
     updated: datetime
     tool_calls: list[ToolCallPublic] = Field(default_factory=list)
@@ -194,6 +201,11 @@ class Message(MessageBase, table=True):
     """Renewed while the owner runs; once past, any process may take the message up again."""
     attempts: int = 0
     """How many times processing started (a message is failed after too many)."""
+    outcome: str | None = Field(default=None, sa_type=String(16))
+    """What the run answering the prompt did (``Run.outcome``), on its reply."""
+    sources_version: int | None = None
+    """The tool sources' version (``ToolSourceVersion``) when the prompt was accepted: whichever
+    process runs it loads at least those sources first, so it is offered the same tools."""
     created: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
@@ -249,6 +261,17 @@ class ToolSource(SQLModel, table=True):
     created: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ToolSourceVersion(SQLModel, table=True):
+    """One row (``id`` 1) counting the changes to the tool sources: an import or a forget bumps
+    it in its own transaction, so a process sees that its sources are stale with one read."""
+
+    __tablename__ = "tool_source_version"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int = 0
+    updated: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 # -- API key --------------------------------------------------------------------------------
 class ApiKey(SQLModel, table=True):
     """A key a client sends as ``Authorization: Bearer <key>``; only its SHA-256 is kept."""
@@ -280,3 +303,29 @@ class ApiKeyPublic(SQLModel):
     admin: bool
     created: datetime
     revoked: datetime | None
+
+
+# -- idempotency key ------------------------------------------------------------------------
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a request sent with an ``Idempotency-Key`` header, kept 24 hours
+    for its retries (``toolwire.service.idempotency``)."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("owner", "key", name="uq_idempotency_key_owner_key"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner: str = Field(default="", max_length=200)
+    """The calling key's owner (empty with auth off): owners never share keys."""
+    key: str = Field(sa_type=String(255))
+    """The client's key, as sent."""
+    route: str = Field(sa_type=String(300))
+    """The request it was first sent with: method and path (``POST /execute``)."""
+    digest: str = Field(sa_type=String(64))
+    """SHA-256 of the request (method, path, query and body): a retry must match it."""
+    status: int | None = None
+    """The first answer's HTTP status; ``None`` while the first request still runs."""
+    body: Any = Field(default=None, sa_type=JSONType, nullable=True)
+    """The first answer's JSON body."""
+    headers: dict[str, str] = Field(default_factory=dict, sa_type=JSONType)
+    """The first answer's headers worth replaying (``Location``)."""
+    created: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -11,12 +11,15 @@ runs at once.
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import ClassVar, Literal, Protocol
 
-from toolwire.messages import Message, ToolCallRequest
+from toolwire.messages import Message, ToolCallRequest, ToolSpec
 from toolwire.retrieval.index import Hit
+from toolwire.store.history import estimate_tokens
 from toolwire.tools.registry import Tool
 
 StrategyName = Literal["auto", "staged", "native", "plain"]
@@ -52,10 +55,23 @@ class Proposal:
     """The tool chosen, named when values are missing."""
     gated: bool = False
     """No candidate was relevant enough to call."""
+    clarify: list[str] = field(default_factory=list)
+    """Tools the sentence may mean, best first, when the evidence was too weak to call one:
+    no call is made and the answer asks which."""
 
 
 class Strategy(Protocol):
     """Proposes the calls for a sentence and repairs a call whose arguments failed."""
+
+    reads_scores: ClassVar[bool]
+    """Whether it decides with retrieval scores (a relevance gate, a weighted selection) or
+    only shows the candidates to its model."""
+
+    @classmethod
+    def shown_tokens(cls, tools: Sequence[Tool], k: int) -> int:
+        """Estimated tokens of what it shows its model of ``k`` of ``tools`` in its largest
+        prompt (a context budget counts them beside the history)."""
+        ...
 
     async def propose(self, turn: Turn) -> Proposal:
         """The calls ``turn.question`` asks for among ``turn.candidates``."""
@@ -66,6 +82,22 @@ class Strategy(Protocol):
     ) -> ToolCallRequest | None:
         """A corrected ``call`` given its validation ``errors``, or ``None``."""
         ...
+
+
+def spec_tokens(specs: Iterable[ToolSpec], k: int | None = None) -> int:
+    """Estimated tokens of tool definitions as JSON (what a tool-calling API is sent): all
+    of ``specs``, or the ``k`` largest (retrieval offers ``k`` of a registry's)."""
+    sizes = [estimate_tokens(json.dumps(
+        {"name": s.name, "description": s.description, "parameters": s.parameters},
+        ensure_ascii=False)) for s in specs]
+    return largest(sizes, k)
+
+
+def largest(sizes: Sequence[int], k: int | None) -> int:
+    """The sum of the ``k`` largest ``sizes`` (all of them for ``None``)."""
+    if k is None:
+        return sum(sizes)
+    return sum(sorted(sizes)[-k:]) if k > 0 else 0
 
 
 def new_call_id() -> str:

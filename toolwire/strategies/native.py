@@ -7,15 +7,24 @@ its own arguments (the instructor pattern, bounded by the engine's ``max_attempt
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import ClassVar
 
 from toolwire.messages import Message, ModelSettings, ToolCallRequest
 from toolwire.models.base import Model
-from toolwire.strategies.base import Proposal, Turn, new_call_id
+from toolwire.strategies.base import Proposal, Turn, new_call_id, spec_tokens
 from toolwire.tools.registry import Tool
 
 
 class NativeStrategy:
     """Asks a tool-calling model for calls, and for corrections."""
+
+    reads_scores: ClassVar[bool] = False
+
+    @classmethod
+    def shown_tokens(cls, tools: Sequence[Tool], k: int) -> int:
+        """The ``k`` largest tool definitions, as JSON."""
+        return spec_tokens((t.spec() for t in tools), k)
 
     def __init__(self, model: Model) -> None:
         self.model = model

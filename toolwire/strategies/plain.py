@@ -10,11 +10,12 @@ constrained answer for that tool.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from toolwire.messages import JsonSchemaConstraint, Message, ModelSettings, ToolCallRequest
 from toolwire.models.base import Model
-from toolwire.strategies.base import Proposal, Turn, new_call_id
+from toolwire.strategies.base import Proposal, Turn, new_call_id, spec_tokens
 from toolwire.tools.registry import Tool
 
 _SYSTEM = (
@@ -41,6 +42,13 @@ def calls_schema(candidates: list[Tool]) -> dict[str, Any]:
 
 class PlainStrategy:
     """One constrained generation of the whole answer."""
+
+    reads_scores: ClassVar[bool] = False
+
+    @classmethod
+    def shown_tokens(cls, tools: Sequence[Tool], k: int) -> int:
+        """The ``k`` largest tool definitions, as JSON."""
+        return spec_tokens((t.spec() for t in tools), k)
 
     def __init__(self, model: Model, *, max_tokens: int = 256) -> None:
         self.model = model

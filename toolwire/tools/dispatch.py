@@ -190,13 +190,15 @@ async def dispatch(
     executor: Executor | None = None,
     approved: bool = False,
     sandbox_executor: Executor | None = None,
+    call_key: str = "",
 ) -> ExecutionResult:
     """Run the registered tool ``name`` with ``arguments`` (a dict, or a JSON object string).
 
     Never raises for a bad call: unknown tools, invalid arguments, schema-only tools, calls
     awaiting approval, failures and timeouts all come back as an ``ExecutionResult``. Sandboxed
     tools run in ``sandbox_executor`` (default: a ``SubprocessExecutor``), the others in
-    ``executor`` (default: an ``InProcessExecutor``).
+    ``executor`` (default: an ``InProcessExecutor``). A handler with a ``call_key`` parameter
+    gets ``call_key`` there (the call's idempotency key; a fresh one when empty).
     """
     started = time.perf_counter()
     if name not in registry:
@@ -211,7 +213,7 @@ async def dispatch(
         else:
             result = _refusal(tool, parsed, approved) or await (
                 (sandbox_executor or _SANDBOX) if tool.sandbox else (executor or _IN_PROCESS)
-            ).run(tool, parsed)
+            ).run(tool, tool.handler_arguments(parsed, call_key))
     if not result.duration_ms:
         result.duration_ms = (time.perf_counter() - started) * 1000
     return result

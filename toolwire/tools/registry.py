@@ -12,13 +12,23 @@
 
 The registry is the only way to execute anything: a call names a registered tool and its
 arguments must validate against the tool's schema (see ``dispatch.py``); schemas come from
-``schema.py``.
+``schema.py``. OpenAPI documents and MCP servers add ordinary tools to it through
+``toolwire.sources`` (``add_openapi(registry, ...)``, ``add_mcp(registry, ...)``): the registry
+imports nothing of them.
+
+A tool whose handler takes a parameter named ``call_key`` gets its call's idempotency key
+there: the registry fills it and the model never sees it (it is not in the schema). The key is
+the same each time the same call of a stored message runs, so an ``idempotent`` tool run again
+after its process died can make its effect happen once (send it as an ``Idempotency-Key``,
+or keep it beside what it wrote).
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 import string
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar, Unpack, ov
 import jsonschema
 
 from toolwire.messages import ToolSpec
-from toolwire.tools.schema import ToolError, check_schema, schema_from_function
+from toolwire.tools.schema import CALL_KEY, ToolError, check_schema, schema_from_function
 
 if TYPE_CHECKING:
     from toolwire.retrieval.index import Hit, ToolIndex
@@ -55,6 +65,8 @@ class ToolOptions(TypedDict, total=False):
     """Run in a separate, resource-limited process."""
     requires_approval: bool
     """Persist the call as pending until a person approves it."""
+    idempotent: bool
+    """Running a call twice has the effect of running it once (see ``Tool.idempotent``)."""
     answer: AnswerTemplate
     """The sentence that states a result (see ``AnswerTemplate``); checked at registration."""
     normalize: Callable[[dict[str, Any]], dict[str, Any]]
@@ -80,6 +92,13 @@ class Tool:
     """Run in a separate, resource-limited process."""
     requires_approval: bool = False
     """Persist the call as pending until a person approves it."""
+    idempotent: bool = False
+    """Running a call twice has the effect of running it once (a lookup, an HTTP GET, PUT or
+    DELETE). A call whose process died before it returned is run again, under the same
+    idempotency key, when its message is taken up; a call of any other tool ends
+    ``interrupted`` and is never run again (at most once)."""
+    takes_call_key: bool = False
+    """The handler takes a ``call_key`` parameter, filled with the call's idempotency key."""
     import_path: str | None = None
     """``module:qualname`` of the handler, for the reproducible snippet."""
     source: str = "python"
@@ -98,6 +117,13 @@ class Tool:
 
     def spec(self) -> ToolSpec:
         return ToolSpec(name=self.name, description=self.description, parameters=self.parameters)
+
+    def handler_arguments(self, arguments: dict[str, Any], key: str = "") -> dict[str, Any]:
+        """``arguments`` as the handler takes them: with ``call_key`` set to ``key`` (a fresh
+        one when empty) for a handler that asks for it."""
+        if not self.takes_call_key:
+            return arguments
+        return {**arguments, CALL_KEY: key or uuid.uuid4().hex}
 
     def normalized(self, arguments: Any) -> Any:
         """``arguments`` as the tool's ``normalize`` rewrites them (unchanged without one)."""
@@ -128,6 +154,14 @@ def _check_name(name: str) -> None:
         raise ToolError(
             f"invalid tool name {name!r}: no control characters nor leading/trailing spaces"
         )
+
+
+def takes_call_key(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` has a parameter named ``call_key`` (the registry fills it)."""
+    try:
+        return CALL_KEY in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
 
 
 def check_answer(answer: AnswerTemplate | None, schema: dict[str, Any]) -> AnswerTemplate | None:
@@ -199,6 +233,8 @@ class Registry:
                 timeout=options.get("timeout", 10.0),
                 sandbox=options.get("sandbox", False),
                 requires_approval=options.get("requires_approval", False),
+                idempotent=options.get("idempotent", False),
+                takes_call_key=takes_call_key(fn),
                 import_path=import_path,
                 answer=check_answer(options.get("answer"), schema),
                 normalize=options.get("normalize"),
@@ -228,35 +264,10 @@ class Registry:
                 parameters=parameters,
                 handler=handler,
                 keywords=tuple(keywords),
+                takes_call_key=handler is not None and takes_call_key(handler),
                 source="schema",
             )
         )
-
-    def add_openapi(
-        self,
-        source: str | Path | dict[str, Any],
-        *,
-        base_url: str | None = None,
-        auth: Any = None,
-        include: Iterable[str] | None = None,
-        exclude: Iterable[str] | None = None,
-        timeout: float = 30.0,
-    ) -> list[Tool]:
-        """Import an OpenAPI 3.x / Swagger 2.0 document (URL, path, text or dict): one tool per
-        operation, calling the real API. ``auth`` names a configured credential
-        (``TOOLWIRE_CREDENTIALS``) or is a ``toolwire.sources.credentials`` object. All the
-        operations are added, or none (``SourceError`` says why)."""
-        from toolwire.sources.imports import import_openapi
-
-        return import_openapi(self, source, base_url=base_url, auth=auth, include=include,
-                              exclude=exclude, timeout=timeout)
-
-    def add_mcp(self, server: str | list[str], *, timeout: float = 30.0) -> list[Tool]:
-        """Import the tools of an MCP server: a command line (stdio, ``"python server.py"`` or
-        an argument list) or a streamable-HTTP URL. Calls are forwarded to the server."""
-        from toolwire.sources.mcp import import_mcp
-
-        return import_mcp(self, server, timeout=timeout)
 
     def add(self, tool: Tool) -> Tool:
         """Add a ready ``Tool``; names are unique and schemas must be valid."""
@@ -288,7 +299,9 @@ class Registry:
         return name in self._tools
 
     def __iter__(self) -> Iterator[Tool]:
-        return iter(self._tools.values())
+        """The tools as they are now: a copy, so a source loaded or dropped meanwhile by
+        another thread (``toolwire.service.registry``) never breaks the iteration."""
+        return iter(list(self._tools.values()))
 
     def __len__(self) -> int:
         return len(self._tools)
@@ -331,6 +344,16 @@ def tool(fn: F | None = None, /, **options: Unpack[ToolOptions]) -> F | Callable
     The function is checked at once (a bad schema fails at import, not at the first request)
     and added, with the built-in tools, to every ``toolwire.builtin.default_registry()``.
     Modules named in ``TOOLWIRE_TOOL_MODULES`` are imported so their declarations count.
+
+    ``idempotent=True`` says that running a call twice has the effect of running it once: a
+    call whose process died before it returned is then run again when its message is taken
+    up, instead of ending ``interrupted``. A parameter named ``call_key`` is not offered to the
+    model: it receives the call's idempotency key, the same on every run of that call, so the
+    tool can make its effect happen once::
+
+        @toolwire.tool(idempotent=True)
+        def book_table(restaurant: str, time: str, call_key: str) -> str:
+            return reservations.create(restaurant, time, idempotency_key=call_key)
     """
     def declare(f: F) -> F:
         Registry().register(f, **options)  # validates now

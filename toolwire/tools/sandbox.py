@@ -348,6 +348,8 @@ class _Described(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     timeout: float = Field(default=10.0, gt=0, allow_inf_nan=False)
     requires_approval: bool = False
+    idempotent: bool = False
+    takes_call_key: bool = False
     answer: str | None = None
 
 
@@ -358,8 +360,8 @@ def discover_tools(
     sandboxed child (its top-level code never runs in this process), as proxies whose calls
     always go to the sandbox. Blocks; callable from an event loop's thread too.
 
-    A proxy keeps what is data: name, description, schema, keywords, timeout, approval and a
-    ``str.format`` answer template. It drops what is code, as that would run in this process:
+    A proxy keeps what is data: name, description, schema, keywords, timeout, approval,
+    idempotence, whether it takes a ``call_key`` and a ``str.format`` answer template. It drops what is code, as that would run in this process:
     a ``normalize`` function and an ``answer`` function.
 
     Raises:
@@ -390,6 +392,8 @@ def _proxy(described: _Described, module: str) -> Tool:
         timeout=described.timeout,
         sandbox=True,
         requires_approval=described.requires_approval,
+        idempotent=described.idempotent,
+        takes_call_key=described.takes_call_key,
         import_path=described.import_path,
         answer=check_answer(described.answer, described.parameters),
     )

@@ -126,6 +126,8 @@ def _description(tool: Tool) -> dict[str, Any]:
         "keywords": list(tool.keywords),
         "timeout": tool.timeout,
         "requires_approval": tool.requires_approval,
+        "idempotent": tool.idempotent,
+        "takes_call_key": tool.takes_call_key,
         "answer": tool.answer if isinstance(tool.answer, str) else None,
     }
 

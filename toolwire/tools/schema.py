@@ -15,13 +15,18 @@ import docstring_parser
 import jsonschema
 from pydantic import ConfigDict, Field, create_model
 
+CALL_KEY = "call_key"
+"""The parameter through which a handler asks for its call's idempotency key: filled by the
+registry, never by the model, so it is left out of the schema."""
+
 
 class ToolError(ValueError):
     """A tool could not be registered: bad name, duplicate, invalid schema."""
 
 
 def schema_from_function(fn: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
-    """Description and JSON Schema of ``fn`` from its type hints and docstring."""
+    """Description and JSON Schema of ``fn`` from its type hints and docstring (without a
+    ``call_key`` parameter: the registry fills that one)."""
     doc = docstring_parser.parse(inspect.getdoc(fn) or "")
     param_docs = {p.arg_name: " ".join((p.description or "").split()) for p in doc.params}
     hints = get_type_hints(fn, include_extras=True)
@@ -29,6 +34,8 @@ def schema_from_function(fn: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
     for name, param in inspect.signature(fn).parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise ToolError(f"{fn.__name__}: *args/**kwargs cannot be described by a schema")
+        if name == CALL_KEY:
+            continue
         annotation = hints.get(name, Any)
         default = ... if param.default is param.empty else param.default
         description = param_docs.get(name) or None

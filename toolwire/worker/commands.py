@@ -40,7 +40,7 @@ def worker(
         from toolwire.worker import metrics
 
         metrics.serve(metrics_port, metrics_host)
-    from toolwire.api.queue import QUEUE
+    from toolwire.service.queue import QUEUE
     from toolwire.worker.tasks import app
 
     app.worker_main([

@@ -24,7 +24,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import Gauge, start_http_server
 from prometheus_client.multiprocess import mark_process_dead
 
-from toolwire.api.metrics import multiprocess_dir, multiprocess_registry
+from toolwire.service.metrics import multiprocess_dir, multiprocess_registry
 
 _server: WSGIServer | None = None
 """The main process's metrics server; its listening socket is inherited by forked processes."""

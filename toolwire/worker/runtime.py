@@ -1,5 +1,6 @@
 """What one worker process keeps between tasks: an event loop on its own thread, the database,
-the engines (the model loaded once per process) and a Processor that renews the leases of the
+the engines (the model loaded once per process; the tools of ``service_registry``, the saved
+sources brought up to date before each message) and a Processor that renews the leases of the
 messages it runs, and hands back those whose model failed transiently (``retry.ModelRetries``).
 
 Celery's prefork pool runs tasks synchronously in child processes; the pipeline is async, so
@@ -10,22 +11,25 @@ and runs every task's coroutine there.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from toolwire.api.engines import Engines
-from toolwire.api.metrics import Metrics
-from toolwire.api.processing import Outcome, Processor
 from toolwire.config import Settings
+from toolwire.service.engines import Engines
+from toolwire.service.metrics import Metrics
+from toolwire.service.processing import Outcome, Processor
 from toolwire.store import data
 from toolwire.store.db import Database
 from toolwire.store.types import utcnow
 from toolwire.worker.retry import ModelRetries
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 Claim = Literal["done", "busy", "gone"]
 """What a task found: it ran the message (``done``), another process holds it (``busy``:
@@ -48,7 +52,7 @@ class WorkerRuntime:
                                         daemon=True)
         self._thread.start()
         self.database = Database(settings.resolved_database_url)
-        self.engines = Engines(settings=settings)
+        self.engines = Engines(settings=settings, database=self.database)
         self.processor = Processor(
             database=self.database, engines=self.engines, metrics=Metrics(),
             lease_seconds=settings.lease_seconds, max_attempts=settings.message_attempts,
@@ -60,6 +64,10 @@ class WorkerRuntime:
 
     async def _start(self) -> None:
         self.processor.start(sweep=False)  # renew the leases of what runs here
+        try:  # before the first message: each message then loads what changed since
+            await self.engines.sync_sources()
+        except Exception as e:
+            log.warning("tool sources not loaded yet (each message tries again): %s", e)
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on this process's loop and wait for it."""

@@ -6,7 +6,8 @@ Guarantees (the message's row in the database is what counts):
   SIGKILL) leaves it to be delivered again;
 - **idempotent**: a message is claimed under a lease by one process at a time, and each of its
   tool calls is journalled (``running`` before it runs, its outcome after), so a task delivered
-  twice never runs a tool twice;
+  twice never runs a tool twice; only a call a killed worker was running, of a tool marked
+  ``idempotent``, runs once more, with the same ``call_key``;
 - **retried**: the database away, or the message held by a process whose lease has not
   expired yet, means "try again later", with linear backoff; a model that failed transiently
   (``retry.transient``: its process crashed or timed out, a remote 5xx, 429 or connection
@@ -28,9 +29,10 @@ from celery import Task
 from celery.signals import worker_process_init, worker_process_shutdown
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from toolwire.api.queue import PROCESS_MESSAGE, celery_app
+from toolwire import tracing
 from toolwire.config import get_settings
 from toolwire.logs import request_context
+from toolwire.service.queue import PROCESS_MESSAGE, celery_app
 from toolwire.worker import metrics
 from toolwire.worker.retry import backoff
 from toolwire.worker.runtime import WorkerRuntime
@@ -55,7 +57,9 @@ def runtime() -> WorkerRuntime:
 
 @worker_process_init.connect  # type: ignore[untyped-decorator]  # celery has no types
 def _load(**_: Any) -> None:
-    """Each worker process loads the model once, before its first task."""
+    """Each worker process sets up its trace export (after the fork: the exporter's thread
+    would not survive it) and loads the model once, before its first task."""
+    tracing.configure_tracing("toolwire-worker", arguments=get_settings().trace_arguments)
     runtime()
     metrics.process_started()
 
@@ -66,19 +70,20 @@ def _close(**_: Any) -> None:
         if _runtime is not None:
             _runtime.close()
     finally:
+        tracing.flush()  # a pool process exits without running atexit
         metrics.process_exited(os.getpid())
 
 
 @app.task(name=PROCESS_MESSAGE, bind=True, max_retries=MAX_RETRIES)  # type: ignore[untyped-decorator]
 def process_message(self: Task, message_id: str) -> str:
     """Run one stored message (see the module docstring); returns what it found."""
-    # custom headers arrive as attributes of the request (Celery's protocol 2), or in .headers
-    request_id = (getattr(self.request, "toolwire_request_id", None)
-                  or (getattr(self.request, "headers", None) or {}).get("toolwire_request_id"))
+    request_id = task_header(self.request, "toolwire_request_id")
+    parent = tracing.extract({name: task_header(self.request, name) for name in tracing.fields()})
     countdown = min(60.0, max(1.0, get_settings().lease_seconds / 2) * (1 + self.request.retries))
     with request_context(request_id or f"task-{self.request.id}"):
         try:
-            processed = runtime().run(runtime().process(uuid.UUID(message_id)))
+            processed = runtime().run(
+                tracing.within(parent, runtime().process(uuid.UUID(message_id))))
         except (OperationalError, InterfaceError) as e:
             log.warning("message %s: database unavailable, retrying in %.0f s", message_id, countdown)
             raise self.retry(exc=e, countdown=countdown) from e
@@ -96,3 +101,9 @@ def process_message(self: Task, message_id: str) -> str:
         status = outcome.message.status if outcome is not None else processed.claim
         log.info("message %s: %s", message_id, status)
         return status
+
+
+def task_header(request: Any, name: str) -> Any:
+    """A custom header the sender gave a task: an attribute of its request (Celery's
+    protocol 2), or in its ``headers``."""
+    return getattr(request, name, None) or (getattr(request, "headers", None) or {}).get(name)

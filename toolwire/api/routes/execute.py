@@ -8,16 +8,18 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlmodel import Session
 
-from toolwire.api.deps import OwnerDep, StateDep, check_prompt_size
+from toolwire.api.deps import AppState, OwnerDep, StateDep, check_prompt_size
 from toolwire.api.errors import ApiError
-from toolwire.api.processing import Outcome
+from toolwire.api.idempotency import Claim, IdempotencyKey, claim
 from toolwire.api.schemas import ExecuteRequest, ExecuteResponse, MessageAccepted
 from toolwire.models.base import ModelError
 from toolwire.run import Event
+from toolwire.service.errors import ServiceError
+from toolwire.service.processing import Outcome
 from toolwire.store import data
 from toolwire.store.data import Lease
 from toolwire.store.tables import InteractionCreate, Message, ToolCallPublic
@@ -75,14 +77,27 @@ async def execute(
     body: ExecuteRequest,
     state: StateDep,
     owner: OwnerDep,
+    request: Request,
+    key: IdempotencyKey = None,
     queued: Annotated[bool, Query(alias="async", description="Answer 202 at once and process "
                                   "in the background (a worker, with Celery)")] = False,
     stream: Annotated[bool, Query(description="Stream each step as a Server-Sent Event")] = False,
-) -> Response | ExecuteResponse:
+) -> Response:
     """Run the pipeline on ``prompt`` and wait for it. Without ``interaction_id`` a new
     interaction is created; with one, its earlier turns are the context."""
     check_prompt_size(body.prompt, state.settings)
     state.engines.check(body.model)
+    held = await claim(request, state.database, owner, key)
+    if isinstance(held, Response):
+        return held  # a retry: the first answer
+    return await held.run(partial(_execute, body, state, owner, held, queued=queued,
+                                  stream=stream))
+
+
+async def _execute(
+    body: ExecuteRequest, state: AppState, owner: str | None, held: Claim, *, queued: bool,
+    stream: bool,
+) -> Response:
     if queued:
         message, _ = await state.database.write(lambda s: start_turn(s, body, None, owner))
         state.processor.submit(message.id)
@@ -98,9 +113,10 @@ async def execute(
     run = partial(state.processor.run_claimed, message, reply, model=body.model,
                   history=[] if fresh else None)
     if stream:
-        return StreamingResponse(stream_steps(message, reply, run), media_type="text/event-stream",
+        return StreamingResponse(stream_steps(message, reply, run, held),
+                                 media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
-    return _response(await run())
+    return _json(await run())
 
 
 _RUNNING: set[asyncio.Task[Outcome]] = set()
@@ -108,9 +124,11 @@ _RUNNING: set[asyncio.Task[Outcome]] = set()
 
 
 async def stream_steps(
-    message: Message, reply: Message, run: Callable[..., Coroutine[Any, Any, Outcome]]
+    message: Message, reply: Message, run: Callable[..., Coroutine[Any, Any, Outcome]],
+    held: Claim,
 ) -> AsyncIterator[bytes]:
-    """The run's step events as SSE, as they happen; ``done`` or ``error`` last."""
+    """The run's step events as SSE, as they happen; ``done`` or ``error`` last. ``held``
+    keeps the run's result (as the unstreamed answer) once it has finished."""
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
     yield sse("stored", {"interaction_id": str(message.interaction_id),
                          "message_id": str(message.id), "reply_id": str(reply.id)})
@@ -118,17 +136,23 @@ async def stream_steps(
     _RUNNING.add(task)
     task.add_done_callback(_RUNNING.discard)
     task.add_done_callback(lambda _: queue.put_nowait(None))
+    held.keep_when_done(task, lambda done: _json(done.result()))
     while (event := await queue.get()) is not None:
         yield sse(event.kind, event.to_dict())
     try:
         yield sse("done", _response(task.result()).model_dump(mode="json"))
-    except ApiError as e:
+    except (ApiError, ServiceError) as e:
         yield sse("error", {"code": e.code, "message": e.message, **e.extra})
 
 
 def sse(event: str, data: Any) -> bytes:
     """One Server-Sent Event."""
     return f"event: {event}\ndata: {json.dumps(data, default=str, ensure_ascii=False)}\n\n".encode()
+
+
+def _json(outcome: Outcome) -> JSONResponse:
+    """The answer for a finished run (see ``_response``)."""
+    return JSONResponse(_response(outcome).model_dump(mode="json"))
 
 
 def _response(outcome: Outcome) -> ExecuteResponse:
@@ -160,4 +184,6 @@ def _response(outcome: Outcome) -> ExecuteResponse:
         answer=run.answer,
         model=run.model,
         missing=run.missing,
+        outcome=run.outcome,
+        clarify=run.clarify,
     )

@@ -30,16 +30,13 @@ def _database(state: AppState) -> ComponentHealth:
 
 
 def _model(state: AppState) -> ComponentHealth:
-    """The default model: ``not_loaded`` until first use; a model process shows its state."""
+    """The default model: ``not_loaded`` until first use; then its own health (a model process
+    shows its state, pid and restarts; any other model is ``ok``)."""
     engine = state.engines.built(None)
     if engine is None:
         return ComponentHealth(state="not_loaded")
-    health = getattr(engine.model, "health", None)
-    if not callable(health):
-        return ComponentHealth(state="ok", detail={"kind": "in-process or remote"})
-    process = health()
-    detail = {k: v for k, v in asdict(process).items() if k != "state"}
-    return ComponentHealth(state=process.state, detail=detail)
+    health = engine.model.health()
+    return ComponentHealth(state=health.state, detail=health.detail())
 
 
 def _tools() -> ComponentHealth:

@@ -6,12 +6,13 @@ import uuid
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlmodel import Session
 
-from toolwire.api.deps import OwnerDep, SessionDep, StateDep, check_prompt_size
+from toolwire.api.deps import AppState, OwnerDep, SessionDep, StateDep, check_prompt_size
 from toolwire.api.errors import ApiError
+from toolwire.api.idempotency import Claim, IdempotencyKey, claim
 from toolwire.api.routes.execute import SSE_EVENT, STREAM_DOC, stream_steps
 from toolwire.api.routes.interactions import DEFAULT_MESSAGES, MessagePage, Offset, not_found
 from toolwire.api.schemas import MessageAccepted
@@ -59,15 +60,27 @@ def read_message(
                                     + STREAM_DOC}},
 )
 async def post_message(
-    interaction_id: uuid.UUID, body: MessageCreate, state: StateDep, response: Response,
-    owner: OwnerDep,
+    interaction_id: uuid.UUID, body: MessageCreate, state: StateDep, owner: OwnerDep,
+    request: Request,
+    key: IdempotencyKey = None,
     stream: Annotated[bool, Query(description="Process it here and stream each step as a "
                                   "Server-Sent Event (200) instead of answering 202")] = False,
-) -> Response | MessageAccepted:
+) -> Response:
     """Store the prompt (``pending``) and process it in the background; the reply and its
     tool calls appear as messages as they finish. With ``?stream=true`` this process runs it
     at once and streams its steps."""
     check_prompt_size(body.content, state.settings)
+    held = await claim(request, state.database, owner, key)
+    if isinstance(held, Response):
+        return held  # a retry: the first answer
+    return await held.run(partial(_post, interaction_id, body, state, owner, held,
+                                  stream=stream))
+
+
+async def _post(
+    interaction_id: uuid.UUID, body: MessageCreate, state: AppState, owner: str | None,
+    held: Claim, *, stream: bool,
+) -> Response:
     lease = state.processor.lease if stream else None
 
     def store(session: Session) -> tuple[Message, Message | None]:
@@ -81,9 +94,10 @@ async def post_message(
     message, reply = await state.database.write(store)
     if reply is not None:
         run = partial(state.processor.run_claimed, message, reply)
-        return StreamingResponse(stream_steps(message, reply, run),
+        return StreamingResponse(stream_steps(message, reply, run, held),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
     state.processor.submit(message.id)
-    response.headers["Location"] = f"/interactions/{interaction_id}/messages/{message.id}"
-    return MessageAccepted(id=message.id, interaction_id=interaction_id, status="pending")
+    accepted = MessageAccepted(id=message.id, interaction_id=interaction_id, status="pending")
+    return JSONResponse(accepted.model_dump(mode="json"), status_code=202, headers={
+        "Location": f"/interactions/{interaction_id}/messages/{message.id}"})

@@ -9,10 +9,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from toolwire.api.approvals import Decided, decide
 from toolwire.api.deps import OwnerDep, SessionDep, StateDep
 from toolwire.api.errors import ApiError
 from toolwire.api.routes.interactions import Offset
+from toolwire.service.approvals import Decided, decide
 from toolwire.store import data
 from toolwire.store.tables import ToolCallPublic
 
@@ -99,11 +99,9 @@ async def _decide(
     state: StateDep, owner: str | None, call_id: uuid.UUID, approve: bool,
     body: DecisionRequest | None,
 ) -> Decided:
-    engine = await state.engines.aget()
     return await decide(
-        database=state.database, registry=state.engines.registry, call_id=call_id,
-        approve=approve, by=owner or "local", reason=body.reason if body else None,
-        owner=owner, model=engine.model,
+        database=state.database, engines=state.engines, call_id=call_id, approve=approve,
+        by=owner or "local", reason=body.reason if body else None, owner=owner,
     )
 
 

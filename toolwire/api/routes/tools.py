@@ -21,8 +21,8 @@ from toolwire.api.errors import ApiError, ErrorBody
 from toolwire.api.guard import BadBody, check_value
 from toolwire.api.routes.interactions import Offset
 from toolwire.api.schemas import ToolHit, ToolPublic
+from toolwire.service.registry import SavedSources
 from toolwire.sources.documents import SourceError, fetch_public, is_url
-from toolwire.sources.imports import restore, snapshot
 from toolwire.sources.saved import import_mcp_source, import_openapi_source
 from toolwire.store import data
 from toolwire.store.tables import SOURCE_LABEL_CHARS, ToolSource
@@ -101,6 +101,10 @@ class OpenApiImport(BaseModel):
     include: list[str] = Field(default_factory=list, description="operationId or path globs")
     exclude: list[str] = Field(default_factory=list)
     timeout: float = Field(default=30.0, gt=0, le=600)
+    allow_private: bool = Field(default=False, description=(
+        "Let the tools call the base URL's host and port even at a loopback or private "
+        "address (the operator's own API); other internal addresses, redirects elsewhere "
+        "and the document's url stay refused"))
 
     @model_validator(mode="after")
     def _one_source(self) -> OpenApiImport:
@@ -117,6 +121,9 @@ class McpImport(BaseModel):
 
     url: str = Field(max_length=2000, description="The server's streamable-HTTP endpoint")
     timeout: float = Field(default=30.0, gt=0, le=600)
+    allow_private: bool = Field(default=False, description=(
+        "Let the server's host and port be a loopback or private address (the operator's "
+        "own server); redirects elsewhere stay refused"))
 
 
 class SourcePublic(BaseModel):
@@ -152,20 +159,20 @@ async def _import(
     state: StateDep, lock: asyncio.Lock, run: Callable[[], tuple[list[Tool], ToolSource]]
 ) -> list[ToolPublic]:
     """Import (in a thread: it may fetch and embed), then save the row; if either fails, the
-    registry is put back as it was, so a failed request changes nothing."""
-    registry = state.engines.registry
+    registry is put back as it was, so a failed request changes nothing. The other processes
+    load the source at their next refresh (``toolwire.service.registry``)."""
     async with lock:
-        before = snapshot(registry)
         try:
-            tools, row = await anyio.to_thread.run_sync(run)
-            await state.database.write(lambda s: data.save_tool_source(session=s, source=row))
-        except BaseException as e:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(restore, registry, before)
-            if isinstance(e, SourceError):
-                raise ApiError(400, "invalid_source", str(e)) from None
-            raise
+            tools = await anyio.to_thread.run_sync(_saved(state).add, run)
+        except SourceError as e:
+            raise ApiError(400, "invalid_source", str(e)) from None
     return [tool_public(t) for t in tools]
+
+
+def _saved(state: StateDep) -> SavedSources:
+    sources = state.engines.sources
+    assert sources is not None  # the app's engines always have its database
+    return sources
 
 
 @router.post("/openapi", response_model=list[ToolPublic], status_code=201,
@@ -177,13 +184,15 @@ async def import_openapi(body: OpenApiImport, state: StateDep, lock: ChangingDep
     other than GET need approval. A bad document (text a database cannot keep, a title over
     the label's length) is refused (400) and changes nothing, and so is a ``url`` at an
     internal address (loopback, private, link-local), unless
-    ``TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE`` allows imported tools to reach one. Admin keys
+    ``TOOLWIRE_HTTP_TOOLS_ALLOW_PRIVATE`` allows imported tools to reach one. The tools call
+    an internal base URL only with ``allow_private`` (kept with the source). Admin keys
     only."""
     source: Any = body.url if body.url is not None else body.document
     return await _import(state, lock, lambda: import_openapi_source(
         state.engines.registry, source, base_url=body.base_url, auth=body.auth,
         include=body.include, exclude=body.exclude, timeout=body.timeout,
         credentials=state.settings.credentials, check=check_document, fetch=fetch_public,
+        allow_private=body.allow_private,
     ))
 
 
@@ -195,7 +204,8 @@ async def import_mcp(body: McpImport, state: StateDep, lock: ChangingDep) -> lis
     if not is_url(body.url):
         raise ApiError(400, "invalid_source", "'url' must be an http(s) URL")
     return await _import(state, lock, lambda: import_mcp_source(
-        state.engines.registry, body.url, timeout=body.timeout))
+        state.engines.registry, body.url, timeout=body.timeout,
+        allow_private=body.allow_private))
 
 
 @router.get("/sources", response_model=list[SourcePublic], dependencies=[AdminDep],
@@ -219,13 +229,8 @@ async def delete_source(
     state: StateDep, lock: ChangingDep,
     label: Annotated[str, Query(min_length=1, max_length=SOURCE_LABEL_CHARS)],
 ) -> None:
-    """Forget an imported source and remove its tools. Admin keys only."""
+    """Forget an imported source and remove its tools, here at once and in every other
+    process at its next refresh. Admin keys only."""
     async with lock:
-        found = await state.database.write(
-            lambda s: data.delete_tool_source(session=s, label=label))
-        registry = state.engines.registry
-        tools = [t.name for t in registry if t.source == label]
-        if not found and not tools:
+        if not await anyio.to_thread.run_sync(_saved(state).forget, label):
             raise ApiError(404, "not_found", f"no tool source labelled {label!r}")
-        for name in tools:
-            registry.remove(name)

@@ -99,12 +99,17 @@ class RelevanceModel:
         z = self.bias + sum(w * features[name] for name, w in self.weights.items())
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
-    def relevant(self, question: str, hits: Sequence[Hit[Tool]]) -> bool | None:
-        """Whether the sentence wants a call; None when the evidence lacks the embedding
-        scores (keyword-only retrieval) and the model cannot judge."""
+    def judge(self, question: str, hits: Sequence[Hit[Tool]]) -> float | None:
+        """The probability that the sentence wants a call; None when the evidence lacks the
+        embedding scores (keyword-only retrieval) and the model cannot judge."""
         if any(math.isnan(h.dense_score) for h in hits):
             return None
-        return self.probability(evidence(question, hits)) >= self.threshold
+        return self.probability(evidence(question, hits))
+
+    def relevant(self, question: str, hits: Sequence[Hit[Tool]]) -> bool | None:
+        """Whether the sentence wants a call; None where :meth:`judge` cannot judge."""
+        p = self.judge(question, hits)
+        return None if p is None else p >= self.threshold
 
     def to_json(self) -> str:
         return json.dumps({"weights": dict(self.weights), "bias": self.bias,

@@ -55,9 +55,15 @@ async def select(
     candidates = [h.tool for h in hits]
     if len(candidates) == 1:
         return candidates[0], {candidates[0].name: 1.0}
-    if rules.calibrated_selection and not any(math.isnan(h.dense_score) for h in hits):
+    if calibrated(hits, rules):
         return await _calibrated(model, question, hits, history or [], rules)
     return await _hand_weighted(model, question, hits, history or [], rules)
+
+
+def calibrated(hits: Sequence[Hit[Tool]], rules: StagedRules) -> bool:
+    """Whether the fitted model chooses among ``hits`` (the ``calibrated_selection`` rule on,
+    embedding scores present), so that :func:`select`'s weights are probabilities."""
+    return rules.calibrated_selection and not any(math.isnan(h.dense_score) for h in hits)
 
 
 async def _calibrated(

@@ -5,7 +5,9 @@
    ``relevance_threshold`` (the lower ``named_relevance_threshold`` for a tool the sentence
    names);
 2. the function is selected (``select.py``: calibrated evidence, and the model's choice when
-   that leaves it open);
+   that leaves it open); when the calibrated evidence for the call is weak (its
+   ``confidence`` below ``clarify_below``) no call is made and the answer asks which of the
+   best candidates the sentence means (``Proposal.clarify``);
 3. a sentence naming several functions, or writing one function's numbers once per call, is
    cut into segments (``segments.py``), each filled on its own;
 4. each call's arguments are filled (``caller.StagedCaller.fill``); a required value the
@@ -18,25 +20,68 @@ itself holds no per-call state.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from toolwire.messages import ToolCallRequest
 from toolwire.models.base import Model
-from toolwire.strategies.base import Proposal, Turn, new_call_id, relevance
+from toolwire.store.history import estimate_tokens
+from toolwire.strategies.base import Proposal, Turn, largest, new_call_id, relevance
 from toolwire.strategies.staged.fill import Fill, Filler
 from toolwire.strategies.staged.followup import followup_call, with_previous_result
 from toolwire.strategies.staged.matching import lexical_match
+from toolwire.strategies.staged.prompts import call_prompt, selection_prompt
 from toolwire.strategies.staged.relevance import RelevanceModel
 from toolwire.strategies.staged.rules import StagedRules
 from toolwire.strategies.staged.segments import more_calls, number_sets, tool_segments
-from toolwire.strategies.staged.select import select
+from toolwire.strategies.staged.select import calibrated, select
 from toolwire.strategies.staged.settled import arithmetic_call, converter, place_feasible
 from toolwire.text.conversions import conversion
 from toolwire.tools.registry import Tool
 
+CLARIFY_BELOW = 0.0
+"""The default ``clarify_below`` (see ``EngineConfig.clarify_below``), fitted on BFCL's tuning
+split by ``bench/clarify.py`` (``docs/clarify.json``)."""
+CLARIFY_NAMES = 3
+"""The most candidates a clarifying question names."""
+CLARIFY_SHARE = 0.25
+"""A candidate is named when its selection probability is at least this share of the best's."""
+
+
+@dataclass(kw_only=True)
+class Choice:
+    """Which tool the sentence asks for, before any argument is filled."""
+
+    tool: Tool | None = None
+    """``None``: no call (no candidates, turned away by the gate, or unsure which)."""
+    arguments: dict[str, Any] | None = None
+    """The whole call's arguments, when a rule settled them (a sum, a follow-up)."""
+    ruled: bool = False
+    """A rule chose the tool (a sum, a follow-up, a conversion's pair), not the evidence."""
+    gated: bool = False
+    confidence: float | None = None
+    """How likely a call of ``tool`` is what the sentence wants, by the calibrated models: the
+    relevance probability times the selection probability of ``tool`` (see
+    :meth:`StagedStrategy.confidence`); ``None`` where no calibrated model judged."""
+    weights: Mapping[str, float] = field(default_factory=dict)
+    """Each candidate's selection weight (probabilities where the fitted model chose)."""
+    clarify: list[str] = field(default_factory=list)
+    """The candidates to ask about, when ``confidence`` is below ``clarify_below``."""
+
 
 class StagedStrategy:
     """Select + fill, stage by stage, for grammar-capable (local) models."""
+
+    reads_scores: ClassVar[bool] = True
+
+    @classmethod
+    def shown_tokens(cls, tools: Sequence[Tool], k: int) -> int:
+        """The larger of its two prompts: choosing among ``k`` candidates (a line each), or
+        filling one tool's call (its signature and parameter notes)."""
+        choosing = largest([estimate_tokens(selection_prompt([t])) for t in tools], k)
+        filling = max((estimate_tokens(call_prompt(t)) for t in tools), default=0)
+        return max(choosing, filling)
 
     def __init__(
         self,
@@ -46,35 +91,25 @@ class StagedStrategy:
         named_relevance_threshold: float,
         rules: StagedRules | None = None,
         relevance_model: RelevanceModel | None = None,
+        clarify_below: float = 0.0,
     ) -> None:
         self.model = model
         self.rules = rules or StagedRules()
         self._relevance_model = relevance_model
         self.relevance_threshold = relevance_threshold
         self.named_relevance_threshold = named_relevance_threshold
+        self.clarify_below = clarify_below
 
     async def propose(self, turn: Turn) -> Proposal:
-        if not turn.hits:
-            return Proposal()
-        settled = arithmetic_call(turn.question, turn.hits) if self.rules.arithmetic else None
-        if settled is None and self.rules.followups:
-            settled = followup_call(turn.question, turn.history, turn.hits)
-        if settled is None and self.rules.followups and self.rules.arithmetic:
-            resolved = with_previous_result(turn.question, turn.history)  # "divide that by 8"
-            settled = arithmetic_call(resolved, turn.hits) if resolved is not None else None
-        if settled is not None:  # a sum computed, a follow-up of the last call
-            tool, arguments = settled
-            return Proposal(calls=[_request(tool, arguments)], chosen=tool.name)
-        reading = conversion(turn.question) if self.rules.conversion_pairs else None
-        chosen = converter(reading, turn.hits)
-        if chosen is None and not self.relevant(turn):
-            return Proposal(gated=True)
-        tool = chosen or (await select(
-            self.model, turn.question, turn.hits, turn.history, rules=self.rules
-        ))[0]
+        choice = await self.choose(turn)
+        tool = choice.tool
+        if tool is None:
+            return Proposal(gated=choice.gated, clarify=choice.clarify)
+        if choice.arguments is not None:  # a sum computed, a follow-up of the last call
+            return Proposal(calls=[_request(tool, choice.arguments)], chosen=tool.name)
         parts = (
             tool_segments(turn.question, tool, turn.candidates)
-            if self.rules.function_segments and chosen is None else []
+            if self.rules.function_segments and not choice.ruled else []
         )
         if parts:  # clauses that name different functions: each its own calls
             calls: list[ToolCallRequest] = []
@@ -88,26 +123,79 @@ class StagedStrategy:
         calls, missing = await self._calls_for(turn, tool, turn.question)
         return Proposal(calls=calls, missing=missing, chosen=tool.name)
 
+    async def choose(self, turn: Turn) -> Choice:
+        """The tool ``turn`` asks for: settled by a rule, else past the gate and selected by
+        the evidence; none when the gate turns the sentence away or, the evidence for the
+        call weak, it is better asked which candidate is meant."""
+        if not turn.hits:
+            return Choice()
+        settled = self.settled(turn)
+        if settled is not None:
+            return Choice(tool=settled[0], arguments=settled[1], ruled=True)
+        reading = conversion(turn.question) if self.rules.conversion_pairs else None
+        chosen = converter(reading, turn.hits)
+        if chosen is not None:
+            return Choice(tool=chosen, ruled=True)
+        relevant, probability = self.gate(turn)
+        if not relevant:
+            return Choice(gated=True)
+        tool, weights = await select(
+            self.model, turn.question, turn.hits, turn.history, rules=self.rules
+        )
+        confidence = self.confidence(turn, probability, weights[tool.name])
+        if confidence is not None and confidence < self.clarify_below:
+            return Choice(confidence=confidence, weights=weights, clarify=clarify_names(weights))
+        return Choice(tool=tool, confidence=confidence, weights=weights)
+
+    def settled(self, turn: Turn) -> tuple[Tool, dict[str, Any]] | None:
+        """The call the sentence settles by itself: a sum to compute, a follow-up of the last
+        call (its arguments, or "divide that by 8")."""
+        settled = arithmetic_call(turn.question, turn.hits) if self.rules.arithmetic else None
+        if settled is None and self.rules.followups:
+            settled = followup_call(turn.question, turn.history, turn.hits)
+        if settled is None and self.rules.followups and self.rules.arithmetic:
+            resolved = with_previous_result(turn.question, turn.history)  # "divide that by 8"
+            settled = arithmetic_call(resolved, turn.hits) if resolved is not None else None
+        return settled
+
     def relevant(self, turn: Turn) -> bool:
         """Whether the best candidate is relevant enough to call anything."""
+        return self.gate(turn)[0]
+
+    def gate(self, turn: Turn) -> tuple[bool, float | None]:
+        """Whether the best candidate is relevant enough to call anything, and the calibrated
+        probability of a call where the calibrated model decided it (else ``None``: a forced
+        ``tool_choice``, the gate off, a place the sentence names, keyword-only retrieval)."""
         if not turn.hits:
-            return False
+            return False, None
         if turn.tool_choice != "auto" or not self.rules.relevance_gate:
-            return True
+            return True, None
         if self.rules.whole_places and place_feasible(turn.question, turn.hits[0]):
-            return True
+            return True, None
         if self.rules.calibrated_relevance:
             model = self._relevance_model or RelevanceModel.shipped()
-            decided = model.relevant(turn.question, turn.hits)
-            if decided is not None:
-                return decided
+            probability = model.judge(turn.question, turn.hits)
+            if probability is not None:
+                return probability >= model.threshold, probability
         if max(relevance(h) for h in turn.hits) >= self.relevance_threshold:
-            return True
-        return any(
+            return True, None
+        named = any(
             relevance(h) >= self.named_relevance_threshold
             and lexical_match(turn.question, h.tool) >= 1.0
             for h in turn.hits
         )
+        return named, None
+
+    def confidence(self, turn: Turn, relevant: float | None, selected: float) -> float | None:
+        """How likely the call is what the sentence wants: the calibrated probability that it
+        wants a call (``relevant``) times the calibrated probability that the selected tool is
+        the one meant (``selected``; 1 for a lone candidate). ``None`` unless both models
+        judged (the gate decided otherwise, or selection fell back to the hand weights)."""
+        if relevant is None:
+            return None
+        if len(turn.hits) == 1:
+            return relevant
+        return relevant * selected if calibrated(turn.hits, self.rules) else None
 
     async def repair(
         self, turn: Turn, tool: Tool, call: ToolCallRequest, errors: list[str]
@@ -154,3 +242,11 @@ class StagedStrategy:
 
 def _request(tool: Tool, arguments: dict[str, Any]) -> ToolCallRequest:
     return ToolCallRequest(id=new_call_id(), name=tool.name, arguments=arguments)
+
+
+def clarify_names(weights: Mapping[str, float]) -> list[str]:
+    """The candidates a clarifying question names: the likeliest, and up to
+    ``CLARIFY_NAMES - 1`` others at least ``CLARIFY_SHARE`` as likely."""
+    ranked = sorted(weights, key=lambda name: -weights[name])
+    top = weights[ranked[0]]
+    return [n for n in ranked if weights[n] >= CLARIFY_SHARE * top][:CLARIFY_NAMES]

@@ -1,6 +1,7 @@
 """Secrets for HTTP tools, from configuration only: never from the model, never stored.
 
-``TOOLWIRE_CREDENTIALS`` holds named credentials as JSON::
+Below ``config`` (which reads them) and ``sources`` (whose requests carry them); imports nothing
+else of toolwire. ``TOOLWIRE_CREDENTIALS`` holds named credentials as JSON::
 
     {"petstore": {"type": "bearer", "token": "s3cret"},
      "weather": {"type": "api_key", "name": "X-API-Key", "value": "k", "location": "header"},

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
-from toolwire.api.errors import ApiError
 from toolwire.config import Settings
+from toolwire.service.errors import Invalid
+from toolwire.service.registry import SavedSources, service_registry
+from toolwire.store.db import Database
 from toolwire.tools.registry import Registry
 
 if TYPE_CHECKING:
@@ -31,8 +33,7 @@ def check_model_string(model: str, *, default: str, allowed: Collection[str] = (
         return
     provider, _, name = model.partition(":")
     if provider not in CLIENT_PROVIDERS or not name or any(c in name for c in "/\\@"):
-        raise ApiError(
-            422,
+        raise Invalid(
             "model_not_allowed",
             f"model {model!r} is not allowed here: use the server's default ({default!r}) or "
             "a plain model name such as openai:gpt-4o-mini",
@@ -49,7 +50,10 @@ class Engines:
         engine: Engine | None = None,
         registry: Registry | None = None,
         allowed_models: Collection[str] = (),
+        database: Database | None = None,
     ) -> None:
+        """``database`` holds the saved tool sources: the registry is kept in step with them
+        (``sources``, ``sync_sources``)."""
         self.settings = settings
         self._configured_model = settings.model
         self.default_model = engine.model.name if engine is not None else settings.model
@@ -58,15 +62,31 @@ class Engines:
         self._default = engine
         self.allowed_models = frozenset(allowed_models)
         self._lock = threading.Lock()
+        self._database = database
+        self._sources: SavedSources | None = None
 
     @property
     def registry(self) -> Registry:
-        """The tools every engine selects from (the built-in ones unless given)."""
+        """The tools every engine selects from: ``service_registry``'s unless given."""
         if self._registry is None:
-            from toolwire.builtin import default_registry
-
-            self._registry = default_registry()
+            self._registry = service_registry(self.settings)
         return self._registry
+
+    @property
+    def sources(self) -> SavedSources | None:
+        """The database's saved tool sources, kept loaded in ``registry`` (``None`` without a
+        database)."""
+        if self._sources is None and self._database is not None:
+            self._sources = SavedSources(self.registry, self._database,
+                                         credentials=self.settings.credentials)
+        return self._sources
+
+    async def sync_sources(self, at_least: int | None = None) -> None:
+        """Load the saved sources up to version ``at_least`` at least (``None``: the newest),
+        in a worker thread; nothing without a database."""
+        sources = self.sources
+        if sources is not None:
+            await anyio.to_thread.run_sync(sources.at_least, at_least)
 
     def check(self, model: str | None) -> None:
         """Refuse (422) a model string a client may not choose."""
@@ -110,16 +130,11 @@ class Engines:
     def close(self) -> None:
         """Stop the model processes of every built engine."""
         for model in self.models():
-            close = getattr(model, "close", None)
-            if callable(close):
-                close()
+            model.close()
 
     def preload(self) -> None:
         """Build the default engine and load its model's weights now (at startup)."""
-        model = self.get().model
-        load = getattr(model, "load", None)
-        if callable(load):
-            load()
+        self.get().model.load()
 
 
 def _registry_of(engine: Engine | None) -> Registry | None:

@@ -1,10 +1,16 @@
-"""``toolwire tools import-openapi|import-mcp|sources`` and ``toolwire mcp serve``."""
+"""``toolwire tools import-openapi|import-mcp|sources`` and ``toolwire mcp serve``.
+
+Every command that needs the service's tools builds them with
+``toolwire.service.registry.service_registry`` over the configured database; ``mcp serve``
+keeps following the saved sources while it runs, as the API does.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Annotated
 
 import typer
@@ -25,23 +31,41 @@ def _database(settings: Settings) -> AbstractContextManager[Database]:
     return migrate.opened(settings.resolved_database_url)
 
 
-def service_registry(settings: Settings | None = None) -> Registry:
-    """The registry the service serves: built-in and declared tools, plus the saved sources."""
-    from toolwire.builtin import default_registry
-    from toolwire.sources.saved import load_saved
-    from toolwire.store import data
+def service_tools(settings: Settings | None = None) -> Registry:
+    """The service's tools for one command (``service_registry`` with the configured
+    database); without a database, a warning and the tools that need none."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from toolwire.service.registry import service_registry
 
     settings = settings or get_settings()
-    registry = default_registry(settings)
     try:
         with _database(settings) as database:
-            rows = database.read_sync(lambda s: data.list_tool_sources(session=s))
-    except Exception as e:  # no database: the built-in tools still work
+            return service_registry(settings, database)
+    except SQLAlchemyError as e:  # no database: the built-in tools still work
         err.print(f"[yellow]warning:[/yellow] imported tool sources not loaded: {e}")
-        return registry
-    for label, error in load_saved(registry, rows, settings.credentials).items():
-        err.print(f"[yellow]warning:[/yellow] tool source {label} not loaded: {error}")
-    return registry
+        return service_registry(settings)
+
+
+@contextmanager
+def _followed_tools(settings: Settings) -> Iterator[Registry]:
+    """The service's tools, the saved sources followed while the block runs (an import or a
+    forget anywhere shows within seconds)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from toolwire.service.registry import SavedSources, service_registry
+
+    registry = service_registry(settings)
+    with ExitStack() as stack:
+        try:
+            database = stack.enter_context(_database(settings))
+        except SQLAlchemyError as e:  # no database: the other tools are served all the same
+            err.print(f"[yellow]warning:[/yellow] imported tool sources not loaded: {e}")
+        else:
+            sources = SavedSources(registry, database, credentials=settings.credentials)
+            sources.refresh()
+            stack.callback(sources.follow())
+        yield registry
 
 
 def _report(tools: list[Tool], label: str, as_json: bool) -> None:
@@ -66,7 +90,8 @@ def import_openapi(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import an OpenAPI 3.x / Swagger 2.0 document's operations as HTTP tools, kept in the
-    database (the service loads them on start)."""
+    database (every running service process loads them within seconds). The tools may call
+    the base URL's host even on loopback or a private network: the operator imported it."""
     from toolwire.sources.saved import import_openapi_source
     from toolwire.store import data
 
@@ -75,7 +100,7 @@ def import_openapi(
         tools, row = import_openapi_source(
             Registry(), source, base_url=base_url, auth=auth, include=include or (),
             exclude=exclude or (), timeout=settings.http_timeout,
-            credentials=settings.credentials,
+            credentials=settings.credentials, allow_private=True,  # the operator's own source
         )
     except SourceError as e:
         err.print(f"[red]error:[/red] {e}")
@@ -100,7 +125,8 @@ def import_mcp(
     target: str | list[str] = server[0] if len(server) == 1 else server
     registry = Registry()
     try:
-        tools, row = import_mcp_source(registry, target, timeout=settings.http_timeout)
+        tools, row = import_mcp_source(registry, target, timeout=settings.http_timeout,
+                                       allow_private=True)  # the operator's own server
     except SourceError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from None
@@ -144,9 +170,10 @@ def mcp_serve(
     if stdio and http is not None:
         err.print("[red]error:[/red] choose --stdio or --http PORT, not both")
         raise typer.Exit(2)
-    registry = service_registry()
-    if http is not None:
-        err.print(f"toolwire MCP server on http://{host}:{http}/mcp ({len(registry.names)} tools)")
-        serve_http(registry, host=host, port=http)
-    else:
-        run_stdio(registry)
+    with _followed_tools(get_settings()) as registry:
+        if http is not None:
+            err.print(f"toolwire MCP server on http://{host}:{http}/mcp "
+                      f"({len(registry.names)} tools)")
+            serve_http(registry, host=host, port=http)
+        else:
+            run_stdio(registry)

@@ -9,6 +9,7 @@
     toolwire mcp serve --http 8811     # the registry over MCP
     toolwire serve                      # the REST API (see toolwire.api)
     toolwire db upgrade                 # apply database migrations
+    toolwire doctor                     # what works here and what to fix, one line each
     toolwire eval bfcl --limit 10       # accuracy on the Berkeley Function Calling Leaderboard
 """
 
@@ -52,25 +53,48 @@ ModelOption = Annotated[
 ]
 
 
+def package_version() -> str:
+    """The installed package's version (``pyproject.toml``'s ``version``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("toolwire")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"toolwire {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print toolwire's version and exit.")] = False,
+) -> None:
+    """toolwire: sentences in, validated function calls out."""
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}")
     return typer.Exit(code)
 
 
 def _engine(model: str | None) -> Any:
+    from toolwire.cli.sources import service_tools
     from toolwire.engine import Engine
     from toolwire.models import ModelSpecError, load_model
     from toolwire.models.base import ModelError
-    from toolwire.sources.commands import service_registry
 
     try:
         instance = load_model(model) if model else None
-        engine = Engine(service_registry(), model=instance)
+        engine = Engine(service_tools(), model=instance)
         loaded = engine.model
-        load = getattr(loaded, "load", None)
-        if callable(load):
-            with err.status(f"Loading {loaded.name}..."):
-                load()
+        with err.status(f"Loading {loaded.name}..."):
+            loaded.load()
     except (ModelSpecError, ModelError, ImportError) as e:
         raise _fail(str(e)) from e
     return engine
@@ -175,9 +199,9 @@ def _print_call(call: CallResult) -> None:
 @tools_app.command("list")
 def tools_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the registered tools."""
-    from toolwire.sources.commands import service_registry
+    from toolwire.cli.sources import service_tools
 
-    registry = service_registry()
+    registry = service_tools()
     if as_json:
         rows = [{"name": t.name, "description": t.description, "parameters": t.parameters,
                  "source": t.source} for t in registry]
@@ -194,9 +218,9 @@ def tools_search(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Find the tools most relevant to a query (keyword + embedding search)."""
-    from toolwire.sources.commands import service_registry
+    from toolwire.cli.sources import service_tools
 
-    hits = service_registry().search(query, k)
+    hits = service_tools().search(query, k)
     if as_json:
         rows = [{"name": h.tool.name, "score": round(h.score, 4)} for h in hits]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -207,14 +231,16 @@ def tools_search(
 
 def _mount_subcommands() -> None:
     """The service's and the evaluation's commands (their modules import lazily)."""
-    from toolwire.api.admin import approvals_app, keys_app
-    from toolwire.api.commands import db_app, serve
+    from toolwire.cli import sources
+    from toolwire.cli.admin import approvals_app, keys_app
+    from toolwire.cli.doctor import doctor
+    from toolwire.cli.serve import db_app, serve
     from toolwire.eval.commands import eval_app
-    from toolwire.sources import commands as sources
     from toolwire.worker.commands import worker
 
     app.command()(serve)
     app.command()(worker)
+    app.command()(doctor)
     tools_app.command("import-openapi")(sources.import_openapi)
     tools_app.command("import-mcp")(sources.import_mcp)
     tools_app.command("sources")(sources.sources)

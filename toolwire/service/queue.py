@@ -16,6 +16,8 @@ from typing import Any
 from celery import Celery
 from kombu.exceptions import ChannelError
 
+from toolwire import tracing
+
 PROCESS_MESSAGE = "toolwire.process_message"
 QUEUE = "toolwire"
 
@@ -53,9 +55,11 @@ class TaskQueue:
 
     def enqueue(self, message_id: uuid.UUID, *, request_id: str | None = None) -> None:
         """Send the task (blocking: call it from a thread). Raises when the broker is down."""
+        headers = tracing.carrier()  # the worker's spans join the sender's trace
+        if request_id:
+            headers["toolwire_request_id"] = request_id
         self.app.send_task(
-            PROCESS_MESSAGE, args=[str(message_id)], queue=QUEUE,
-            headers={"toolwire_request_id": request_id} if request_id else None,
+            PROCESS_MESSAGE, args=[str(message_id)], queue=QUEUE, headers=headers or None,
             retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2,
                                       "interval_step": 0.5},
         )

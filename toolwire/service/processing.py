@@ -2,13 +2,18 @@
 
 The stored message is the source of truth: ``process_message(message_id)`` claims a pending
 message under a lease (one conditional UPDATE, so any number of workers may race for it),
-loads the interaction's earlier turns as history (cut to the model's context window), runs
-the engine, stores each tool call as it finishes (with its idempotency key), then the answer.
+loads the interaction's earlier turns as history (cut to the model's context window), loads
+at least the tool sources the message was accepted under (``Message.sources_version``: any
+process offers the tools the accepting one would), runs the engine, stores each tool call
+as it finishes (with its idempotency key), then the answer.
 A message is never stuck: the model or a tool failing fails it with the reason; a dead process
 or a lost database lets its lease expire, and any process takes it up again (``pending``)
 without re-running the calls already recorded, until it has used ``max_attempts``; a clean
-stop hands it back at once. The sweep also ends approved calls whose run was interrupted
-(``data.interrupt_stale_approvals``): they are failed, never run a second time.
+stop hands it back at once. A call the dead process was running ends ``interrupted`` and is
+never run again (at most once), unless its tool is ``idempotent``: then it runs once more,
+under the same idempotency key, so its effect happens once. The sweep also ends approved calls
+whose run was interrupted (``data.interrupt_stale_approvals``): they are failed, never run a
+second time.
 
 The lease fences the work: a process whose lease was taken over (it stalled, or lost the
 database, past the lease) gets ``LeaseLost`` from its next write; it stops that message there,
@@ -30,27 +35,28 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 import anyio
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
-from toolwire.api.approvals import finish_if_decided
-from toolwire.api.context import fit_to_context
-from toolwire.api.engines import Engines
-from toolwire.api.metrics import Metrics
-from toolwire.api.queue import TaskQueue
+from toolwire import tracing
 from toolwire.logs import REQUEST_ID
 from toolwire.models.base import Message as ChatMessage
 from toolwire.run import CallResult, Event, EventHandler, Executed, Run
+from toolwire.service.approvals import finish_if_decided
+from toolwire.service.context import fit_to_context, run_overrides
+from toolwire.service.engines import Engines
+from toolwire.service.metrics import Metrics
+from toolwire.service.queue import TaskQueue
 from toolwire.store import data
 from toolwire.store.data import Lease, LeaseLost
 from toolwire.store.db import Database
 from toolwire.store.history import load_history
-from toolwire.store.tables import Interaction, Message, RunSettings, ToolCall
+from toolwire.store.tables import Interaction, InteractionCreate, Message, ToolCall
 from toolwire.store.types import utcnow
 from toolwire.tools.dispatch import ExecutionResult
+from toolwire.tools.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +110,18 @@ class CallRecorder:
         self._seen: set[str] = set()
         self._earlier: dict[str, ExecutionResult] = {}
         self._begun: dict[str, uuid.UUID] = {}
+        self._again: dict[str, uuid.UUID] = {}
+        """Idempotent calls an earlier attempt's process died in: key -> row, run again."""
 
-    def preload(self, rows: list[ToolCall]) -> None:
+    def preload(self, rows: list[ToolCall], again: list[ToolCall] | None = None) -> None:
         """Calls an earlier attempt stored: they count as recorded, are answered from the
-        record and are not stored again."""
-        self.rows.extend(rows)
+        record and are not stored again; except ``again``, still ``running`` (idempotent
+        calls its process died in), which are not recorded: they run again in their rows."""
+        self._again = {row.idempotency_key: row.id for row in again or [] if row.idempotency_key}
         for row in rows:
+            if row.idempotency_key in self._again:
+                continue
+            self.rows.append(row)
             if row.idempotency_key:
                 self._seen.add(row.idempotency_key)
                 self._earlier[row.idempotency_key] = ExecutionResult.of(row)
@@ -118,10 +130,19 @@ class CallRecorder:
         return self._earlier.get(key)
 
     async def begin(self, call: CallResult) -> None:
-        row = await self.database.write(
-            lambda s: data.begin_tool_call(session=s, message_id=self.reply_id, call=call,
-                                           lease=self.lease))
-        self._begun[call.idempotency_key or call.id] = row.id
+        key = call.idempotency_key or call.id
+        again = self._again.pop(key, None)
+        if again is None:
+            row = await self.database.write(
+                lambda s: data.begin_tool_call(session=s, message_id=self.reply_id, call=call,
+                                               lease=self.lease))
+        else:
+            row = await self.database.write(
+                lambda s: data.restart_tool_call(session=s, reply_id=self.reply_id, row_id=again,
+                                                 lease=self.lease))
+            log.warning("%s (call %s) was interrupted by a dead process: idempotent, so it "
+                        "runs again under the same key", call.name, key)
+        self._begun[key] = row.id
 
     def on_event(self, event: Event) -> None:
         """The engine's event handler: queue a write for every finished call."""
@@ -167,8 +188,12 @@ class CallRecorder:
         if self._drain_task is not None:
             await self._drain_task  # a batch in flight completes; an idle drain finds nothing
 
+        not_rerun = list(self._again.values())  # the run made other calls this time
+        self._again = {}
+
         def write(session: Session) -> None:
             self._store(session, late)
+            self.rows.extend(data.interrupt_calls(session=session, ids=not_rerun))
             data.finish_message(session=session, message=message, reply=reply, run=run)
 
         await self.database.write(write)
@@ -291,7 +316,7 @@ class Processor:
             reply = await self.database.read(partial(_message, message_id=reply_id))
             if reply is None:
                 continue
-            status, _ = await finish_if_decided(database=self.database, registry=registry,
+            status, _ = await finish_if_decided(database=self.database, engines=self.engines,
                                                 reply=reply)
             finished += status == "done"
         if replies:
@@ -396,6 +421,30 @@ class Processor:
             self._spawn(message_id)
 
     # -- one prompt -----------------------------------------------------------------------
+    async def run_prompt(
+        self,
+        prompt: str,
+        *,
+        owner: str | None,
+        history: list[ChatMessage],
+        model: str | None = None,
+        on_event: EventHandler | None = None,
+    ) -> Outcome:
+        """Store ``prompt`` as a new interaction of ``owner`` (the prompt held by this process,
+        its reply open) and run it here with ``history``, a conversation the caller keeps
+        (``/v1/chat/completions``): every step is journalled as for a stored message."""
+
+        def store(session: Session) -> tuple[Message, Message]:
+            interaction = data.create_interaction(
+                session=session, interaction_in=InteractionCreate(model=model), owner=owner)
+            message = data.add_user_message(session=session, interaction_id=interaction.id,
+                                            content=prompt, lease=self.lease, touch=False)
+            return message, data.open_reply(session=session, message=message)
+
+        message, reply = await self.database.write(store)
+        return await self.run_claimed(message, reply, model=model, history=history,
+                                      on_event=on_event)
+
     async def run_claimed(
         self,
         message: Message,
@@ -417,37 +466,42 @@ class Processor:
         recorder = CallRecorder(database=self.database, reply_id=reply.id, metrics=self.metrics,
                                 lease=self.lease)
         self._held.add(message.id)
-        try:
-            await self._journal(recorder, reply, fresh=history is not None)
-            outcome.run = await self._run(message, recorder, model=model, history=history,
-                                          on_event=_both(recorder.on_event, on_event))
-            outcome.calls = await recorder.finish(outcome.run, message, reply)
-            self.metrics.messages.labels("done").inc()
-            self.metrics.observe_stages(outcome.run.timings_ms)
-        except BaseException as exc:
-            outcome.run = None
-            outcome.error = _describe(exc)
-            outcome.exception = exc
-            with anyio.CancelScope(shield=True):
-                await recorder.settle()
-                await self._after_failure(message, outcome)
-            if not isinstance(exc, Exception):
-                raise
-        finally:
-            self._held.discard(message.id)
+        with tracing.span("message", _traced(message)) as span:
+            try:
+                await self._journal(recorder, reply, fresh=history is not None)
+                outcome.run = await self._run(message, recorder, model=model, history=history,
+                                              on_event=_both(recorder.on_event, on_event))
+                outcome.calls = await recorder.finish(outcome.run, message, reply)
+                self.metrics.messages.labels("done").inc()
+                self.metrics.observe_stages(outcome.run.timings_ms)
+            except BaseException as exc:
+                outcome.run = None
+                outcome.error = _describe(exc)
+                outcome.exception = exc
+                tracing.failed(span, outcome.error)
+                with anyio.CancelScope(shield=True):
+                    await recorder.settle()
+                    await self._after_failure(message, outcome)
+                if not isinstance(exc, Exception):
+                    raise
+            finally:
+                self._held.discard(message.id)
         return outcome
 
     async def _journal(self, recorder: CallRecorder, reply: Message, *, fresh: bool) -> None:
-        """Load what an earlier attempt of this message recorded (nothing for a fresh one);
-        a call it began and never finished is an error from now on, never run again."""
+        """Load what an earlier attempt of this message recorded (nothing for a fresh one).
+        A call it began and never finished is an error from now on, never run again, unless
+        its tool is idempotent (``runs_again``): that one runs again under its key."""
         if fresh:
             return
+        registry = self.engines.registry
 
-        def read(session: Session) -> list[ToolCall]:
-            data.interrupt_running_calls(session=session, reply_id=reply.id)
-            return data.recorded_calls(session=session, reply_id=reply.id)
+        def read(session: Session) -> tuple[list[ToolCall], list[ToolCall]]:
+            again, _ = data.interrupt_running_calls(
+                session=session, reply_id=reply.id, runs_again=partial(runs_again, registry))
+            return data.recorded_calls(session=session, reply_id=reply.id), again
 
-        recorder.preload(await self.database.write(read))
+        recorder.preload(*await self.database.write(read))
 
     async def _after_failure(self, message: Message, outcome: Outcome) -> None:
         exc, error = outcome.exception, outcome.error or "failed"
@@ -476,6 +530,7 @@ class Processor:
         history: list[ChatMessage] | None,
         on_event: EventHandler,
     ) -> Run:
+        await self.engines.sync_sources(message.sources_version)  # the tools it was offered
         if history is not None:
             engine = await self.engines.aget(model)
             return await engine.arun(
@@ -526,6 +581,14 @@ class Processor:
                         message.id, e)
 
 
+def runs_again(registry: Registry, row: ToolCall) -> bool:
+    """Whether a call begun by a process that died before it returned is run again when its
+    message is taken up: only a call of an ``idempotent`` tool (running it twice has the
+    effect of running it once); any other ends ``interrupted`` (at most once)."""
+    tool = registry.find(row.name)
+    return tool is not None and tool.idempotent
+
+
 def _both(first: EventHandler, second: EventHandler | None) -> EventHandler:
     if second is None:
         return first
@@ -537,11 +600,11 @@ def _both(first: EventHandler, second: EventHandler | None) -> EventHandler:
     return both
 
 
-def run_overrides(settings: dict[str, Any]) -> dict[str, Any]:
-    """The engine settings an interaction's ``settings`` ask for (see ``RunSettings``)."""
-    wanted = RunSettings.model_validate(settings)
-    names = ("temperature", "max_tokens", "k", "strategy", "free_answers")
-    return {name: getattr(wanted, name) for name in names if getattr(wanted, name) is not None}
+def _traced(message: Message) -> dict[str, str | int]:
+    """The attributes of a message's span: its ids and which lease attempt this is."""
+    return {"toolwire.message.id": str(message.id),
+            "toolwire.interaction.id": str(message.interaction_id),
+            "toolwire.message.attempt": message.attempts}
 
 
 def _message(session: Session, *, message_id: uuid.UUID) -> Message | None:

@@ -10,16 +10,17 @@ system prompt and the latest whole turns. A backend that states no window gets a
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from toolwire.messages import Message, ToolSpec
 from toolwire.models.base import context_tokens
-from toolwire.store.history import estimate_tokens, fit_history, message_tokens
-from toolwire.strategies.staged.prompts import call_prompt, selection_prompt
+from toolwire.store.history import fit_history, message_tokens
+from toolwire.store.tables import RunSettings
+from toolwire.strategies import StrategyName, strategy_class
+from toolwire.strategies.base import spec_tokens
 from toolwire.tools.registry import Tool
 
 if TYPE_CHECKING:
@@ -35,25 +36,7 @@ clipped to 600 characters (``toolwire.answer``), as JSON, and its instructions."
 def tool_tokens(specs: Iterable[ToolSpec], k: int | None = None) -> int:
     """Estimated tokens of tool definitions as JSON (what the native and plain strategies
     send): all of ``specs``, or the ``k`` largest (retrieval offers ``k`` of a registry's)."""
-    sizes = [estimate_tokens(json.dumps(
-        {"name": s.name, "description": s.description, "parameters": s.parameters},
-        ensure_ascii=False)) for s in specs]
-    return _largest(sizes, k)
-
-
-def staged_tool_tokens(tools: Sequence[Tool], k: int) -> int:
-    """Estimated tokens of what the staged strategy shows of the tools, the larger of its two
-    prompts: choosing among ``k`` candidates (a line each), or filling one tool's call (its
-    signature and parameter notes)."""
-    choosing = _largest([estimate_tokens(selection_prompt([t])) for t in tools], k)
-    filling = max((estimate_tokens(call_prompt(t)) for t in tools), default=0)
-    return max(choosing, filling)
-
-
-def _largest(sizes: list[int], k: int | None) -> int:
-    if k is None:
-        return sum(sizes)
-    return sum(sorted(sizes)[-k:]) if k > 0 else 0
+    return spec_tokens(specs, k)
 
 
 _CACHE_SIZE = 64
@@ -67,15 +50,13 @@ def registry_tool_tokens(engine: Engine, *, strategy: str, k: int) -> int:
     strategy sends them (``auto``: staged for a grammar-capable model, else native); kept
     until the registry's tools change."""
     tools = tuple(engine.registry)
-    if strategy == "auto":
-        strategy = "staged" if engine.model.supports_grammar else "native"
-    key = (strategy, k, *map(id, tools))
+    shown = strategy_class(cast(StrategyName, strategy), engine.model)
+    key = (shown, k, *map(id, tools))
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key][1]
-    size = (staged_tool_tokens(tools, k) if strategy == "staged"
-            else tool_tokens((t.spec() for t in tools), k))
+    size = shown.shown_tokens(tools, k)
     with _CACHE_LOCK:  # the tools are kept with their size, so their ids stay theirs
         _CACHE[key] = (tools, size)
         while len(_CACHE) > _CACHE_SIZE:
@@ -123,3 +104,10 @@ def fit_to_context(
         answer=answer,
     )
     return fit_history(history, budget)
+
+
+def run_overrides(settings: dict[str, Any]) -> dict[str, Any]:
+    """The engine settings an interaction's ``settings`` ask for (see ``RunSettings``)."""
+    wanted = RunSettings.model_validate(settings)
+    names = ("temperature", "max_tokens", "k", "strategy", "free_answers", "clarify_below")
+    return {name: getattr(wanted, name) for name in names if getattr(wanted, name) is not None}

@@ -15,8 +15,8 @@ from typing import Annotated
 
 import typer
 
-from toolwire.api.errors import ApiError
 from toolwire.config import get_settings
+from toolwire.service.errors import ServiceError
 
 keys_app = typer.Typer(help="API keys (sent as 'Authorization: Bearer <key>').",
                        no_args_is_help=True)
@@ -115,8 +115,9 @@ def list_waiting(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
 
 
 def _decide(call_id: str, approve: bool, reason: str | None, by: str | None) -> None:
-    from toolwire.api.approvals import decide
-    from toolwire.sources.commands import service_registry
+    from toolwire.cli.sources import service_tools
+    from toolwire.service.approvals import decide
+    from toolwire.service.engines import Engines
     from toolwire.store.migrate import opened
     from toolwire.tools.registry import Registry
 
@@ -125,14 +126,17 @@ def _decide(call_id: str, approve: bool, reason: str | None, by: str | None) -> 
     except ValueError:
         raise _fail(f"{call_id!r} is not a tool call id (toolwire approvals list)") from None
     settings = get_settings()
-    registry = service_registry(settings) if approve else Registry()  # a refusal runs nothing
+    registry = service_tools(settings) if approve else Registry()  # a refusal runs nothing
+    engines = Engines(settings=settings, registry=registry)
     with opened(settings.resolved_database_url) as database:
         try:
             decided = asyncio.run(decide(
-                database=database, registry=registry, call_id=parsed,
-                approve=approve, by=by or f"cli:{getpass.getuser()}", reason=reason))
-        except ApiError as e:
+                database=database, engines=engines, call_id=parsed, approve=approve,
+                by=by or f"cli:{getpass.getuser()}", reason=reason, describe=False))
+        except ServiceError as e:
             raise _fail(e.message) from None
+        finally:
+            engines.close()
     call = decided.record.call
     typer.echo(f"{call.name}: {call.status}" + (f" ({call.error['message']})" if call.error else ""))
     typer.echo(decided.answer)
