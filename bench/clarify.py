@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -44,6 +45,7 @@ from toolwire.models.base import Model
 from toolwire.pipeline import EngineConfig, Pipeline
 from toolwire.retrieval import ToolIndex
 from toolwire.strategies import StagedStrategy, Turn
+from toolwire.strategies.staged.relevance import RelevanceModel
 from toolwire.strategies.staged.strategy import CLARIFY_BELOW, clarify_names
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +66,11 @@ class Question:
     """``none`` (no candidates), ``ruled`` (a rule settled the tool), ``gated``, ``selected``."""
     confidence: float | None = None
     """The calibrated confidence of the selected call; ``None`` where no model judged."""
+    relevance: float | None = None
+    """Its first factor, the relevance probability (``None`` where that model did not judge)."""
+    selection: float | None = None
+    """Its second, the chosen candidate's selection weight (a probability where the fitted
+    model chose, 1 for a lone candidate)."""
     names: list[str] = field(default_factory=list)
     """The candidates a clarifying question would name."""
     right: bool | None = None
@@ -115,8 +122,10 @@ async def _choice(
     decided = ("none" if not turn.hits else "ruled" if choice.ruled
                else "gated" if choice.gated else "selected")
     names = clarify_names(choice.weights) if choice.weights else []
+    selection = choice.weights.get(choice.tool.name) if choice.tool is not None else None
     return Question(id=case.id, category=case.category, split=split, decided=decided,
-                    confidence=choice.confidence, names=names)
+                    confidence=choice.confidence, relevance=choice.relevance,
+                    selection=selection, names=names)
 
 
 def stored_right() -> dict[tuple[str, str], bool]:
@@ -168,6 +177,66 @@ def fit(questions: list[Question], max_cost: float) -> tuple[float, list[str]]:
         lines.append(f"below {threshold:.2f}: worst relevant {worst:.1f} pts"
                      + (f" (over: {over})" if over else ""))
     return chosen, lines
+
+
+Rule = Callable[[Question], bool]
+
+
+def judged(q: Question) -> bool:
+    return q.decided == "selected" and q.confidence is not None
+
+
+def alternatives(questions: list[Question], max_cost: float) -> list[str]:
+    """What other rules for "weak" would clarify at the same cost: a band above the relevance
+    threshold alone, a floor under the selection probability alone, and both (each the
+    setting that clarifies the most irrelevant tuning questions within ``max_cost``)."""
+    above = RelevanceModel.shipped().threshold
+    rules: dict[str, list[tuple[str, Rule]]] = {
+        "confidence (shipped)": [(f"below {t:.2f}", _below(t)) for t in GRID],
+        "relevance band": [(f"relevance < {above:.2f} + {b:.2f}", _band(above + b))
+                           for b in GRID],
+        "selection floor": [(f"selection < {f:.2f}", _floor(f)) for f in GRID],
+        "band and floor": [(f"relevance < {above:.2f} + {b:.2f} or selection < {f:.2f}",
+                            _either(_band(above + b), _floor(f)))
+                           for b in GRID[::5] for f in GRID[::5]],
+    }
+    lines = []
+    for name, candidates in rules.items():
+        best, label = -1, "none"
+        for text, rule in candidates:
+            if _worst(questions, rule) <= max_cost:
+                gained = sum(rule(q) for q in questions
+                             if q.split == "tune" and q.category in IRRELEVANT)
+                if gained > best:
+                    best, label = gained, text
+        lines.append(f"{name}: at most {max_cost} pts, {label} clarifies {best} irrelevant "
+                     "tuning questions")
+    return lines
+
+
+def _below(t: float) -> Rule:
+    return lambda q: judged(q) and q.confidence is not None and q.confidence < t
+
+
+def _band(top: float) -> Rule:
+    return lambda q: judged(q) and q.relevance is not None and q.relevance < top
+
+
+def _floor(f: float) -> Rule:
+    return lambda q: judged(q) and q.selection is not None and q.selection < f
+
+
+def _either(a: Rule, b: Rule) -> Rule:
+    return lambda q: a(q) or b(q)
+
+
+def _worst(questions: list[Question], rule: Rule) -> float:
+    """The largest share (%) of a relevant tuning category that ``rule`` sends to clarify."""
+    worst = 0.0
+    for category in RELEVANT:
+        group = [q for q in questions if q.category == category and q.split == "tune"]
+        worst = max(worst, 100 * sum(rule(q) for q in group) / max(1, len(group)))
+    return worst
 
 
 def table(questions: list[Question], threshold: float) -> list[dict[str, object]]:
@@ -233,6 +302,7 @@ def main() -> None:
     print("\n".join(lines))
     rows = table(questions, threshold)
     print_table(rows, threshold)
+    print("\n".join(alternatives(questions, args.max_cost)))
     if args.at is not None:
         print_table(table(questions, args.at), args.at)
     if threshold != CLARIFY_BELOW:

@@ -111,7 +111,10 @@ def run_checks(settings: Settings, *, quick: bool = False) -> Iterator[Check]:
     yield _guarded("model", lambda: check_model(settings, timed=not quick))
     yield _guarded("embeddings", check_embeddings)
     yield _guarded("sandbox", lambda: check_sandbox(settings))
-    reached, database = check_database(settings)
+    try:
+        reached, database = check_database(settings)
+    except Exception as e:
+        reached, database = _raised("database", e), None
     try:
         yield reached
         yield _guarded("broker", lambda: check_broker(settings))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Task
 from celery.signals import worker_process_init, worker_process_shutdown
@@ -36,6 +36,9 @@ from toolwire.service.queue import PROCESS_MESSAGE, celery_app
 from toolwire.worker import metrics
 from toolwire.worker.retry import backoff
 from toolwire.worker.runtime import WorkerRuntime
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,7 @@ def _close(**_: Any) -> None:
 def process_message(self: Task, message_id: str) -> str:
     """Run one stored message (see the module docstring); returns what it found."""
     request_id = task_header(self.request, "toolwire_request_id")
-    parent = tracing.extract({name: task_header(self.request, name) for name in tracing.fields()})
+    parent = trace_parent(self.request)
     countdown = min(60.0, max(1.0, get_settings().lease_seconds / 2) * (1 + self.request.retries))
     with request_context(request_id or f"task-{self.request.id}"):
         try:
@@ -101,6 +104,11 @@ def process_message(self: Task, message_id: str) -> str:
         status = outcome.message.status if outcome is not None else processed.claim
         log.info("message %s: %s", message_id, status)
         return status
+
+
+def trace_parent(request: Any) -> Context:
+    """The trace context the sender put in a task's headers: the task's spans continue it."""
+    return tracing.extract({name: task_header(request, name) for name in tracing.fields()})
 
 
 def task_header(request: Any, name: str) -> Any:

@@ -60,6 +60,8 @@ class Choice:
     ruled: bool = False
     """A rule chose the tool (a sum, a follow-up, a conversion's pair), not the evidence."""
     gated: bool = False
+    relevance: float | None = None
+    """The calibrated probability that the sentence wants a call, where that model judged."""
     confidence: float | None = None
     """How likely a call of ``tool`` is what the sentence wants, by the calibrated models: the
     relevance probability times the selection probability of ``tool`` (see
@@ -144,8 +146,9 @@ class StagedStrategy:
         )
         confidence = self.confidence(turn, probability, weights[tool.name])
         if confidence is not None and confidence < self.clarify_below:
-            return Choice(confidence=confidence, weights=weights, clarify=clarify_names(weights))
-        return Choice(tool=tool, confidence=confidence, weights=weights)
+            return Choice(relevance=probability, confidence=confidence, weights=weights,
+                          clarify=clarify_names(weights))
+        return Choice(tool=tool, relevance=probability, confidence=confidence, weights=weights)
 
     def settled(self, turn: Turn) -> tuple[Tool, dict[str, Any]] | None:
         """The call the sentence settles by itself: a sum to compute, a follow-up of the last
