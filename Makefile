@@ -43,6 +43,7 @@ test: install test-deps
 	$(BIN)/ruff check toolwire tests bench
 	$(BIN)/mypy toolwire
 	$(BIN)/lint-imports
+	$(BIN)/mkdocs build --strict --site-dir .site
 	$(BIN)/pytest -q
 
 test-unit:

@@ -54,6 +54,9 @@ STORED = ROOT / "docs" / "eval" / "bfcl"
 MAX_COST = 2.0
 """Points a relevant category may lose at most (its upper bound) on the tuning split."""
 GRID = [t / 100 for t in range(101)]
+SWEEP = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+"""Thresholds whose shares sent to clarify are printed (and kept in the table) beside the
+fitted one's."""
 SPLITS = ("tune", "report")
 
 
@@ -156,10 +159,21 @@ def shares(questions: list[Question], threshold: float, split: str) -> dict[str,
 def lost(questions: list[Question], threshold: float) -> dict[str, float]:
     """Per relevant category, the points of the report split sent to clarify that the stored
     run answered right."""
+    return _stored(questions, threshold, RELEVANT, right=True)
+
+
+def gained(questions: list[Question], threshold: float) -> dict[str, float]:
+    """Per irrelevance category, the points of the report split sent to clarify that the
+    stored run answered wrong (it called a tool): no call is right."""
+    return _stored(questions, threshold, IRRELEVANT, right=False)
+
+
+def _stored(questions: list[Question], threshold: float, categories: list[str], *,
+            right: bool) -> dict[str, float]:
     out = {}
-    for category in RELEVANT:
+    for category in categories:
         group = [q for q in questions if q.category == category and q.split == "report"]
-        out[category] = 100 * sum(sent(q, threshold) and bool(q.right)
+        out[category] = 100 * sum(sent(q, threshold) and q.right is right
                                   for q in group) / max(1, len(group))
     return out
 
@@ -207,7 +221,7 @@ def alternatives(questions: list[Question], max_cost: float) -> list[str]:
             if _worst(questions, rule) <= max_cost:
                 gained = sum(rule(q) for q in questions
                              if q.split == "tune" and q.category in IRRELEVANT)
-                if gained > best:
+                if gained >= best:  # ties: the later (larger) setting
                     best, label = gained, text
         lines.append(f"{name}: at most {max_cost} pts, {label} clarifies {best} irrelevant "
                      "tuning questions")
@@ -242,7 +256,7 @@ def _worst(questions: list[Question], rule: Rule) -> float:
 def table(questions: list[Question], threshold: float) -> list[dict[str, object]]:
     """Per category: questions, share sent to clarify on each split, and the points lost."""
     tune, report = shares(questions, threshold, "tune"), shares(questions, threshold, "report")
-    stored = lost(questions, threshold)
+    stored = lost(questions, threshold) | gained(questions, threshold)
     rows: list[dict[str, object]] = []
     for category in RELEVANT + IRRELEVANT:
         counts = {s: sum(q.category == category and q.split == s for q in questions)
@@ -255,8 +269,8 @@ def table(questions: list[Question], threshold: float) -> list[dict[str, object]
             "sent_report_percent": round(report[category], 1),
             "upper_bound_points_lost_report": (round(report[category], 1)
                                                if category in RELEVANT else 0.0),
-            "stored_run_points_lost_report": (round(stored[category], 1)
-                                              if category in RELEVANT else 0.0),
+            ("stored_run_points_lost_report" if category in RELEVANT
+             else "stored_run_points_gained_report"): round(stored[category], 1),
         })
     return rows
 
@@ -264,15 +278,27 @@ def table(questions: list[Question], threshold: float) -> list[dict[str, object]
 def print_table(rows: list[dict[str, object]], threshold: float) -> None:
     print(f"clarify below {threshold:.2f}")
     print("| category | sent to clarify, tune | sent, report | upper bound lost, report "
-          "| lost by the stored run, report |")
+          "| by the stored run, report |")
     print("|---|---|---|---|---|")
     for r in rows:
         relevant = r["category"] in RELEVANT
         bound = f"{r['upper_bound_points_lost_report']}" if relevant else "(no call is right)"
-        stored = f"{r['stored_run_points_lost_report']}" if relevant else ""
+        stored = (f"−{r['stored_run_points_lost_report']}" if relevant
+                  else f"+{r['stored_run_points_gained_report']}")
         print(f"| {r['category']} | {r['sent_tune_percent']} % of {r['questions_tune']} "
               f"| {r['sent_report_percent']} % of {r['questions_report']} | {bound} "
               f"| {stored} |")
+
+
+def print_sweep(sweep: dict[str, tuple[dict[str, float], dict[str, float]]]) -> None:
+    """Per threshold, the share (%) of each category of the report split sent to clarify and,
+    for a relevant one, in brackets the points the stored run had right among them."""
+    print("| clarify below | " + " | ".join(RELEVANT + IRRELEVANT) + " |")
+    print("|---" * (1 + len(RELEVANT + IRRELEVANT)) + "|")
+    for threshold, (sent, gone) in sweep.items():
+        cells = [f"{sent[c]:.1f}" + (f" ({gone[c]:.1f})" if c in gone else "")
+                 for c in RELEVANT + IRRELEVANT]
+        print(f"| {threshold} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:
@@ -283,8 +309,8 @@ def main() -> None:
                         help="questions per category of the report split (default: --limit)")
     parser.add_argument("--max-cost", type=float, default=MAX_COST,
                         help="points a relevant category of the tuning split may lose at most")
-    parser.add_argument("--at", type=float, default=None,
-                        help="also print the table at this threshold")
+    parser.add_argument("--at", type=float, nargs="*", default=list(SWEEP),
+                        help="also print the shares sent to clarify at these thresholds")
     parser.add_argument("--save", type=Path,
                         help="keep the collected questions (JSON lines), appended as they "
                              "come; a run given the same file continues it")
@@ -302,9 +328,10 @@ def main() -> None:
     print("\n".join(lines))
     rows = table(questions, threshold)
     print_table(rows, threshold)
-    print("\n".join(alternatives(questions, args.max_cost)))
-    if args.at is not None:
-        print_table(table(questions, args.at), args.at)
+    others = alternatives(questions, args.max_cost)
+    print("\n".join(others))
+    sweep = {f"{t:.2f}": (shares(questions, t, "report"), lost(questions, t)) for t in args.at}
+    print_sweep(sweep)
     if threshold != CLARIFY_BELOW:
         print(f"note: the shipped default CLARIFY_BELOW is {CLARIFY_BELOW}")
     if args.fit:
@@ -320,6 +347,13 @@ def main() -> None:
                               "candidate (StagedStrategy.confidence)",
             },
             "table": rows,
+            "other_rules": others,
+            "sweep_report": {
+                t: {c: {"sent_percent": round(sent[c], 1),
+                        **({"stored_run_points_lost": round(gone[c], 1)}
+                           if c in RELEVANT else {})}
+                    for c in sent}
+                for t, (sent, gone) in sweep.items()},
         }, indent=2) + "\n", encoding="utf-8")
         print(f"written {TABLE}")
 

@@ -16,7 +16,11 @@ interleaved run by run so machine noise hits them alike:
   answering each ``ChoiceConstraint`` and ``GrammarConstraint`` request instantly;
 - ``staged/keyword/process``: the same instant model served from a supervised model process
   (``toolwire.models.process``, as the embedded model is): the difference to
-  ``staged/keyword`` is what the process boundary costs per run.
+  ``staged/keyword`` is what the process boundary costs per run;
+- ``native/keyword+traces``, ``staged/keyword+traces``: the keyword configurations with
+  traces on (``toolwire.tracing``: the SDK's provider, a batch processor, an in-memory
+  exporter) beside the same without (no endpoint: OpenTelemetry's no-op tracer), and the
+  ratio of their p50s; apart, what one no-op span costs and how many a run opens.
 
 The weather service is replaced by an ``httpx.MockTransport`` (the network edge only) and
 ``DISPLAY`` is unset, so every tool returns at once. Printed per configuration: p50 / p99 ms
@@ -35,7 +39,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -48,6 +52,9 @@ from toolwire.models.base import (
     ToolCallRequest,
 )
 from toolwire.models.scripted import Request, ScriptedModel
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 GOAL_P50_MS = 2.0
 WARMUP_RUNS = 20
@@ -129,6 +136,9 @@ class Config:
     schemas: dict[str, Any] = field(default_factory=dict)
     right: int = 0
     """Kept runs whose calls and results were the expected ones (a check, not timed)."""
+    exporter: InMemorySpanExporter | None = None
+    """Where a traced configuration's spans went (counted, a check that traces were on)."""
+    flush: Callable[[], object] | None = None
 
 
 def engine_config(name: str, cases: list[Case], *, grammar: bool, dense: bool) -> Config:
@@ -141,6 +151,45 @@ def engine_config(name: str, cases: list[Case], *, grammar: bool, dense: bool) -
     engine = Engine(registry, model=instant_model(cases, grammar=grammar))
     schemas = {t.name: t.parameters for t in registry}
     return Config(name=name, run=lambda case: engine.arun(case.sentence), schemas=schemas)
+
+
+def traced_config(name: str, cases: list[Case], *, grammar: bool) -> Config:
+    """``engine_config``'s keyword configuration, each run with traces on: toolwire's spans
+    to the SDK (a batch processor, as an export has, into an in-memory exporter)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from toolwire import tracing
+
+    config = engine_config(name, cases, grammar=grammar, dense=False)
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    untraced = config.run
+
+    async def run(case: Case) -> Any:
+        tracing.use(provider)
+        try:
+            return await untraced(case)
+        finally:
+            tracing.use(None)
+
+    config.run = run
+    config.exporter = exporter
+    config.flush = provider.force_flush
+    return config
+
+
+def noop_span_us(spans: int = 100_000) -> float:
+    """Microseconds one span takes with no tracer configured (OpenTelemetry's no-op)."""
+    from toolwire import tracing
+
+    started = time.perf_counter()
+    for _ in range(spans):
+        with tracing.span("noop"):
+            pass
+    return (time.perf_counter() - started) / spans * 1e6
 
 
 def process_instant_model() -> ScriptedModel:
@@ -241,7 +290,27 @@ def report(configs: list[Config], runs: int) -> dict[str, Any]:
     boundary = rows["staged/keyword/process"]["p50_ms"] - rows["staged/keyword"]["p50_ms"]
     return {"bench": "overhead", "runs_per_config": runs, "goal_p50_ms": GOAL_P50_MS,
             "keyword_p50_max_ms": max(keyword), "goal_met": max(keyword) <= GOAL_P50_MS,
-            "process_boundary_p50_ms": round(boundary, 4), "configs": rows}
+            "process_boundary_p50_ms": round(boundary, 4), "configs": rows,
+            "traces": traces_report(configs, rows, runs)}
+
+
+def traces_report(configs: list[Config], rows: dict[str, Any], runs: int) -> dict[str, Any]:
+    """Each traced configuration's p50 beside the same without traces, their ratio, the
+    spans a run opened, and what that many no-op spans cost (traces off)."""
+    noop_us = noop_span_us()
+    compared: dict[str, Any] = {}
+    for c in configs:
+        if c.exporter is None or c.flush is None:
+            continue
+        c.flush()
+        off = rows[c.name.removesuffix("+traces")]["p50_ms"]
+        on = rows[c.name]["p50_ms"]
+        per_run = len(c.exporter.get_finished_spans()) / (WARMUP_RUNS + runs)
+        compared[c.name.removesuffix("+traces")] = {
+            "off_p50_ms": off, "on_p50_ms": on, "ratio": round(on / off, 3) if off else None,
+            "spans_per_run": round(per_run, 1),
+            "noop_spans_ms_per_run": round(per_run * noop_us / 1000, 4)}
+    return {"noop_span_us": round(noop_us, 3), "configs": compared}
 
 
 def print_report(data: dict[str, Any]) -> None:
@@ -258,6 +327,12 @@ def print_report(data: dict[str, Any]) -> None:
           f"(goal ≤ {GOAL_P50_MS} ms)")
     print(f"model process boundary: +{data['process_boundary_p50_ms']:.3f} ms p50 per run "
           "(staged/keyword/process - staged/keyword)")
+    traces = data["traces"]
+    for name, t in traces["configs"].items():
+        print(f"traces, {name}: off {t['off_p50_ms']:.3f} ms, on (SDK, in-memory exporter) "
+              f"{t['on_p50_ms']:.3f} ms p50: × {t['ratio']}; {t['spans_per_run']} spans a run, "
+              f"{t['noop_spans_ms_per_run']:.4f} ms of them with traces off "
+              f"({traces['noop_span_us']:.2f} µs a no-op span)")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -280,6 +355,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             engine_config("native/dense", cases, grammar=False, dense=True),
             engine_config("staged/dense", cases, grammar=True, dense=True),
             process_config("staged/keyword/process"),
+            traced_config("native/keyword+traces", cases, grammar=False),
+            traced_config("staged/keyword+traces", cases, grammar=True),
         ]
         asyncio.run(measure(configs, cases, args.runs))
     finally:

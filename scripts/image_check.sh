@@ -19,12 +19,14 @@ cd "$(dirname "$0")/.."
 
 DOCKER=${DOCKER:-$(command -v /usr/bin/docker || command -v docker || true)}
 IMAGE=${TOOLWIRE_IMAGE:-toolwire:ci}
-API_PORT=${TOOLWIRE_IMAGE_API_PORT:-18080}
-METRICS_PORT=${TOOLWIRE_IMAGE_METRICS_PORT:-19100}
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+API_PORT=${TOOLWIRE_IMAGE_API_PORT:-$(free_port)}
+METRICS_PORT=${TOOLWIRE_IMAGE_METRICS_PORT:-$(free_port)}
 PG=${TOOLWIRE_IMAGE_PG:-postgresql://postgres@127.0.0.1:5432}
-DATABASE=toolwire_image_check
 BROKER=${TOOLWIRE_IMAGE_BROKER:-redis://127.0.0.1:6379/7}
 LLAMA_VERSION=$(sed -n 's/^LLAMA_VERSION *:\?= *//p' Makefile)
+PREFIX=toolwire-check-$$   # container names of this run (several runs may share an engine)
+DATABASE=toolwire_image_check_$$
 SEED="I want to exchange 42 US dollars to Canadian dollars"
 started=$SECONDS
 
@@ -58,13 +60,13 @@ base_image() {
   local suite=bookworm mirror=http://deb.debian.org/debian
   local packages=python3,python3-venv,python-is-python3,ca-certificates
   local tag
-  tag="toolwire-base:$(echo "$suite $mirror $packages v1" | sha256sum | cut -c1-12)"
+  tag="toolwire-base:$(echo "$suite $mirror $packages v2" | sha256sum | cut -c1-12)"
   if ! "$DOCKER" image inspect "$tag" >/dev/null 2>&1; then
     say "no registry answers: making $tag with debootstrap ($suite, $packages)"
     local root
     root=$(mktemp -d /tmp/toolwire-base.XXXXXX)
     debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" >/dev/null
-    rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
+    rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*
     tar -C "$root" -c . | "$DOCKER" import \
       --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
       --change 'ENV LANG=C.UTF-8' - "$tag" >/dev/null
@@ -107,7 +109,8 @@ build() {
 }
 
 cleanup() {
-  "$DOCKER" rm -f toolwire-check-api toolwire-check-worker >/dev/null 2>&1 || true
+  "$DOCKER" rm -f "$PREFIX-api" "$PREFIX-worker" >/dev/null 2>&1 || true
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DATABASE" >/dev/null 2>&1 || true
   rm -rf .wheels
 }
 
@@ -116,17 +119,17 @@ run_roles() {
   redis-cli -u "$BROKER" flushdb >/dev/null 2>&1 || true
   local env=(-e "TOOLWIRE_DATABASE_URL=postgresql+psycopg://${PG#postgresql://}/$DATABASE"
              -e "TOOLWIRE_BROKER_URL=$BROKER" -e TOOLWIRE_LOG_FORMAT=json)
-  "$DOCKER" run -d --name toolwire-check-api --network host --health-interval 5s "${env[@]}" \
+  "$DOCKER" run -d --name "$PREFIX-api" --network host --health-interval 5s "${env[@]}" \
     "$IMAGE" toolwire serve --host 0.0.0.0 --port "$API_PORT" >/dev/null
-  "$DOCKER" run -d --name toolwire-check-worker --network host --health-interval 5s "${env[@]}" \
+  "$DOCKER" run -d --name "$PREFIX-worker" --network host --health-interval 5s "${env[@]}" \
     "$IMAGE" toolwire worker --concurrency 1 --metrics-port "$METRICS_PORT" >/dev/null
-  for role in api worker; do wait_healthy "toolwire-check-$role"; done
+  for role in api worker; do wait_healthy "$PREFIX-$role"; done
 
   local base="http://127.0.0.1:$API_PORT" status key answer
   status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/execute" \
              -H 'content-type: application/json' -d "{\"prompt\": \"$SEED\"}")
   [ "$status" = 401 ] || fail "/execute without a key answered $status, not 401"
-  key=$("$DOCKER" exec toolwire-check-api toolwire keys create --owner image-check | tail -1)
+  key=$("$DOCKER" exec "$PREFIX-api" toolwire keys create --owner image-check | tail -1)
   answer=$(curl -sf -X POST "$base/execute" -H "authorization: Bearer $key" \
              -H 'content-type: application/json' -d "{\"prompt\": \"$SEED\"}") \
     || fail "/execute with a key"
@@ -135,9 +138,9 @@ run_roles() {
   async_message "$base" "$key"
 
   for role in api worker; do
-    "$DOCKER" stop -t 30 "toolwire-check-$role" >/dev/null
-    code=$("$DOCKER" inspect -f '{{.State.ExitCode}}' "toolwire-check-$role")
-    [ "$code" = 0 ] || { "$DOCKER" logs --tail 20 "toolwire-check-$role" >&2; fail "$role exited $code on SIGTERM"; }
+    "$DOCKER" stop -t 30 "$PREFIX-$role" >/dev/null
+    code=$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$PREFIX-$role")
+    [ "$code" = 0 ] || { "$DOCKER" logs --tail 20 "$PREFIX-$role" >&2; fail "$role exited $code on SIGTERM"; }
   done
   say "both roles stopped with exit 0"
 }
@@ -170,7 +173,7 @@ async_message() {
   [ "$state" = done ] || fail "the posted message is '$state' after 120 s: $body"
   body=$(curl -sf "$base/interactions/$interaction/messages" "${auth[@]}")
   say "posted message finished by the worker: $(python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["content"])' <<<"$body")"
-  "$DOCKER" logs toolwire-check-worker 2>&1 | grep -q "succeeded" \
+  "$DOCKER" logs "$PREFIX-worker" 2>&1 | grep -q "succeeded" \
     || fail "the worker's log shows no task succeeded: the API ran the message itself?"
 }
 

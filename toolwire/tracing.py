@@ -4,8 +4,8 @@ With ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``)
 ``toolwire serve`` and each ``toolwire worker`` process send their spans there, in batches;
 the SDK's other ``OTEL_*`` variables apply (``OTEL_SERVICE_NAME``,
 ``OTEL_EXPORTER_OTLP_HEADERS``, ``OTEL_BSP_SCHEDULE_DELAY``...). Unset, the SDK is not even
-imported: toolwire's spans go to OpenTelemetry's API, whose default tracer records nothing
-(a program that embeds toolwire and set up OpenTelemetry itself gets them in its own traces).
+imported and no span is made (a program that embeds toolwire and set up OpenTelemetry
+itself passes its provider to ``use`` to have toolwire's spans in its own traces).
 
 One ``/execute`` through a worker is one trace::
 
@@ -31,13 +31,21 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Awaitable, Mapping
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, TracerProvider
+from opentelemetry.trace import (
+    INVALID_SPAN,
+    Span,
+    SpanKind,
+    Status,
+    StatusCode,
+    Tracer,
+    TracerProvider,
+)
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -76,8 +84,9 @@ __all__ = [
 @dataclass
 class _State:
     provider: TracerProvider | None = None
-    """toolwire's own provider (configured, or a test's); ``None``: the API's global one."""
-    tracer: Tracer = field(default_factory=lambda: trace.get_tracer(NAME))
+    """Where toolwire's spans go (the export's, a test's, an embedding program's); ``None``:
+    nowhere, and no span is made."""
+    tracer: Tracer | None = None
     arguments: bool = False
     """Tool call arguments are recorded as a span attribute."""
     pid: int | None = None
@@ -85,6 +94,7 @@ class _State:
 
 
 _state = _State()
+_UNTRACED = nullcontext(INVALID_SPAN)
 
 
 def exporting() -> bool:
@@ -117,16 +127,17 @@ def configure_tracing(service_name: str, *, arguments: bool = False) -> bool:
 
 
 def use(provider: TracerProvider | None, *, arguments: bool | None = None) -> None:
-    """Send toolwire's spans to ``provider`` (tests: the SDK's, with an in-memory exporter);
-    ``None``: back to OpenTelemetry's global one. ``arguments``: record tool call arguments."""
+    """Send toolwire's spans to ``provider``: a program with OpenTelemetry set up passes its
+    own (``trace.get_tracer_provider()``), a test the SDK's with an in-memory exporter;
+    ``None``: no spans. ``arguments``: record tool call arguments."""
     _state.provider = provider
-    _state.tracer = provider.get_tracer(NAME) if provider else trace.get_tracer(NAME)
+    _state.tracer = provider.get_tracer(NAME) if provider else None
     if arguments is not None:
         _state.arguments = arguments
 
 
 def enabled() -> bool:
-    """Whether toolwire has a tracer provider of its own (an export is configured)."""
+    """Whether toolwire makes spans: an export is configured, or ``use`` gave a provider."""
     return _state.provider is not None
 
 
@@ -155,7 +166,11 @@ def span(
     name: str, attributes: Mapping[str, Any] | None = None, *, kind: SpanKind = SpanKind.INTERNAL
 ) -> AbstractContextManager[Span]:
     """A span around the block, the current one within it; an exception escaping it is
-    recorded and sets its status to error."""
+    recorded and sets its status to error. Without a provider (``enabled`` is false), a
+    shared empty context whose span records nothing: even the API's no-op span would cost
+    microseconds."""
+    if _state.tracer is None:
+        return _UNTRACED
     return _state.tracer.start_as_current_span(name, attributes=attributes, kind=kind)
 
 

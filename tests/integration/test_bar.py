@@ -81,7 +81,7 @@ CALL_SYNTAX = re.compile(r"[A-Za-z_]\w*\(|\w=\S")
 
 
 def test_every_answer_is_a_sentence_a_person_would_write(runs: dict[str, Any]) -> None:
-    """The README's sentences: no call syntax, nothing cut off, the result stated."""
+    """The bar's sentences: no call syntax, nothing cut off, the result stated."""
     for sentence, (run, calls) in runs.items():
         answer = run.answer.strip()
         assert answer and not CALL_SYNTAX.search(answer), (sentence, answer)

@@ -66,7 +66,7 @@ def test_tune_part_right_share_holds_its_floor(outcomes: list[Outcome]) -> None:
 
 def test_heldout_figure_is_reported(outcomes: list[Outcome],
                                     capsys: pytest.CaptureFixture[str]) -> None:
-    """The held-out third, printed (not asserted): the README reports it."""
+    """The held-out third, printed (not asserted): docs/benchmarks.md reports it."""
     held = [o for o in outcomes if o.case.split == "heldout"]
     tune = [o for o in outcomes if o.case.split == "tune"]
     with capsys.disabled():

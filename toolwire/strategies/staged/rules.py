@@ -4,8 +4,8 @@
 
 Every rule says what it does and why; ``bench/ablate.py`` measures what each is worth (the
 points it adds per category on BFCL's tuning split, default run vs the same run with that rule
-off) and the README publishes the table. A new heuristic is a new field here, off-switchable,
-with its measured worth.
+off) and docs/accuracy.md publishes the table. A new heuristic is a new field here,
+off-switchable, with its measured worth.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ from toolwire.strategies.staged.settled import arithmetic_call, converter, place
 from toolwire.text.conversions import conversion
 from toolwire.tools.registry import Tool
 
-CLARIFY_BELOW = 0.0
+CLARIFY_BELOW = 0.32
 """The default ``clarify_below`` (see ``EngineConfig.clarify_below``), fitted on BFCL's tuning
 split by ``bench/clarify.py`` (``docs/clarify.json``)."""
 CLARIFY_NAMES = 3
