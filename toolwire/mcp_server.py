@@ -30,7 +30,11 @@ __all__ = ["http_app", "mcp_server", "serve_http", "serve_stdio", "tool_result"]
 
 
 def mcp_tool(tool: Tool) -> types.Tool:
-    return types.Tool(name=tool.name, description=tool.description, inputSchema=tool.parameters)
+    """``tool`` as MCP lists it; an idempotent tool says so (``idempotentHint``), so a client
+    may retry it as toolwire's own recovery does."""
+    annotations = types.ToolAnnotations(idempotentHint=True) if tool.idempotent else None
+    return types.Tool(name=tool.name, description=tool.description, inputSchema=tool.parameters,
+                      annotations=annotations)
 
 
 def tool_result(outcome: ExecutionResult) -> types.CallToolResult:

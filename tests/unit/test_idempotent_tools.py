@@ -133,6 +133,24 @@ def test_the_built_in_lookups_are_idempotent_and_open_app_is_not() -> None:
         assert flags[name] is True, name
 
 
+def test_the_flag_is_shown_to_api_clients_and_mcp_clients(tmp_path: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from toolwire.api.app import create_app
+    from toolwire.mcp_server import mcp_tool
+
+    registry = default_registry()
+    assert mcp_tool(registry.get("get_time")).annotations.idempotentHint is True  # type: ignore[union-attr]
+    assert mcp_tool(registry.get("open_app")).annotations is None
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'tools.db'}", auth="off")
+    app = create_app(registry=registry, settings=settings, recover=False)
+    with TestClient(app) as client:
+        answer = client.get("/tools")
+        assert answer.status_code == 200, answer.text
+        shown = {t["name"]: t["idempotent"] for t in answer.json()}
+    assert shown["get_time"] is True and shown["open_app"] is False
+
+
 # -- what recovery does with the call a dead process was running -------------------------------
 def respond(request: Request) -> Completion:
     """Look up (or note, when the prompt says so) the prompt's last word, then say so."""

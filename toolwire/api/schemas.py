@@ -57,6 +57,8 @@ class ToolPublic(BaseModel):
     parameters: dict[str, Any]
     executable: bool
     requires_approval: bool
+    idempotent: bool = False
+    """Safe to run again with the same arguments (run again after a crash, with its key)."""
     source: str = "python"
     """``python``, ``schema``, ``openapi:<title>`` or ``mcp:<server>``."""
 

@@ -51,6 +51,7 @@ def tool_public(t: Tool) -> ToolPublic:
         parameters=t.parameters,
         executable=t.executable,
         requires_approval=t.requires_approval,
+        idempotent=t.idempotent,
         source=t.source,
     )
 
