@@ -1,10 +1,12 @@
 """The container's health check, for whichever role the container runs: ``python -m
 toolwire.healthcheck`` exits 0 when healthy, 1 otherwise (what Docker's HEALTHCHECK reads).
 
-It finds the toolwire process among the container's processes (``/proc/*/cmdline``) and
+It finds the toolwire process among the container's processes (``/proc/*/cmdline``; only
+process ``PID`` with ``--pid PID``) and
 checks what that role offers: ``toolwire serve`` answers ``GET /healthz`` on its ``--port``
 (200 when ok or degraded, 503 when the database is away); ``toolwire worker`` answers
-``GET /metrics`` on its ``--metrics-port`` (or ``TOOLWIRE_WORKER_METRICS_PORT``) with at
+``GET /metrics`` on its ``--metrics-port`` (or the ``TOOLWIRE_WORKER_METRICS_PORT`` it was
+started with) with at
 least one pool process that has its model loaded (``toolwire_worker_processes`` reported)
 and, without a metrics port, is healthy while its process runs. A container running a one-shot command (``toolwire
 db upgrade``) or none is healthy. Standard library only: it runs every few seconds.
@@ -15,7 +17,8 @@ from __future__ import annotations
 import os
 import sys
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 TIMEOUT_S = 4.0
@@ -23,17 +26,40 @@ POOL_READY = b"\ntoolwire_worker_processes "
 """The worker's /metrics line that a pool process with its model loaded reports."""
 
 
-def commands(proc: Path = Path("/proc")) -> Iterator[list[str]]:
-    """Every process's command line, as its arguments."""
-    for entry in proc.iterdir():
+@dataclass(frozen=True)
+class Process:
+    """A process of the container: its id, arguments and environment."""
+
+    pid: int
+    argv: list[str]
+    environ: dict[str, str]
+
+
+def processes(proc: Path = Path("/proc"), pid: int | None = None) -> Iterator[Process]:
+    """The processes (only ``pid`` when given) whose command line can be read."""
+    for entry in sorted(proc.iterdir(), key=lambda e: e.name):
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        if pid is not None and int(entry.name) != pid:
             continue
         try:
             raw = (entry / "cmdline").read_bytes()
         except OSError:  # gone meanwhile, or not ours to read
             continue
         if raw:
-            yield [part.decode(errors="replace") for part in raw.rstrip(b"\0").split(b"\0")]
+            yield Process(int(entry.name), _parts(raw), _environ(entry))
+
+
+def _parts(raw: bytes) -> list[str]:
+    return [part.decode(errors="replace") for part in raw.rstrip(b"\0").split(b"\0")]
+
+
+def _environ(entry: Path) -> dict[str, str]:
+    try:
+        pairs = _parts((entry / "environ").read_bytes())
+    except OSError:
+        return {}
+    return dict(p.split("=", 1) for p in pairs if "=" in p)
 
 
 def option(argv: Sequence[str], name: str) -> str | None:
@@ -55,14 +81,15 @@ def role_of(argv: Sequence[str]) -> str | None:
     return None
 
 
-def target(argv: Sequence[str]) -> str | None:
-    """The URL that tells the role of ``argv`` healthy, or ``None`` when running is enough."""
+def target(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> str | None:
+    """The URL that tells the role of ``argv`` (run with ``environ``) healthy, or ``None``
+    when running is enough."""
     role = role_of(argv)
     if role == "serve":
         host = option(argv, "--host") or "127.0.0.1"
         port = option(argv, "--port") or "8000"
         return f"http://{_reachable(host)}:{port}/healthz"
-    metrics = option(argv, "--metrics-port") or os.environ.get("TOOLWIRE_WORKER_METRICS_PORT")
+    metrics = option(argv, "--metrics-port") or (environ or {}).get("TOOLWIRE_WORKER_METRICS_PORT")
     if role == "worker" and metrics and metrics != "0":
         host = option(argv, "--metrics-host") or "127.0.0.1"
         return f"http://{_reachable(host)}:{metrics}/metrics"
@@ -76,14 +103,16 @@ def _reachable(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def healthy(proc: Path = Path("/proc")) -> tuple[bool, str]:
-    """Whether the container's toolwire role is healthy, and why."""
-    roles = [argv for argv in commands(proc) if role_of(argv)]
-    if not roles:
+def healthy(proc: Path = Path("/proc"), pid: int | None = None) -> tuple[bool, str]:
+    """Whether the container's toolwire role (or process ``pid``'s) is healthy, and why."""
+    found = next((p for p in processes(proc, pid) if role_of(p.argv)), None)
+    if found is None:
+        if pid is not None:
+            return False, f"process {pid} runs no toolwire serve or worker"
         return True, "no serve or worker process: a one-shot command"
-    url = target(roles[0])
+    url = target(found.argv, found.environ)
     if url is None:
-        return True, f"{role_of(roles[0])} is running"
+        return True, f"{role_of(found.argv)} is running"
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
             body = response.read()
@@ -94,11 +123,13 @@ def healthy(proc: Path = Path("/proc")) -> tuple[bool, str]:
     return True, f"{url}: {response.status}"
 
 
-def main() -> int:
-    ok, why = healthy()
+def main(argv: Sequence[str] = ()) -> int:
+    """``python -m toolwire.healthcheck [--pid PID]``: 0 when healthy, else 1."""
+    pid = option(argv, "--pid")
+    ok, why = healthy(pid=int(pid) if pid else None)
     print(why)
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

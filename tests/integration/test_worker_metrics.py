@@ -15,6 +15,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +79,7 @@ def test_the_worker_exports_what_all_its_pool_processes_count(
     worker_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
                   "TOOLWIRE_WORKER_METRICS_PORT": str(port)}
     with redis_server(stack["port"]), server(stack["database_url"], home, env) as client, \
-            worker(worker_env, home / "worker.log"):
+            worker(worker_env, home / "worker.log") as process:
         wait_for(lambda: processes(port) == 2, 60)  # both pool processes have their model
         wait_done(client, [post(client, f"please note n{i}") for i in range(MESSAGES)], 60)
         pids = {int(line.split()[0]) for line in notes(home)}
@@ -91,8 +93,9 @@ def test_the_worker_exports_what_all_its_pool_processes_count(
             assert value(samples, "toolwire_pipeline_stage_duration_seconds_count",
                          stage=stage) == MESSAGES, stage
         assert value(samples, "toolwire_worker_processes") == 2
-        assert health_check(port).returncode == 0  # compose.yaml's, on this worker
-        assert health_check(_free_port()).returncode != 0  # and where nothing answers
+        assert health_check(process.pid).returncode == 0  # compose.yaml's, on this worker
+        with idle_worker(_free_port()) as idle:  # and one whose metrics port nobody answers
+            assert health_check(idle.pid).returncode != 0
 
         # A pool process killed: Celery starts another; the dead one's counts stay, its live
         # gauge goes (without mark_process_dead the gauge would read 3).
@@ -111,13 +114,27 @@ def test_the_worker_exports_what_all_its_pool_processes_count(
         assert len(notes(home)) == MESSAGES + 1
 
 
-def health_check(port: int) -> subprocess.CompletedProcess[str]:
-    """The worker's health check from ``compose.yaml``, pointed at ``port``."""
+def health_check(pid: int) -> subprocess.CompletedProcess[str]:
+    """The worker's health check from ``compose.yaml``, pointed at process ``pid`` (a
+    container holds one worker; this machine may run several)."""
     compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "compose.yaml").read_text())
     kind, program, *args = compose["services"]["worker"]["healthcheck"]["test"]
     assert kind == "CMD" and program == "python"
-    args = [a.replace("127.0.0.1:9100", f"127.0.0.1:{port}") for a in args]
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=30)
+    return subprocess.run([sys.executable, *args, "--pid", str(pid)], capture_output=True,
+                          text=True, timeout=30)
+
+
+@contextmanager
+def idle_worker(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A process whose command line reads as a worker with metrics on ``port``, where
+    nothing answers."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
+                                "toolwire", "worker", "--metrics-port", str(port)])
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
 
 
 def notes(home: Path) -> list[str]:

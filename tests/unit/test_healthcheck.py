@@ -12,11 +12,14 @@ import pytest
 from toolwire import healthcheck
 
 
-def fake_proc(root: Path, *commands: list[str]) -> Path:
-    """A /proc holding one process per command line."""
+def fake_proc(root: Path, *commands: list[str], environ: dict[str, str] | None = None) -> Path:
+    """A /proc holding one process per command line (pids 100, 101, ...), each started with
+    ``environ``."""
     for pid, argv in enumerate(commands, start=100):
         (root / str(pid)).mkdir()
         (root / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+        pairs = [f"{k}={v}".encode() for k, v in (environ or {}).items()]
+        (root / str(pid) / "environ").write_bytes(b"\0".join(pairs))
     (root / "self").mkdir()
     return root
 
@@ -76,7 +79,7 @@ def test_a_database_away_503_is_unhealthy(tmp_path: Path, port: int) -> None:
 def test_a_worker_is_asked_on_its_metrics_port_or_checked_alive(
     tmp_path: Path, port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("TOOLWIRE_WORKER_METRICS_PORT", raising=False)
+    monkeypatch.setenv("TOOLWIRE_WORKER_METRICS_PORT", "1")  # the checker's own: not read
     (tmp_path / "a").mkdir()
     with_port = fake_proc(tmp_path / "a", ["toolwire", "worker", "--metrics-port", str(port)])
     ok, why = healthcheck.healthy(with_port)
@@ -84,8 +87,19 @@ def test_a_worker_is_asked_on_its_metrics_port_or_checked_alive(
     (tmp_path / "b").mkdir()
     alive = fake_proc(tmp_path / "b", ["toolwire", "worker", "--concurrency", "2"])
     assert healthcheck.healthy(alive) == (True, "worker is running")
-    monkeypatch.setenv("TOOLWIRE_WORKER_METRICS_PORT", str(port))
-    assert f":{port}/metrics" in healthcheck.healthy(alive)[1]
+    (tmp_path / "c").mkdir()  # the port the worker was started with, in its environment
+    started = fake_proc(tmp_path / "c", ["toolwire", "worker"],
+                        environ={"TOOLWIRE_WORKER_METRICS_PORT": str(port)})
+    assert f":{port}/metrics" in healthcheck.healthy(started)[1]
+
+
+def test_pid_checks_that_process_only(tmp_path: Path, port: int) -> None:
+    proc = fake_proc(tmp_path, ["toolwire", "worker"], ["toolwire", "serve", "--port", str(port)],
+                     ["sleep", "9"])
+    assert healthcheck.healthy(proc, pid=100) == (True, "worker is running")
+    assert f":{port}/healthz" in healthcheck.healthy(proc, pid=101)[1]
+    assert healthcheck.healthy(proc, pid=102)[0] is False  # not a toolwire role
+    assert healthcheck.healthy(proc, pid=999)[0] is False  # no such process
 
 
 def test_a_worker_whose_pool_has_no_model_yet_is_not_healthy(tmp_path: Path, port: int) -> None:
