@@ -248,7 +248,9 @@ def test_sharded_runs_into_a_results_directory_then_a_summary(
     assert "of 4" not in summary.stdout  # every selected question answered
     data = json.loads(_summary("--results", str(results), "--json", monkeypatch=monkeypatch).stdout)
     assert [(r["n"], r["selected"]) for r in data["categories"].values()] == [(4, 4), (4, 4)]
-    assert data["overall"] | {"n": 8, "selected": 8, "accuracy": 1.0, "stale": 0} == data["overall"]
+    assert data["overall"] | {"n": 8, "selected": 8, "pooled_accuracy": 1.0, "stale": 0} == (
+        data["overall"]
+    )
 
 
 def test_the_summary_counts_stale_results_apart(

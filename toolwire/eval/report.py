@@ -1,7 +1,10 @@
 """The BFCL HTML report: one self-contained file (inline CSS and SVG, no script, no CDN).
 
-It shows, per category, toolwire's accuracy next to the baseline strategy and the published
-anchors, then the checker's error types, then the failing questions with expected vs got.
+It shows BFCL's own summary figures (weighted as bfcl-eval weights them), then, per category,
+toolwire's accuracy next to the baseline strategy and the published anchors, then the checker's
+error types. A run of the tuning split also lists its failing questions with expected vs got; a
+run that takes report-split questions shows figures only (:attr:`Benchmark.lists_questions`):
+those questions are for publishing figures, never for study.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from toolwire.eval.bfcl import Benchmark, StrategyRun, coverage, overall, staleness
+from toolwire.eval.bfcl import Benchmark, coverage, describe_overall, overall, staleness
 from toolwire.eval.results import CaseResult
 
-#: Published BFCL v3 accuracies (percent) for comparison; "live" is BFCL's live aggregate.
+#: Published BFCL v3 accuracies (percent) for comparison. Hammer2.1-1.5b's published live
+#: figure (70.6) is not among them: BFCL v3's live figure also counted live irrelevance and
+#: relevance, so it does not compare with the pinned bfcl-eval's.
 ANCHORS: dict[str, list[tuple[str, float]]] = {
     "simple_python": [
         ("Qwen2.5-0.5B-Instruct", 58.25),
@@ -33,7 +38,6 @@ ANCHORS: dict[str, list[tuple[str, float]]] = {
         ("Hammer2.1-0.5b", 73.9),
         ("Hammer2.1-1.5b", 79.3),
     ],
-    "live": [("Hammer2.1-1.5b", 70.6)],
 }
 
 _MAX_FAILURES = 25
@@ -63,6 +67,8 @@ def render_report(bench: Benchmark) -> str:
     sections = [
         f"<h1>BFCL accuracy — {escape(bench.model)}</h1>",
         _summary_line(bench),
+        "<h2>BFCL's summary figures</h2>",
+        _figures_table(bench),
         "<h2>Accuracy by category</h2>",
         _score_table(bench),
         "<p class=muted><i>gated</i>: questions the relevance gate turned away (no call tried); "
@@ -71,9 +77,9 @@ def render_report(bench: Benchmark) -> str:
         _charts(bench),
         "<h2>Error types</h2>",
         "<p class=muted>As named by bfcl-eval's checker (main strategy).</p>",
-        _error_table(main),
+        _error_table(bench),
         "<h2>Failing questions</h2>",
-        _failures(main.results),
+        _failures(main.results) if bench.lists_questions else _NO_QUESTIONS,
     ]
     body = "\n".join(sections)
     return (
@@ -93,12 +99,9 @@ def _summary_line(bench: Benchmark) -> str:
         f"strategy <b>{escape(bench.main.strategy)}</b>",
         f"{sample} of the {escape(bench.split)} split (seed {bench.seed})",
         f"{answered} questions",
-        f"overall {100 * total['accuracy']:.1f}%",
     ]
     if bench.shard is not None:
         parts.insert(2, f"shard {bench.shard}")
-    if "live_accuracy" in total:
-        parts.append(f"live (weighted as BFCL) {100 * total['live_accuracy']:.1f}%")
     if bench.baseline is not None:
         parts.append(f"baseline <b>{escape(bench.baseline.strategy)}</b>")
     runs = [bench.main] + ([bench.baseline] if bench.baseline is not None else [])
@@ -108,11 +111,35 @@ def _summary_line(bench: Benchmark) -> str:
         provenance.append(f"toolwire {escape(bench.commit)}")
     if not bench.answered:
         provenance.append("figures of stored results (nothing answered)")
+    lines = describe_overall(total)
     return (
         "<p>" + " · ".join(parts) + "</p>"
-        + "".join(f"<p class=muted>{escape(n)}</p>" for n in notes)
+        + f"<p>{escape(lines[0])}</p>"
+        + "".join(f"<p class=muted>{escape(line)}</p>" for line in lines[1:] + notes)
         + "<p class=muted>" + " · ".join(provenance) + "</p>"
     )
+
+
+#: BFCL's summary figures shown in the report, by key of ``overall()["bfcl"]``.
+_FIGURE_LABELS: tuple[tuple[str, str], ...] = (
+    ("overall", "overall (10% non-live, 10% live, 10% irrelevance, 30% multi-turn, 40% agentic)"),
+    ("non_live", "non-live (mean of simple, multiple, parallel, parallel multiple)"),
+    ("live", "live (the four live AST categories, weighted by size)"),
+    ("irrelevance", "irrelevance (mean of irrelevance and live irrelevance)"),
+)
+
+
+def _figures_table(bench: Benchmark) -> str:
+    """BFCL's summary figures of the main strategy (and the baseline), as bfcl-eval weights them."""
+    runs = [bench.main] + ([bench.baseline] if bench.baseline is not None else [])
+    figures = [overall(run.scores, bench.totals)["bfcl"] for run in runs]
+    head = "<tr><th>figure</th>" + "".join(f"<th>{escape(r.strategy)}</th>" for r in runs)
+    rows = [head + "<th>not scored (counted 0)</th></tr>"]
+    for key, label in _FIGURE_LABELS:
+        cells = "".join(f"<td class=num>{100 * f[key]['accuracy']:.1f}%</td>" for f in figures)
+        missing = ", ".join(figures[0][key]["not_scored"]) or "—"
+        rows.append(f"<tr><td>{escape(label)}</td>{cells}<td>{escape(missing)}</td></tr>")
+    return "<table>" + "".join(rows) + "</table>"
 
 
 def _score_table(bench: Benchmark) -> str:
@@ -146,9 +173,9 @@ def _charts(bench: Benchmark) -> str:
         bar_chart(name, _bars(bench, name, 100 * score.accuracy))
         for name, score in bench.main.scores.items()
     ]
-    live = overall(bench.main.scores, bench.totals).get("live_accuracy")
-    if live is not None:
-        charts.append(bar_chart("live (aggregate)", _bars(bench, "live", 100 * live)))
+    if any(name.startswith("live_") for name in bench.main.scores):
+        live = overall(bench.main.scores, bench.totals)["bfcl"]["live"]["accuracy"]
+        charts.append(bar_chart("live (BFCL's figure)", _bars(bench, "live", 100 * live)))
     return "<div class=charts>" + "".join(charts) + "</div>"
 
 
@@ -156,7 +183,7 @@ def _bars(bench: Benchmark, name: str, accuracy: float) -> list[tuple[str, float
     bars = [(f"toolwire ({bench.main.strategy})", accuracy, "main")]
     if bench.baseline is not None:
         if name == "live":
-            base = overall(bench.baseline.scores, bench.totals).get("live_accuracy")
+            base = overall(bench.baseline.scores, bench.totals)["bfcl"]["live"]["accuracy"]
         else:
             score = bench.baseline.scores.get(name)
             base = score.accuracy if score else None
@@ -189,21 +216,29 @@ def bar_chart(title: str, bars: list[tuple[str, float, str]]) -> str:
     return "".join(parts)
 
 
-def _error_table(run: StrategyRun) -> str:
+def _error_table(bench: Benchmark) -> str:
+    """Counts of the checker's error types per category (main strategy): figures only."""
+    scores = bench.main.scores
     counts: dict[str, Counter[str]] = {}
-    for r in run.results:
-        if not r.valid:
-            counts.setdefault(r.error_type or "unknown", Counter())[r.category] += 1
+    for category, score in scores.items():
+        for error_type, count in score.error_types.items():
+            counts.setdefault(error_type, Counter())[category] += count
     if not counts:
         return "<p>No errors.</p>"
-    categories = list(run.scores)
-    head = "<tr><th>error type</th>" + "".join(f"<th>{escape(c)}</th>" for c in categories)
+    head = "<tr><th>error type</th>" + "".join(f"<th>{escape(c)}</th>" for c in scores)
     rows = [head + "<th>total</th></tr>"]
     for error_type, per in sorted(counts.items(), key=lambda kv: -sum(kv[1].values())):
-        cells = "".join(f"<td class=num>{per.get(c, 0) or ''}</td>" for c in categories)
+        cells = "".join(f"<td class=num>{per.get(c, 0) or ''}</td>" for c in scores)
         total = sum(per.values())
         rows.append(f"<tr><td>{escape(error_type)}</td>{cells}<td class=num>{total}</td></tr>")
     return "<table>" + "".join(rows) + "</table>"
+
+
+_NO_QUESTIONS = (
+    "<p class=muted>Listed for runs of the tuning split only (<code>--split tune</code>). "
+    "This run takes report-split questions, whose figures are published: they are shown as "
+    "figures, never as questions to study.</p>"
+)
 
 
 def _failures(results: list[CaseResult]) -> str:
