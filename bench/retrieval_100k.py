@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/retrieval_100k.py                # 100k tools, 300 queries
     .venv/bin/python bench/retrieval_100k.py --tools 20000 --no-dense
+    .venv/bin/python bench/retrieval_100k.py --tools 2000 --before --cache /tmp/fresh
 
 Tools are generated deterministically (fixed seed) from word lists: ``<service>.<verb>_<object>``
 with a description, typed parameters and enums, for 36 objects × 8 actions × ~350 services.
@@ -11,7 +12,9 @@ name (keywords) and the meaning (embeddings) together.
 
 Dense vectors go to a disk cache (``--cache``, default ``<TOOLWIRE_HOME>/bench-index``): the first
 run embeds every tool (reported as build time), later runs read the cache. Query latency is
-measured separately, after the build. Prints a table; figures vary with machine load.
+measured separately, after the build. ``--before`` adds the ranking toolwire had before the
+written requests and synonyms (the fused score's order), in the same run. Prints a table;
+figures vary with machine load.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolwire.retrieval import ToolIndex
+from toolwire.retrieval import Ranking, ToolIndex
 from toolwire.tools import Tool
 
 SEED = 20240601
@@ -229,6 +232,11 @@ SYLLABLES = [
 ]
 
 
+BEFORE = Ranking(rank_dense_weight=0.4, rank_query_weight=0.0, synthetic_queries=False,
+                 synonym_weight=0.0)
+"""The ranking before written requests and synonyms: the fused score's order."""
+
+
 @dataclass(kw_only=True)
 class Query:
     text: str
@@ -329,6 +337,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--cache", type=Path, default=None, help="dense vector cache directory")
     parser.add_argument("--no-dense", action="store_true", help="keywords only (no embeddings)")
+    parser.add_argument(
+        "--before", action="store_true",
+        help="also the fused order without written requests or synonyms, as before",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -349,13 +361,17 @@ def main(argv: list[str] | None = None) -> int:
         from toolwire.config import get_settings
 
         cache = args.cache or get_settings().home / "bench-index"
-        hybrid = ToolIndex(cache_dir=cache)
-        start = time.perf_counter()
-        hybrid.add(tools)
-        hybrid.embed_pending()
-        rows.append(
-            (f"hybrid (cache {cache})", time.perf_counter() - start, measure(hybrid, queries))
-        )
+        rankings = [("hybrid", Ranking())]
+        if args.before:
+            rankings.insert(0, ("hybrid before", BEFORE))
+        for name, ranking in rankings:  # a cache folder each: each build time is its own
+            folder = cache / name.replace(" ", "-") if args.before else cache
+            hybrid = ToolIndex(cache_dir=folder, ranking=ranking)
+            start = time.perf_counter()
+            hybrid.add(tools)
+            hybrid.embed_pending()
+            rows.append((f"{name} (cache {folder})", time.perf_counter() - start,
+                         measure(hybrid, queries)))
     print(f"\n{'index':<40} {'build s':>8} {'R@1':>6} {'R@5':>6} {'p50 ms':>7} {'p99 ms':>7}")
     for name, build_s, m in rows:
         print(

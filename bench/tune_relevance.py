@@ -41,6 +41,7 @@ from toolwire.eval import bfcl
 from toolwire.models import load_model
 from toolwire.pipeline import EngineConfig
 from toolwire.strategies.staged.relevance import FEATURES, SHIPPED, RelevanceModel, evidence
+from toolwire.text.reading import read
 
 RELEVANT = ["simple_python", "multiple", "parallel", "parallel_multiple", "live_simple",
             "live_multiple", "live_parallel", "live_parallel_multiple"]
@@ -70,7 +71,7 @@ async def collect(limit: int | None) -> list[Question]:
             hits = bfcl.build_registry(case.functions).search(question, k=settings.retrieval_k)
             if hits:
                 out.append(Question(id=case.id, category=category,
-                                    features=evidence(question, hits)))
+                                    features=evidence(read(question), hits)))
         print(f"  {category}: {sum(q.category == category for q in out)} questions", flush=True)
     return out
 

@@ -162,3 +162,32 @@ def test_disk_cache_survives_a_new_index(embedder: MiniLMEmbedder, tmp_path: Pat
     after = second.search("weather in Rome", k=1)[0]
     assert after.tool.name == before.tool.name == "get_weather"
     assert after.dense_score == pytest.approx(before.dense_score, abs=1e-6)
+
+
+_FILES = (
+    "This tool belongs to the Gorilla file system. It is a simple file system that allows users "
+    "to perform basic file operations such as navigating directories, creating files and "
+    "directories, reading and writing to files, etc. Tool description: "
+)
+"""The opening every tool of BFCL's file-system class shares."""
+
+
+def test_a_paraphrase_sharing_no_word_with_the_name_finds_the_tool(
+    embedder: MiniLMEmbedder,
+) -> None:
+    registry = Registry()
+    for name, description, param in [
+        ("cd", "Change the current working directory to the specified folder.", "folder"),
+        ("cp", "Copy a file or directory from one location to another.", "source"),
+        ("mv", "Move a file or directory from one location to another.", "source"),
+        ("mkdir", "Create a new directory in the current directory.", "dir_name"),
+        ("rm", "Remove a file or directory.", "file_name"),
+        ("cat", "Display the contents of a file from the current directory.", "file_name"),
+        ("du", "Estimate the disk usage of a directory and its contents.", "human_readable"),
+    ]:
+        registry.add_schema({"name": name, "description": _FILES + description, "parameters": {
+            "type": "object", "properties": {param: {"type": "string"}}}})
+    registry.use_index(ToolIndex(embedder=embedder))
+    hit = registry.search("duplicate the report into the archive", k=1)[0]
+    assert hit.tool.name == "cp"
+    assert hit.query_score > hit.dense_score  # its requests sit nearer than its whole text

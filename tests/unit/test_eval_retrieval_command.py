@@ -28,3 +28,15 @@ def test_keywords_only_json_and_report(tmp_path: Path) -> None:
 def test_bad_k_is_refused() -> None:
     result = CliRunner().invoke(app, ["eval", "retrieval", "--k", "0"])
     assert result.exit_code == 2
+
+
+def test_the_split_narrows_bfcl_to_the_questions_of_that_split() -> None:
+    from toolwire.eval.bfcl import in_split
+    from toolwire.eval.retrieval import load_cases
+
+    tune = sum(in_split(c.id, "tune") for c in load_cases())
+    result = CliRunner().invoke(
+        app, ["eval", "retrieval", "--keywords-only", "--split", "tune", "--k", "5", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout[result.stdout.index("{"):])["n"] == tune < 600

@@ -1,6 +1,6 @@
 from toolwire.strategies.staged.spans import span_grammar
-from toolwire.text import mentions
-from toolwire.text import words as lexicon
+from toolwire.text import mentions, words
+from toolwire.text.reading import read
 
 
 def test_numbers_digits_separators_decimals_and_words() -> None:
@@ -10,25 +10,32 @@ def test_numbers_digits_separators_decimals_and_words() -> None:
     assert found[1].literal(integer=False) == "3.5"
 
 
+def test_a_number_and_its_scale_words_are_one_number() -> None:
+    found = mentions.numbers("100 million shares, a payout of 2.5 billion, two hundred thousand")
+    assert [(n.value, n.text) for n in found] == [
+        (100_000_000.0, "100 million"), (2_500_000_000.0, "2.5 billion"),
+        (200_000.0, "two hundred thousand")]
+
+
 def test_numbers_ignore_digits_inside_words() -> None:
     assert mentions.numbers("use mp3 and h264 codecs") == []
 
 
 def test_mentions_phrases_and_identifiers() -> None:
-    assert mentions.mentions("Use celsius please", "celsius")
-    assert mentions.mentions("the max results count", "max_results")
-    assert not mentions.mentions("Paris weather", "unit")
-    assert lexicon.split_identifier("getWeatherForecast.v2") == [
+    assert read("Use celsius please").mentions("celsius")
+    assert read("the max results count").mentions("max_results")
+    assert not read("Paris weather").mentions("unit")
+    assert words.split_identifier("getWeatherForecast.v2") == [
         "get", "weather", "forecast", "v2"
     ]
 
 
 def test_span_grammar_keeps_separators_and_escapes() -> None:
-    grammar = span_grammar('Weather in "Paris, France" now')
+    grammar = span_grammar(read('Weather in "Paris, France" now'))
     assert grammar is not None
     assert 's1 ::= "in"' in grammar and '", "' in grammar  # the comma separator is kept
     assert '\\"' in grammar  # the quote characters became spaces, the JSON quotes are escaped
-    assert span_grammar("!!!") is None
+    assert span_grammar(read("!!!")) is None
 
 
 def test_numbers_glued_to_units_and_ordinals() -> None:
@@ -37,17 +44,17 @@ def test_numbers_glued_to_units_and_ordinals() -> None:
 
 
 def test_span_grammar_bans_starts_but_keeps_them_inside() -> None:
-    grammar = span_grammar("convert 200 US dollars", no_start={"200", "convert"})
+    grammar = span_grammar(read("convert 200 US dollars"), no_start={"200", "convert"})
     assert grammar is not None
     root = grammar.splitlines()[0]
     assert "s0" not in root.split("(")[1] and "s1 " not in root and "s2" in root
     assert 's1 ::= "200"' in grammar  # still reachable inside a longer span
     # every start banned: all starts allowed rather than none
-    assert span_grammar("only", no_start={"only"}) is not None
+    assert span_grammar(read("only"), no_start={"only"}) is not None
 
 
 def test_words_of_any_script() -> None:
-    assert lexicon.words("tracks by Käärijä in Zürich") == ["tracks", "by", "Käärijä", "in",
+    assert words.words("tracks by Käärijä in Zürich") == ["tracks", "by", "Käärijä", "in",
                                                              "Zürich"]
 
 
@@ -72,7 +79,7 @@ def test_quoted_passages_not_apostrophes() -> None:
 
 
 def test_span_grammar_never_crosses_a_wall_word() -> None:
-    grammar = span_grammar("British Pounds to Japanese Yen", no_cross={"to"})
+    grammar = span_grammar(read("British Pounds to Japanese Yen"), no_cross={"to"})
     assert grammar is not None
     assert 's1 ::= "Pounds"\n' in grammar  # "Pounds" ends a span: "to" is never inside one
     assert "(s0 | s1 | s3 | s4)" in grammar
@@ -95,15 +102,15 @@ def test_time_parameters_only_when_the_description_spells_a_clock() -> None:
 
 
 def test_span_grammar_does_not_end_on_a_function_word() -> None:
-    grammar = span_grammar("a landmark in Portland, that's it")
+    grammar = span_grammar(read("a landmark in Portland, that's it"))
     assert grammar is not None
     assert 's2 ::= "in" " " s3\n' in grammar  # "in" never ends a span
     assert 's3 ::= "Portland"\n' in grammar  # nothing after it makes a proper end
-    assert span_grammar("go to") == 'root ::= "\\"" (s0 | s1) "\\""\ns0 ::= "go"\ns1 ::= "to"'
+    assert span_grammar(read("go to")) == 'root ::= "\\"" (s0 | s1) "\\""\ns0 ::= "go"\ns1 ::= "to"'
 
 
 def test_span_grammar_stops_at_and_after_a_name() -> None:
-    grammar = span_grammar("directed by David Leitch and acted by Lori")
+    grammar = span_grammar(read("directed by David Leitch and acted by Lori"))
     assert grammar is not None and 's3 ::= "Leitch"\n' in grammar
-    kept = span_grammar("salt and pepper")
+    kept = span_grammar(read("salt and pepper"))
     assert kept is not None and 's0 ::= "salt" | "salt" " " s1' in kept

@@ -322,12 +322,13 @@ def test_sync_run_refuses_inside_an_event_loop() -> None:
 def test_feasibility_prefers_a_tool_the_sentence_can_fill() -> None:
     from toolwire.builtin import default_registry
     from toolwire.strategies.staged.matching import feasible
+    from toolwire.text.reading import read
 
     registry = default_registry()
     question = "Is it hot in Tokyo today? Tell me in fahrenheit."
-    assert not feasible(question, registry.get("convert_units"))
-    assert feasible(question, registry.get("get_weather"))
-    assert feasible("convert 5 miles to km", registry.get("convert_units"))
+    assert not feasible(read(question), registry.get("convert_units"))
+    assert feasible(read(question), registry.get("get_weather"))
+    assert feasible(read("convert 5 miles to km"), registry.get("convert_units"))
 
 
 async def test_a_model_answer_that_loses_a_number_is_replaced_by_the_facts() -> None:

@@ -22,6 +22,7 @@ from toolwire.strategies.staged.relevance import (
     RelevanceModel,
     evidence,
 )
+from toolwire.text.reading import read
 from toolwire.tools import Tool
 
 
@@ -34,13 +35,13 @@ def _hits(question: str) -> list[Hit[Tool]]:
 
 def test_evidence_reads_every_feature_from_the_candidates() -> None:
     hits = _hits("what's the weather in Paris, 3 days ahead")
-    features = evidence("what's the weather in Paris, 3 days ahead", hits)
+    features = evidence(read("what's the weather in Paris, 3 days ahead"), hits)
     assert set(features) == set(FEATURES)
     assert features["best"] == max(h.score for h in hits)
     assert features["dense"] == max(h.dense_score for h in hits)
     assert features["literal"] >= 1.0 and features["named_best"] > NOT_NAMED  # names get_weather
     assert features["numbers"] == 1.0 and features["words"] == pytest.approx(math.log1p(8))
-    poem = evidence("write me a poem about the sea", _hits("write me a poem about the sea"))
+    poem = evidence(read("write me a poem about the sea"), _hits("write me a poem about the sea"))
     assert poem["named_best"] == NOT_NAMED and poem["literal"] < 1.0
 
 
@@ -56,7 +57,7 @@ def test_the_probability_is_a_logistic_of_the_weighted_evidence() -> None:
 def test_without_embedding_scores_the_model_does_not_judge() -> None:
     registry = make_registry()  # keyword-only index: dense scores are NaN
     hits = registry.search("what's the weather in Paris", k=3)
-    assert RelevanceModel.shipped().relevant("what's the weather in Paris", hits) is None
+    assert RelevanceModel.shipped().relevant(read("what's the weather in Paris"), hits) is None
 
 
 def test_the_shipped_model_was_fitted_on_the_tuning_split() -> None:

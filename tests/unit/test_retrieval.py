@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,12 @@ def index(embedder: HashEmbedder) -> ToolIndex:
 
 def names(hits: list[Hit]) -> list[str]:
     return [h.tool.name for h in hits]
+
+
+def embedded_texts(tool: Tool) -> list[str]:
+    """What the index embeds for ``tool``: its document, then the requests written for it."""
+    doc = tool_document(tool)
+    return [doc.text, *doc.queries]
 
 
 def test_the_test_embedder_satisfies_the_protocol(embedder: HashEmbedder) -> None:
@@ -178,7 +185,9 @@ def test_embeddings_are_computed_lazily_in_one_batch(embedder: HashEmbedder) -> 
         idx.add([tool])
     assert embedder.encoded == []
     idx.search("weather")
-    assert len(embedder.encoded) == len(BUILTINS) + 1  # the tools, then the query
+    texts = {t for tool in BUILTINS for t in embedded_texts(tool)}
+    assert set(embedder.encoded[:-1]) == texts  # the tools' documents and written requests,
+    assert len(embedder.encoded) == len(texts) + 1 and embedder.encoded[-1] == "weather"
 
 
 def test_clauses_split_multi_part_questions_only() -> None:
@@ -196,8 +205,9 @@ def test_each_clause_gets_its_best_tool_into_the_top_k() -> None:
         for i in range(6)
     ]
     query = "Convert 20 USD to EUR exchange currency money and then tell me the weather forecast"
-    split = ToolIndex(embedder=HashEmbedder(), ranking=Ranking(split_clauses=True))
-    whole = ToolIndex(embedder=HashEmbedder())
+    fused = Ranking(rank_dense_weight=0.4, rank_query_weight=0.0, synthetic_queries=False)
+    split = ToolIndex(embedder=HashEmbedder(), ranking=replace(fused, split_clauses=True))
+    whole = ToolIndex(embedder=HashEmbedder(), ranking=fused)
     for idx in (split, whole):
         idx.add(BUILTINS + distractors)
     assert "get_weather" in names(split.search(query, k=3))
@@ -209,7 +219,7 @@ def test_disk_cache_embeds_each_tool_once(tmp_path: Path) -> None:
     idx = ToolIndex(embedder=first, cache_dir=tmp_path)
     idx.add(BUILTINS)
     idx.embed_pending()
-    assert len(first.encoded) == len(BUILTINS)
+    assert sorted(first.encoded) == sorted({t for tool in BUILTINS for t in embedded_texts(tool)})
     assert list((tmp_path / HashEmbedder.model_id).glob("shard-*.npz"))
 
     second = HashEmbedder()
@@ -217,7 +227,8 @@ def test_disk_cache_embeds_each_tool_once(tmp_path: Path) -> None:
     changed = make_tool("get_time", "Tell the time anywhere.")
     again.add([*BUILTINS[:-2], changed])
     hits = again.search("weather in Paris", k=1)
-    assert second.encoded == [tool_document(changed).text, "weather in Paris"]
+    fresh = [t for t in embedded_texts(changed) if t not in first.encoded]
+    assert second.encoded == [*fresh, "weather in Paris"]
     assert hits[0].dense_score == pytest.approx(
         idx.search("weather in Paris", k=1)[0].dense_score, abs=1e-6
     )

@@ -24,7 +24,7 @@ from toolwire.engine import Engine
 from toolwire.messages import Completion, JsonSchemaConstraint, ToolCallRequest
 from toolwire.models.scripted import Request, ScriptedModel
 from toolwire.pipeline import EngineConfig, Pipeline
-from toolwire.retrieval import ToolIndex
+from toolwire.retrieval import ToolIndex, tool_document
 from toolwire.retrieval.embeddings import QueryCache
 from toolwire.strategies import Turn
 from toolwire.text.words import terms
@@ -180,7 +180,9 @@ def test_a_keyword_search_embeds_neither_tools_nor_the_query() -> None:
     assert embedder.texts == []
     assert hits[0].tool.name == "get_weather" and np.isnan(hits[0].dense_score)
     index.search(QUESTION, k=2)  # the tools added meanwhile are embedded at the next dense one
-    assert len(embedder.texts) == 4
+    docs = [tool_document(t) for t in make_registry(CountingEmbedder())]
+    assert len(embedder.texts) == len({t for d in docs for t in (d.text, *d.queries)}) + 1
+    assert embedder.texts[-1] == QUESTION
 
 
 # -- the query cache --------------------------------------------------------------------------
@@ -279,3 +281,17 @@ def test_the_cache_never_holds_more_than_its_size(size: int) -> None:
     cache = QueryCache(size=size)
     cache.encode(CountingEmbedder(), [f"text {i}" for i in range(10)])
     assert len(cache) == size
+
+
+# -- batches of texts for the model -----------------------------------------------------------
+def test_batches_keep_short_texts_apart_from_long_ones() -> None:
+    from toolwire.retrieval.embeddings import BATCH_SIZE, BATCH_TOKENS, _batches
+
+    lengths = [4] * 40 + [200, 300, 600]
+    batches = _batches(list(range(len(lengths))), lengths)
+    assert [r for b in batches for r in b] == list(range(len(lengths)))  # order kept, none lost
+    assert all(len(b) <= BATCH_SIZE for b in batches)
+    assert all(len(b) * max(lengths[r] for r in b) <= BATCH_TOKENS or len(b) == 1
+               for b in batches)
+    assert [len(b) for b in batches] == [32, 8, 1, 1, 1]  # no short text padded to a long one
+    assert _batches([], []) == []

@@ -93,7 +93,21 @@ def test_bfcl_multi_turn_is_a_pool_and_turns_apart_from_the_single_turn_one() ->
     multi = retrieval_sets.SETS["bfcl-multi-turn"].load(Path("."))
     assert 100 <= len(multi.registry) <= 200 and len(multi.cases) > 500
     assert all(c.expected <= set(multi.registry.names) for c in multi.cases)
-    assert not retrieval_sets.SETS["bfcl-multi-turn"].tuned_on
+    assert retrieval_sets.SETS["bfcl-multi-turn"].tuned_on  # the ranking's weights were
+    assert not retrieval_sets.SETS["livemcpbench"].tuned_on  # chosen on it, never on this one
+
+
+def test_livemcp_parameters_given_as_a_mapping_are_read() -> None:
+    """The shipped file holds each tool's parameters as a mapping, not as its text."""
+    servers = [{"server_name": "amap", "tools": [{
+        "name": "geocode", "description": "Address to coordinates.",
+        "parameter": {"address": "(string) The address", "city": "The city"},
+    }]}]
+    params = livemcp_set(servers, []).registry.get("geocode").parameters
+    assert params["properties"] == {
+        "address": {"type": "string", "description": "The address"},
+        "city": {"type": "string", "description": "The city"},
+    }
 
 
 def _wheel(folder: Path, name: str = "demo_pkg-1.0-py3-none-any.whl") -> Path:
@@ -127,6 +141,12 @@ def test_a_failed_download_says_what_to_do(
 def test_an_unknown_set_is_refused() -> None:
     result = CliRunner().invoke(app, ["eval", "retrieval", "--set", "nope"])
     assert result.exit_code == 2 and "livemcpbench" in result.output
+
+
+@pytest.mark.parametrize("args", [["--split", "half"], ["--set", "livemcpbench", "--split", "tune"]])
+def test_a_split_is_one_of_bfcls_and_for_bfcl_only(args: list[str]) -> None:
+    result = CliRunner().invoke(app, ["eval", "retrieval", *args])
+    assert result.exit_code == 2 and "--split" in result.output
 
 
 def _no_run(*_: Any, **__: Any) -> None:

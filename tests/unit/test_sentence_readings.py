@@ -17,8 +17,8 @@ from toolwire.strategies import StagedRules
 from toolwire.strategies.staged.followup import elliptical
 from toolwire.strategies.staged.settled import expression_parameter
 from toolwire.text.arithmetic import MAX_TOKENS, expression, words_to_digits
-from toolwire.text.conversions import conversion
 from toolwire.text.places import place_mentions
+from toolwire.text.reading import read
 
 
 @pytest.mark.parametrize(("sentence", "expected"), [
@@ -79,7 +79,7 @@ def test_number_words_become_digits() -> None:
 def test_conversions_read_source_and_target(
     sentence: str, amount: str | None, source: str, target: str
 ) -> None:
-    found = conversion(sentence)
+    found = read(sentence).conversion
     assert found is not None
     assert (found.amount.text if found.amount else None) == amount
     assert (found.source.text, found.target.text) == (source, target)
@@ -90,7 +90,7 @@ def test_conversions_read_source_and_target(
     "open the calculator",
 ])
 def test_no_conversion_where_none_is_asked(sentence: str) -> None:
-    assert conversion(sentence) is None
+    assert read(sentence).conversion is None
 
 
 @pytest.mark.parametrize(("sentence", "places"), [
@@ -198,9 +198,9 @@ async def test_a_follow_up_replaces_only_what_it_writes() -> None:
 
 
 def test_only_short_leaning_sentences_are_follow_ups() -> None:
-    assert elliptical("and in London?") and elliptical("what about 100 of them?")
-    assert not elliptical("What time is it in London?")
-    assert not elliptical("and then I told her the whole long story about my trip to Rome")
+    assert elliptical(read("and in London?")) and elliptical(read("what about 100 of them?"))
+    assert not elliptical(read("What time is it in London?"))
+    assert not elliptical(read("and then I told her the whole long story about my trip to Rome"))
 
 
 async def test_that_in_a_sum_is_the_previous_result() -> None:

@@ -11,6 +11,7 @@ from toolwire.models.scripted import Request, ScriptedModel
 from toolwire.strategies.staged.examples import code_grammar, code_shape, example_of, names_the_kind
 from toolwire.strategies.staged.fill import Filler
 from toolwire.strategies.staged.rules import StagedRules
+from toolwire.text.reading import read
 
 CLIENT_SCHEMA: dict[str, Any] = {  # what a /v1 client sent: everything optional, loosely typed
     "amount": {"type": ["string", "number"], "description": "The amount to convert"},
@@ -30,8 +31,8 @@ def test_the_example_and_its_shape_are_read_from_the_description() -> None:
 
 
 def test_a_phrase_close_in_meaning_names_the_kind() -> None:
-    assert names_the_kind("I want to exchange 42 US dollars to Canadian dollars", "USD")
-    assert not names_the_kind("what's the weather in Paris tomorrow", "USD")
+    assert names_the_kind(read("I want to exchange 42 US dollars to Canadian dollars"), "USD")
+    assert not names_the_kind(read("what's the weather in Paris tomorrow"), "USD")
 
 
 def _coder(codes: list[str]) -> tuple[ScriptedModel, list[Request]]:
@@ -57,11 +58,11 @@ async def test_optional_values_the_sentence_names_are_filled_as_codes() -> None:
     tool = registry.get("convert_currency")
     sentence = "I want to exchange 42 US dollars to Canadian dollars"
     model, asked = _coder([])
-    fill = await Filler(model).fill(sentence, tool, [tool])
+    fill = await Filler(model).fill(read(sentence), tool, [tool])
     assert fill.arguments == {"amount": 42, "from_currency": "USD", "to_currency": "CAD"}
     assert not [r for r in asked if isinstance(r.constraint, GrammarConstraint)]  # by name
     model, _ = _coder([])
-    off = await Filler(model, StagedRules(described_examples=False)).fill(sentence, tool, [tool])
+    off = await Filler(model, StagedRules(described_examples=False)).fill(read(sentence), tool, [tool])
     assert "from_currency" not in off.arguments  # the rule is what fills them
 
 
@@ -71,7 +72,7 @@ async def test_a_code_the_sentence_does_not_name_is_written_in_the_example_shape
         "type": "object", "properties": CLIENT_SCHEMA, "required": ["to_currency"]}})
     tool = registry.get("convert_currency")
     model, asked = _coder(["JPY"])
-    fill = await Filler(model).fill("convert 100 euros into yen", tool, [tool])
+    fill = await Filler(model).fill(read("convert 100 euros into yen"), tool, [tool])
     assert fill.arguments == {"amount": 100, "from_currency": "EUR", "to_currency": "JPY"}
     grammars = [r.constraint.gbnf for r in asked if isinstance(r.constraint, GrammarConstraint)]
     assert grammars == [code_grammar(3)]  # EUR was named; the second code the model wrote
@@ -94,7 +95,7 @@ async def test_a_place_the_sentence_names_fills_an_optional_place_parameter() ->
                             ("what time is it in Sao Paulo", "Sao Paulo")):
         model_span = ScriptedModel(lambda _r, said=place: Completion(text=f'"{said}"'),
                                    supports_tools=False, supports_grammar=True)
-        fill = await Filler(model_span).fill(sentence, tool, [tool])
+        fill = await Filler(model_span).fill(read(sentence), tool, [tool])
         assert fill.arguments == {"timezone": place}, sentence
-    fill = await Filler(model_span).fill("what time is it?", tool, [tool])
+    fill = await Filler(model_span).fill(read("what time is it?"), tool, [tool])
     assert fill.arguments == {}

@@ -39,7 +39,7 @@ async def test_more_calls_can_be_switched_off() -> None:
     both, _ = _engine(relevance_gate=False)
     run = await both.arun("What's the weather in Paris and London?")
     assert [c.arguments.get("city") for c in run.calls] == ["Paris", "London"]
-    one, _ = _engine(relevance_gate=False, more_calls=False)
+    one, _ = _engine(relevance_gate=False, more_calls=False, listed_items=False)
     run = await one.arun("What's the weather in Paris and London?")
     assert [c.arguments.get("city") for c in run.calls] == ["Paris"]
 
@@ -48,5 +48,6 @@ async def test_number_segments_can_be_switched_off() -> None:
     cut, _ = _engine(relevance_gate=False)
     sentence = "add 1 and 2, and also add 3 and 4"
     assert len((await cut.arun(sentence)).calls) == 2
-    whole, _ = _engine(relevance_gate=False, number_segments=False, more_calls=False)
+    whole, _ = _engine(relevance_gate=False, number_segments=False, more_calls=False,
+                       listed_items=False)
     assert len((await whole.arun(sentence)).calls) == 1

@@ -8,6 +8,7 @@ from toolwire.models.scripted import Request, ScriptedModel
 from toolwire.strategies.staged.fill import Filler
 from toolwire.strategies.staged.priors import number_prior
 from toolwire.text import mentions
+from toolwire.text.reading import read
 
 
 def _flat_model(span: str = '"x"') -> ScriptedModel:
@@ -34,9 +35,9 @@ def _tool(props: dict, required: list[str] | None = None):  # type: ignore[no-un
 def test_a_number_goes_to_the_parameter_named_before_it() -> None:
     question = "net income of $2,000,000, equity of $10,000,000 and dividends paid of $200,000"
     found = mentions.numbers(question)
-    bonus = number_prior(question, "dividends_paid", found)
+    bonus = number_prior(read(question), "dividends_paid", found)
     assert max(range(3), key=lambda i: bonus[i]) == 2
-    bonus = number_prior(question, "net_income", found)
+    bonus = number_prior(read(question), "net_income", found)
     assert max(range(3), key=lambda i: bonus[i]) == 0
 
 
@@ -44,7 +45,7 @@ async def test_numbers_fill_in_order_when_no_name_is_written() -> None:
     tool = _tool({"principle": {"type": "number"}, "rate": {"type": "number"},
                   "years": {"type": "integer"}})
     question = "an investment of $10,000 at 5% compounded for 10 years"
-    fill = await Filler(_flat_model()).fill(question, tool, [tool])
+    fill = await Filler(_flat_model()).fill(read(question), tool, [tool])
     assert fill.arguments == {"principle": 10000, "rate": 0.05, "years": 10}  # 5% as a rate
 
 
@@ -53,20 +54,20 @@ async def test_a_date_parameter_gets_the_written_date_in_its_format() -> None:
                   "date": {"type": "string", "description": "The day, as MM/DD/YYYY"}},
                  required=["city"])
     fill = await Filler(_flat_model('"Palo Alto"')).fill(
-        "weather for Palo Alto on April 25th 2023?", tool, [tool])
+        read("weather for Palo Alto on April 25th 2023?"), tool, [tool])
     assert fill.arguments == {"city": "Palo Alto", "date": "04/25/2023"}
 
 
 async def test_a_quoted_passage_beside_the_parameter_name_wins() -> None:
     tool = _tool({"name": {"type": "string"}, "maker": {"type": "string"}})
     question = "details about the instrument 'Violin' from 'Stradivarius' maker"
-    fill = await Filler(_flat_model('"details"')).fill(question, tool, [tool])
+    fill = await Filler(_flat_model('"details"')).fill(read(question), tool, [tool])
     assert fill.arguments == {"name": "Violin", "maker": "Stradivarius"}
 
 
 async def test_a_percentage_stays_a_percentage_when_the_description_says_so() -> None:
     tool = _tool({"yield_rate": {"type": "number", "description": "The yield as a percentage."}})
-    fill = await Filler(_flat_model()).fill("a fund yielding 5% a year", tool, [tool])
+    fill = await Filler(_flat_model()).fill(read("a fund yielding 5% a year"), tool, [tool])
     assert fill.arguments == {"yield_rate": 5}
 
 
@@ -75,7 +76,7 @@ async def test_a_time_parameter_gets_the_written_time_on_a_24_hour_clock() -> No
                   "at": {"type": "string", "description": "Time, in 24-hour format 'HH:MM'."}},
                  required=["stylist"])
     fill = await Filler(_flat_model('"Jo"')).fill(
-        "book Jo at 2 in the afternoon", tool, [tool])
+        read("book Jo at 2 in the afternoon"), tool, [tool])
     assert fill.arguments == {"stylist": "Jo", "at": "14:00"}
 
 
@@ -83,7 +84,7 @@ async def test_an_optional_parameter_named_by_a_distinctive_word_is_filled() -> 
     tool = _tool({"receiver": {"type": "string"}, "private_visibility": {"type": "boolean"},
                   "number_of_items": {"type": "integer"}}, required=["receiver"])
     fill = await Filler(_flat_model('"Svetlana"')).fill(
-        "send it to Svetlana and make it private", tool, [tool])
+        read("send it to Svetlana and make it private"), tool, [tool])
     assert set(fill.arguments) == {"receiver", "private_visibility"}
 
 
@@ -92,7 +93,7 @@ async def test_an_optional_number_never_reuses_a_number_already_taken() -> None:
                   "number_of_players": {"type": "integer"}},
                  required=["location", "minimum_rating"])
     fill = await Filler(_flat_model('"New York"')).fill(
-        "top chess players in New York with a rating above 2300", tool, [tool])
+        read("top chess players in New York with a rating above 2300"), tool, [tool])
     assert fill.arguments == {"location": "New York", "minimum_rating": 2300}
 
 
@@ -106,5 +107,5 @@ async def test_a_quote_beside_another_parameters_name_is_left_to_it() -> None:
     tool = _tool({"name": {"type": "string"}, "maker": {"type": "string"}})
     question = "details about the instrument 'Violin' from 'Stradivarius' maker"
     model = ScriptedModel(respond, supports_tools=False, supports_grammar=True)
-    fill = await Filler(model).fill(question, tool, [tool])
+    fill = await Filler(model).fill(read(question), tool, [tool])
     assert fill.arguments == {"name": "Violin", "maker": "Stradivarius"}

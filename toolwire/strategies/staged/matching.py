@@ -1,20 +1,24 @@
 """Literal evidence that a tool fits a sentence: its name's words or an enum value written
 there (``lexical_match``), whether the sentence can fill its required parameters
-(``feasible``), and the labels a schema gives its enum values (``enum_labels``)."""
+(``feasible``, counted by ``required_numbers``), and the labels a schema gives its enum values
+(``enum_labels``). Each reads the sentence's ``Reading``."""
 
 from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 from typing import Any
 
 from toolwire.strategies.staged.examples import code_shape, example_of
-from toolwire.strategies.staged.priors import GENERIC_NAME_WORDS, non_null
-from toolwire.text import mentions
-from toolwire.text import words as lexicon
+from toolwire.strategies.staged.priors import non_null
+from toolwire.text import lexicon, mentions
+from toolwire.text.reading import Reading
+from toolwire.text.words import split_identifier, stem
 from toolwire.tools.registry import Tool
 
-_LABEL_AFTER = r"\s*(?:\(|=|:|-|for|is|means)?\s*([A-Za-z][A-Za-z .'-]{1,40}?)\s*(?:[,;)\n]|$| or | and )"
+_LABEL_AFTER = (r"\s*(?:\(|=|:|-|" + "|".join(sorted(lexicon.ENUM_LABEL_LINKS)) + r")?\s*"
+                r"([A-Za-z][A-Za-z .'-]{1,40}?)\s*(?:[,;)\n]|$| or | and )")
 
 
 def enum_labels(schema: dict[str, Any]) -> dict[str, list[str]]:
@@ -57,26 +61,27 @@ def is_numeric(schema: dict[str, Any]) -> bool:
     return kind in ("number", "integer") and "enum" not in schema
 
 
-def feasible(question: str, tool: Tool) -> bool:
+def required_numbers(tool: Tool) -> int:
+    """How many numbers a call of ``tool`` needs the sentence to write: its required
+    parameters typed ``number`` or ``integer`` without an enum. An Optional one (null allowed:
+    ``anyOf [number, null]``, ``type: [number, null]``) needs none, as null will do."""
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    return sum(
+        1
+        for name in tool.parameters.get("required", [])
+        if isinstance(props.get(name), dict)
+        and props[name].get("type") in ("number", "integer")
+        and "enum" not in props[name]
+    )
+
+
+def feasible(reading: Reading, tool: Tool) -> bool:
     """Whether the sentence writes enough numbers for the tool's required numeric parameters.
 
     A tool that would have to ask for a number the user never wrote is rarely the one meant
     when another candidate fits ("is it hot in Tokyo, in fahrenheit" is not a unit conversion).
     """
-    props: dict[str, Any] = tool.parameters.get("properties", {})
-    needed = sum(
-        1
-        for name in tool.parameters.get("required", [])
-        if non_null(props.get(name, {})).get("type") in ("number", "integer")
-        and "enum" not in props.get(name, {})
-    )
-    return needed <= len(mentions.numbers(question))
-
-
-_RELATIVE_DAY = re.compile(
-    r"\b(?:today|tonight|tomorrow|yesterday|monday|tuesday|wednesday|thursday|friday|saturday"
-    r"|sunday|(?:next|last|this) (?:week|month|year|weekend))\b", re.IGNORECASE)
-_NOW = re.compile(r"\b(?:now|currently|current)\b", re.IGNORECASE)
+    return required_numbers(tool) <= len(reading.numbers)
 
 
 def moment_kind(name: str, schema: dict[str, Any]) -> str | None:
@@ -86,7 +91,7 @@ def moment_kind(name: str, schema: dict[str, Any]) -> str | None:
     schema = non_null(schema)
     if schema.get("type") != "string" or "enum" in schema:
         return None
-    last = (lexicon.split_identifier(name) or [""])[-1]
+    last = (split_identifier(name) or [""])[-1]
     if schema.get("format") in ("date-time", "time") or last in ("time", "datetime"):
         return "time"
     if mentions.time_format(name, schema):
@@ -94,44 +99,44 @@ def moment_kind(name: str, schema: dict[str, Any]) -> str | None:
     return "date" if mentions.date_format(name, schema) else None
 
 
-def moments_feasible(question: str, tool: Tool) -> bool:
+def moments_feasible(reading: Reading, tool: Tool) -> bool:
     """Whether the sentence writes what the tool's required date and time parameters want: a
     date (or "tomorrow", "next week") for a date, a time of day, a date or "now" for a time.
     ("Is it hot in Tokyo today?" writes no time to convert between time zones.)"""
     props: dict[str, Any] = tool.parameters.get("properties", {})
     kinds = {moment_kind(name, props.get(name, {})) for name in tool.parameters.get("required", [])}
-    has_date = bool(mentions.dates(question))
-    if "date" in kinds and not (has_date or _RELATIVE_DAY.search(question)):
+    has_date = bool(reading.dates)
+    if "date" in kinds and not (has_date or names_a_day(reading)):
         return False
-    return "time" not in kinds or bool(has_date or mentions.times(question)
-                                       or _NOW.search(question))
+    return "time" not in kinds or bool(has_date or reading.times
+                                       or lexicon.NOW_WORDS & set(reading.lowered))
 
 
-COMMON_PARAM_WORDS = {
-    "number", "value", "count", "limit", "level", "location", "format", "default", "option",
-    "options", "include", "total", "result", "results", "status", "query", "search", "filter",
-    "user", "detail", "details", "list", "items", "start", "price", "amount", "range", "order",
-    "sort", "index", "offset", "page", "version", "language", "region", "country", "units",
-}
+def names_a_day(reading: Reading) -> bool:
+    """Whether the sentence names a day by where it stands ("tomorrow", "friday", "next
+    week")."""
+    lowered = reading.lowered
+    return bool((lexicon.RELATIVE_DAYS | lexicon.WEEKDAYS) & set(lowered)) or any(
+        a in lexicon.PERIOD_MARKERS and b in lexicon.PERIODS for a, b in pairwise(lowered))
 
 
-def name_share(text: str, tool: Tool) -> float:
-    """The share of the (non-generic) words of ``tool``'s name that ``text`` writes, 0..1."""
-    parts = [w for w in lexicon.split_identifier(tool.name) if w not in GENERIC_NAME_WORDS]
-    hay = lexicon.stems(text)
-    return sum(lexicon.stem(p) in hay for p in parts) / len(parts) if parts else 0.0
+def name_share(reading: Reading, tool: Tool) -> float:
+    """The share of the (non-generic) words of ``tool``'s name that the sentence writes, 0..1."""
+    parts = [w for w in split_identifier(tool.name) if w not in lexicon.GENERIC_NAME_WORDS]
+    hay = reading.stem_set
+    return sum(stem(p) in hay for p in parts) / len(parts) if parts else 0.0
 
 
-def lexical_match(question: str, tool: Tool) -> float:
+def lexical_match(reading: Reading, tool: Tool) -> float:
     """How literally the sentence names ``tool``: its name's words, or one of its enum values.
 
     0..1 for the share of the name's (non-generic) words written, plus 1 when the sentence
     names a value of one of the tool's enum parameters ("open the *calculator*").
     """
-    share = name_share(question, tool)
+    share = name_share(reading, tool)
     props: dict[str, Any] = tool.parameters.get("properties", {})
     named = any(
-        mentions.mentions(question, label)
+        reading.mentions(label)
         for schema in props.values()
         if isinstance(schema, dict) and "enum" in schema
         for values in enum_labels(schema).values()

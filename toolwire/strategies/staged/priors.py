@@ -17,30 +17,20 @@ import json
 import re
 from typing import Any
 
-from toolwire.text import mentions
-from toolwire.text import words as lexicon
-
-GENERIC_NAME_WORDS = {"get", "set", "do", "run", "make", "the", "api", "info", "data", "by", "for"}
-"""Words of tool and parameter names that say nothing about what they are."""
-
-
-_TO_WORDS = {"to", "into", "in", "as", "toward", "towards"}
-_FROM_WORDS = {"from", "of"}
-_TARGET_PARAM = {"to", "target", "destination", "dest", "output", "end"}
-_SOURCE_PARAM = {"from", "source", "origin", "src", "input", "start", "base"}
-
-
-DIRECTION_WORDS = {"to", "into", "from", "toward", "towards"}
-"""Words a source or target value never holds ("British pounds to yen" is two values)."""
+from toolwire.text import lexicon, mentions
+from toolwire.text.reading import Reading, Word
+from toolwire.text.words import split_identifier, stem
 
 
 def role_of(param: str) -> str | None:
     """``target`` (to_currency, destination), ``source`` (from_unit, origin), or ``None``."""
-    parts = set(lexicon.split_identifier(param))
-    return "target" if parts & _TARGET_PARAM else "source" if parts & _SOURCE_PARAM else None
+    parts = set(split_identifier(param))
+    if parts & lexicon.TARGET_PARAM_WORDS:
+        return "target"
+    return "source" if parts & lexicon.SOURCE_PARAM_WORDS else None
 
 
-def direction_prior(param: str, question: str, position: int, rank: int) -> float:
+def direction_prior(param: str, reading: Reading, position: int, rank: int) -> float:
     """A bonus for giving a source/target parameter the value the sentence marks as such.
 
     ``from_currency``/``to_currency``, ``origin``/``destination``: a value written right after
@@ -50,11 +40,11 @@ def direction_prior(param: str, question: str, position: int, rank: int) -> floa
     role = role_of(param)
     if role is None:
         return 0.0
-    before = [w.lower() for w in lexicon.words(question)[max(0, position - 2) : position]]
-    before = [w for w in before if not mentions.numbers(w)][-1:]
-    marked = (
-        "target" if set(before) & _TO_WORDS else "source" if set(before) & _FROM_WORDS else None
-    )
+    near = [w for w in reading.spans[max(0, position - 2) : position]
+            if not reading.holds_number(w)]
+    before = {w.text.lower() for w in near[-1:]}
+    marked = ("target" if before & lexicon.TO_WORDS
+              else "source" if before & lexicon.FROM_WORDS else None)
     if marked is not None:
         return 6.0 if marked == role else -6.0
     return 1.0 if (rank == 0) == (role == "source") else 0.0
@@ -68,8 +58,10 @@ _NAMED_BONUS = 6.0
 _FIRST_BONUS = 3.0
 
 
-_AS_FRACTION = re.compile(r"\b(decimal|fraction|0 ?(to|-) ?1|e\.g\. 0\.\d)", re.IGNORECASE)
-_AS_PERCENT = re.compile(r"\b(percent|percentage|%)", re.IGNORECASE)
+_AS_FRACTION = re.compile(r"\b(" + "|".join(sorted(lexicon.FRACTION_WORDS))
+                          + r"|0 ?(to|-) ?1|e\.g\. 0\.\d)", re.IGNORECASE)
+_AS_PERCENT = re.compile(r"\b(" + "|".join(sorted(lexicon.PERCENTAGE_WORDS, key=len, reverse=True))
+                         + ")", re.IGNORECASE)
 
 
 _OWNER_GAP = 24
@@ -77,7 +69,7 @@ _OWNER_GAP = 24
 
 
 def quote_owners(
-    question: str, quotes: list[mentions.Quote], params: list[str]
+    reading: Reading, quotes: list[mentions.Quote], params: list[str]
 ) -> dict[int, str]:
     """Which parameter each quote stands beside, by the quote's start: every written word of a
     parameter's name claims its nearest quote (a few characters away at most); when several
@@ -86,12 +78,12 @@ def quote_owners(
         return {}
     claims: dict[int, tuple[int, str]] = {}
     for param in params:
-        stems = {lexicon.stem(w) for w in lexicon.split_identifier(param) if len(w) > 2}
-        for m in lexicon.word_spans(question):
-            if lexicon.stem(m.group()) not in stems:
+        stems = {stem(w) for w in split_identifier(param) if len(w) > 2}
+        for word, word_stem in zip(reading.spans, reading.stems, strict=True):
+            if word_stem not in stems:
                 continue
-            def gap_to(q: mentions.Quote, m: re.Match[str] = m) -> int:
-                return max(q.start - m.end(), m.start() - q.end, 0)
+            def gap_to(q: mentions.Quote, w: Word = word) -> int:
+                return max(q.start - w.end, w.start - q.end, 0)
 
             q = min(quotes, key=gap_to)
             gap = gap_to(q)
@@ -101,7 +93,7 @@ def quote_owners(
 
 
 def readings(
-    n: mentions.NumberMention, integer: bool, schema: dict[str, Any], question: str
+    n: mentions.NumberMention, integer: bool, schema: dict[str, Any], reading: Reading
 ) -> list[tuple[str, float]]:
     """The JSON literals a written number can stand for, with a bonus each: "5%" is 0.05 or 5
     (a description that says "decimal" or "percentage" tells which; else the fraction leans
@@ -110,7 +102,7 @@ def readings(
         return []
     literal = n.literal(integer)
     end = n.start + len(n.text)
-    if integer or not question[end : end + 2].lstrip().startswith("%"):
+    if integer or not reading.text[end : end + 2].lstrip().startswith("%"):
         return [(literal, 0.0)]
     description = str(schema.get("description", ""))
     fraction = repr(round(n.value / 100, 10))
@@ -124,7 +116,7 @@ def readings(
 
 
 def number_prior(
-    question: str, param: str, options: list[mentions.NumberMention]
+    reading: Reading, param: str, options: list[mentions.NumberMention]
 ) -> list[float]:
     """A bonus per candidate number for ``param``, added to the model's log-likelihood.
 
@@ -134,16 +126,16 @@ def number_prior(
     usually are (the earliest unused one leans to the next parameter).
     """
     parts = {
-        lexicon.stem(w) for w in lexicon.split_identifier(param)
-        if len(w) > 2 and w not in GENERIC_NAME_WORDS
+        stem(w) for w in split_identifier(param)
+        if len(w) > 2 and w not in lexicon.GENERIC_NAME_WORDS
     }
     bonus = [0.0] * len(options)
     for i, n in enumerate(options):
-        before = lexicon.words(question[: n.start])[-_NAME_WINDOW:]
-        after = lexicon.words(question[n.start + len(n.text) :])[:_AFTER_WINDOW]
-        if parts & {lexicon.stem(w) for w in before}:
+        before = reading.before(n.start)[-_NAME_WINDOW:]
+        after = reading.after(n.start + len(n.text))[:_AFTER_WINDOW]
+        if parts & {stem(w.text) for w in before}:
             bonus[i] += _NAMED_BONUS
-        elif parts & {lexicon.stem(w) for w in after}:  # "3 bedrooms"
+        elif parts & {stem(w.text) for w in after}:  # "3 bedrooms"
             bonus[i] += _NAMED_AFTER_BONUS
     if options:
         first = min(n.start for n in options)
@@ -152,7 +144,7 @@ def number_prior(
     return bonus
 
 
-def written_moments(question: str, name: str, schema: dict[str, Any]) -> list[str]:
+def written_moments(reading: Reading, name: str, schema: dict[str, Any]) -> list[str]:
     """The dates or times the sentence writes, in the pattern a date or time parameter wants
     ("April 25th 2023" -> "2023-04-25", "2 in the afternoon" -> "14:00"); empty for other
     parameters or when the sentence writes none."""
@@ -161,10 +153,10 @@ def written_moments(question: str, name: str, schema: dict[str, Any]) -> list[st
         return []
     day = mentions.date_format(name, schema)
     if day is not None:
-        return list(dict.fromkeys(d.render(day) for d in mentions.dates(question)))
+        return list(dict.fromkeys(d.render(day) for d in reading.dates))
     clock = mentions.time_format(name, schema)
     if clock is not None:
-        return list(dict.fromkeys(t.render(clock) for t in mentions.times(question)))
+        return list(dict.fromkeys(t.render(clock) for t in reading.times))
     return []
 
 
@@ -179,12 +171,12 @@ def non_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def quote_prior(
-    question: str, quotes: list[mentions.Quote], name: str, params: list[str]
+    reading: Reading, quotes: list[mentions.Quote], name: str, params: list[str]
 ) -> dict[str, float]:
     """A bonus per quoted passage (as a JSON literal) for parameter ``name``: quotes mark
     values; the one beside the parameter's own words leans to it, one beside another
     parameter's words leans away ("the instrument 'Violin' from 'Stradivarius' maker")."""
-    owners = quote_owners(question, quotes, params)
+    owners = quote_owners(reading, quotes, params)
     prior: dict[str, float] = {}
     for q in quotes:
         owner = owners.get(q.start)

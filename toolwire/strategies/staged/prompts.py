@@ -68,14 +68,6 @@ def parameter_notes(tool: Tool, *, limit: int = 90) -> str:
     return "\n".join(notes)
 
 
-def selection_prompt(tools: list[Tool]) -> str:
-    """The short system prompt for choosing among candidates: names and first sentences."""
-    lines = "\n".join(
-        f"- {t.name}: {_clip(t.description.split('. ')[0], 80)}" for t in tools
-    )
-    return f"You are a function calling assistant. Functions:\n{lines}"
-
-
 def call_prompt(tool: Tool) -> str:
     """The system prompt for filling one call: the function, its parameters, the rule."""
     notes = parameter_notes(tool)

@@ -9,10 +9,13 @@ relevant category of the tuning split loses more than ``max_loss_points`` to the
 (questions the engine answers right with the gate off, turned away with it on).
 
     model = RelevanceModel.shipped()
-    model.probability(evidence(question, hits)) >= model.threshold
+    model.probability(evidence(reading, hits)) >= model.threshold
 
-The embedding similarity is one of the features, so the model needs the dense scores: with a
-keyword-only index (NaN dense scores) the staged strategy falls back to the fixed thresholds.
+The embedding similarity is one of the features, and unlike selection (which compares
+candidates with one another, so a score missing for all drops out) the decision reads its
+level: the model needs the dense scores. A keyword-only index (NaN dense scores: an index made
+without an embedder, as tests and the keyword benches make) is judged by the two fixed
+thresholds of ``EngineConfig`` instead (``StagedStrategy.gate``).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 
 from toolwire.retrieval.index import Hit
 from toolwire.strategies.staged.matching import feasible, lexical_match, name_share
-from toolwire.text import mentions
+from toolwire.text.reading import Reading
 from toolwire.tools.registry import Tool
 
 SHIPPED = Path(__file__).with_name("relevance.json")
@@ -44,7 +47,7 @@ NOT_NAMED = -1.0
 """``named_best`` when the sentence names no candidate (below any fused score)."""
 
 
-def evidence(question: str, hits: Sequence[Hit[Tool]]) -> dict[str, float]:
+def evidence(reading: Reading, hits: Sequence[Hit[Tool]]) -> dict[str, float]:
     """The features of a sentence and its retrieved candidates (``hits`` must not be empty):
 
     - ``best``, ``keyword``, ``dense``: the best fused, keyword and embedding score of any
@@ -57,7 +60,7 @@ def evidence(question: str, hits: Sequence[Hit[Tool]]) -> dict[str, float]:
     - ``words``: log(1 + words in the sentence); ``numbers``: numbers written (capped).
     """
     best = max(hits, key=lambda h: h.score)
-    literal = [lexical_match(question, h.tool) for h in hits]
+    literal = [lexical_match(reading, h.tool) for h in hits]
     named = [h.score for h, m in zip(hits, literal, strict=True) if m >= 1.0]
     return {
         "best": best.score,
@@ -65,11 +68,11 @@ def evidence(question: str, hits: Sequence[Hit[Tool]]) -> dict[str, float]:
         "dense": max(h.dense_score for h in hits),
         "literal": max(literal),
         "named_best": max(named, default=NOT_NAMED),
-        "name_share": max(name_share(question, h.tool) for h in hits),
-        "feasible_any": float(any(feasible(question, h.tool) for h in hits)),
-        "feasible_best": float(feasible(question, best.tool)),
-        "words": math.log1p(len(question.split())),
-        "numbers": float(min(len(mentions.numbers(question)), MAX_NUMBERS)),
+        "name_share": max(name_share(reading, h.tool) for h in hits),
+        "feasible_any": float(any(feasible(reading, h.tool) for h in hits)),
+        "feasible_best": float(feasible(reading, best.tool)),
+        "words": math.log1p(len(reading.text.split())),
+        "numbers": float(min(len(reading.numbers), MAX_NUMBERS)),
     }
 
 
@@ -99,16 +102,16 @@ class RelevanceModel:
         z = self.bias + sum(w * features[name] for name, w in self.weights.items())
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
-    def judge(self, question: str, hits: Sequence[Hit[Tool]]) -> float | None:
+    def judge(self, reading: Reading, hits: Sequence[Hit[Tool]]) -> float | None:
         """The probability that the sentence wants a call; None when the evidence lacks the
         embedding scores (keyword-only retrieval) and the model cannot judge."""
         if any(math.isnan(h.dense_score) for h in hits):
             return None
-        return self.probability(evidence(question, hits))
+        return self.probability(evidence(reading, hits))
 
-    def relevant(self, question: str, hits: Sequence[Hit[Tool]]) -> bool | None:
+    def relevant(self, reading: Reading, hits: Sequence[Hit[Tool]]) -> bool | None:
         """Whether the sentence wants a call; None where :meth:`judge` cannot judge."""
-        p = self.judge(question, hits)
+        p = self.judge(reading, hits)
         return None if p is None else p >= self.threshold
 
     def to_json(self) -> str:

@@ -23,14 +23,8 @@ class StagedRules:
     and literal scores, feasibility, the sentence's length and numbers; ``relevance.py``),
     fitted on BFCL's tuning split, rather than from two hand-set thresholds on the fused score.
     Why: no single score separates "wants a call" from "talks near a tool"; the thresholds
-    still decide where the embedding scores are missing (keyword-only retrieval)."""
-    calibrated_selection: bool = True
-    """Which candidate is meant comes from a conditional logistic model over each candidate's
-    evidence (retrieval and embedding scores, literal match, feasibility) and, when that is not
-    confident, the model's log-probability of each name (``choice.py``), fitted on BFCL's
-    tuning split, rather than from hand-set weights. Why: the weights of evidence on different
-    scales are a fit, not a guess; the hand weights still decide where the embedding scores are
-    missing (keyword-only retrieval)."""
+    still decide where the embedding scores are missing (keyword-only retrieval), as the
+    model reads their level."""
     literal_selection: bool = True
     """Selection weighs a literal match: the tool's name words, or one of its enum values,
     written in the sentence. Why: names are the strongest evidence a small model can miss."""
@@ -43,6 +37,12 @@ class StagedRules:
     number_segments: bool = True
     """A sentence that writes the function's numbers once per call ("a base of 12 and a height
     of 15 … a base of 18 and a height of 24") is cut into one segment per call."""
+    listed_items: bool = True
+    """A sentence that lists items, one call each ("Also, ...", "The first triangle ... The
+    second triangle ...", "between A and B, and between C and D", "Persian Empire and Mauryan
+    Empire"), is filled once per item from the words around the items and that item's own;
+    marked parts that ask for different functions go each to its own (``items.py``). A
+    parameter that takes an array takes a list whole."""
     more_calls: bool = True
     """Later clauses bringing values of their own ("Paris and London") become extra calls of
     the same function."""

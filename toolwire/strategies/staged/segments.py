@@ -10,8 +10,12 @@ Two ways a sentence asks for the same function more than once:
   (split at "and", commas, "also", ...) that brings values of its own, values the first call did
   not use, yields one more call: the first call with those values put in place of the ones they
   stand beside. Values are the anchors a sentence can be trusted on: numbers, enum values it
-  names, proper nouns. A clause that holds a value of the first call belongs to that call, and
-  a place name after a comma is read as part of the one before it ("Los Angeles, California").
+  names, names (``Reading.names``). A clause that holds a value of the first call belongs to
+  that call, and a place name after a comma is read as part of the one before it ("Los
+  Angeles, California").
+
+Both read the sentence's ``Reading``: its clauses (``text.clauses``, the splitter retrieval
+uses too), its numbers and names; a segment is a part of that reading.
 
 No model call is needed to find them, so a sentence without either costs nothing.
 """
@@ -22,33 +26,18 @@ import itertools
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-from toolwire.strategies.staged.matching import enum_labels, name_share
-from toolwire.text import mentions
-from toolwire.text import words as lexicon
+from toolwire.strategies.staged.items import tool_items
+from toolwire.strategies.staged.matching import enum_labels, name_share, required_numbers
+from toolwire.text import lexicon, mentions
+from toolwire.text.reading import Reading, Word, read
+from toolwire.text.words import split_identifier, stem
 from toolwire.tools.registry import Tool
 
-_CLAUSE_SPLIT = re.compile(
-    r"\s*(,\s*and\s+|;\s*|,\s+|\s+and\s+|\s+also\s+|\s+then\s+|\s+as well as\s+|\s+plus\s+"
-    r"|(?<=[a-z0-9])[.?!]\s+(?=[A-Z]))",
-    re.IGNORECASE,
-)
 _PROPER = re.compile(r"\b([A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)")
-_NOT_PROPER = {
-    "What", "Whats", "How", "Please", "Can", "Could", "Tell", "Give", "Also", "And", "Then",
-    "Find", "Get", "Show", "Is", "Are", "Do", "Does", "The", "Use", "Convert", "Calculate",
-    "Open", "Launch", "Exchange", "Check", "Send", "Make", "Create", "Set", "Let", "Now", "In",
-    "My", "Your", "His", "Her", "Our", "Their", "It", "This", "That", "These", "Those", "A", "An",
-    "We", "You", "He", "She", "They", "Help", "Thanks", "Im", "I'm", "Hi", "Hello", "Hey",
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-    "Saturday", "Sunday", "Today", "Tomorrow", "Celsius", "Fahrenheit", "Kelvin",
-    "First", "Second", "Third", "Fourth", "Fifth", "Next", "Finally", "Lastly", "After",
-    "Before", "Afterwards", "Additionally", "Moreover", "Furthermore", "Would", "Should",
-    "Will", "If", "For", "With", "At", "On", "To", "From", "By",
-}
-_GENERIC_PARAM_WORDS = {"name", "type", "value", "id", "data", "info", "the", "of", "for"}
+"""A value that looks like a name ("Paris", "Los Angeles"): a call's argument a name may
+replace."""
 _MAX_CALLS = 8
 
 
@@ -59,36 +48,14 @@ class _Anchor:
     param: str | None = None  # for enums: which parameter's enum named it
 
 
-class _Clause(NamedTuple):
-    separator: str
-    """What was written before it ("" for the first clause)."""
-    text: str
-    start: int
-    """Where it starts in the sentence."""
+def clauses(sentence: Reading) -> list[str]:
+    """The sentence's clauses (``Reading.clauses``); a single clause when nothing joins two."""
+    return [c.text for c in sentence.clauses]
 
 
-def clauses(sentence: str) -> list[str]:
-    """The sentence cut at coordinating words; a single clause when there are none."""
-    return [c.text for c in _clauses(sentence)]
-
-
-def _clauses(sentence: str) -> list[_Clause]:
-    """The clauses of ``sentence`` (blank ones dropped), each with its separator and offset."""
-    stripped = sentence.strip()
-    lead = len(sentence) - len(sentence.lstrip())
-    out: list[_Clause] = []
-    separator, position = "", 0
-    for m in [*_CLAUSE_SPLIT.finditer(stripped), None]:
-        text = stripped[position : m.start() if m else len(stripped)]
-        if text.strip():
-            out.append(_Clause(separator=separator, text=text, start=lead + position))
-        if m is not None:
-            separator, position = m.group(1) or "", m.end()
-    return out
-
-
-def _anchors(text: str, tool: Tool) -> list[_Anchor]:
-    found = [_Anchor(kind="number", value=n.value) for n in mentions.numbers(text)]
+def _anchors(text: Reading, tool: Tool) -> list[_Anchor]:
+    found = [_Anchor(kind="number", value=n.value) for n in text.numbers]
+    named: list[str] = []
     props: dict[str, Any] = tool.parameters.get("properties", {})
     for name, schema in props.items():
         if not isinstance(schema, dict) or "enum" not in schema:
@@ -97,11 +64,13 @@ def _anchors(text: str, tool: Tool) -> list[_Anchor]:
             value = json.loads(literal)
             if any(a.kind == "enum" and a.value == value for a in found):
                 continue  # one anchor per value, even when several parameters share the enum
-            if any(len(lb) > 1 and mentions.mentions(text, lb) for lb in labels):
+            written = [lb for lb in labels if len(lb) > 1 and text.mentions(lb)]
+            if written:
                 found.append(_Anchor(kind="enum", value=value, param=name))
-    for m in _PROPER.finditer(text):
-        if m.group(1) not in _NOT_PROPER:
-            found.append(_Anchor(kind="proper", value=m.group(1)))
+                named += written
+    for written_name in text.names:  # a name that is an enum value's label is that value
+        if not any(written_name.text.lower() in label.lower() for label in named):
+            found.append(_Anchor(kind="proper", value=written_name.text))
     return found
 
 
@@ -115,7 +84,7 @@ def _used(arguments: dict[str, Any], anchor: _Anchor) -> bool:
 
 
 def _substitute(
-    first: dict[str, Any], tool: Tool, anchors: list[_Anchor], question: str
+    first: dict[str, Any], tool: Tool, anchors: list[_Anchor], question: Reading
 ) -> dict[str, Any] | None:
     """The first call's arguments with ``anchors`` put in place; ``None`` if one has no place."""
     props: dict[str, Any] = tool.parameters.get("properties", {})
@@ -139,7 +108,7 @@ def _slot(
     props: dict[str, Any],
     anchor: _Anchor,
     taken: set[str],
-    question: str,
+    question: Reading,
     *,
     in_order: bool,
 ) -> str | None:
@@ -159,48 +128,48 @@ def _slot(
     return proper[0] if proper else None
 
 
-def _position(question: str, value: str) -> int:
-    where = mentions.mention_position(question, value)
+def _position(question: Reading, value: str) -> int:
+    where = question.position(value)
     return -1 if where is None else where
 
 
-def _describes_a_parameter(clause: str, tool: Tool) -> bool:
+def _describes_a_parameter(clause: Reading, tool: Tool) -> bool:
     """Whether the clause names one of the tool's parameters (then it adds to the first call)."""
-    hay = lexicon.stems(clause)
+    hay = clause.stem_set
     for name in tool.parameters.get("properties", {}):
-        for word in lexicon.split_identifier(name):
-            if len(word) > 2 and word not in _GENERIC_PARAM_WORDS and lexicon.stem(word) in hay:
+        for word in split_identifier(name):
+            if len(word) > 2 and word not in lexicon.GENERIC_PARAM_WORDS and stem(word) in hay:
                 return True
     return False
 
 
-def _apposition(separator: str, previous: str, clause: str) -> bool:
+def _apposition(separator: str, previous: Reading, clause: Reading) -> bool:
     """A place name after a bare comma, after another one: "Los Angeles, California"."""
-    if separator.strip() != ",":
+    if separator != "," or not previous.spans:
         return False
-    start, end = _PROPER.match(clause.strip()), _PROPER.search(previous.strip().split()[-1])
-    return bool(start and end and start.group(1) not in _NOT_PROPER)
+    last = previous.spans[-1]
+    opens = any(n.start == clause.spans[0].start for n in clause.names) if clause.spans else False
+    return opens and any(n.start <= last.start < n.end for n in previous.names)
 
 
-def _holds_first_values(clause: str, tool: Tool, first: dict[str, Any]) -> bool:
+def _holds_first_values(clause: Reading, tool: Tool, first: dict[str, Any]) -> bool:
     """Whether the clause writes a value the first call took (it is part of that call)."""
     if any(_used(first, a) for a in _anchors(clause, tool) if a.kind != "proper"):
         return True
-    return any(
-        isinstance(v, str) and len(v) > 1 and mentions.mentions(clause, v) for v in first.values()
-    )
+    return any(isinstance(v, str) and len(v) > 1 and clause.mentions(v) for v in first.values())
 
 
-def more_calls(question: str, tool: Tool, first: dict[str, Any]) -> list[dict[str, Any]]:
-    """Arguments of the extra calls the later clauses of ``question`` ask for (maybe none)."""
-    parts = _clauses(question)
+def more_calls(question: Reading, tool: Tool, first: dict[str, Any]) -> list[dict[str, Any]]:
+    """Arguments of the extra calls the later clauses of the sentence ask for (maybe none)."""
+    parts = question.clause_parts()
     if len(parts) < 2:
         return []
     extra: list[dict[str, Any]] = []
-    for (separator, part, _start), previous in zip(parts[1:], parts, strict=False):
+    for (clause, part), (_, previous) in zip(parts[1:], parts, strict=False):
         if _describes_a_parameter(part, tool):
             continue  # "... and acceleration of 9.8": more of the same call, not another one
-        if _apposition(separator, previous.text, part) or _holds_first_values(part, tool, first):
+        if _apposition(clause.separator, previous, part) or _holds_first_values(part, tool,
+                                                                                 first):
             continue
         fresh = [a for a in _anchors(part, tool) if not _used(first, a)]
         if not fresh:
@@ -216,30 +185,19 @@ def more_calls(question: str, tool: Tool, first: dict[str, Any]) -> list[dict[st
 _CONTEXT_WORDS = 3
 
 
-def _required_numbers(tool: Tool) -> int:
-    props: dict[str, Any] = tool.parameters.get("properties", {})
-    return sum(
-        1
-        for name in tool.parameters.get("required", [])
-        if isinstance(props.get(name), dict)
-        and props[name].get("type") in ("number", "integer")
-        and "enum" not in props[name]
-    )
-
-
-def _context(question: str, number: mentions.NumberMention) -> set[str]:
+def _context(question: Reading, number: mentions.NumberMention) -> set[str]:
     """The words around a number (its unit, the name before it), numbers and fillers left out."""
 
-    def content(text: str) -> list[str]:
-        return [w for w in lexicon.words(text)
-                if not mentions.numbers(w) and w.lower() not in lexicon.CORE_FUNCTION_WORDS]
+    def content(words: list[Word]) -> list[str]:
+        return [w.text for w in words if not question.holds_number(w)
+                and w.text.lower() not in lexicon.CORE_FUNCTION_WORDS]
 
-    before = content(question[: number.start])[-_CONTEXT_WORDS:]
-    after = content(question[number.start + len(number.text) :])[:_CONTEXT_WORDS]
-    return {lexicon.stem(w) for w in before + after}
+    before = content(question.before(number.start))[-_CONTEXT_WORDS:]
+    after = content(question.after(number.start + len(number.text)))[:_CONTEXT_WORDS]
+    return {stem(w) for w in before + after}
 
 
-def number_sets(question: str, tool: Tool) -> list[str] | None:
+def number_sets(question: Reading, tool: Tool) -> list[Reading] | None:
     """The segments of ``question`` that each write one whole set of ``tool``'s numbers.
 
     ``None`` unless the sentence writes the required numbers at least twice over (2, 3...
@@ -247,10 +205,11 @@ def number_sets(question: str, tool: Tool) -> list[str] | None:
     ("weighs 85 kilograms and is 1.8 meters tall, and ... weighs 60 kilograms and is 1.65
     meters tall"). The numbers of a set are then read in order from its own segment.
     """
-    size = _required_numbers(tool)
-    found = mentions.numbers(question)
-    if size and len(found) % size:  # "two side lengths: 3 and 4, 5 and 12": digits only
-        found = [n for n in found if not n.text.isalpha()]
+    size = required_numbers(tool)
+    found = list(question.numbers)
+    digits = [n for n in found if not n.text.isalpha()]
+    if size and (len(found) % size or (len(digits) >= 2 * size and not len(digits) % size)):
+        found = digits  # "two side lengths: 3 and 4, 5 and 12": the counts are no set
     if size == 0 or len(found) < 2 * size or len(found) % size:
         return None
     sets = [found[i : i + size] for i in range(0, len(found), size)]
@@ -261,16 +220,16 @@ def number_sets(question: str, tool: Tool) -> list[str] | None:
         )
         if 2 * alike < size or (size == 1 and not alike):
             return None
-    starts = [c.start for c in _clauses(question)]
+    starts = [c.start for c in question.clauses]
     cuts = [0]
     for later in sets[1:]:
         cut = max((s for s in starts if s <= later[0].start), default=0)
         if cut <= cuts[-1]:
             return None
         cuts.append(cut)
-    segments = [question[a:b] for a, b in itertools.pairwise([*cuts, len(question)])]
-    if any(len([n for n in found if a <= n.start < b]) != size
-           for a, b in itertools.pairwise([*cuts, len(question)])):
+    bounds = list(itertools.pairwise([*cuts, len(question.text)]))
+    segments = [question.part(a, b) for a, b in bounds]
+    if any(len([n for n in found if a <= n.start < b]) != size for a, b in bounds):
         return None
     return segments[:_MAX_CALLS]
 
@@ -278,18 +237,26 @@ def number_sets(question: str, tool: Tool) -> list[str] | None:
 _NAMED_SHARE = 0.5
 
 
-def tool_segments(question: str, first: Tool, candidates: list[Tool]) -> list[tuple[Tool, str]]:
+def tool_segments(
+    question: Reading, first: Tool, candidates: list[Tool]
+) -> list[tuple[Tool, Reading]]:
     """The sentence cut where a clause names another function: ``[(tool, segment), ...]``.
 
+    Marked parts ("First, ... Then, ...") go each to the function it asks for
+    (``items.tool_items``); otherwise clauses are read:
     "the GCD of 96 and 128, and the LCM of 15 and 25" -> ``[(gcd, "the GCD of 96 and 128, and
     "), (lcm, "the LCM of 15 and 25")]``. A clause names a tool when it writes at least half
     of the words of its name; clauses naming none stay with the segment before them; the
     first segment belongs to ``first`` (the tool chosen for the whole sentence) unless it
     names another. Fewer than two different tools: ``[]``.
     """
+    by_parts = tool_items(question.text, first, candidates)
+    if by_parts:  # "First, ... Then, ...": each marked part to the function it asks for
+        return [(tool, read(text)) for tool, text in by_parts]
     owners: list[tuple[int, Tool]] = []
-    for _sep, clause, start in _clauses(question):
-        shares = {t.name: name_share(clause, t) for t in candidates}
+    for clause, part in question.clause_parts():
+        start = clause.start
+        shares = {t.name: name_share(part, t) for t in candidates}
         named = max(candidates, key=lambda t: shares[t.name])
         current = owners[-1][1] if owners else None
         if shares[named.name] >= _NAMED_SHARE and named is not current:
@@ -301,5 +268,5 @@ def tool_segments(question: str, first: Tool, candidates: list[Tool]) -> list[tu
     if len({t.name for _, t in owners}) < 2:
         return []
     owners[0] = (0, owners[0][1])
-    bounds = [s for s, _ in owners] + [len(question)]
-    return [(tool, question[a:b]) for (a, tool), b in zip(owners, bounds[1:], strict=True)]
+    bounds = [s for s, _ in owners] + [len(question.text)]
+    return [(tool, question.part(a, b)) for (a, tool), b in zip(owners, bounds[1:], strict=True)]

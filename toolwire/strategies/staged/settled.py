@@ -22,17 +22,12 @@ from toolwire.retrieval.index import Hit
 from toolwire.strategies.staged.examples import code_shape, example_of, named_codes
 from toolwire.strategies.staged.matching import enum_labels
 from toolwire.strategies.staged.priors import non_null, role_of
-from toolwire.text import mentions
-from toolwire.text import words as lexicon
-from toolwire.text.arithmetic import expression
+from toolwire.text import lexicon
 from toolwire.text.conversions import Conversion, Phrase
-from toolwire.text.places import names_a_zone, place_mentions
+from toolwire.text.places import names_a_zone
+from toolwire.text.reading import Reading
+from toolwire.text.words import split_identifier, terms
 from toolwire.tools.registry import Tool
-
-_EXPRESSION_PARAMS = {"expression", "expr", "formula", "equation", "calculation", "math"}
-_CALCULATOR_WORDS = {"arithmetic", "calculat", "calculator", "math", "evaluat", "comput",
-                     "expression"}
-_PLACE_PARAMS = {"city", "location", "place", "town", "timezone", "tz", "zone"}
 
 
 # -- arithmetic ------------------------------------------------------------------------------
@@ -45,17 +40,19 @@ def expression_parameter(tool: Tool) -> str | None:
     if len(required) != 1 or non_null(props.get(required[0], {})).get("type") != "string":
         return None
     name = required[0]
-    if not set(lexicon.split_identifier(name)) & _EXPRESSION_PARAMS:
+    if not set(split_identifier(name)) & lexicon.EXPRESSION_PARAMS:
         return None
-    about = " ".join([*lexicon.split_identifier(tool.name), tool.description]).lower()
-    return name if any(word in about for word in _CALCULATOR_WORDS) else None
+    about = " ".join([*split_identifier(tool.name), tool.description]).lower()
+    return name if any(word in about for word in lexicon.CALCULATOR_STEMS) else None
 
 
-def arithmetic_call(question: str, hits: list[Hit[Tool]]) -> tuple[Tool, dict[str, str]] | None:
+def arithmetic_call(
+    reading: Reading, hits: list[Hit[Tool]]
+) -> tuple[Tool, dict[str, str]] | None:
     """The calculator call the sentence asks for: the best-ranked candidate that evaluates
     expressions, with the sentence's arithmetic; ``None`` when it asks for none or no
     candidate computes."""
-    written = expression(question)
+    written = reading.expression
     if written is None:
         return None
     for hit in hits:
@@ -77,15 +74,16 @@ def _pair(tool: Tool) -> dict[str, str]:
     return roles if len(roles) == 2 else {}
 
 
-def converter(conversion: Conversion | None, hits: list[Hit[Tool]]) -> Tool | None:
+def converter(reading: Reading, hits: list[Hit[Tool]]) -> Tool | None:
     """The best-ranked candidate whose source and target parameters both take a value from
-    the conversion's phrases; ``None`` when none does."""
+    the phrases of the conversion the sentence asks for; ``None`` when none does."""
+    conversion = reading.conversion
     if conversion is None:
         return None
     for hit in hits:
         roles = _pair(hit.tool)
         if roles and all(
-            pair_values(hit.tool, roles[role], phrase.text)
+            pair_values(hit.tool, roles[role], reading.part(phrase.start, phrase.end))
             for role, phrase in (("source", conversion.source), ("target", conversion.target))
         ):
             return hit.tool
@@ -101,13 +99,14 @@ def phrase_for(name: str, conversion: Conversion | None) -> Phrase | None:
     return conversion.source if role == "source" else conversion.target
 
 
-def pair_values(tool: Tool, name: str, text: str) -> list[Any]:
-    """The values of parameter ``name`` that ``text`` (a source or target phrase) names: an
+def pair_values(tool: Tool, name: str, phrase: Reading) -> list[Any]:
+    """The values of parameter ``name`` that ``phrase`` (a source or target phrase) names: an
     enum value by the tool's own name resolution or by its labels, a code of the example's
     system ("e.g. USD"), or a place for a place parameter."""
+    text = phrase.text
     schema = non_null(tool.parameters.get("properties", {}).get(name, {}))
     if "enum" in schema:
-        return _enum_values(tool, name, schema, text)
+        return _enum_values(tool, name, schema, phrase)
     if schema.get("type") not in ("string", None):
         return []
     example = example_of(schema)
@@ -115,21 +114,21 @@ def pair_values(tool: Tool, name: str, text: str) -> list[Any]:
         resolved = _resolved(tool, name, text)
         if isinstance(resolved, str) and len(resolved) == code_shape(example) and resolved.isupper():
             return [resolved]
-        return list(named_codes(text, example))
+        return list(named_codes(phrase, example))
     if wants_place(name, schema):  # the phrase stands alone: "la", "sydney" are places here
-        return [p.text for p in place_mentions(text)] or ([text] if names_a_zone(text) else [])
+        return [p.text for p in phrase.places] or ([text] if names_a_zone(text) else [])
     return []
 
 
-def _enum_values(tool: Tool, name: str, schema: dict[str, Any], text: str) -> list[Any]:
+def _enum_values(tool: Tool, name: str, schema: dict[str, Any], phrase: Reading) -> list[Any]:
     options = list(schema["enum"])
-    for part in _subphrases(text):
+    for part in _subphrases(phrase.text):
         resolved = _resolved(tool, name, part)
         if resolved in options:
             return [resolved]
     labels = enum_labels(schema)
     return [v for v in options
-            if any(mentions.mention_position(text, label) is not None
+            if any(phrase.position(label) is not None
                    for label in labels[json.dumps(v)] if len(label) > 1)]
 
 
@@ -152,10 +151,10 @@ def _subphrases(text: str) -> list[str]:
 # -- places ----------------------------------------------------------------------------------
 def wants_place(name: str, schema: dict[str, Any]) -> bool:
     """A parameter that wants a place or time zone: named so (city, location, timezone)."""
-    return bool(set(lexicon.split_identifier(name)) & _PLACE_PARAMS) and "enum" not in schema
+    return bool(set(split_identifier(name)) & lexicon.PLACE_PARAMS) and "enum" not in schema
 
 
-def place_feasible(question: str, hit: Hit[Tool]) -> bool:
+def place_feasible(reading: Reading, hit: Hit[Tool]) -> bool:
     """Whether ``hit`` wants only places and the sentence names one, sharing a word with the
     tool besides the place (its name or keywords: "Is it *raining* in Berlin?"
     and ``get_weather(city)``): typed evidence the relevance gate's scores alone undervalue.
@@ -165,11 +164,9 @@ def place_feasible(question: str, hit: Hit[Tool]) -> bool:
     wanted = required or list(props)  # no required parameter: an optional place will do
     if not wanted or not all(wants_place(n, non_null(props.get(n, {}))) for n in wanted):
         return False
-    places = place_mentions(question)
+    places = reading.places
     if not places:
         return False
-    rest = question
-    for place in reversed(places):
-        rest = rest[: place.start] + rest[place.end :]
-    about = set(lexicon.terms(" ".join([hit.tool.name, *hit.tool.keywords])))
-    return bool(set(lexicon.terms(rest)) & about)
+    rest = reading.terms_outside([(p.start, p.end) for p in places])
+    about = set(terms(" ".join([hit.tool.name, *hit.tool.keywords])))
+    return bool(rest & about)

@@ -4,18 +4,19 @@
    likely enough, or, without embedding scores, when no candidate reaches
    ``relevance_threshold`` (the lower ``named_relevance_threshold`` for a tool the sentence
    names);
-2. the function is selected (``select.py``: calibrated evidence, and the model's choice when
-   that leaves it open); when the calibrated evidence for the call is weak (its
-   ``confidence`` below ``clarify_below``) no call is made and the answer asks which of the
-   best candidates the sentence means (``Proposal.clarify``);
+2. the function is selected (``select.py``: the fitted model over each candidate's calibrated
+   evidence); when the calibrated evidence for the call is weak (its ``confidence`` below
+   ``clarify_below``) no call is made and the answer asks which of the best candidates the
+   sentence means (``Proposal.clarify``);
 3. a sentence naming several functions, or writing one function's numbers once per call, is
    cut into segments (``segments.py``), each filled on its own;
 4. each call's arguments are filled (``caller.StagedCaller.fill``); a required value the
    sentence lacks is reported missing, never invented;
 5. a call whose arguments fail validation is refilled, avoiding the values that failed.
 
-Every fill gets its own ``StagedCaller`` (which keeps what one fill has used), so the strategy
-itself holds no per-call state.
+Every stage reads the sentence from ``turn.reading`` (made once per turn), and a segment is a
+part of that reading. Every fill gets its own ``Filler`` (which keeps what one fill has used),
+so the strategy itself holds no per-call state.
 """
 
 from __future__ import annotations
@@ -27,17 +28,19 @@ from typing import Any, ClassVar
 from toolwire.messages import ToolCallRequest
 from toolwire.models.base import Model
 from toolwire.store.history import estimate_tokens
-from toolwire.strategies.base import Proposal, Turn, largest, new_call_id, relevance
+from toolwire.strategies.base import Proposal, Turn, new_call_id, relevance
 from toolwire.strategies.staged.fill import Fill, Filler
 from toolwire.strategies.staged.followup import followup_call, with_previous_result
+from toolwire.strategies.staged.items import listed_calls
 from toolwire.strategies.staged.matching import lexical_match
-from toolwire.strategies.staged.prompts import call_prompt, selection_prompt
+from toolwire.strategies.staged.prompts import call_prompt
 from toolwire.strategies.staged.relevance import RelevanceModel
 from toolwire.strategies.staged.rules import StagedRules
 from toolwire.strategies.staged.segments import more_calls, number_sets, tool_segments
-from toolwire.strategies.staged.select import calibrated, select
+from toolwire.strategies.staged.select import select
 from toolwire.strategies.staged.settled import arithmetic_call, converter, place_feasible
-from toolwire.text.conversions import conversion
+from toolwire.strategies.staged.values import Filling, value_calls
+from toolwire.text.reading import Reading, read
 from toolwire.tools.registry import Tool
 
 CLARIFY_BELOW = 0.32
@@ -79,11 +82,9 @@ class StagedStrategy:
 
     @classmethod
     def shown_tokens(cls, tools: Sequence[Tool], k: int) -> int:
-        """The larger of its two prompts: choosing among ``k`` candidates (a line each), or
-        filling one tool's call (its signature and parameter notes)."""
-        choosing = largest([estimate_tokens(selection_prompt([t])) for t in tools], k)
-        filling = max((estimate_tokens(call_prompt(t)) for t in tools), default=0)
-        return max(choosing, filling)
+        """Its one prompt: filling one tool's call (its signature and parameter notes); the
+        candidates are chosen among without a prompt."""
+        return max((estimate_tokens(call_prompt(t)) for t in tools), default=0)
 
     def __init__(
         self,
@@ -110,19 +111,19 @@ class StagedStrategy:
         if choice.arguments is not None:  # a sum computed, a follow-up of the last call
             return Proposal(calls=[_request(tool, choice.arguments)], chosen=tool.name)
         parts = (
-            tool_segments(turn.question, tool, turn.candidates)
+            tool_segments(turn.reading, tool, turn.candidates)
             if self.rules.function_segments and not choice.ruled else []
         )
         if parts:  # clauses that name different functions: each its own calls
             calls: list[ToolCallRequest] = []
-            for part_tool, text in parts:
-                made, missing = await self._calls_for(turn, part_tool, text)
+            for part_tool, part in parts:
+                made, missing = await self._calls_for(turn, part_tool, part, extra=False)
                 if missing:
                     break
                 calls += made
             else:
                 return Proposal(calls=calls, chosen=tool.name)
-        calls, missing = await self._calls_for(turn, tool, turn.question)
+        calls, missing = await self._calls_for(turn, tool, turn.reading)
         return Proposal(calls=calls, missing=missing, chosen=tool.name)
 
     async def choose(self, turn: Turn) -> Choice:
@@ -134,16 +135,13 @@ class StagedStrategy:
         settled = self.settled(turn)
         if settled is not None:
             return Choice(tool=settled[0], arguments=settled[1], ruled=True)
-        reading = conversion(turn.question) if self.rules.conversion_pairs else None
-        chosen = converter(reading, turn.hits)
+        chosen = converter(turn.reading, turn.hits) if self.rules.conversion_pairs else None
         if chosen is not None:
             return Choice(tool=chosen, ruled=True)
         relevant, probability = self.gate(turn)
         if not relevant:
             return Choice(gated=True)
-        tool, weights = await select(
-            self.model, turn.question, turn.hits, turn.history, rules=self.rules
-        )
+        tool, weights = select(turn.reading, turn.hits, rules=self.rules)
         confidence = self.confidence(turn, probability, weights[tool.name])
         if confidence is not None and confidence < self.clarify_below:
             return Choice(relevance=probability, confidence=confidence, weights=weights,
@@ -153,12 +151,12 @@ class StagedStrategy:
     def settled(self, turn: Turn) -> tuple[Tool, dict[str, Any]] | None:
         """The call the sentence settles by itself: a sum to compute, a follow-up of the last
         call (its arguments, or "divide that by 8")."""
-        settled = arithmetic_call(turn.question, turn.hits) if self.rules.arithmetic else None
+        settled = arithmetic_call(turn.reading, turn.hits) if self.rules.arithmetic else None
         if settled is None and self.rules.followups:
-            settled = followup_call(turn.question, turn.history, turn.hits)
+            settled = followup_call(turn.reading, turn.history, turn.hits)
         if settled is None and self.rules.followups and self.rules.arithmetic:
-            resolved = with_previous_result(turn.question, turn.history)  # "divide that by 8"
-            settled = arithmetic_call(resolved, turn.hits) if resolved is not None else None
+            resolved = with_previous_result(turn.reading, turn.history)  # "divide that by 8"
+            settled = arithmetic_call(read(resolved), turn.hits) if resolved is not None else None
         return settled
 
     def relevant(self, turn: Turn) -> bool:
@@ -173,18 +171,20 @@ class StagedStrategy:
             return False, None
         if turn.tool_choice != "auto" or not self.rules.relevance_gate:
             return True, None
-        if self.rules.whole_places and place_feasible(turn.question, turn.hits[0]):
+        if self.rules.whole_places and place_feasible(turn.reading, turn.hits[0]):
             return True, None
         if self.rules.calibrated_relevance:
             model = self._relevance_model or RelevanceModel.shipped()
-            probability = model.judge(turn.question, turn.hits)
+            probability = model.judge(turn.reading, turn.hits)
             if probability is not None:
                 return probability >= model.threshold, probability
+        # the calibrated model reads embedding scores; an index without an embedder (keyword
+        # scores only) is judged by the two fixed thresholds
         if max(relevance(h) for h in turn.hits) >= self.relevance_threshold:
             return True, None
         named = any(
             relevance(h) >= self.named_relevance_threshold
-            and lexical_match(turn.question, h.tool) >= 1.0
+            and lexical_match(turn.reading, h.tool) >= 1.0
             for h in turn.hits
         )
         return named, None
@@ -192,13 +192,9 @@ class StagedStrategy:
     def confidence(self, turn: Turn, relevant: float | None, selected: float) -> float | None:
         """How likely the call is what the sentence wants: the calibrated probability that it
         wants a call (``relevant``) times the calibrated probability that the selected tool is
-        the one meant (``selected``; 1 for a lone candidate). ``None`` unless both models
-        judged (the gate decided otherwise, or selection fell back to the hand weights)."""
-        if relevant is None:
-            return None
-        if len(turn.hits) == 1:
-            return relevant
-        return relevant * selected if calibrated(turn.hits, self.rules) else None
+        the one meant (``selected``; 1 for a lone candidate). ``None`` where the relevance
+        model did not judge (a forced choice, the gate off, keyword-only retrieval)."""
+        return None if relevant is None else relevant * selected
 
     async def repair(
         self, turn: Turn, tool: Tool, call: ToolCallRequest, errors: list[str]
@@ -210,14 +206,21 @@ class StagedStrategy:
         keep = {k: v for k, v in call.arguments.items() if k not in bad}
         if "(arguments)" in bad:  # an object-level error (missing/extra keys): refill all
             avoid, keep = {}, {}
-        fill = await self._fill(turn, tool, turn.question, avoid=avoid, keep=keep)
+        fill = await self._fill(turn, tool, turn.reading, avoid=avoid, keep=keep)
         return ToolCallRequest(id=call.id, name=tool.name, arguments=fill.arguments)
 
     async def _calls_for(
-        self, turn: Turn, tool: Tool, text: str
+        self, turn: Turn, tool: Tool, text: Reading, *, extra: bool = True
     ) -> tuple[list[ToolCallRequest], list[str]]:
-        """The calls of ``tool`` that ``text`` asks for, or the required values it lacks."""
+        """The calls of ``tool`` that ``text`` (the sentence or a segment) asks for, or the
+        required values it lacks; a segment (``extra`` off) asks for no more calls than its
+        parts and lists say."""
         segments = number_sets(text, tool) if self.rules.number_segments else None
+        listed = await listed_calls(
+            text.text, tool, self._filling(turn, tool), sets=len(segments or ()),
+            segment=not extra) if self.rules.listed_items else None
+        if listed:  # "Also, ...", "the first ... the second ...": a call per part
+            return [_request(tool, a) for a in listed], []
         if segments:  # the sentence writes the function's numbers once per call
             fills = [await self._fill(turn, tool, s) for s in segments]
             if not any(f.missing for f in fills):
@@ -225,15 +228,23 @@ class StagedStrategy:
         fill = await self._fill(turn, tool, text)
         if fill.missing:
             return [], fill.missing
-        extra = more_calls(text, tool, fill.arguments) if self.rules.more_calls else []
-        arguments = [fill.arguments, *extra]
+        listed = await value_calls(text.text, tool, fill.arguments, self._filling(turn, tool)) if (
+            self.rules.listed_items) else None
+        if listed:  # "Persian Empire and Mauryan Empire": a call per listed value
+            return [_request(tool, a) for a in listed], []
+        more = more_calls(text, tool, fill.arguments) if self.rules.more_calls and extra else []
+        arguments = [fill.arguments, *more]
         return [_request(tool, a) for a in arguments], []
+
+    def _filling(self, turn: Turn, tool: Tool) -> Filling:
+        """Fills ``tool``'s call from a text of its own (an item of a listing)."""
+        return lambda text: self._fill(turn, tool, read(text))
 
     async def _fill(
         self,
         turn: Turn,
         tool: Tool,
-        text: str,
+        text: Reading,
         *,
         avoid: dict[str, Any] | None = None,
         keep: dict[str, Any] | None = None,
