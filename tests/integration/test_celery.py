@@ -92,10 +92,14 @@ def redis_server(port: int) -> Iterator[subprocess.Popen[bytes]]:
 
 
 @contextmanager
-def worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def worker(
+    env: dict[str, str], log: Path, concurrency: int = 2
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``toolwire worker`` with ``concurrency`` pool processes, stopped with SIGTERM (SIGKILL
+    after 20 s)."""
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "toolwire", "worker", "--concurrency", "2"],
+            [sys.executable, "-m", "toolwire", "worker", "--concurrency", str(concurrency)],
             cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
         try:

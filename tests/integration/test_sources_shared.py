@@ -13,14 +13,9 @@ says it has no pet tool otherwise. The pet shop is a real HTTP API on loopback.
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +23,7 @@ import httpx
 import pytest
 
 from tests.conftest import postgres_database
-from tests.integration.test_celery import redis_server
+from tests.integration.test_celery import redis_server, worker
 from tests.integration.test_server import ROOT, _free_port, server
 from tests.petshop import SWAGGER, TOKEN, petshop_app, serving
 from toolwire.models.base import Completion, ToolCallRequest
@@ -121,25 +116,6 @@ def test_replicas_see_an_import_and_a_forget_within_five_seconds(
         assert b.get("/tools/sources").json() == []
 
 
-@contextmanager
-def _worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``toolwire worker`` with one process, so the one that ran a first message runs the next."""
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "toolwire", "worker", "--concurrency", "1"],
-            cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        try:
-            yield process
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
 def _finished(client: httpx.Client, accepted: dict[str, Any], seconds: float) -> dict[str, Any]:
     """The reply to an accepted message once it is done."""
     url = f"/interactions/{accepted['interaction_id']}/messages"
@@ -160,7 +136,7 @@ def test_a_running_worker_runs_a_tool_imported_after_it_started(
         env = {**_env(tmp_path), "TOOLWIRE_DATABASE_URL": database_url,
                "TOOLWIRE_BROKER_URL": f"redis://127.0.0.1:{port}/0", "TOOLWIRE_LEASE_SECONDS": "3"}
         with redis_server(port), server(database_url, tmp_path, env) as client, \
-                _worker(env, tmp_path / "worker.log"):
+                worker(env, tmp_path / "worker.log", concurrency=1):  # one process runs both
             def post(prompt: str) -> dict[str, Any]:
                 response = client.post("/execute", params={"async": "true"},
                                        json={"prompt": prompt})
