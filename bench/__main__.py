@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("overhead", "hung_tools", "retrieval_100k", "engine_e2e", "api_execute", "load")
+ORDER = ("overhead", "hung_tools", "retrieval_100k", "engine_e2e", "api_execute", "load",
+         "serve_rss")
 """Cheapest first; a benchmark whose module is missing is skipped."""
 
 

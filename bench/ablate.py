@@ -1,15 +1,27 @@
 """What each staged rule is worth: BFCL's tuning split, the default run next to the same run with
-one rule off, per category.
+one rule off, question by question, with a paired 95 % interval.
 
-    .venv/bin/python -m bench.ablate [--limit 20] [--rules quoted_passages,number_priors]
+    .venv/bin/python -m bench.ablate [--limit 60] [--rules quoted_passages,number_priors]
+                                     [--verify 2] [--out docs/ablation.json]
 
 The questions are a seeded sample of ``--limit`` per category from the *tuning* split (a fifth
-of every category, never part of the reported figures). Every configuration (the default, then
-each rule of ``toolwire.strategies.StagedRules`` turned off) answers the same questions with
-the staged strategy, scored by bfcl-eval's checker. Printed: per rule, the points it adds in
-each category (default accuracy minus accuracy without it; negative: the rule costs points)
-and overall; the last line is JSON. Deterministic (temperature 0), so differences are the
-rule's, not noise; with small samples they are a handful of questions.
+of every category, never part of the reported figures; the whole of it where a category's
+fifth is smaller). Every configuration answers with the staged strategy, scored by bfcl-eval's
+checker.
+
+The run is deterministic (temperature 0), so a rule can only change a question it *fired* on
+(a hook of it gave a non-neutral answer: ``toolwire.strategies.staged.rules.tracing``). The
+default run records which rules fired per question; a rule-off configuration re-answers only
+those questions, and the others count as unchanged. ``--verify N`` checks that claim: for each
+rule, N questions it did not fire on are re-answered with it off and must come out the same.
+The gate, settlers and splitters fire too: ``strategy.py`` asks them of the rule table
+(``StagedRules.decide``), which traces them.
+
+Printed per rule: the questions it gains (right with it, wrong without) and loses, the points
+it adds per category (default minus rule off), and its net worth in questions with a paired
+bootstrap 95 % interval (questions resampled within each category). The JSON, with every
+question's result and fired rules, is saved to ``--out`` after each rule (a partial run is
+kept) and its default run is reused by a later run with the same questions.
 """
 
 from __future__ import annotations
@@ -17,8 +29,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from bench.stats import table
@@ -26,74 +40,192 @@ from toolwire.config import get_settings
 from toolwire.eval import bfcl
 from toolwire.models import load_model
 from toolwire.strategies import StagedRules
+from toolwire.strategies.staged.rules import tracing
 
 CATEGORIES = ["simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance",
               "live_simple", "live_multiple", "live_parallel", "live_parallel_multiple",
               "live_irrelevance"]
+BOOTSTRAP = 4000
+"""Bootstrap resamples for the intervals."""
 
 
-async def accuracy(cases: dict[str, list[Any]], model: Any, rules: StagedRules) -> dict[str, float]:
-    """Accuracy per category (0-100) of the staged strategy under ``rules``."""
+@dataclass(kw_only=True)
+class Answer:
+    """One question's result under one configuration."""
+
+    valid: bool
+    got: list[dict[str, Any]]
+    fired: list[str]
+
+
+async def answer(case: Any, model: Any, rules: StagedRules) -> Answer:
+    """One question answered by the staged strategy under ``rules``, with the rules that
+    fired."""
     settings = get_settings()
     config = replace(bfcl.engine_config("staged"), rules=rules)
-    out: dict[str, float] = {}
-    for category, group in cases.items():
-        right = 0
-        for case in group:
-            result = await bfcl.answer_case(case, model=model, model_name=settings.model,
-                                            strategy="staged", config=config)
-            right += result.valid
-        out[category] = 100 * right / max(1, len(group))
-    return out
+    with tracing() as seen:
+        result = await bfcl.answer_case(case, model=model, model_name=settings.model,
+                                        strategy="staged", config=config)
+    got = json.loads(json.dumps(result.got, default=str))  # as the saved JSON holds it
+    return Answer(valid=result.valid, got=got, fired=sorted(seen))
 
 
-async def run(limit: int, names: list[str], seed: int) -> dict[str, Any]:
+def interval(diffs: dict[str, list[int]], seed: int = 0) -> tuple[float, float]:
+    """A paired bootstrap 95 % interval of the net questions gained (the sum of per-question
+    differences), resampling questions within each category."""
+    rng = random.Random(seed)
+    totals = []
+    for _ in range(BOOTSTRAP):
+        total = 0
+        for d in diffs.values():
+            total += sum(d[rng.randrange(len(d))] for _ in d) if d else 0
+        totals.append(total)
+    totals.sort()
+    return totals[int(0.025 * BOOTSTRAP)], totals[int(0.975 * BOOTSTRAP) - 1]
+
+
+def worth(default: dict[str, list[Answer]], off: dict[str, dict[int, Answer]]
+          ) -> dict[str, Any]:
+    """A rule's worth from the default answers and its rule-off answers (by question index;
+    the questions it did not fire on are unchanged)."""
+    diffs: dict[str, list[int]] = {}
+    for category, answers in default.items():
+        diffs[category] = [int(a.valid) - int(off[category][i].valid) if i in off[category]
+                           else 0 for i, a in enumerate(answers)]
+    gained = sum(d == 1 for ds in diffs.values() for d in ds)
+    lost = sum(d == -1 for ds in diffs.values() for d in ds)
+    low, high = interval(diffs)
+    return {
+        "fired_on": sum(len(o) for o in off.values()),
+        "gained": gained,
+        "lost": lost,
+        "net_questions": gained - lost,
+        "net_95": [low, high],
+        "points_added": {c: round(100 * sum(d) / max(1, len(d)), 1) for c, d in diffs.items()},
+    }
+
+
+async def run(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
     settings = get_settings()
     model = load_model(settings.model)
-    cases = {c: bfcl.load_cases(c, split="tune", limit=limit, seed=seed) for c in CATEGORIES}
+    cases = {c: bfcl.load_cases(c, split="tune", limit=args.limit, seed=args.seed)
+             for c in CATEGORIES}
+    ids = {c: [case.id for case in group] for c, group in cases.items()}
+    out = Path(args.out)
+    data = json.loads(out.read_text()) if out.exists() else {}
+    if data.get("ids") != ids:
+        data = {"bench": "ablate", "split": "tune", "limit": args.limit, "seed": args.seed,
+                "questions": {c: len(g) for c, g in ids.items()}, "ids": ids, "rules": {}}
     started = time.perf_counter()
-    default = await accuracy(cases, model, StagedRules())
-    worth: dict[str, dict[str, float]] = {}
+    data.setdefault("default", {})
+    for c, group in cases.items():  # saved a category at a time: a stopped run resumes
+        if c not in data["default"]:
+            data["default"][c] = [vars(await answer(case, model, StagedRules()))
+                                  for case in group]
+            data["default_seconds"] = round(data.get("default_seconds", 0.0)
+                                            + time.perf_counter() - started, 1)
+            started = time.perf_counter()
+            _save(out, data)
+    default = {c: [Answer(**a) for a in group] for c, group in data["default"].items()}
+    data["default_accuracy"] = {c: round(100 * sum(a.valid for a in g) / max(1, len(g)), 1)
+                                for c, g in default.items()}
     for name in names:
-        without = await accuracy(cases, model, replace(StagedRules(), **{name: False}))
-        worth[name] = {c: round(default[c] - without[c], 1) for c in CATEGORIES}
-        print(f"  {name}: {sum(worth[name].values()) / len(CATEGORIES):+.1f} points on average",
-              flush=True)
-    return {
-        "bench": "ablate",
-        "split": "tune",
-        "limit": limit,
-        "seed": seed,
-        "questions": {c: len(g) for c, g in cases.items()},
-        "default": {c: round(v, 1) for c, v in default.items()},
-        "points_added": worth,
-        "average_points_added": {n: round(sum(w.values()) / len(CATEGORIES), 2)
-                                 for n, w in worth.items()},
-        "seconds": round(time.perf_counter() - started, 1),
-    }
+        if name in data["rules"]:  # measured by an earlier (stopped) run
+            continue
+        begun = time.perf_counter()
+        rules = StagedRules().off(name)
+        off = {c: {i: await answer(case, model, rules) for i, case in enumerate(group)
+                   if name in default[c][i].fired} for c, group in cases.items()}
+        entry = worth(default, off)
+        entry["verified"] = await _verify(cases, default, model, name, args.verify)
+        entry["seconds"] = round(time.perf_counter() - begun, 1)
+        data["rules"][name] = entry
+        print(f"  {name}: fired on {entry['fired_on']}, +{entry['gained']} "
+              f"-{entry['lost']} = {entry['net_questions']:+d} questions "
+              f"[{entry['net_95'][0]:+d}, {entry['net_95'][1]:+d}] "
+              f"({entry['seconds']} s)", flush=True)
+        _save(out, data)
+    return data
+
+
+async def _verify(cases: dict[str, list[Any]], default: dict[str, list[Answer]], model: Any,
+                  name: str, count: int) -> dict[str, int]:
+    """Re-answer ``count`` questions ``name`` did not fire on, with it off: how many were
+    checked and how many came out different (which should be none)."""
+    quiet = [(c, i) for c in CATEGORIES for i, a in enumerate(default[c]) if name not in a.fired]
+    picked = random.Random(name).sample(quiet, min(count, len(quiet)))
+    differ = 0
+    for c, i in picked:
+        again = await answer(cases[c][i], model, StagedRules().off(name))
+        if (again.valid, again.got) != (default[c][i].valid, default[c][i].got):
+            differ += 1
+            print(f"  !! {name} did not fire on {cases[c][i].id} yet changed it", flush=True)
+    return {"checked": len(picked), "differ": differ}
+
+
+def _save(out: Path, data: dict[str, Any]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def print_report(data: dict[str, Any]) -> None:
+    short = [c.replace("live_", "l_").replace("parallel", "par").replace("simple", "simp")
+             .replace("multiple", "mult").replace("irrelevance", "irrel") for c in CATEGORIES]
+    rows: list[list[object]] = [["(default accuracy)", "", "", "", "",
+                                 *[data["default_accuracy"][c] for c in CATEGORIES]]]
+    for name, w in data["rules"].items():
+        rows.append([name, w["fired_on"], f"+{w['gained']}/-{w['lost']}",
+                     w["net_questions"], f"[{w['net_95'][0]}, {w['net_95'][1]}]",
+                     *[w["points_added"][c] for c in CATEGORIES]])
+    print(f"what each staged rule adds, tuning split ({sum(data['questions'].values())} "
+          f"questions: {data['questions']}); points = default minus rule off")
+    print(table(["rule", "fired", "gain/loss", "net", "95%", *short], rows))
+    weak = [n for n, w in data["rules"].items()
+            if w["net_questions"] < 1 and w["net_95"][0] <= 0]
+    print("worth less than one question, interval reaching zero: " + (", ".join(weak) or "none"))
+
+
+def markdown(data: dict[str, Any]) -> str:
+    """The docs' table: per rule, where it fired, questions gained/lost, net with its interval,
+    and the points it adds per category (blank: 0)."""
+    heads = ["rule", "fired on", "gained", "lost", "net (95 %)",
+             *[c.replace("_", " ") for c in CATEGORIES]]
+    lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    lines.append("| (accuracy, all rules on) | | | | | "
+                 + " | ".join(f"{data['default_accuracy'][c]:.1f}" for c in CATEGORIES) + " |")
+    ranked = sorted(data["rules"].items(), key=lambda kv: -kv[1]["net_questions"])
+    for name, w in ranked:
+        low, high = w["net_95"]
+        points = [f"{w['points_added'][c]:+.1f}" if w["points_added"][c] else ""
+                  for c in CATEGORIES]
+        lines.append(f"| {name} | {w['fired_on']} | {w['gained']} | {w['lost']} | "
+                     f"{w['net_questions']:+d} [{low:+d}, {high:+d}] | " + " | ".join(points)
+                     + " |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=20, help="questions per category")
+    parser.add_argument("--limit", type=int, default=60, help="questions per category")
     parser.add_argument("--rules", default=",".join(StagedRules.names()),
                         help="comma-separated rule names (default: all)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--verify", type=int, default=0,
+                        help="per rule, questions it did not fire on to re-answer with it off")
+    parser.add_argument("--out", default="docs/ablation.json")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the saved run's table for docs/accuracy.md and stop")
     args = parser.parse_args(argv)
+    if args.markdown:
+        saved = json.loads(Path(args.out).read_text(encoding="utf-8"))
+        print(markdown(saved))
+        return dict(saved)
     names = [n for n in args.rules.split(",") if n]
     unknown = sorted(set(names) - set(StagedRules.names()))
     if unknown or args.limit < 1:
         parser.error(f"unknown rule(s): {', '.join(unknown)}" if unknown else "--limit >= 1")
-    data = asyncio.run(run(args.limit, names, args.seed))
-    short = [c.replace("live_", "l_").replace("parallel", "par").replace("simple", "simp")
-             .replace("multiple", "mult").replace("irrelevance", "irrel") for c in CATEGORIES]
-    rows = [["(default accuracy)", *[data["default"][c] for c in CATEGORIES], ""]]
-    rows += [[n, *[w[c] for c in CATEGORIES], data["average_points_added"][n]]
-             for n, w in data["points_added"].items()]
-    print(f"points each staged rule adds, tuning split, {args.limit} per category "
-          f"(default minus rule off)")
-    print(table(["rule", *short, "avg"], rows))
-    print(json.dumps(data))
+    data = asyncio.run(run(args, names))
+    print_report(data)
     return data
 
 

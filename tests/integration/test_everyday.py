@@ -5,9 +5,9 @@ through one warm ``Engine`` and is scored by ``bench/everyday.py``: the right ca
 the result stated, every number of the answer grounded, no echo, the weather's error said. The
 weather service is down (a dead port) and there is no display, as in ``test_bar.py``.
 
-Issue 22's goal for the tune part is ≥ 95 %; it is not reached yet (90 % when this test was
-written), so the test asserts the floor reached (``FLOOR_TUNE``: no regression) and prints the
-goal beside the figure. The held-out third is printed, never asserted here: it is the check of
+Issue 22's goal for the tune part is ≥ 95 %; it was 90 % when this test was written and 98 %
+(170 of 173) since the word problems, bare places and follow-ups were read, so the test asserts
+the floor reached (``FLOOR_TUNE``: no regression) and prints the goal beside the figure. The held-out third is printed, never asserted here: it is the check of
 what tuning did, not a target to tune on (issue 22 asks ≥ 90 % of it).
 About 260 runs: a few minutes.
 """
@@ -24,7 +24,7 @@ from tests.integration.offline import offline
 
 pytestmark = pytest.mark.integration
 
-FLOOR_TUNE = 0.88
+FLOOR_TUNE = 0.97
 """The tune part's right share reached so far, less a run or two: a change that loses more
 is a regression. Raise it as the engine gets closer to ``GOAL_TUNE``."""
 

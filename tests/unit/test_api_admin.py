@@ -130,6 +130,7 @@ def test_serve_on_loopback_still_needs_no_keys(
     served: list[FastAPI] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
     monkeypatch.setattr(commands, "configure_logging", lambda **_: None)
+    monkeypatch.setattr(commands, "tune_malloc", lambda **_: {})  # this process keeps its own
     monkeypatch.delenv("TOOLWIRE_AUTH", raising=False)
     commands.serve(host=host, port=8000, model="scripted", database_url=None)
     [app] = served

@@ -63,19 +63,15 @@ def test_a_clause_naming_a_parameter_adds_to_the_same_call() -> None:
 
 
 def test_numeric_optionals_take_spare_numbers() -> None:
-    from toolwire.strategies.staged.fill import _with_numeric_optionals
+    from toolwire.strategies.staged.rules.mention import with_numeric_optionals
 
     props = {"religion": {"type": "string"}, "century": {"type": "integer"},
              "count": {"type": "integer"}, "limit": {"type": "integer"}}
-    from toolwire.text.mentions import numbers
-
-    written = len(numbers("ten events in the 16th century"))
-    chosen = _with_numeric_optionals(written, props, ["religion", "century"])
+    chosen = with_numeric_optionals(read("ten events in the 16th century"), props,
+                                    ["religion", "century"])
     assert chosen == ["religion", "century", "count"]
-    written = len(numbers("events in the 16th century"))
-    assert _with_numeric_optionals(written, props, ["religion", "century"]) == [
-        "religion", "century"
-    ]
+    assert with_numeric_optionals(read("events in the 16th century"), props,
+                                  ["religion", "century"]) == ["religion", "century"]
 
 
 def _numeric_tool(name: str, *params: str, extra: dict | None = None):  # type: ignore[no-untyped-def,type-arg]

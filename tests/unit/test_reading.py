@@ -54,6 +54,36 @@ def test_a_part_is_cut_from_the_reading_not_read_again() -> None:
     assert r.holds_number(r.spans[1]) and not r.holds_number(r.spans[0])
 
 
+def test_a_splice_is_cut_from_the_reading_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text made of the sentence's stretches and words put between (an item of a listed
+    request) keeps what each stretch writes, in its own positions, with no second reading."""
+    r = read("Book 'Jo' at 3pm on April 25th 2023 in Paris, and 'Al' in London for 2 people")
+    for name in ("numbers", "dates", "times", "quoted"):
+        monkeypatch.setattr(mentions, name, lambda text: pytest.fail("read again"))
+    jo, al = r.text.index("'Jo'"), r.text.index("'Al'")
+    spliced = r.spliced([(0, jo + 4), " and ", (al, len(r.text))])
+    assert spliced.text == "Book 'Jo' and 'Al' in London for 2 people"
+    assert [(q.text, spliced.text[q.start : q.end]) for q in spliced.quotes] == [
+        ("Jo", "'Jo'"), ("Al", "'Al'")]
+    assert [(n.text, n.start) for n in spliced.numbers] == [("2", spliced.text.index("2"))]
+    assert not spliced.dates and not spliced.times
+    assert [(p.text, p.start) for p in spliced.places] == [("London", spliced.text.index("L"))]
+    assert [w.text for w in spliced.spans][:4] == ["Book", "Jo", "and", "Al"]
+    assert spliced.whole is r and spliced.source(spliced.text.index("Al")) == al + 1
+    again = spliced.part(spliced.text.index("'Al'"))  # a part of a splice: still cut from r
+    assert again.text == "'Al' in London for 2 people" and again.whole is r
+    assert [p.text for p in again.places] == ["London"]
+
+
+def test_a_word_opens_a_sentence_in_the_whole_reading() -> None:
+    """English capitalises a sentence's first word for its place: judged in the whole turn,
+    not in a part that happens to start with a name."""
+    r = read("Calculate the revenue of Microsoft and Apple. Then Google")
+    part = r.part(r.text.index("Microsoft"))
+    assert r.opens_sentence(0) and r.opens_sentence(r.text.index("Then"))
+    assert not part.opens_sentence(0) and part.source(0) == r.text.index("Microsoft")
+
+
 @pytest.mark.parametrize(("sentence", "names"), [
     ("Tell me the weather in Paris and London", ["Paris", "London"]),
     ("Exchange 42 US dollars to Canadian dollars", ["Canadian"]),
@@ -75,15 +105,9 @@ def test_the_turn_carries_one_reading() -> None:
     assert turn.reading is turn.reading and turn.reading.text == "weather in Paris"
 
 
-_LISTED = pytest.mark.xfail(strict=True, reason=(
-    "not built yet: the parallel-call readers (strategies/staged/items.py, values.py) still "
-    "read each listed item's text with text.mentions; issue 24 Must 1 is open until they "
-    "read the turn's Reading"))
-
-
 @pytest.mark.parametrize("question", [
-    pytest.param("what's the weather in Paris and London in celsius", marks=_LISTED),
-    pytest.param("convert 5 miles to km, and 10 miles to km", marks=_LISTED),
+    "what's the weather in Paris and London in celsius",
+    "convert 5 miles to km, and 10 miles to km",
     "what is 12 times 7",
 ])
 async def test_the_staged_strategy_parses_the_sentence_once(

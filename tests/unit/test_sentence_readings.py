@@ -221,3 +221,96 @@ def test_a_sum_longer_than_any_calculator_takes_is_not_read() -> None:
     within = " + ".join(["1"] * ((MAX_TOKENS + 1) // 2))
     assert expression(f"what is {within}") == within
     assert expression("1+" * MAX_TOKENS + "1") is None  # a prompt-sized sum: no quadratic scan
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ("How much is a third of 270?", "270 / 3"),
+    ("two thirds of 90", "90 * 2 / 3"),
+    ("half of 50", "50 / 2"),
+    ("What is the cube of 9?", "9 ^ 3"),
+    ("the square of 12", "12 ^ 2"),
+    ("Can you tell me what 2 raised to the 20th power is?", "2 ^ 20"),
+    ("If I split a bill of 186 dollars among 6 people, how much does each pay?", "186 / 6"),
+    ("$90 shared between 3 friends", "90 / 3"),
+    ("If I save 350 a month, how much will I have after 18 months?", "350 * 18"),
+    ("driving at 60 miles per hour for 3 hours", "60 * 3"),
+])
+def test_arithmetic_said_in_words_is_read(sentence: str, expected: str) -> None:
+    """Fractions, powers by their noun, a quantity shared out, a rate times a count of its
+    unit: arithmetic without an operator symbol."""
+    assert expression(sentence) == expected
+
+
+@pytest.mark.parametrize("sentence", [
+    "the third quarter of 2023", "I have 3 apples and a pear, 4 pears", "I earn 20 an hour",
+    "what is the square root of", "convert 60 km per hour to miles per hour",
+])
+def test_no_word_problem_where_none_is_asked(sentence: str) -> None:
+    assert expression(sentence) is None
+
+
+@pytest.mark.parametrize(("sentence", "amount", "source", "target"), [
+    ("how many cups in a liter", 1.0, "liter", "cups"),
+    ("How many litres does a 15-gallon tank hold?", 15.0, "gallon tank hold", "litres"),
+    ("10am london = ? in dubai", None, "london", "dubai"),
+])
+def test_conversions_with_an_article_a_hyphen_or_a_bare_place(
+    sentence: str, amount: float | None, source: str, target: str
+) -> None:
+    found = read(sentence).conversion
+    assert found is not None
+    assert (found.amount.value if found.amount else None) == amount
+    assert (found.source.text, found.target.text) == (source, target)
+
+
+@pytest.mark.parametrize(("sentence", "places"), [
+    ("current time sydney", ["sydney"]),
+    ("10am london = ? in dubai", ["london", "dubai"]),
+    ("weather nice today", []),  # a town, not a big city: only after a preposition
+    ("hue of the sky", []),  # too short to be read as a place without a preposition
+])
+def test_a_big_city_is_a_place_in_lower_case_anywhere(sentence: str, places: list[str]) -> None:
+    assert [p.text for p in place_mentions(sentence)] == places
+
+
+async def test_an_amount_written_as_an_article_is_converted() -> None:
+    run = await _engine().arun("how many cups in a liter")
+    assert [(c.name, c.arguments) for c in run.calls] == [
+        ("convert_units", {"value": 1, "from_unit": "liter", "to_unit": "cup"})]
+
+
+async def test_a_bare_big_city_is_the_place_asked_about() -> None:
+    run = await _engine().arun("current time sydney")
+    assert [(c.name, c.arguments) for c in run.calls] == [("get_time", {"timezone": "sydney"})]
+
+
+async def test_a_follow_up_sum_replaces_the_operand_it_stands_for() -> None:
+    runs = await _conversation("20% of 150", "and of 300?")
+    assert [(c.arguments, c.result) for c in runs[1].calls] == [
+        ({"expression": "20 / 100 * 300"}, 60.0)]
+    off = await _conversation("20% of 150", "and of 300?", followups=False)
+    assert [c.arguments for c in off[1].calls] != [{"expression": "20 / 100 * 300"}]
+
+
+async def test_a_follow_up_converts_to_what_how_many_asks() -> None:
+    runs = await _conversation("How many grams are in 12 ounces?",
+                               "And how many kilograms is that?")
+    assert [(c.arguments["from_unit"], c.arguments["to_unit"]) for c in runs[1].calls] == [
+        ("gram", "kilogram")]
+
+
+async def test_there_is_the_place_of_the_previous_call() -> None:
+    runs = await _conversation("whats the time in sydney", "hows the weather there")
+    assert [(c.name, c.arguments.get("city")) for c in runs[1].calls] == [
+        ("get_weather", "sydney")]
+    existential = await _conversation("whats the time in sydney", "is there a tool for jokes")
+    assert existential[1].calls == [] or all(
+        c.arguments.get("city") != "sydney" for c in existential[1].calls)
+
+
+async def test_weather_asked_by_how_it_feels_or_a_short_word_passes_the_gate() -> None:
+    config = EngineConfig(relevance_threshold=0.99, named_relevance_threshold=0.99)
+    engine = Engine(default_registry(), model=staged_model(), config=config)
+    for sentence in ("how hot is it in Dubai", "temp in Chicago"):
+        run = await engine.arun(sentence)
+        assert [c.name for c in run.calls] == ["get_weather"], sentence

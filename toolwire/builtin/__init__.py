@@ -63,7 +63,7 @@ def register_builtins(registry: Registry, settings: Settings | None = None) -> R
     )
     registry.register(
         weather.weather_tool(settings),
-        keywords=("forecast", "temperature", "rain", "sunny", "climate", "outside"),
+        keywords=weather.KEYWORDS,
         timeout=15.0, answer=answers.weather, idempotent=True,
     )
     return registry

@@ -19,6 +19,16 @@ import httpx
 from toolwire.config import Settings, get_settings
 
 TIMEOUT_S = 5.0
+KEYWORDS = (
+    "forecast", "temperature", "climate", "outside",
+    # how the weather feels: the English adjectives of felt temperature and humidity
+    "hot", "warm", "cold", "chilly", "freezing", "humid",
+    # the sky and what falls from it, as noun and adjective
+    "rain", "rainy", "raining", "sun", "sunny", "cloud", "cloudy", "snow", "snowing", "wind",
+    "windy", "storm", "fog",
+)
+"""What people write when they ask about the weather without the word: how it feels and
+what the sky does ("how hot is it in Dubai", "is it raining in Berlin")."""
 CURRENT_FIELDS = (
     "temperature_2m,apparent_temperature,relative_humidity_2m,weather_code,wind_speed_10m"
 )

@@ -4,6 +4,7 @@
     toolwire run --json "convert 1000 JPY to GBP"
     toolwire tools list
     toolwire tools search "currency"
+    toolwire rules list                 # the staged strategy's rules; rules explain NAME
     toolwire tools import-openapi https://api.example.com/openapi.json
     toolwire tools import-mcp -- python -m some_mcp_server
     toolwire mcp serve --http 8811     # the registry over MCP
@@ -43,6 +44,8 @@ app = typer.Typer(
 )
 tools_app = typer.Typer(help="Inspect the tool registry.", no_args_is_help=True)
 app.add_typer(tools_app, name="tools")
+rules_app = typer.Typer(help="The staged strategy's rules (heuristics).", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 
 err = Console(stderr=True)
 out = Console()
@@ -227,6 +230,26 @@ def tools_search(
         return
     for h in hits:
         out.print(f"{h.score:6.3f}  [bold]{h.tool.name}[/bold]  {h.tool.description}")
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """List the staged strategy's rules: name, the stages it acts in, what it does."""
+    from toolwire.strategies.staged.rules import RULES
+
+    for r in RULES:
+        out.print(f"[bold]{r.name}[/bold]  [dim]{','.join(r.stages)}[/dim]  {r.what}",
+                  highlight=False)
+
+
+@rules_app.command("explain")
+def rules_explain(name: Annotated[str, typer.Argument(help="A rule's name.")]) -> None:
+    """A rule's what, why, example and the functions it acts with."""
+    from toolwire.strategies.staged.rules import BY_NAME
+
+    if name not in BY_NAME:
+        raise _fail(f"no rule {name!r}; `toolwire rules list` names them")
+    sys.stdout.write(BY_NAME[name].explain() + "\n")
 
 
 def _mount_subcommands() -> None:

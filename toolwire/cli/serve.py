@@ -10,6 +10,7 @@ import typer
 from toolwire.api.auth import is_loopback, resolved_auth
 from toolwire.config import Settings
 from toolwire.logs import configure_logging
+from toolwire.memory import tune_malloc
 
 db_app = typer.Typer(help="Database schema: migrations and status.", no_args_is_help=True)
 
@@ -52,12 +53,16 @@ def serve(
     curl -X POST localhost:8000/execute -H 'content-type: application/json' \
          -d '{"prompt": "convert 42 USD to CAD"}'
     """
+    settings = _settings(model=model, database_url=database_url)
+    # First, before any thread allocates (glibc fixes its arena limit then) and before the
+    # app loads the embedder and starts the model process: glibc's sliding mmap threshold
+    # and per-thread arenas kept ~100 MB of freed memory resident under load.
+    tune_malloc(enabled=settings.malloc_tuning)
     import uvicorn
 
     from toolwire.api.app import create_app
     from toolwire.service.metrics import MetricsConfigError
 
-    settings = _settings(model=model, database_url=database_url)
     settings.auth = resolved_auth(settings.auth, host)
     if settings.auth == "off" and not is_loopback(host):
         typer.echo(f"toolwire: WARNING: serving {host} without API keys (TOOLWIRE_AUTH=off)", err=True)

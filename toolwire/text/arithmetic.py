@@ -15,9 +15,20 @@ returned only when its tokens form a well-built expression with at least one ope
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from toolwire.text.lexicon import CARDINALS, PERCENT_WORDS, SCALES, TENS
+from toolwire.text.lexicon import (
+    CARDINALS,
+    FRACTIONS,
+    PERCENT_WORDS,
+    POWER_NOUNS,
+    RATE_WORDS,
+    SCALES,
+    SHARE_PREPOSITIONS,
+    SHARE_VERBS,
+    TENS,
+)
 
 # -- numbers written as words (lexicon.CARDINALS, TENS, SCALES) --------------------------------
 _NUMBER_WORD = re.compile(
@@ -58,8 +69,8 @@ _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+"
 _PHRASES: tuple[tuple[str, str], ...] = (
     # (pattern, token): longer phrases first; "OP:x" binary, "PRE:f" a function of what
     # follows, "POST:x" applies to what precedes
-    (r"raised\s+to\s+the\s+power\s+of|to\s+the\s+power\s+of|to\s+the\s+power|raised\s+to"
-     r"|to\s+the\s+(?=\d)|\*\*|\^", "OP:^"),
+    (r"raised\s+to\s+the\s+power\s+of|to\s+the\s+power\s+of|to\s+the\s+power"
+     r"|raised\s+to\s+the\s+(?=\d)|raised\s+to|to\s+the\s+(?=\d)|\*\*|\^", "OP:^"),
     (r"multiplied\s+by|times|\*|×|(?<=\d)\s*x\s*(?=\d)|(?<=\d\s)x(?=\s)", "OP:*"),
     (r"divided\s+by|divide\s+by|over|/|÷", "OP:/"),
     (r"plus|added\s+to|\+", "OP:+"),
@@ -135,7 +146,66 @@ _AGGREGATES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+def _any(words: Iterable[str]) -> str:
+    """A pattern matching any of ``words``, longest first."""
+    return "(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + ")"
+
+
+_AMOUNT = rf"[$€£¥]?\s?{_N}"
+"""A number, maybe after a currency sign ("$186")."""
+_FRACTION = re.compile(
+    rf"\b(?:(?P<count>a|an|\d+)\s+)?(?P<part>{_any(FRACTIONS)})\s+of\s+(?:the\s+)?{_AMOUNT}",
+    re.IGNORECASE,
+)
+_POWER = re.compile(rf"\b(?P<power>{_any(POWER_NOUNS)})\s+of\s+{_AMOUNT}", re.IGNORECASE)
+_SHARE = re.compile(
+    # "split a bill of 186 dollars among 6 people": the amount and how many share it
+    rf"\b{_any(SHARE_VERBS)}\s+(?:[^\W\d_]+\s+){{0,4}}?{_AMOUNT}(?:\s+[^\W\d_]+){{0,2}}?"
+    rf"\s+{_any(SHARE_PREPOSITIONS)}\s+{_N}"
+    # "186 dollars split among 6"
+    rf"|{_AMOUNT}(?:\s+[^\W\d_]+){{0,2}}?\s+{_any(SHARE_VERBS)}\s+(?:[^\W\d_]+\s+)?"
+    rf"{_any(SHARE_PREPOSITIONS)}\s+{_N}",
+    re.IGNORECASE,
+)
+_RATE = re.compile(
+    # "350 a month ... after 18 months", "60 miles per hour for 3 hours": a rate and a count of
+    # its unit, within one sentence
+    rf"{_AMOUNT}\s*(?:(?!(?:and|or|but)\b)[^\W\d_]+\s+){{0,2}}?{_any(RATE_WORDS)}\s+(?P<unit>[^\W\d_]{{2,}})\b"
+    rf"[^.?!;]*?\b{_N}\s+(?P=unit)(?:s|es)?\b",
+    re.IGNORECASE,
+)
+
+
+def _word_problem(text: str) -> str | None:
+    """The arithmetic of a sentence that says it in words rather than operators: a fraction
+    of a number ("a third of 270", "two thirds of 90", "half of 50"), a power by its noun
+    ("the cube of 9"), a quantity shared out ("split 186 dollars among 6 people") and a rate
+    times a count of its unit ("350 a month ... after 18 months")."""
+    m = _FRACTION.search(text)
+    if m is not None and (m.group("count") or m.group("part").lower().startswith("half")):
+        count = m.group("count") or "1"
+        whole = m.group(3).replace(",", "")
+        denominator = FRACTIONS[m.group("part").lower()]
+        if count.lower() in ("a", "an", "1"):
+            return f"{whole} / {denominator}"
+        return f"{whole} * {count} / {denominator}"
+    m = _POWER.search(text)
+    if m is not None:
+        return f"{m.group(2).replace(',', '')} ^ {POWER_NOUNS[m.group('power').lower()]}"
+    m = _SHARE.search(text)
+    if m is not None:
+        groups = [g for g in m.groups() if g is not None]
+        return f"{groups[0].replace(',', '')} / {groups[1].replace(',', '')}"
+    m = _RATE.search(text)
+    if m is not None:
+        return f"{m.group(1).replace(',', '')} * {m.group(3).replace(',', '')}"
+    return None
+
+
 def _verb_form(text: str) -> str | None:
+    worded = _word_problem(text)
+    if worded is not None:
+        return worded
     for pattern, template in _VERB_FORMS:
         m = pattern.search(text)
         if m:

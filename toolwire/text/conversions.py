@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from toolwire.text import mentions
-from toolwire.text.lexicon import CLOCK_WORDS, CONVERSION_LINKS, DETERMINERS, PHRASE_ENDS
+from toolwire.text.lexicon import (
+    ARTICLES,
+    CLOCK_WORDS,
+    CONVERSION_LINKS,
+    DETERMINERS,
+    PHRASE_ENDS,
+)
 
 if TYPE_CHECKING:
     from toolwire.text.reading import Reading
@@ -95,10 +101,19 @@ _NUM = r"(?:[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[A-Za-z]+)"
 _HOW_MANY = re.compile(
     rf"\bhow\s+(?:many|much)\s+(?P<target>{_WORD}(?:\s+{_WORD}){{0,3}}?)\s+{_LINK}\s+"
     rf"(?:there\s+(?:in|are\s+in|is\s+in)\s+|(?:[^\W\d_]+\s+){{0,3}}?(?:for|in|with)\s+)?"
-    rf"(?P<sym>[$€£¥]\s?)?(?P<num>{_NUM})\s*"
+    rf"(?:(?:a|an)\s+(?=[$€£¥\d]))?"  # "how many litres does *a* 15-gallon tank hold"
+    rf"(?P<sym>[$€£¥]\s?)?(?P<num>{_NUM})(?:-(?=[^\W\d_])|\s*)"  # "15-gallon"
     r"(?P<rest>.*)$",
     re.IGNORECASE,
 )
+
+
+def _article(word: str, start: int) -> mentions.NumberMention | None:
+    """The indefinite article where an amount is expected, as the count one ("how many cups
+    in *a* liter"); ``None`` for another word."""
+    if word.lower() not in ARTICLES:
+        return None
+    return mentions.NumberMention(value=1.0, text=word, start=start)
 
 
 def _how_many(reading: Reading) -> Conversion | None:
@@ -107,7 +122,7 @@ def _how_many(reading: Reading) -> Conversion | None:
     m = _HOW_MANY.search(sentence)
     if m is None:
         return None
-    amount = _number_at(reading, m.start("num"))
+    amount = _number_at(reading, m.start("num")) or _article(m.group("num"), m.start("num"))
     if amount is None:
         return None
     target = _phrase(sentence, m.start("target"))
@@ -211,6 +226,11 @@ def _time_between(reading: Reading) -> Conversion | None:
             return Conversion(source=_without_time(source), target=_without_time(target))
     places = [p for m in _IN_PLACE.finditer(sentence)
               if (p := _phrase(sentence, m.start("place"))) is not None]
+    if len(places) < 2:  # a place without "in" ("10am london = ? in dubai")
+        seen = {p.start for p in places}
+        places = sorted([*places, *(Phrase(text=p.text, start=p.start, end=p.end)
+                                    for p in reading.places if p.start not in seen)],
+                        key=lambda p: p.start)
     if len(places) != 2:
         return None
     source = min(places, key=lambda p: abs(p.start - at))

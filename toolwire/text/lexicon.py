@@ -117,6 +117,11 @@ CLOCK_WORDS = {"noon": 12, "midday": 12, "midnight": 0}
 REFERENCES = ("the result", "that", "it", "them", "this", "those")
 """English demonstrative and personal pronouns that point back to what came before ("divide
 that by 8"), and "the result"."""
+PLACE_REFERENCES = frozenset({"there"})
+"""The English locative pro-form: it points back to a place named before ("how's the weather
+*there*?"), unless it is the existential "there" of "there is" (``BE_FORMS``)."""
+BE_FORMS = frozenset({"is", "are", "was", "were", "be", "been", "being", "'s", "’s"})
+"""The forms of English "to be" ("there *is*", "*are* there"), and its contraction."""
 FOLLOWUP_LEADS = frozenset({"and", "so", "also", "then", "now", "same", "but", "ok", "okay"})
 """English coordinators and discourse markers that may come before "what about" or "how
 about" in a follow-up ("ok so what about 100?")."""
@@ -153,6 +158,9 @@ PHRASE_ENDS = frozenset({
 *please*"): the links of ``CONVERSION_LINKS``, pronouns and auxiliaries that start the next
 part, politeness and hedges ("please", "thanks", "roughly") with their chat spellings ("pls",
 "plz", "thx"), and the words for now ("now", "today", "right now" and its "rn")."""
+ARTICLES = frozenset({"a", "an"})
+"""The English indefinite articles: where an amount is expected they count one ("how many cups
+in *a* liter")."""
 DETERMINERS = frozenset({"the", "a", "an", "some", "my", "many", "much", "of"})
 """English determiners (and "of") a phrase may open with; they are not part of it ("how many
 of *the* euros")."""
@@ -160,6 +168,25 @@ of *the* euros")."""
 # -- arithmetic ------------------------------------------------------------------------------
 PERCENT_WORDS = frozenset({"percent", "%"})
 """The words for a hundredth."""
+FRACTIONS: dict[str, int] = {
+    "half": 2, "halves": 2, "quarter": 4, "quarters": 4,
+    **{word: n for n, ordinal in enumerate(
+        ("third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"), start=3)
+       for word in (ordinal, ordinal + "s")},
+}
+"""The English fraction words to their denominator ("a *third* of 270", "two *thirds*"):
+"half" and "quarter", and the ordinals third to tenth, which English uses as denominators,
+each in the singular and the plural."""
+POWER_NOUNS = {"square": 2, "cube": 3}
+"""The English nouns of a number's second and third power ("the *cube* of 9")."""
+SHARE_VERBS = frozenset({"split", "share", "divide", "shared", "divided"})
+"""English verbs of sharing a quantity out, and their participles ("*split* 186 dollars
+among 6")."""
+SHARE_PREPOSITIONS = frozenset({"among", "amongst", "between"})
+"""The English prepositions of distribution: what follows them is how many share."""
+RATE_WORDS = frozenset({"a", "an", "per", "each", "every"})
+"""What makes "N <word> <unit>" a rate in English: the article, "per", "each" and "every"
+("350 *a* month", "60 miles *per* hour")."""
 
 # -- parameters and tool names ---------------------------------------------------------------
 GENERIC_NAME_WORDS = frozenset({"get", "set", "do", "run", "make", "api", "info", "data",
@@ -244,23 +271,6 @@ rank: "the second", "secondly", "2nd" mark the second item of a listed request."
 ITEM_PREPOSITIONS: frozenset[str] = frozenset( {"between", "of", "for", "in", "from", "at", "on", "near", "with", "to", "about"})
 """English prepositions that introduce a listed item again ("of 12 and 15, and of 18 and 24",
 "in Paris and in London"): the common spatial and relational ones."""
-
-REQUEST_OPENERS: frozenset[str] = frozenset( {
-    "What", "Whats", "How", "Please", "Can", "Could", "Tell", "Give", "Also", "And", "Then",
-    "Find", "Get", "Show", "Is", "Are", "Do", "Does", "The", "Use", "Calculate", "Compute",
-    "If", "In", "For", "With", "At", "On", "To", "From", "By", "After", "Lastly", "Finally",
-    "First", "Second", "Third", "Fourth", "Fifth", "Next", "I", "I'm", "I'd", "I'll", "My", "We",
-    "You", "It", "This", "That", "These", "Those", "A", "An", "Would", "Should", "Will", "Let",
-    "Now", "Once", "Additionally", "Moreover", "Furthermore", "Secondly", "Thirdly", "Fetch",
-    "Search", "Provide", "Retrieve", "Assume", "Imagine", "Using", "Plus", "Help", "Hi",
-    "Hello", "Hey", "Thanks", "Make", "Create", "Check", "Send", "Open", "Convert", "Perform",
-    "Determine", "Estimate", "Identify", "Generate", "Design", "Run", "Train", "Build", "Set",
-    "Which", "Who", "Where", "When", "Why", "He", "She", "They", "His", "Her", "Their", "Our",
-    "Your", "Its", "As", "Later", "There", "Here", "Also,",
-})
-"""Capitalised words that open a request or a clause of one without being a name: question
-words, pronouns, articles, discourse markers and the imperative verbs requests start with,
-read off the openings of the BFCL tuning split's questions (never the report split's)."""
 
 
 @cache

@@ -273,7 +273,7 @@ def place_mentions(text: str) -> list[PlaceMention]:
             if not joined or all(m.group().lower() in lexicon.STOP_WORDS for m in chunk):
                 continue
             after = spans[i - 1].group().lower() in lexicon.PLACE_PREPOSITIONS if i else False
-            if n == 1 and not (phrase[0].isupper() or after):
+            if n == 1 and not (phrase[0].isupper() or after or is_big_city(phrase)):
                 continue
             if names_a_zone(phrase):
                 found.append(_with_region(text, PlaceMention(
@@ -283,6 +283,22 @@ def place_mentions(text: str) -> list[PlaceMention]:
         else:
             i += 1
     return found
+
+
+BIG_CITY_POPULATION = 1_000_000
+"""A single lower-case word is read as a place anywhere when it is the own name of a city this
+large ("current time sydney", "10am london"): people type the names of big cities in lower
+case, and few of those names are English words. A smaller town's name ("nice", "reading")
+is a place in lower case only after a preposition."""
+_BIG_CITY_MIN_LETTERS = 4
+
+
+def is_big_city(word: str) -> bool:
+    """Whether ``word`` is the own name of a city of ``BIG_CITY_POPULATION`` or more (four
+    letters at least: shorter ones are too often words or abbreviations)."""
+    places = gazetteer().cities.get(fold(word), [])
+    return (len(word) >= _BIG_CITY_MIN_LETTERS and word.isalpha() and bool(places)
+            and places[0].population >= BIG_CITY_POPULATION)
 
 
 def names_a_zone(phrase: str) -> bool:

@@ -10,13 +10,15 @@ here: words and their stems, numbers, dates, times, quoted passages and clauses 
 the reading is made; places (the gazetteer), names, the currencies it names, the conversion
 and the arithmetic it asks for on first use, and kept. A part of the sentence (a clause, the
 words after a number) is a reading too (:meth:`Reading.part`), cut from the whole one rather
-than read again. Units are not read here: each tool's own normaliser reads its units.
+than read again; so is a text made of its stretches and words put between them
+(:meth:`Reading.spliced`: a listed item with the words around it, "the GCD of 18 and 24").
+Units are not read here: each tool's own normaliser reads its units.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Literal, TypeVar
@@ -68,9 +70,9 @@ class Reading:
     clauses: tuple[Clause, ...]
     """Its clauses (``clauses.split``): one when nothing joins two."""
     whole: Reading | None = field(default=None, repr=False)
-    """The reading this one is a part of (``None`` for a whole sentence)."""
-    offset: int = 0
-    """Where this part starts in ``whole``."""
+    """The reading this one is cut from (``None`` for a whole sentence)."""
+    origin: tuple[Stretch, ...] = ()
+    """Where its stretches of ``whole``'s text stand, here and there (empty for a whole)."""
 
     # -- words -------------------------------------------------------------------------------
     @cached_property
@@ -155,7 +157,7 @@ class Reading:
     def places(self) -> tuple[PlaceMention, ...]:
         """The places it names (``places.place_mentions``: the gazetteer, read on first use)."""
         if self.whole is not None:
-            return tuple(self._shifted(self.whole.places, len(self.text)))
+            return tuple(self._shifted(self.whole.places))
         from toolwire.text.places import place_mentions
 
         return tuple(place_mentions(self.text))
@@ -165,7 +167,7 @@ class Reading:
         """The names it writes: runs of capitalised words, less the words capitalised for
         another reason (see :func:`_names`)."""
         if self.whole is not None:
-            return tuple(self._shifted(self.whole.names, len(self.text)))
+            return tuple(self._shifted(self.whole.names))
         return tuple(_names(self))
 
     @cached_property
@@ -218,36 +220,120 @@ class Reading:
     def part(self, start: int, end: int | None = None) -> Reading:
         """The reading of ``text[start:end]``, cut from this one (positions in the part)."""
         end = len(self.text) if end is None else end
-        start, end = max(0, start), min(len(self.text), end)
-        if start == 0 and end == len(self.text):
+        if max(0, start) == 0 and end >= len(self.text):
             return self
-        spans = [w for w in self.spans if start <= w.start and w.end <= end]
-        cut = [w for w in self.spans if w.start < end and start < w.end and w not in spans]
-        for w in cut:
-            spans += self._pieces(max(w.start, start), min(w.end, end))
-        spans.sort(key=lambda w: w.start)
-        root = self.whole or self
+        return self.spliced([(start, end)])
+
+    def spliced(self, pieces: Sequence[tuple[int, int] | str]) -> Reading:
+        """The reading of a text made of this one's ranges ``(start, end)`` and words put
+        between them (``" and "``, ``". "``), cut from this reading rather than read again:
+        what a range writes whole is kept, in the new text's positions; what is put between
+        is words only (no number, date, time or quote is read in it). A range's clauses are
+        its clauses here, and a range that starts inside a clause goes on with the clause
+        before it. ``spliced([(a, b)])`` is ``part(a, b)``."""
+        text, placed = "", []
+        for piece in pieces:
+            if isinstance(piece, str):
+                text += piece
+                continue
+            start, end = max(0, piece[0]), min(len(self.text), piece[1])
+            if start < end:
+                placed.append(Stretch(here=len(text), there=start, length=end - start))
+                text += self.text[start:end]
         return Reading(
-            text=self.text[start:end],
-            spans=tuple(Word(w.text, w.start - start, w.end - start) for w in spans),
-            numbers=tuple(_inside(self.numbers, start, end, lambda n: len(n.text))),
-            dates=tuple(_inside(self.dates, start, end, lambda d: len(d.text))),
-            times=tuple(_inside(self.times, start, end, lambda t: 1)),  # its first digit
-            quotes=tuple(replace(q, end=q.end - start)
-                         for q in _inside(self.quotes, start, end, lambda q: q.end - q.start)),
-            clauses=tuple(_clipped(self.clauses, start, end)),
-            whole=root,
-            offset=self.offset + start,
+            text=text,
+            spans=tuple(self._spliced_words(text, placed)),
+            numbers=tuple(_moved(self.numbers, placed, lambda n: len(n.text))),
+            dates=tuple(_moved(self.dates, placed, lambda d: len(d.text))),
+            times=tuple(_moved(self.times, placed, lambda t: 1)),  # its first digit
+            quotes=tuple(_moved_quotes(self.quotes, placed)),
+            clauses=tuple(self._spliced_clauses(text, placed)),
+            whole=self.whole or self,
+            origin=tuple(self._rooted(placed)),
         )
+
+    def _spliced_words(self, text: str, placed: list[Stretch]) -> list[Word]:
+        """The words of a splice: each range's (a word it cuts, the part inside), and those
+        of the words put between."""
+        out: list[Word] = []
+        at = 0
+        for s in placed:
+            out += [Word(w.group(), at + w.start(), at + w.end())
+                    for w in word_spans(text[at : s.here])]
+            start, end = s.there, s.there + s.length
+            kept = [w for w in self.spans if start <= w.start and w.end <= end]
+            for w in self.spans:
+                if w.start < end and start < w.end and w not in kept:
+                    kept += self._pieces(max(w.start, start), min(w.end, end))
+            out += [Word(w.text, w.start - start + s.here, w.end - start + s.here)
+                    for w in sorted(kept, key=lambda w: w.start)]
+            at = s.here + s.length
+        out += [Word(w.group(), at + w.start(), at + w.end()) for w in word_spans(text[at:])]
+        return out
+
+    def _spliced_clauses(self, text: str, placed: list[Stretch]) -> list[Clause]:
+        """The clauses of a splice: each range's, the first of a range that starts inside a
+        clause joined to the clause before it."""
+        out: list[Clause] = []
+        for s in placed:
+            for n, c in enumerate(_clipped(self.clauses, s.there, s.there + s.length)):
+                start = c.start + s.here
+                if n == 0 and out and c.separator == "" and not any(
+                        k.start == s.there + c.start for k in self.clauses):
+                    last = out.pop()
+                    out.append(last._replace(text=text[last.start : start + len(c.text)]))
+                else:
+                    out.append(c._replace(start=start))
+        return out
+
+    def _rooted(self, placed: list[Stretch]) -> list[Stretch]:
+        """``placed`` (stretches of this reading) as stretches of the whole one."""
+        if self.whole is None:
+            return placed
+        out = []
+        for s in placed:
+            for o in self.origin:  # where a stretch here meets one of this reading's own
+                a, b = max(s.there, o.here), min(s.there + s.length, o.here + o.length)
+                if a < b:
+                    out.append(Stretch(here=s.here + a - s.there, there=o.there + a - o.here,
+                                       length=b - a))
+        return out
 
     def clause_parts(self) -> list[tuple[Clause, Reading]]:
         """Each clause with its reading."""
         return [(c, self.part(c.start, c.start + len(c.text))) for c in self.clauses]
 
-    def _shifted(self, found: tuple[_Located, ...], length: int) -> list[_Located]:
-        """Of the whole reading's ``found``, those inside this part, in its positions."""
-        return [replace(f, start=f.start - self.offset, end=f.end - self.offset)
-                for f in found if self.offset <= f.start and f.end <= self.offset + length]
+    def source(self, position: int) -> int | None:
+        """Where ``position`` stands in the whole reading (``None`` inside words put between
+        the stretches of a splice)."""
+        if self.whole is None:
+            return position
+        return next((o.there + position - o.here for o in self.origin
+                     if o.here <= position < o.here + o.length), None)
+
+    def opens_sentence(self, position: int) -> bool:
+        """Whether a word at ``position`` is the first of a sentence or line of the whole
+        reading (English capitalises it for its place, whatever it is)."""
+        there = self.source(position)
+        if there is None or self.whole is None:
+            return _opens_sentence(self.text, position)
+        return _opens_sentence(self.whole.text, there)
+
+    def _shifted(self, found: tuple[_Located, ...]) -> list[_Located]:
+        """Of the whole reading's ``found``, those inside one of this reading's stretches, in
+        its positions."""
+        return [replace(f, start=f.start - o.there + o.here, end=f.end - o.there + o.here)
+                for o in self.origin for f in found
+                if o.there <= f.start and f.end <= o.there + o.length]
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """A stretch of text cut from another: where it stands here, where there, how long."""
+
+    here: int
+    there: int
+    length: int
 
 
 def read(sentence: str) -> Reading:
@@ -263,11 +349,18 @@ def read(sentence: str) -> Reading:
     )
 
 
-def _inside(found: tuple[_Mention, ...], start: int, end: int,
-            size: Callable[[_Mention], int]) -> list[_Mention]:
-    """Of ``found``, those written inside ``start:end``, in the part's positions."""
-    return [replace(m, start=m.start - start) for m in found
-            if start <= m.start and m.start + size(m) <= end]
+def _moved(found: tuple[_Mention, ...], placed: list[Stretch],
+           size: Callable[[_Mention], int]) -> list[_Mention]:
+    """Of ``found``, those written inside one of the ``placed`` stretches, in their positions
+    there."""
+    return [replace(m, start=m.start + s.here - s.there) for s in placed for m in found
+            if s.there <= m.start and m.start + size(m) <= s.there + s.length]
+
+
+def _moved_quotes(found: tuple[Quote, ...], placed: list[Stretch]) -> list[Quote]:
+    """Of ``found``, those inside one of the ``placed`` stretches, in their positions there."""
+    return [replace(q, start=q.start + s.here - s.there, end=q.end + s.here - s.there)
+            for s in placed for q in found if s.there <= q.start and q.end <= s.there + s.length]
 
 
 def _clipped(found: tuple[Clause, ...], start: int, end: int) -> list[Clause]:

@@ -29,11 +29,13 @@ def worker(
     """
     from toolwire.config import get_settings
     from toolwire.logs import configure_logging
+    from toolwire.memory import tune_malloc
 
     settings = get_settings()
     if not settings.broker_url:
         typer.echo("error: set TOOLWIRE_BROKER_URL (e.g. redis://127.0.0.1:6379/0)", err=True)
         raise typer.Exit(2)
+    tune_malloc(enabled=settings.malloc_tuning)  # before the pool forks: see toolwire.memory
     configure_logging(json_format=settings.log_format == "json", level=loglevel.upper())
     if metrics_port:
         _multiprocess_dir()  # before prometheus_client is imported: it picks its mode then

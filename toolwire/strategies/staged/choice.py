@@ -24,23 +24,20 @@ from pathlib import Path
 from typing import Any
 
 from toolwire.retrieval.index import Hit
-from toolwire.strategies.staged.matching import (
-    feasible,
-    lexical_match,
-    moments_feasible,
-    name_share,
-)
-from toolwire.strategies.staged.rules import StagedRules
+from toolwire.strategies.staged.rules import RULES, StagedRules
 from toolwire.text.reading import Reading
 from toolwire.tools.registry import Tool
 
 SHIPPED = Path(__file__).with_name("selection.json")
 
-FEATURES: tuple[str, ...] = (
-    "fused", "keyword", "dense", "first", "name_share", "enum_named", "feasible",
-    "moments_feasible",
+CORE_FEATURES: tuple[str, ...] = ("fused", "keyword", "dense", "first")
+"""What retrieval says of each candidate, whatever the rules."""
+
+FEATURES: tuple[str, ...] = CORE_FEATURES + tuple(
+    name for r in RULES for name in r.neutral
 )
-"""What the model reads of each candidate, each in :func:`candidate_evidence`."""
+"""What the model reads of each candidate: retrieval's scores, then each SELECT rule's
+features (``rules/select.py``), in the table's order."""
 
 
 def candidate_evidence(
@@ -52,31 +49,26 @@ def candidate_evidence(
       closeness in meaning to the tool's name, description and parameters; 0 without
       embedding scores);
     - ``first``: 1 for the best-ranked candidate;
-    - ``name_share``: the share of its name's words the sentence writes (0 with the
-      ``literal_selection`` rule off);
-    - ``enum_named``: 1 when the sentence names one of its enum values (0 with that rule off);
-    - ``feasible``: 1 when the sentence writes enough numbers for its required numeric
-      parameters (always 1 with the ``feasibility`` rule off);
-    - ``moments_feasible``: 1 when the sentence writes the dates and times its required date
-      and time parameters want (always 1 with the ``feasibility`` rule off).
+    - each SELECT rule's features (``name_share`` and ``enum_named`` of
+      ``literal_selection``; ``feasible`` and ``moments_feasible`` of ``feasibility``), or
+      their ``neutral`` values with the rule off.
     """
     rules = rules or StagedRules()
+    active = {r.name for r in rules.active()}
     best = max(range(len(hits)), key=lambda i: hits[i].score)
     out = []
     for i, hit in enumerate(hits):
-        share = name_share(reading, hit.tool) if rules.literal_selection else 0.0
-        literal = lexical_match(reading, hit.tool) if rules.literal_selection else 0.0
-        out.append({
+        features = {
             "fused": hit.score,
             "keyword": hit.keyword_score,
             "dense": 0.0 if math.isnan(hit.dense_score) else hit.dense_score,
             "first": float(i == best),
-            "name_share": share,
-            "enum_named": float(literal - share >= 1.0),
-            "feasible": float(feasible(reading, hit.tool)) if rules.feasibility else 1.0,
-            "moments_feasible": (float(moments_feasible(reading, hit.tool))
-                                 if rules.feasibility else 1.0),
-        })
+        }
+        for rule in RULES:
+            if rule.neutral:
+                on = rule.name in active
+                features.update(rule.feature_values(reading, hit.tool) if on else rule.neutral)
+        out.append(features)
     return out
 
 
@@ -98,7 +90,8 @@ class SelectionModel:
     @classmethod
     def load(cls, path: Path) -> SelectionModel:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(weights={name: float(data["weights"][name]) for name in FEATURES},
+        # a feature the fit predates (a new SELECT rule's) weighs nothing until refitted
+        return cls(weights={name: float(data["weights"].get(name, 0.0)) for name in FEATURES},
                    fitted=data.get("fitted") or {})
 
     @classmethod

@@ -7,6 +7,10 @@ the sentence mentions them; required values the sentence does not hold are repor
 never invented. Every step writes into one growing assistant prefill, ``<tool_call>{"name":
 "f", "arguments": {"a": 1, ...``, so the prompt is evaluated once and each choice costs a few
 tokens. A ``Filler`` serves one fill (it keeps what that fill has used): make one per fill.
+
+The heuristics are the rules of the MENTION and VALUE stages (``rules/mention.py``,
+``rules/value.py``): the filler asks every rule that is on, in the table's order, whether it
+mentions a parameter, which options it offers, which priors it adds.
 """
 
 from __future__ import annotations
@@ -22,42 +26,19 @@ from toolwire.messages import (
     ModelSettings,
 )
 from toolwire.models.base import Model
-from toolwire.strategies.staged.examples import (
-    code_grammar,
-    code_shape,
-    example_of,
-    named_codes,
-    names_a_place,
-    names_the_kind,
-)
+from toolwire.strategies.staged.examples import code_grammar, code_shape, named_codes
 from toolwire.strategies.staged.matching import enum_labels, is_numeric
-from toolwire.strategies.staged.priors import (
-    direction_prior,
-    non_null,
-    number_prior,
-    quote_prior,
-    readings,
-    role_of,
-    written_moments,
-)
+from toolwire.strategies.staged.priors import non_null, readings
 from toolwire.strategies.staged.prompts import CALL_OPEN, call_prompt, choose, messages_for
-from toolwire.strategies.staged.rules import StagedRules
-from toolwire.strategies.staged.settled import (
-    pair_values,
-    phrase_for,
-    wants_place,
-)
+from toolwire.strategies.staged.rules import Rule, StagedRules, ValueAsk
 from toolwire.strategies.staged.spans import span_grammar
 from toolwire.text import lexicon, mentions
-from toolwire.text.conversions import Conversion
 from toolwire.text.reading import Reading
-from toolwire.text.words import split_identifier, stem, words
+from toolwire.text.words import split_identifier, words
 from toolwire.tools.registry import Tool
 
 _MAX_FREE_TOKENS = 64
-_QUOTED_KEY = "\x00quoted"
 _CODES_KEY = "\x00codes"
-_PLACES_KEY = "\x00places"
 
 
 @dataclass(kw_only=True)
@@ -74,10 +55,10 @@ class Filler:
     def __init__(self, model: Model, rules: StagedRules | None = None) -> None:
         self.model = model
         self.rules = rules or StagedRules()
+        self._active: list[Rule] = self.rules.active()
         self._span_bans: set[str] = set()
         self._params: list[str] = []
         self._tool: Tool | None = None
-        self._conversion: Conversion | None = None
 
     # -- 2. its arguments ------------------------------------------------------------------
     async def fill(
@@ -96,10 +77,9 @@ class Filler:
         required = list(tool.parameters.get("required", []))
         numbers = list(reading.numbers)
         self._tool = tool
-        self._conversion = reading.conversion if self.rules.conversion_pairs else None
         chosen = [p for p in props if p in required or self._mentioned(reading, p, props[p])]
-        if self.rules.numeric_optionals:
-            chosen = _with_numeric_optionals(len(numbers), props, chosen)
+        for rule in self._active:  # optional parameters the rules add (a spare number's)
+            chosen = rule.chosen(reading, props, chosen)
         result = Fill()
         prefill = CALL_OPEN + json.dumps({"name": tool.name})[:-1] + ', "arguments": {'
         numeric = any(non_null(props[p]).get("type") in ("number", "integer") for p in props)
@@ -144,23 +124,21 @@ class Filler:
         return self._span_bans | set(split_identifier(name))
 
     def _mentioned(self, reading: Reading, name: str, schema: dict[str, Any]) -> bool:
+        """Whether the sentence mentions parameter ``name``: its name, a rule of the MENTION
+        stage ("make it private" mentions private_visibility), or one of its enum values."""
         if reading.mentions(name):
             return True
-        if self.rules.whole_places and wants_place(name, non_null(schema)) and reading.places:
-            return True  # "what time is it in paris" names get_time's timezone
-        if self.rules.written_moments and written_moments(reading, name, schema):
+        if any(rule.mentioned(reading, name, schema) for rule in self._active):
             return True
-        distinctive = set() if not self.rules.distinctive_mentions else {
-            stem(w) for w in split_identifier(name)
-            if len(w) >= 5 and w not in lexicon.COMMON_PARAM_WORDS
-        }
-        if distinctive & reading.stem_set:
-            return True  # "make it private" mentions private_visibility
-        example = example_of(schema) if self.rules.described_examples else None
-        if example and (names_the_kind(reading, example) or named_codes(reading, example)
-                        or names_a_place(reading, example)):
-            return True  # "42 US dollars" mentions from_currency, "e.g. USD"
         return any(isinstance(v, str) and reading.mentions(v) for v in schema.get("enum", []))
+
+    def _ask(self, reading: Reading, name: str, schema: dict[str, Any], kind: Any,
+             bad: str | None, used: dict[str, set[str]], rule: Rule) -> ValueAsk:
+        """What ``rule`` is asked about parameter ``name`` (with the values it gave before)."""
+        assert self._tool is not None
+        return ValueAsk(reading=reading, tool=self._tool, name=name, schema=schema, kind=kind,
+                        bad=bad, taken=used.setdefault("\x00rule:" + rule.name, set()),
+                        params=self._params)
 
     async def _value(
         self,
@@ -178,17 +156,17 @@ class Filler:
         end = "}" if last else ","
         bad = json.dumps(avoid[name]) if avoid and name in avoid else None
         schema = non_null(schema)
-        phrase = phrase_for(name, self._conversion)
-        if phrase is not None and self._tool is not None:  # "how many X is N Y": Y is the source
-            side = reading.part(phrase.start, phrase.end)
-            given = [json.dumps(v) for v in pair_values(self._tool, name, side)]
-            if [g for g in given if g != bad]:
-                return await self._pick(messages, [g for g in given if g != bad], end)
-        if self.rules.whole_places and wants_place(name, schema):
-            place = await self._place(messages, reading, end, used_values, bad)
-            if place is not None:
-                return place
         kind = _one_type(schema.get("type"), is_numeric(schema) and bool(numbers))
+        for rule in self._active:  # a conversion's side, a place whole, a date in its pattern
+            if rule.offer is None:
+                continue
+            ask = self._ask(reading, name, schema, kind, bad, used_values, rule)
+            offered = rule.offered(ask)
+            if offered:
+                literal = await self._pick(messages, offered, end)
+                if literal is not None:
+                    ask.taken.add(literal)
+                return literal
         if "enum" in schema:
             options = [json.dumps(v) for v in schema["enum"] if json.dumps(v) != bad]
             return await self._enum(messages, reading, schema, options, end, used_values, name)
@@ -198,64 +176,37 @@ class Filler:
             return await self._number(
                 messages, reading, name, schema, numbers, used_numbers, end, bad
             )
-        moments = kind == "string" and self.rules.written_moments
-        written = written_moments(reading, name, schema) if moments else []
-        if written:
-            literals = [json.dumps(d) for d in written]
-            return await self._pick(messages, [x for x in literals if x != bad] or literals, end)
-        example = example_of(schema) if self.rules.described_examples else None
-        if kind == "string" and code_shape(example):
+        example = None
+        if kind == "string":  # "e.g. USD": a code of that shape
+            example = next((e for r in self._active if (e := r.code_like(schema))), None)
+        if example is not None:
             return await self._code(messages, reading, schema, example, end, used_values, name,
                                     bad)
         if kind == "string" and schema.get("format") not in lexicon.FREE_STRING_FORMATS:
-            walls = (set(lexicon.DIRECTION_WORDS) if role_of(name) and self.rules.direction_walls
-                     else set())
+            walls: set[str] = set()  # "from"/"to" for a source or target
+            for rule in self._active:
+                walls |= rule.span_walls(name)
             span = await self._span(messages, reading, bad, self._no_start(name), walls)
-            return await self._prefer_quoted(messages, reading, name, span, end, used_values, bad)
+            for rule in self._active:  # a quoted passage beside the span
+                if rule.passages is None:
+                    continue
+                ask = self._ask(reading, name, schema, kind, bad, used_values, rule)
+                prior = rule.passages_for(ask)
+                if prior:
+                    return await self._beside_span(messages, span, end, prior, ask.taken)
+            return span
         return await self._free(messages, schema)
 
-    async def _place(
+    async def _beside_span(
         self,
         messages: list[Message],
-        reading: Reading,
-        end: str,
-        used: dict[str, set[str]],
-        bad: str | None,
-    ) -> str | None:
-        """A place the sentence names, whole ("Los Angeles", never "Los"), one no other
-        parameter took; a time zone parameter without one written gets none."""
-        taken = used.setdefault(_PLACES_KEY, set())
-        places = [json.dumps(p.text) for p in reading.places]
-        options = [p for p in places if p not in taken and p != bad] or [
-            p for p in places if p != bad]
-        if not options:
-            return None
-        literal = await self._pick(messages, options, end)
-        if literal is not None:
-            taken.add(literal)
-        return literal
-
-    async def _prefer_quoted(
-        self,
-        messages: list[Message],
-        reading: Reading,
-        name: str,
         span: str | None,
         end: str,
-        used: dict[str, set[str]],
-        bad: str | None,
+        prior: dict[str, float],
+        taken: set[str],
     ) -> str | None:
-        """The span, or a passage the user quoted when the model finds one as likely: quotes
-        mark values ("the instrument 'Violin' from 'Stradivarius' maker"), and the one beside
-        the parameter's own words leans to it."""
-        if not self.rules.quoted_passages:
-            return span
-        taken = used.setdefault(_QUOTED_KEY, set())
-        quotes = [q for q in reading.quotes
-                  if json.dumps(q.text) not in taken and json.dumps(q.text) != bad]
-        if not quotes:
-            return span
-        prior = quote_prior(reading, quotes, name, self._params)
+        """The span, or a passage a rule offers (with its prior) when the model finds it as
+        likely; a passage chosen is ``taken`` (no later parameter of the call gets it)."""
         options = list(dict.fromkeys([*prior, *([span] if span else [])]))
         literal = await self._pick(messages, options, end, prior)
         if literal in prior:
@@ -307,11 +258,11 @@ class Filler:
         fresh = [o for o in named if o not in taken]
         # a source/target pair whose one named value the source took ("5 miles to km"): the
         # target is picked among the others rather than the same again (mile to mile)
-        pair = self.rules.direction_walls and role_of(name) is not None and bool(named)
+        pair = bool(named) and any(r.paired(name) for r in self._active)
         others = [o for o in options if o not in taken] if pair else []
         pool = fresh or others or named or options
-        prior = {o: direction_prior(name, reading, where[o], rank) for rank, o in
-                 enumerate(named) if o in pool} if self.rules.direction_walls else {}
+        prior = {o: sum(r.enum_bonus(name, reading, where[o], rank) for r in self._active)
+                 for rank, o in enumerate(named) if o in pool}
         literal = await self._pick(messages, pool, end, prior)
         if literal is not None:
             used.setdefault(key, set()).add(literal)
@@ -340,8 +291,8 @@ class Filler:
                     prior[text] = bonus
         if not options:
             return None
-        if self.rules.number_priors:
-            found = number_prior(reading, name, [numbers[i] for i in options.values()])
+        for rule in self._active:  # the number beside the parameter's words, ...
+            found = rule.number_bonus(reading, name, [numbers[i] for i in options.values()])
             prior = {o: prior[o] + b for o, b in zip(options, found, strict=True)}
         literal = await self._pick(messages, list(options), end, prior)
         if literal is not None:
@@ -409,23 +360,6 @@ class Filler:
             settings=ModelSettings(max_tokens=_MAX_FREE_TOKENS),
         )
         return _json_literal(completion.text)
-
-
-def _with_numeric_optionals(
-    written: int, props: dict[str, Any], chosen: list[str]
-) -> list[str]:
-    """``chosen`` plus optional numeric parameters while the sentence writes more numbers
-    (``written``) than the chosen ones take ("find *ten* events" fills an optional ``count``),
-    in schema order."""
-    spare = written - sum(is_numeric(props[p]) for p in chosen)
-    extra = set()
-    for name, schema in props.items():
-        if spare <= 0:
-            break
-        if name not in chosen and isinstance(schema, dict) and is_numeric(schema):
-            extra.add(name)
-            spare -= 1
-    return [p for p in props if p in chosen or p in extra]
 
 
 def _one_type(kind: Any, numbers: bool) -> Any:

@@ -23,11 +23,11 @@ from toolwire.messages import Message
 from toolwire.retrieval.index import Hit
 from toolwire.strategies.staged.matching import is_numeric
 from toolwire.strategies.staged.priors import non_null, role_of, written_moments
-from toolwire.strategies.staged.settled import pair_values, wants_place
+from toolwire.strategies.staged.settled import expression_parameter, pair_values, wants_place
 from toolwire.text import lexicon
 from toolwire.text.mentions import NumberMention
 from toolwire.text.places import names_a_zone
-from toolwire.text.reading import Reading
+from toolwire.text.reading import Reading, read
 from toolwire.tools.registry import Tool
 
 
@@ -43,8 +43,11 @@ _LEAD = re.compile(
     re.IGNORECASE,
 )
 _REFERENCE = re.compile(_any(lexicon.REFERENCES), re.IGNORECASE)
-_TARGET = re.compile(_any(lexicon.TO_WORDS) + r"\s+(?P<phrase>[^\W\d_][\w$€£¥°/' .-]*)",
+_TARGET = re.compile(_any(lexicon.TO_WORDS) + r"\s+(?P<phrase>[^\W\d_][\w$€£¥°/' .-]*)"
+                     r"|\bhow\s+(?:many|much)\s+(?P<asked>[^\W\d_][\w$€£¥°/' .-]*)",
                      re.IGNORECASE)
+"""What a follow-up converts to: the words after "in"/"to" ("and in euros?"), or after "how
+many" ("and how many kilograms is that?")."""
 _SOURCE_ENDS = re.compile(
     r"[?!.,;]|" + _any(lexicon.TO_WORDS | lexicon.FROM_WORDS | lexicon.POLITE_WORDS),
     re.IGNORECASE,
@@ -82,6 +85,39 @@ def with_previous_result(reading: Reading, history: list[Message]) -> str | None
     value = previous.result
     text = format(value, ".10g") if isinstance(value, float) else str(value)
     return _REFERENCE.sub(text, reading.text, count=1)
+
+
+def with_previous_place(reading: Reading, history: list[Message]) -> str | None:
+    """The sentence with a locative "there" written as "in" the place of the previous call
+    ("how's the weather there" after ``get_time(timezone="Sydney")`` -> "how's the weather in
+    Sydney"), when it names no place of its own; ``None`` otherwise. The existential "there"
+    ("is there", "there are") points at no place."""
+    if reading.places:
+        return None
+    previous = previous_call(history)
+    place = _place_of(previous) if previous is not None else None
+    if place is None:
+        return None
+    for i, word in enumerate(reading.spans):
+        if word.text.lower() not in lexicon.PLACE_REFERENCES:
+            continue
+        after = reading.text[word.end :].lstrip().lower()
+        before = reading.lowered[i - 1] if i else ""
+        if before in lexicon.BE_FORMS or any(
+                after.startswith(be) and after[len(be) : len(be) + 1] in ("", " ", "?")
+                for be in lexicon.BE_FORMS):
+            continue
+        return reading.text[: word.start] + f"in {place}" + reading.text[word.end :]
+    return None
+
+
+def _place_of(previous: Previous) -> str | None:
+    """The place the previous call was made for: its first argument named like a place
+    (city, location, timezone) with a place or zone for a value."""
+    for name, value in previous.arguments.items():
+        if wants_place(name, {}) and isinstance(value, str) and names_a_zone(value):
+            return value
+    return None
 
 
 def _places(reading: Reading) -> list[str]:
@@ -130,8 +166,56 @@ def followup_call(
         return None
     if len(reading.numbers) > 1:
         return None  # "now add 3 and 4" writes a whole call of its own
+    expression = expression_parameter(tool)
+    if expression is not None:  # "and of 300?" after "20% of 150"
+        sum_ = _recomputed(reading, history, previous.arguments.get(expression))
+        return (tool, {expression: sum_}) if sum_ is not None else None
     arguments = _replaced(reading, tool, previous)
     return (tool, arguments) if arguments != previous.arguments else None
+
+
+_OPERAND = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _recomputed(reading: Reading, history: list[Message], written: Any) -> str | None:
+    """The previous calculation with the one number the follow-up writes in place of the
+    operand it stands for ("and of 300?" after "20% of 150" is ``20 / 100 * 300``): the
+    previous sentence's number after the same word as the new one ("of"), else its last; the
+    operand with that value, in the same rank among equal values, is replaced."""
+    if not isinstance(written, str) or len(reading.numbers) != 1 or _REFERENCE.search(
+            reading.text):
+        return None  # "now divide that by 8" works on the result (``with_previous_result``)
+    new = reading.numbers[0]
+    before = _word_before(reading.text, new.start)
+    question = previous_question(history)
+    said = list(read(question).numbers) if question else []
+    if not said:
+        return None
+    same = [n for n in said if before and _word_before(question or "", n.start) == before]
+    old = (same or said)[-1]
+    rank = [n.value for n in said[: said.index(old)]].count(old.value)
+    operands = [m for m in _OPERAND.finditer(written) if float(m.group()) == old.value]
+    if len(operands) <= rank or old.value == new.value:
+        return None
+    m = operands[rank]
+    value = new.literal(integer=False)
+    return written[: m.start()] + value + written[m.end() :]
+
+
+def _word_before(text: str, position: int) -> str:
+    """The word written right before ``position``, in lower case ("" at the start)."""
+    found = re.findall(r"[^\W\d_]+", text[:position])
+    return found[-1].lower() if found else ""
+
+
+def previous_question(history: list[Message]) -> str | None:
+    """The user's sentence that asked for the last call of ``history``."""
+    called = False
+    for message in reversed(history):
+        called = called or (message.role == "assistant" and bool(message.tool_calls))
+        if called and message.role == "user" and isinstance(message.content, str):
+            return message.content
+    return None
 
 
 def _replaced(reading: Reading, tool: Tool, previous: Previous) -> dict[str, Any]:
@@ -155,8 +239,9 @@ def _replaced(reading: Reading, tool: Tool, previous: Previous) -> dict[str, Any
         if "source" in roles and "target" in roles:
             arguments[roles["source"]] = previous.arguments.get(roles["target"])
     if target is not None and "target" in roles:
+        group = "phrase" if target.group("phrase") is not None else "asked"
         named = pair_values(tool, roles["target"],
-                            reading.part(target.start("phrase"), target.end("phrase")))
+                            reading.part(target.start(group), target.end(group)))
         if named:
             arguments[roles["target"]] = named[0]
     for name, schema in props.items():

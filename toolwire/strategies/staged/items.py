@@ -44,7 +44,9 @@ from toolwire.strategies.staged.values import (
     runs,
     values_for,
 )
-from toolwire.text import lexicon, mentions
+from toolwire.text import lexicon
+from toolwire.text.mentions import NumberMention
+from toolwire.text.reading import Reading
 from toolwire.text.words import split_identifier, stem, terms, word_spans
 from toolwire.text.words import words as words_of
 from toolwire.tools.registry import Tool
@@ -79,75 +81,89 @@ class Piece:
 
 @dataclass(frozen=True)
 class Listing:
-    """A sentence read as a frame and items, one item per call."""
+    """A sentence read as a frame and items, one item per call. The texts it gives are cut
+    from the sentence's reading (``Reading.spliced``), never read again."""
 
-    text: str
+    reading: Reading
     pieces: tuple[Piece, ...]
+
+    @property
+    def text(self) -> str:
+        """The sentence it lists the items of."""
+        return self.reading.text
 
     @property
     def count(self) -> int:
         """How many items (calls) it lists."""
         return len({p.owner for p in self.pieces if p.owner is not None})
 
-    def text_of(self, item: int) -> str:
+    def text_of(self, item: int) -> Reading:
         """The frame with ``item`` alone: the text its call is filled from."""
         return self.text_of_items({item})
 
-    def text_of_items(self, items: set[int]) -> str:
+    def text_of_items(self, items: set[int]) -> Reading:
         """The frame with ``items`` alone. Where the frame lists one value per item "each" or
         "respectively" ("You sold them at $180, $210 and $300 respectively"), the lone item's
         value alone; where it lists values of which the items name some ("for Microsoft and
         Apple" ... "the revenue of Apple"), those alone."""
-        text = _joined(self.text, [p for p in self.pieces if p.owner is None or p.owner in items])
+        reading = _joined(self.reading,
+                          [p for p in self.pieces if p.owner is None or p.owner in items])
         if len(items) == 1:
-            text = _respective(text, min(items), self.count)
-        return _named_only(text, " ".join(self.own(i) for i in sorted(items)))
+            reading = _respective(reading, min(items), self.count)
+        return _named_only(reading, " ".join(self.own(i).text for i in sorted(items)))
 
-    def frame(self) -> str:
+    def frame(self) -> Reading:
         """What every call shares: the words around the items."""
-        return _joined(self.text, [p for p in self.pieces if p.owner is None])
+        return _joined(self.reading, [p for p in self.pieces if p.owner is None])
 
-    def own(self, item: int) -> str:
+    def own(self, item: int) -> Reading:
         """What ``item`` itself writes."""
-        return _joined(self.text, [p for p in self.pieces if p.owner == item])
+        return _joined(self.reading, [p for p in self.pieces if p.owner == item])
 
 
 _EACH = re.compile(r"\b(?:respectively|each)\b", re.IGNORECASE)
 
 
-def _named_only(text: str, own: str) -> str:
-    """``text`` with each list of names of which ``own`` names some, not all, cut to those."""
-    for run in reversed(runs(text, anchors(text))):
+def _named_only(reading: Reading, own: str) -> Reading:
+    """``reading`` with each list of names of which ``own`` names some, not all, cut to
+    those."""
+    for run in reversed(runs(reading.text, anchors(reading))):
         named = [a for a in run if isinstance(a.value, str) and a.value.lower() in own.lower()]
         if named and len(named) < len(run):
-            kept = " and ".join(text[a.start : a.end] for a in named)
-            text = text[: run[0].start] + kept + text[run[-1].end :]
-    return text
+            kept: list[tuple[int, int] | str] = [(a.start, a.end) for a in named]
+            joined = [x for pair in zip(kept, [" and "] * len(kept), strict=True) for x in pair]
+            reading = reading.spliced(
+                [(0, run[0].start), *joined[:-1], (run[-1].end, len(reading.text))])
+    return reading
 
 
-def _respective(text: str, item: int, count: int) -> str:
-    """``text`` with each list of ``count`` values in a sentence that says "each" or
+def _respective(reading: Reading, item: int, count: int) -> Reading:
+    """``reading`` with each list of ``count`` values in a sentence that says "each" or
     "respectively" cut down to the value of ``item``."""
-    lists = [run for run in runs(text, anchors(text)) if len(run) == count]
+    lists = [run for run in runs(reading.text, anchors(reading)) if len(run) == count]
     for run in reversed(lists):
-        start, end = next((a, b) for a, b in sentences(text) if a <= run[0].start < b)
-        if _EACH.search(text[start:end]):
-            kept = text[run[item].start : run[item].end]
-            text = text[: run[0].start] + kept + text[run[-1].end :]
-    return text
+        start, end = next((a, b) for a, b in sentences(reading) if a <= run[0].start < b)
+        if _EACH.search(reading.text[start:end]):
+            reading = reading.spliced([(0, run[0].start), (run[item].start, run[item].end),
+                                       (run[-1].end, len(reading.text))])
+    return reading
 
 
-def _joined(text: str, pieces: list[Piece]) -> str:
+def _joined(reading: Reading, pieces: list[Piece]) -> Reading:
     """The pieces' words in order, a stop between those that were not written together."""
-    out = ""
+    out: list[tuple[int, int] | str] = []
+    last = ""
     for piece in pieces:
-        words = text[piece.start : piece.end].strip(" ,;\n")
+        written = reading.text[piece.start : piece.end]
+        words = written.strip(" ,;\n")
         if not words:
             continue
-        if out and out[-1] not in ".?!:" and words[0].isupper():
-            out += "."
-        out += (" " if out else "") + words
-    return out
+        if out:
+            out.append(("." if last not in ".?!:" and words[0].isupper() else "") + " ")
+        start = piece.start + len(written) - len(written.lstrip(" ,;\n"))
+        out.append((start, start + len(words)))
+        last = words[-1]
+    return reading.spliced(out)
 
 
 # -- marked parts -------------------------------------------------------------------------------
@@ -173,10 +189,11 @@ class _Part:
     ..."): the part before it continues from there."""
 
 
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Where each sentence of ``text`` starts and ends (newlines end one too; a stop inside a
-    quotation ends none: "The text is 'I had a good day. The weather was fine.'")."""
-    quotes = [(q.start, q.end) for q in mentions.quoted(text)]
+def sentences(reading: Reading) -> list[tuple[int, int]]:
+    """Where each sentence of ``reading`` starts and ends (newlines end one too; a stop inside
+    a quotation ends none: "The text is 'I had a good day. The weather was fine.'")."""
+    text = reading.text
+    quotes = [(q.start, q.end) for q in reading.quotes]
     out, start = [], 0
     for m in _SENTENCE_END.finditer(text):
         end = m.end("close") if m.group("close") is not None else m.start()
@@ -222,10 +239,11 @@ def _marks(text: str, start: int, end: int, sentence: int, window: int, cut: int
     )
 
 
-def _clause_mark(text: str, boundary: re.Match[str], end: int, sentence: int,
+def _clause_mark(reading: Reading, boundary: re.Match[str], end: int, sentence: int,
                  names: _Names) -> _Part | None:
     """The clause after ``boundary`` as a part of its own, if something marks it as another
     call: an ordinal or sequence word, a preposition or a thing named again after "and"."""
+    text = reading.text
     part = _marks(text, boundary.end(), end, sentence, _CLAUSE_ORDINAL_WINDOW, boundary.start(),
                   names.paired)
     if _marked(part):
@@ -233,7 +251,7 @@ def _clause_mark(text: str, boundary: re.Match[str], end: int, sentence: int,
     lead = _repeated_preposition(text, boundary, end)
     if lead is not None:
         return replace(part, lead=lead)
-    repeated = _repeated_noun(text, boundary, end, names.words)
+    repeated = _repeated_noun(reading, boundary, end, names.words)
     return replace(part, again=True) if repeated else None
 
 
@@ -253,19 +271,22 @@ def _repeated_preposition(text: str, boundary: re.Match[str], end: int) -> int |
     return start + earlier[-1].start() if earlier else None
 
 
-def _repeated_noun(text: str, boundary: re.Match[str], end: int, avoid: frozenset[str]) -> bool:
+def _repeated_noun(reading: Reading, boundary: re.Match[str], end: int,
+                   avoid: frozenset[str]) -> bool:
     """Whether the clause after ``boundary`` (an "and") names again, among its first words, a
     thing its sentence named before ("an Italian restaurant in New York and a Japanese sushi
     restaurant in Los Angeles"); the words of the tool's own names (``avoid``) do not count."""
     if "and" not in boundary.group().lower():
         return False
+    text = reading.text
     start = text.rfind("\n", 0, boundary.start()) + 1
     said = {stem(w) for w in words_of(text[start : boundary.start()])}
-    head = words_of(text[boundary.end() : end])[:_ORDINAL_WINDOW]
-    if not head or head[0].lower() not in ("a", "an"):
+    head = [w for w in reading.after(boundary.end()) if w.start < end][:_ORDINAL_WINDOW]
+    if not head or head[0].text.lower() not in ("a", "an"):
         return False
-    return any(len(w) > 3 and w.lower() not in lexicon.STOP_WORDS and not mentions.numbers(w)
-               and stem(w) in said and stem(w) not in avoid for w in head)
+    return any(len(w.text) > 3 and w.text.lower() not in lexicon.STOP_WORDS
+               and not reading.holds_number(w) and stem(w.text) in said
+               and stem(w.text) not in avoid for w in head)
 
 
 def _enclosed(text: str, start: int, at: int) -> bool:
@@ -275,17 +296,18 @@ def _enclosed(text: str, start: int, at: int) -> bool:
         before.count('"') % 2 == 1)
 
 
-def _parts(text: str, names: _Names) -> list[_Part]:
+def _parts(reading: Reading, names: _Names) -> list[_Part]:
     """The sentence's parts: each sentence, cut again where a clause marks another call."""
+    text = reading.text
     parts: list[_Part] = []
-    for index, (s_start, s_end) in enumerate(sentences(text)):
+    for index, (s_start, s_end) in enumerate(sentences(reading)):
         sentence = [_marks(text, s_start, s_end, index, _ORDINAL_WINDOW, s_start, names.paired)]
         for m in _BOUNDARY.finditer(text, s_start, s_end):
             if _enclosed(text, s_start, m.start()) or len(
                 words_of(text[sentence[-1].start : m.start()])
             ) < _SHORTEST_PART:
                 continue
-            mark = _clause_mark(text, m, s_end, index, names)
+            mark = _clause_mark(reading, m, s_end, index, names)
             if mark is not None:
                 sentence.append(mark)
         for a, b in itertools.pairwise(sentence):
@@ -366,15 +388,17 @@ def _item_end(text: str, part: _Part, first: str) -> int:
 
 
 def marked_parts(
-    text: str, tool: Tool | None = None, *, others: Sequence[Tool] = (), segment: bool = False
+    reading: Reading, tool: Tool | None = None, *, others: Sequence[Tool] = (),
+    segment: bool = False,
 ) -> Listing | None:
-    """``text`` as a listing of marked parts, or ``None`` when fewer than two calls are marked
-    (parts that write no value ``tool`` could take mark none; a thing named again marks a
-    part unless it is a word of the names of ``tool`` or ``others``). A ``segment`` (the
+    """``reading`` as a listing of marked parts, or ``None`` when fewer than two calls are
+    marked (parts that write no value ``tool`` could take mark none; a thing named again marks
+    a part unless it is a word of the names of ``tool`` or ``others``). A ``segment`` (the
     parts of one function in a longer message) takes its earlier sentences as its frame."""
-    text = _unwrapped(text)
-    parts = _parts(text, _Names.of([*([tool] if tool else []), *others]))
-    owners = _owners(text, parts, lambda p: bool(values_for(text[p.start : p.end], tool)),
+    reading = _unwrapped(reading)
+    text = reading.text
+    parts = _parts(reading, _Names.of([*([tool] if tool else []), *others]))
+    owners = _owners(text, parts, lambda p: bool(values_for(reading.part(p.start, p.end), tool)),
                      near=segment)
     if len({o for o in owners if o is not None}) < 2:
         return None
@@ -390,7 +414,7 @@ def marked_parts(
                 pieces += [Piece(start, end, owner), Piece(end, part.end, None)]
                 continue
         pieces.append(Piece(start, end, owner))
-    listing = Listing(text=text, pieces=tuple(p for p in pieces if p.end > p.start))
+    listing = Listing(reading=reading, pieces=tuple(p for p in pieces if p.end > p.start))
     ordered = {o for p, o in zip(parts, owners, strict=True) if p.ordinal and o is not None
                and not any(q.counted for q in parts)}
     return _with_values_only(listing, tool, ordered)
@@ -420,13 +444,14 @@ class _Names:
         return cls(words=words, paired=frozenset(paired))
 
 
-def _unwrapped(text: str) -> str:
-    """``text`` with quotes around the whole of it blanked (offsets kept)."""
+def _unwrapped(reading: Reading) -> Reading:
+    """``reading`` with quotes around the whole of it blanked (offsets kept)."""
+    text = reading.text
     stripped = text.strip()
     if len(stripped) > 1 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
         first, last = text.index(stripped[0]), text.rindex(stripped[0])
-        return text[:first] + " " + text[first + 1 : last] + " " + text[last + 1 :]
-    return text
+        return reading.spliced([(0, first), " ", (first + 1, last), " ", (last + 1, len(text))])
+    return reading
 
 
 def _with_values_only(listing: Listing, tool: Tool | None, ordered: set[int]) -> Listing | None:
@@ -440,23 +465,24 @@ def _with_values_only(listing: Listing, tool: Tool | None, ordered: set[int]) ->
     number = {old: new for new, old in enumerate(kept)}
     pieces = tuple(Piece(p.start, p.end, number.get(p.owner) if p.owner is not None else None)
                    for p in listing.pieces)
-    return Listing(text=listing.text, pieces=pieces)
+    return Listing(reading=listing.reading, pieces=pieces)
 
 
 # -- filling a listing --------------------------------------------------------------------------
-def _digits(text: str) -> list[mentions.NumberMention]:
-    """The numbers ``text`` writes in digits ("two objects" counts the calls, it is no value)."""
-    return [n for n in mentions.numbers(text) if not n.text.isalpha()]
+def _digits(reading: Reading) -> list[NumberMention]:
+    """The numbers ``reading`` writes in digits ("two objects" counts the calls, it is no
+    value)."""
+    return [n for n in reading.numbers if not n.text.isalpha()]
 
 
 async def listed_calls(
-    text: str, tool: Tool, fill: Filling, *, sets: int = 0, segment: bool = False
+    reading: Reading, tool: Tool, fill: Filling, *, sets: int = 0, segment: bool = False
 ) -> list[dict[str, Any]] | None:
-    """The calls of ``tool`` the marked parts of ``text`` ask for; ``None`` when it marks no
-    parts, or the first call cannot be filled from its own text, or the sentence writes more
-    ``sets`` of the tool's numbers (see ``segments.number_sets``) than it marks parts and a
-    part holds two of them ("John weighs 85 kg and is 1.8 m tall, and Sarah ...")."""
-    listing = marked_parts(text, tool, segment=segment)
+    """The calls of ``tool`` the marked parts of ``reading`` ask for; ``None`` when it marks
+    no parts, or the first call cannot be filled from its own text, or the sentence writes
+    more ``sets`` of the tool's numbers (see ``segments.number_sets``) than it marks parts and
+    a part holds two of them ("John weighs 85 kg and is 1.8 m tall, and Sarah ...")."""
+    listing = marked_parts(reading, tool, segment=segment)
     if listing is None:
         return None
     need = required_numbers(tool)
@@ -476,13 +502,13 @@ async def calls_of(listing: Listing, tool: Tool, fill: Filling) -> list[dict[str
     the call before it."""
     need = required_numbers(tool)
     first = await fill(listing.text_of(0))
-    if first.missing or len(mentions.numbers(listing.text_of(0))) < need:
+    if first.missing or len(listing.text_of(0).numbers) < need:
         return None
     calls = [first.arguments]
     for item in range(1, min(listing.count, MAX_CALLS)):
         own = listing.own(item)
         made: Fill | None = None
-        whole = (len(mentions.numbers(listing.text_of(item))) >= need and not _SAME.search(own)
+        whole = (len(listing.text_of(item).numbers) >= need and not _SAME.search(own.text)
                  and len(values_for(own, tool)) >= len(values_for(listing.own(0), tool)))
         if whole:
             made = await fill(listing.text_of(item))
@@ -494,21 +520,21 @@ async def calls_of(listing: Listing, tool: Tool, fill: Filling) -> list[dict[str
     return calls if len(calls) > 1 else None
 
 
-def _writes_own(arguments: dict[str, Any], own: str) -> bool:
+def _writes_own(arguments: dict[str, Any], own: Reading) -> bool:
     """Whether some argument is a value the item itself writes."""
-    numbers = {n.value for n in mentions.numbers(own)}
+    numbers = {n.value for n in own.numbers}
     values = list(arguments.values())
     for value in [*values, *(x for v in values if isinstance(v, list) for x in v)]:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if float(value) in numbers or any(abs(float(value) * 100 - n) < 1e-9
                                               for n in numbers):
                 return True
-        elif isinstance(value, str) and len(value) > 1 and value.lower() in own.lower():
+        elif isinstance(value, str) and len(value) > 1 and value.lower() in own.text.lower():
             return True
     return False
 
 
-def changed(previous: dict[str, Any], tool: Tool, own: str) -> list[dict[str, Any]]:
+def changed(previous: dict[str, Any], tool: Tool, own: Reading) -> list[dict[str, Any]]:
     """The calls a part that writes only some values asks for: ``previous`` with those values
     in place (one call per value where it lists several for one parameter). When every value
     goes to a parameter ``previous`` left out, they complete it instead (no new call)."""
@@ -518,8 +544,8 @@ def changed(previous: dict[str, Any], tool: Tool, own: str) -> list[dict[str, An
         if slot is not None:
             slots.setdefault(slot, []).append(anchor)
     for listed in slots.values():  # several values for one parameter: a list, or no call
-        if len(listed) > 1 and not re.search(r"\b(?:and|or)\b", own[listed[-2].end :
-                                                                    listed[-1].start]):
+        if len(listed) > 1 and not re.search(r"\b(?:and|or)\b", own.text[listed[-2].end :
+                                                                         listed[-1].start]):
             return []
     values = {slot: [_value(tool, slot, a) for a in listed] for slot, listed in slots.items()}
     if not values:
@@ -544,11 +570,12 @@ def _value(tool: Tool, slot: str, anchor: Anchor) -> Any:
 
 
 def _slot(
-    tool: Tool, previous: dict[str, Any], own: str, anchor: Anchor,
+    tool: Tool, previous: dict[str, Any], reading: Reading, anchor: Anchor,
     taken: dict[str, list[Anchor]],
 ) -> str | None:
     """The parameter ``anchor`` fills: one of the same kind whose name is written beside it,
     else the first of that kind in the previous call not yet given a value by this part."""
+    own = reading.text
     props: dict[str, Any] = tool.parameters.get("properties", {})
     kind = [name for name, schema in props.items()
             if isinstance(schema, dict) and fits(non_null(schema), anchor)]
@@ -572,7 +599,9 @@ _NEAR_WORDS = 3
 
 
 # -- a function per part ------------------------------------------------------------------------
-def tool_items(question: str, first: Tool, candidates: list[Tool]) -> list[tuple[Tool, str]]:
+def tool_items(
+    question: Reading, first: Tool, candidates: list[Tool]
+) -> list[tuple[Tool, Reading]]:
     """The marked parts of ``question`` grouped by the function each asks for: ``[(tool,
     text), ...]``, each text the frame with that tool's parts ("First, the GCD of 56 and 98.
     Then, the LCM of 15 and 25." -> gcd's text, lcm's text). A part goes to the candidate its
@@ -581,7 +610,7 @@ def tool_items(question: str, first: Tool, candidates: list[Tool]) -> list[tuple
     listing = marked_parts(question, others=candidates)
     if listing is None or len(candidates) < 2:
         return []
-    chosen = [_closest(set(terms(listing.own(item))), candidates)
+    chosen = [_closest(set(terms(listing.own(item).text)), candidates)
               for item in range(listing.count)]
     decided = [t for t in chosen if t is not None]
     owners: list[Tool] = []

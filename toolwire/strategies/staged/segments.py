@@ -31,7 +31,7 @@ from typing import Any
 from toolwire.strategies.staged.items import tool_items
 from toolwire.strategies.staged.matching import enum_labels, name_share, required_numbers
 from toolwire.text import lexicon, mentions
-from toolwire.text.reading import Reading, Word, read
+from toolwire.text.reading import Reading, Word
 from toolwire.text.words import split_identifier, stem
 from toolwire.tools.registry import Tool
 
@@ -250,9 +250,9 @@ def tool_segments(
     first segment belongs to ``first`` (the tool chosen for the whole sentence) unless it
     names another. Fewer than two different tools: ``[]``.
     """
-    by_parts = tool_items(question.text, first, candidates)
+    by_parts = tool_items(question, first, candidates)
     if by_parts:  # "First, ... Then, ...": each marked part to the function it asks for
-        return [(tool, read(text)) for tool, text in by_parts]
+        return by_parts
     owners: list[tuple[int, Tool]] = []
     for clause, part in question.clause_parts():
         start = clause.start

@@ -90,6 +90,21 @@ def converter(reading: Reading, hits: list[Hit[Tool]]) -> Tool | None:
     return None
 
 
+def unwritten_amount(reading: Reading, tool: Tool, name: str) -> list[int]:
+    """The amount of a conversion written without digits or a number word ("how many cups in
+    *a* liter": one) for ``tool``'s one required numeric parameter ``name``, when the sentence
+    writes no number of its own; else none."""
+    conversion = reading.conversion
+    if conversion is None or conversion.amount is None or reading.numbers:
+        return []
+    props: dict[str, Any] = tool.parameters.get("properties", {})
+    numeric = [n for n in tool.parameters.get("required", [])
+               if non_null(props.get(n, {})).get("type") in ("number", "integer")]
+    if numeric != [name]:
+        return []
+    return [int(conversion.amount.value)] if conversion.amount.is_integer else []
+
+
 def phrase_for(name: str, conversion: Conversion | None) -> Phrase | None:
     """The phrase that parameter ``name`` takes its value from: the source's for a source
     parameter, the target's for a target one; ``None`` for others or without a conversion."""
@@ -169,4 +184,14 @@ def place_feasible(reading: Reading, hit: Hit[Tool]) -> bool:
         return False
     rest = reading.terms_outside([(p.start, p.end) for p in places])
     about = set(terms(" ".join([hit.tool.name, *hit.tool.keywords])))
-    return bool(rest & about)
+    return bool(rest & about) or any(abbreviates(r, a) for r in rest for a in about)
+
+
+ABBREVIATION_MIN = 4
+"""Letters a shortened word keeps at least ("temp" for temperature, "info" for information)."""
+
+
+def abbreviates(short: str, word: str) -> bool:
+    """Whether ``short`` is ``word`` cut short, as people write it ("temp" for temperature):
+    its first ``ABBREVIATION_MIN`` letters or more, and not the whole word."""
+    return ABBREVIATION_MIN <= len(short) < len(word) and word.startswith(short)

@@ -22,7 +22,7 @@ so the strategy itself holds no per-call state.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from toolwire.messages import ToolCallRequest
@@ -30,16 +30,12 @@ from toolwire.models.base import Model
 from toolwire.store.history import estimate_tokens
 from toolwire.strategies.base import Proposal, Turn, new_call_id, relevance
 from toolwire.strategies.staged.fill import Fill, Filler
-from toolwire.strategies.staged.followup import followup_call, with_previous_result
-from toolwire.strategies.staged.items import listed_calls
 from toolwire.strategies.staged.matching import lexical_match
 from toolwire.strategies.staged.prompts import call_prompt
 from toolwire.strategies.staged.relevance import RelevanceModel
 from toolwire.strategies.staged.rules import StagedRules
-from toolwire.strategies.staged.segments import more_calls, number_sets, tool_segments
 from toolwire.strategies.staged.select import select
-from toolwire.strategies.staged.settled import arithmetic_call, converter, place_feasible
-from toolwire.strategies.staged.values import Filling, value_calls
+from toolwire.strategies.staged.values import Filling
 from toolwire.text.reading import Reading, read
 from toolwire.tools.registry import Tool
 
@@ -104,16 +100,15 @@ class StagedStrategy:
         self.clarify_below = clarify_below
 
     async def propose(self, turn: Turn) -> Proposal:
+        turn = self.resolved(turn)
         choice = await self.choose(turn)
         tool = choice.tool
         if tool is None:
             return Proposal(gated=choice.gated, clarify=choice.clarify)
         if choice.arguments is not None:  # a sum computed, a follow-up of the last call
             return Proposal(calls=[_request(tool, choice.arguments)], chosen=tool.name)
-        parts = (
-            tool_segments(turn.reading, tool, turn.candidates)
-            if self.rules.function_segments and not choice.ruled else []
-        )
+        parts = [] if choice.ruled else self.rules.decide(
+            "function_segments", "tool_segments", turn.reading, tool, turn.candidates, default=[])
         if parts:  # clauses that name different functions: each its own calls
             calls: list[ToolCallRequest] = []
             for part_tool, part in parts:
@@ -135,7 +130,7 @@ class StagedStrategy:
         settled = self.settled(turn)
         if settled is not None:
             return Choice(tool=settled[0], arguments=settled[1], ruled=True)
-        chosen = converter(turn.reading, turn.hits) if self.rules.conversion_pairs else None
+        chosen = self.rules.decide("conversion_pairs", "converter", turn.reading, turn.hits)
         if chosen is not None:
             return Choice(tool=chosen, ruled=True)
         relevant, probability = self.gate(turn)
@@ -148,15 +143,30 @@ class StagedStrategy:
                           clarify=clarify_names(weights))
         return Choice(tool=tool, relevance=probability, confidence=confidence, weights=weights)
 
+    def resolved(self, turn: Turn) -> Turn:
+        """``turn`` with a "there" that points back written as the previous call's place
+        ("how's the weather there" after the time in Sydney: "how's the weather in Sydney"),
+        where the follow-ups rule is on; else ``turn`` itself."""
+        if not turn.history:
+            return turn
+        text = self.rules.decide("followups", "with_previous_place", turn.reading, turn.history)
+        return turn if text is None else replace(turn, question=text)
+
     def settled(self, turn: Turn) -> tuple[Tool, dict[str, Any]] | None:
         """The call the sentence settles by itself: a sum to compute, a follow-up of the last
         call (its arguments, or "divide that by 8")."""
-        settled = arithmetic_call(turn.reading, turn.hits) if self.rules.arithmetic else None
-        if settled is None and self.rules.followups:
-            settled = followup_call(turn.reading, turn.history, turn.hits)
-        if settled is None and self.rules.followups and self.rules.arithmetic:
-            resolved = with_previous_result(turn.reading, turn.history)  # "divide that by 8"
-            settled = arithmetic_call(read(resolved), turn.hits) if resolved is not None else None
+        rules = self.rules
+        settled: tuple[Tool, dict[str, Any]] | None = rules.decide(
+            "arithmetic", "arithmetic_call", turn.reading, turn.hits)
+        if settled is None:
+            settled = rules.decide("followups", "followup_call", turn.reading, turn.history,
+                                   turn.hits)
+        if settled is None:  # "divide that by 8": the sum of the previous result
+            resolved = rules.decide("followups", "with_previous_result", turn.reading,
+                                    turn.history)
+            if resolved is not None:
+                settled = rules.decide("arithmetic", "arithmetic_call", read(resolved),
+                                       turn.hits)
         return settled
 
     def relevant(self, turn: Turn) -> bool:
@@ -169,25 +179,43 @@ class StagedStrategy:
         ``tool_choice``, the gate off, a place the sentence names, keyword-only retrieval)."""
         if not turn.hits:
             return False, None
-        if turn.tool_choice != "auto" or not self.rules.relevance_gate:
+        if turn.tool_choice != "auto":
             return True, None
-        if self.rules.whole_places and place_feasible(turn.reading, turn.hits[0]):
-            return True, None
-        if self.rules.calibrated_relevance:
-            model = self._relevance_model or RelevanceModel.shipped()
-            probability = model.judge(turn.reading, turn.hits)
-            if probability is not None:
-                return probability >= model.threshold, probability
-        # the calibrated model reads embedding scores; an index without an embedder (keyword
-        # scores only) is judged by the two fixed thresholds
+        verdict = self.rules.decide("relevance_gate", "verdict", self, turn)
+        return (True, None) if verdict is None else verdict
+
+    def verdict(self, turn: Turn) -> tuple[bool, float | None] | None:
+        """The relevance gate's verdict where it acts: the sentence turned away, or judged by
+        the calibrated model (whose probability feeds the clarifying question); ``None`` where
+        it lets the sentence pass unjudged (a place it names, a relevance that reaches the
+        thresholds), as it would without the gate."""
+        if self.rules.decide("whole_places", "place_feasible", turn.reading, turn.hits[0]):
+            return None
+        judged: tuple[bool, float] | None = self.rules.decide(
+            "calibrated_relevance", "calibrated", self, turn)
+        if judged is not None:
+            return judged
+        return None if self._reaches_thresholds(turn) else (False, None)
+
+    def calibrated(self, turn: Turn) -> tuple[bool, float] | None:
+        """The calibrated model's verdict (``relevance.py``) and its probability of a call;
+        ``None`` where it cannot judge (it reads embedding scores, which a keyword-only
+        index lacks)."""
+        model = self._relevance_model or RelevanceModel.shipped()
+        probability = model.judge(turn.reading, turn.hits)
+        return None if probability is None else (probability >= model.threshold, probability)
+
+    def _reaches_thresholds(self, turn: Turn) -> bool:
+        """The gate without the calibrated model: a candidate's relevance reaches
+        ``relevance_threshold``, or the lower ``named_relevance_threshold`` for a tool the
+        sentence names."""
         if max(relevance(h) for h in turn.hits) >= self.relevance_threshold:
-            return True, None
-        named = any(
+            return True
+        return any(
             relevance(h) >= self.named_relevance_threshold
             and lexical_match(turn.reading, h.tool) >= 1.0
             for h in turn.hits
         )
-        return named, None
 
     def confidence(self, turn: Turn, relevant: float | None, selected: float) -> float | None:
         """How likely the call is what the sentence wants: the calibrated probability that it
@@ -215,10 +243,10 @@ class StagedStrategy:
         """The calls of ``tool`` that ``text`` (the sentence or a segment) asks for, or the
         required values it lacks; a segment (``extra`` off) asks for no more calls than its
         parts and lists say."""
-        segments = number_sets(text, tool) if self.rules.number_segments else None
-        listed = await listed_calls(
-            text.text, tool, self._filling(turn, tool), sets=len(segments or ()),
-            segment=not extra) if self.rules.listed_items else None
+        segments = self.rules.decide("number_segments", "number_sets", text, tool)
+        listed = await self.rules.adecide(
+            "listed_items", "listed_calls", text, tool, self._filling(turn, tool),
+            sets=len(segments or ()), segment=not extra)
         if listed:  # "Also, ...", "the first ... the second ...": a call per part
             return [_request(tool, a) for a in listed], []
         if segments:  # the sentence writes the function's numbers once per call
@@ -228,17 +256,18 @@ class StagedStrategy:
         fill = await self._fill(turn, tool, text)
         if fill.missing:
             return [], fill.missing
-        listed = await value_calls(text.text, tool, fill.arguments, self._filling(turn, tool)) if (
-            self.rules.listed_items) else None
+        listed = await self.rules.adecide(
+            "listed_items", "value_calls", text, tool, fill.arguments, self._filling(turn, tool))
         if listed:  # "Persian Empire and Mauryan Empire": a call per listed value
             return [_request(tool, a) for a in listed], []
-        more = more_calls(text, tool, fill.arguments) if self.rules.more_calls and extra else []
+        more = self.rules.decide(
+            "more_calls", "more_calls", text, tool, fill.arguments, default=[]) if extra else []
         arguments = [fill.arguments, *more]
         return [_request(tool, a) for a in arguments], []
 
     def _filling(self, turn: Turn, tool: Tool) -> Filling:
         """Fills ``tool``'s call from a text of its own (an item of a listing)."""
-        return lambda text: self._fill(turn, tool, read(text))
+        return lambda text: self._fill(turn, tool, text)
 
     async def _fill(
         self,

@@ -27,8 +27,8 @@ from typing import Any
 from toolwire.strategies.staged.fill import Fill
 from toolwire.strategies.staged.matching import enum_labels, is_numeric
 from toolwire.strategies.staged.priors import non_null
-from toolwire.text import lexicon, mentions
-from toolwire.text.places import place_mentions
+from toolwire.text import lexicon
+from toolwire.text.reading import Reading
 from toolwire.text.words import split_identifier, stem, word_spans
 from toolwire.text.words import words as words_of
 from toolwire.tools.registry import Tool
@@ -36,8 +36,9 @@ from toolwire.tools.registry import Tool
 MAX_CALLS = 8
 """The most calls one listing makes."""
 
-Filling = Callable[[str], Awaitable[Fill]]
-"""Fills the chosen tool's arguments from a text (the strategy's own filler)."""
+Filling = Callable[[Reading], Awaitable[Fill]]
+"""Fills the chosen tool's arguments from a text (the strategy's own filler), read as a part
+of the turn's reading (``Reading.spliced``)."""
 
 _PROPER = re.compile(r"[A-Z][\w'.&-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z0-9][\w'.&-]*)*")
 """A capitalised name, maybe of several words ("Age of Reptiles", "Apple Inc.")."""
@@ -58,23 +59,25 @@ class Anchor:
     end: int
 
 
-def anchors(text: str, tool: Tool | None = None) -> list[Anchor]:
-    """The values ``text`` writes, in order, none inside another: numbers, quoted passages,
-    places, codes ("BRCA1"), capitalised names, and the enum values of ``tool`` it names (an
-    enum value before any other reading of the same words). A name in brackets right after
-    another value is that value's gloss ("C6H12O6 (Glucose)"), not a value of its own."""
+def anchors(reading: Reading, tool: Tool | None = None) -> list[Anchor]:
+    """The values ``reading`` writes, in order, none inside another: numbers, quoted passages,
+    places, codes ("BRCA1"), capitalised names (not a word capitalised for another reason:
+    see :func:`_for_its_place`), and the enum values of ``tool`` it names (an enum value
+    before any other reading of the same words). A name in brackets right after another
+    value is that value's gloss ("C6H12O6 (Glucose)"), not a value of its own."""
+    text = reading.text
     found = _enum_anchors(text, tool) if tool is not None else []
-    found += [Anchor("quote", q.text, q.start, q.end) for q in mentions.quoted(text)]
-    found += [Anchor("place", p.text, p.start, p.end) for p in place_mentions(text)]
+    found += [Anchor("quote", q.text, q.start, q.end) for q in reading.quotes]
+    found += [Anchor("place", p.text, p.start, p.end) for p in reading.places]
     found += [Anchor("code", m.group(), m.start(), m.end()) for m in _CODE.finditer(text)]
     for m in _PROPER.finditer(text):
         name = m.group()
         if name.endswith(".") and re.match(r"\s*(?:$|\s[A-Z\"'])", text[m.end() :]):
             name = name[:-1]  # a sentence's stop, not an abbreviation's ("Apple Inc.,")
-        if name not in lexicon.REQUEST_OPENERS and words_of(name)[0] not in lexicon.REQUEST_OPENERS:
+        if not _for_its_place(reading, m.start(), name):
             found.append(Anchor("name", name, m.start(), m.start() + len(name)))
     found += [Anchor("number", n.value, n.start, n.start + len(n.text))
-              for n in mentions.numbers(text) if not n.text.isalpha() or n.value > 1]
+              for n in reading.numbers if not n.text.isalpha() or n.value > 1]
     out: list[Anchor] = []
     for a in sorted(found, key=lambda a: (a.start, -(a.end - a.start))):
         if any(b.start <= a.start and a.end <= b.end for b in out):
@@ -85,6 +88,16 @@ def anchors(text: str, tool: Tool | None = None) -> list[Anchor]:
     return out
 
 
+def _for_its_place(reading: Reading, start: int, name: str) -> bool:
+    """Whether a capitalised run at ``start`` is capitalised for another reason than naming
+    something: it starts with a function or request word ("The", "If", "I'm": English
+    capitalises them only where they open a sentence, or "I" always), or it opens a sentence
+    of the whole turn ("Calculate the ...", "Find ..."). A place that opens a sentence is
+    read as a place all the same (``Reading.places``)."""
+    first = words_of(name)[0].lower().split("'")[0].split("’")[0]
+    return first in lexicon.STOP_WORDS or reading.opens_sentence(start)
+
+
 def _same_word(written: str, name: str) -> bool:
     """Whether a written word is a word of a parameter's name: the same stem, or the same
     first six letters ("standardization", ``standardize``)."""
@@ -92,18 +105,17 @@ def _same_word(written: str, name: str) -> bool:
     return stem(written) == stem(name) or (len(name) >= 6 and written[:6] == name[:6])
 
 
-def values_for(text: str, tool: Tool | None) -> list[Anchor]:
-    """The values ``text`` writes that ``tool`` has a parameter for (numbers for a numeric
+def values_for(reading: Reading, tool: Tool | None) -> list[Anchor]:
+    """The values ``reading`` writes that ``tool`` has a parameter for (numbers for a numeric
     one, names and quotes for a string, its enum values), numbers written as words left out."""
+    text = reading.text
     if tool is None:
-        return [a for a in anchors(text) if a.kind != "number" or not text[a.start].isalpha()]
+        return [a for a in anchors(reading) if a.kind != "number" or not text[a.start].isalpha()]
     schemas = [non_null(s) for s in tool.parameters.get("properties", {}).values()
                if isinstance(s, dict)]
-    return [a for a in anchors(text, tool)
+    return [a for a in anchors(reading, tool)
             if not (a.kind == "number" and text[a.start].isalpha())
             and any(fits(s, a) for s in schemas)]
-
-
 
 
 def _enum_anchors(text: str, tool: Tool) -> list[Anchor]:
@@ -179,17 +191,17 @@ class _ValueList:
     values: tuple[Any, ...]
 
 
-def value_lists(text: str, tool: Tool, first: dict[str, Any]) -> list[_ValueList]:
-    """The lists of values ``text`` writes for parameters of ``tool`` that take one value, each
-    holding the value the first call gave that parameter."""
+def value_lists(reading: Reading, tool: Tool, first: dict[str, Any]) -> list[_ValueList]:
+    """The lists of values ``reading`` writes for parameters of ``tool`` that take one value,
+    each holding the value the first call gave that parameter."""
     props: dict[str, Any] = tool.parameters.get("properties", {})
     found: list[_ValueList] = []
-    written = anchors(text, tool)
+    written = anchors(reading, tool)
     for name, value in first.items():
         schema = non_null(props.get(name, {})) if isinstance(props.get(name), dict) else {}
         if schema.get("type") in ("array", "object") or isinstance(value, (list, dict, bool)):
             continue
-        listed = _list_around(text, written, value)
+        listed = _list_around(reading, written, value)
         if listed is None or _used_elsewhere(first, name, listed):
             continue
         if any(_overlap(listed.spans, other.spans) for other in found):
@@ -210,15 +222,16 @@ def _matches(anchor: Anchor, value: Any) -> bool:
     return bool(anchor.value == value)
 
 
-def _list_around(text: str, written: list[Anchor], value: Any) -> _ValueList | None:
+def _list_around(reading: Reading, written: list[Anchor], value: Any) -> _ValueList | None:
     """The list ``value`` is written in: values of its kind joined by commas and a last
     "and"/"or", or ``None``."""
+    text = reading.text
     at = next((i for i, a in enumerate(written) if _matches(a, value)), None)
     if at is None and isinstance(value, str):
         inside = _listed_inside(text, written, value)
         if inside is not None:
             return inside
-        written = _word_anchors(text, value)
+        written = _word_anchors(reading, value)
         at = next((i for i, a in enumerate(written) if _matches(a, value)), None)
     if at is None:
         return None
@@ -305,25 +318,26 @@ def _alike(written: list[str], again: list[str]) -> bool:
     return same or (len(written) > 1 and stem(written[-1]) == stem(again[-1]))
 
 
-def _word_anchors(text: str, value: str) -> list[Anchor]:
+def _word_anchors(reading: Reading, value: str) -> list[Anchor]:
     """``value`` (words the first call took that no other reading finds) and the runs of as
     many words listed beside it ("water and iron")."""
+    text = reading.text
     size = len(words_of(value))
     m = re.search(r"(?<!\w)" + re.escape(value) + r"(?!\w)", text, re.IGNORECASE)
     if m is None or not 0 < size <= _LIST_WORDS:
         return []
-    spans = word_spans(text)
-    index = {w.start(): i for i, w in enumerate(spans)}
-    ends = {w.end(): i for i, w in enumerate(spans)}
+    spans = reading.spans
+    index = {w.start: i for i, w in enumerate(spans)}
+    ends = {w.end: i for i, w in enumerate(spans)}
 
     def run(first: int) -> Anchor | None:
-        group = spans[first : first + size] if first >= 0 else []
+        group = spans[first : first + size] if first >= 0 else ()
         if len(group) < size or any(
-            w.group().lower() in lexicon.STOP_WORDS or mentions.numbers(w.group()) for w in group
+            w.text.lower() in lexicon.STOP_WORDS or reading.holds_number(w) for w in group
         ):
             return None
-        return Anchor("word", text[group[0].start() : group[-1].end()], group[0].start(),
-                      group[-1].end())
+        return Anchor("word", text[group[0].start : group[-1].end], group[0].start,
+                      group[-1].end)
 
     found = [Anchor("word", m.group(), m.start(), m.end())]
     edge = found[0]
@@ -361,14 +375,14 @@ def _used_elsewhere(first: dict[str, Any], name: str, listed: _ValueList) -> boo
 
 
 async def value_calls(
-    text: str, tool: Tool, first: dict[str, Any], fill: Filling
+    reading: Reading, tool: Tool, first: dict[str, Any], fill: Filling
 ) -> list[dict[str, Any]] | None:
     """One call per listed value (per pairing of values, for two lists), each filled from the
     text with the lists cut down to that value; ``None`` when nothing is listed."""
-    lists = value_lists(text, tool, first)
+    lists = value_lists(reading, tool, first)
     if not lists:
         return None
-    if len(lists) > 1 and re.search(r"\brespectively\b", text, re.IGNORECASE):
+    if len(lists) > 1 and re.search(r"\brespectively\b", reading.text, re.IGNORECASE):
         width = {len(v.values) for v in lists}
         combos = [tuple([i] * len(lists)) for i in range(width.pop())] if len(width) == 1 else []
     else:
@@ -377,7 +391,7 @@ async def value_calls(
         return None
     calls: list[dict[str, Any]] = []
     for combo in combos:
-        own = _with_values(text, lists, combo)
+        own = _with_values(reading, lists, combo)
         made = await fill(own)
         arguments = made.arguments if not made.missing else None
         if arguments is None:
@@ -390,16 +404,16 @@ async def value_calls(
     return calls if len(calls) > 1 else None
 
 
-def _with_values(text: str, lists: list[_ValueList], combo: tuple[int, ...]) -> str:
-    """``text`` with each list cut down to one of its values."""
-    cuts = sorted(
-        ((v.spans[0][0], v.spans[-1][1], text[v.spans[i][0] : v.spans[i][1]])
-         for v, i in zip(lists, combo, strict=True)),
-        reverse=True,
-    )
+def _with_values(reading: Reading, lists: list[_ValueList], combo: tuple[int, ...]) -> Reading:
+    """``reading`` with each list cut down to one of its values."""
+    cuts = sorted((v.spans[0][0], v.spans[-1][1], v.spans[i])
+                  for v, i in zip(lists, combo, strict=True))
+    pieces: list[tuple[int, int]] = []
+    at = 0
     for start, end, kept in cuts:
-        text = text[:start] + kept + text[end:]
-    return text
+        pieces += [(at, start), kept]
+        at = end
+    return reading.spliced([*pieces, (at, len(reading.text))])
 
 
 def _as_type(tool: Tool, param: str, value: Any, filled: Any) -> Any:

@@ -1,0 +1,131 @@
+"""Rules of the VALUE stage: which value a parameter takes, as options offered to the model
+(a place whole, a date in the wanted pattern, a quoted passage) or as priors on its choice
+among the numbers and enum values the sentence names (``fill.Filler``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from toolwire.strategies.staged.priors import (
+    direction_prior,
+    non_null,
+    number_prior,
+    quote_prior,
+    role_of,
+    written_moments,
+)
+from toolwire.strategies.staged.rules.base import Rule, Stage, ValueAsk
+from toolwire.strategies.staged.settled import wants_place
+from toolwire.text import lexicon
+from toolwire.text.reading import Reading
+
+
+def names_a_place(reading: Reading, name: str, schema: dict[str, Any]) -> bool:
+    """A place parameter (city, location, timezone) is mentioned by any place named."""
+    return wants_place(name, non_null(schema)) and bool(reading.places)
+
+
+def whole_place(ask: ValueAsk) -> list[str]:
+    """The places the sentence names, whole, for a place parameter: first those no earlier
+    parameter took."""
+    if not wants_place(ask.name, ask.schema):
+        return []
+    places = [json.dumps(p.text) for p in ask.reading.places]
+    return ([p for p in places if p not in ask.taken and p != ask.bad]
+            or [p for p in places if p != ask.bad])
+
+
+def moments_written(reading: Reading, name: str, schema: dict[str, Any]) -> bool:
+    """A date or time parameter is mentioned by a date or time written."""
+    return bool(written_moments(reading, name, schema))
+
+
+def moment_values(ask: ValueAsk) -> list[str]:
+    """The dates or times written, in the pattern a string date/time parameter wants."""
+    if ask.kind != "string":
+        return []
+    literals = [json.dumps(d) for d in written_moments(ask.reading, ask.name, ask.schema)]
+    return [x for x in literals if x != ask.bad] or literals
+
+
+def quoted(ask: ValueAsk) -> dict[str, float]:
+    """The passages the user quoted that no earlier parameter took, each with its prior (the
+    one beside the parameter's own words leans to it)."""
+    quotes = [q for q in ask.reading.quotes
+              if json.dumps(q.text) not in ask.taken and json.dumps(q.text) != ask.bad]
+    return quote_prior(ask.reading, quotes, ask.name, ask.params) if quotes else {}
+
+
+def direction_walls(name: str) -> frozenset[str]:
+    """"from"/"to" words, which a source or target parameter's span may not cross."""
+    return frozenset(lexicon.DIRECTION_WORDS) if role_of(name) else frozenset()
+
+
+def is_paired(name: str) -> bool:
+    """A source or target parameter (from_x, to_x, origin, destination)."""
+    return role_of(name) is not None
+
+
+WHOLE_PLACES = Rule(
+    name="whole_places",
+    what="A parameter named for a place or time zone (city, location, timezone) takes a place "
+         "the sentence names, whole ('Los Angeles', never 'Los'; 'paris' after 'in'), and "
+         "such a place counts as mentioning it; a tool wanting only places passes the gate "
+         "when the sentence names one and shares another word with it.",
+    why="Spans cut names short and an unmentioned optional time zone silently became UTC.",
+    example="'what time is it in Los Angeles' with get_time(timezone='UTC'): timezone "
+            "'Los Angeles'.",
+    stages=(Stage.GATE, Stage.MENTION, Stage.VALUE),
+    decides=("toolwire.strategies.staged.settled:place_feasible",),
+    mentions=names_a_place,
+    offer=whole_place,
+)
+
+WRITTEN_MOMENTS = Rule(
+    name="written_moments",
+    what="Dates and times are rewritten to the pattern the parameter describes ('April 25th "
+         "2023' -> 2023-04-25); such a moment also counts as mentioning an optional "
+         "parameter.",
+    why="A span of the user's words is not the format the function parses.",
+    example="'book it for April 25th 2023' with book(date 'YYYY-MM-DD'): date '2023-04-25'.",
+    stages=(Stage.MENTION, Stage.VALUE),
+    mentions=moments_written,
+    offer=moment_values,
+)
+
+NUMBER_PRIORS = Rule(
+    name="number_priors",
+    what="A number goes to the parameter whose words stand right before (or after) it, else "
+         "in written order.",
+    why="The model alone swaps numbers of similar parameters.",
+    example="'a height of 15 and a base of 12' with area(base, height): base 12, height 15.",
+    stages=(Stage.VALUE,),
+    number_prior=number_prior,
+)
+
+QUOTED_PASSAGES = Rule(
+    name="quoted_passages",
+    what="A passage the user quoted is offered beside the span, leaning to the parameter "
+         "named next to it.",
+    why="Quotes mark values.",
+    example="\"find the instrument 'Violin' from 'Stradivarius' maker\": instrument Violin, "
+            "maker Stradivarius.",
+    stages=(Stage.VALUE,),
+    passages=quoted,
+)
+
+DIRECTION_WALLS = Rule(
+    name="direction_walls",
+    what="Source/target parameters (from_x/to_x) take values on their side of 'from'/'to', "
+         "and their spans never cross those words; the target never repeats the source's enum "
+         "value when others remain.",
+    why="'5 miles to km' is not mile to mile, and 'from Paris to Rome' is not Paris to Paris.",
+    example="'convert 5 miles to km' with convert(from_unit, to_unit: enum): mile, km.",
+    stages=(Stage.VALUE,),
+    enum_prior=direction_prior,
+    walls=direction_walls,
+    pairs=is_paired,
+)
+
+RULES = (WHOLE_PLACES, WRITTEN_MOMENTS, NUMBER_PRIORS, QUOTED_PASSAGES, DIRECTION_WALLS)
