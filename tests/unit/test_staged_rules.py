@@ -144,6 +144,17 @@ def _tools(*functions: Callable[..., Any]) -> Callable[[], Registry]:
     return make
 
 
+def _salons() -> Registry:
+    """A salon finder whose city is described as 'City, State'."""
+    registry = Registry()
+    registry.use_index(ToolIndex(embedder=None))
+    registry.add_schema({"name": "find_salon", "description": "Find a hair salon in a city",
+                         "parameters": {"type": "object", "required": ["city"], "properties": {
+                             "city": {"type": "string", "description": "The city, in the format "
+                                      "'City, State', such as 'New York, NY'"}}}})
+    return registry
+
+
 _NUMBERS = {"type": "number"}
 _CONVERT = _tool("convert", {
     "value": _NUMBERS,
@@ -215,6 +226,10 @@ FIXTURES: dict[str, Fixture] = {
         answer=fills(_tool("find_events", {"city": {"type": "string"}, "count": _NUMBERS},
                            ["city"]), "find 10 events in Paris"),
         on={"city": "Paris", "count": 10}, off={"city": "Paris"}),
+    "stated_cities": Fixture(
+        answer=runs("find me a hair salon in Alameda", registry=_salons,
+                    relevance_threshold=0.0),
+        on=[("find_salon", {"city": "Alameda, CA"})], off=[("find_salon", {"city": "Alameda"})]),
     "whole_places": Fixture(
         answer=fills(_tool("get_time", {"timezone": {"type": "string"}}),
                      "what time is it in Los Angeles"),

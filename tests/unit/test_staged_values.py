@@ -109,3 +109,40 @@ async def test_a_quote_beside_another_parameters_name_is_left_to_it() -> None:
     model = ScriptedModel(respond, supports_tools=False, supports_grammar=True)
     fill = await Filler(model).fill(read(question), tool, [tool])
     assert fill.arguments == {"name": "Violin", "maker": "Stradivarius"}
+
+
+def test_a_description_asking_for_city_and_state_is_told_from_other_examples() -> None:
+    from toolwire.strategies.staged.rules.value import asks_state
+
+    def described(text: str) -> dict[str, str]:
+        return {"type": "string", "description": text}
+
+    assert asks_state(described("The city, in the format of 'City, State'"))
+    assert asks_state(described("The city and state, e.g. San Francisco, CA"))
+    assert not asks_state(described("The city, e.g. Paris, FR"))  # no US state: not asked
+    assert not asks_state(described("The city, e.g. Tokyo"))
+    assert not asks_state({"type": "string", "enum": ["Berkeley, CA"],
+                           "description": "The city, e.g. Berkeley, CA"})
+
+
+def test_a_us_city_gets_its_state_and_other_places_stay_as_written() -> None:
+    from toolwire.strategies.staged.rules.value import with_state
+
+    assert with_state("Chicago") == "Chicago, IL"
+    assert with_state("Portland") == "Portland, OR"  # the most populous Portland
+    assert with_state("SF") == "San Francisco, CA"  # another name of a large city
+    assert with_state("Portland, ME") == "Portland, ME"  # the state written decides
+    assert with_state("Paris") == "Paris"
+    assert with_state("Nairobi, Kenya") == "Nairobi, Kenya"
+
+
+async def test_two_cities_asked_with_their_states_are_sent_with_their_states() -> None:
+    city = {"type": "string", "description": "The city, formatted as 'City, State' (e.g., "
+                                             "'New York, NY')"}
+    tool = _tool({"from_city": city, "to_city": city})
+    reading = read("a bus from San Diego to Chicago")
+    filler = Filler(_flat_model())
+    fill = await filler.fill(reading, tool, [tool])
+    assert fill.arguments == {"from_city": "San Diego", "to_city": "Chicago"}  # the words
+    assert filler.formed(reading, tool, fill.arguments) == {  # the form the call is sent in
+        "from_city": "San Diego, CA", "to_city": "Chicago, IL"}

@@ -117,6 +117,24 @@ class Filler:
                 self._span_bans.add(words(value)[0].lower())
         return result
 
+    def formed(self, reading: Reading, tool: Tool, arguments: dict[str, Any]) -> dict[str, Any]:
+        """``arguments`` in the form each parameter's description asks for (the rules'
+        ``form``: "Chicago" -> "Chicago, IL"). Asked of a finished call, after the listings
+        have matched its values against the sentence's own words."""
+        props: dict[str, Any] = tool.parameters.get("properties", {})
+        forms = [r for r in self._active if r.form is not None]
+        out = dict(arguments)
+        for name, value in arguments.items():
+            schema = non_null(props.get(name, {}))
+            literal = json.dumps(value)
+            for rule in forms:
+                ask = ValueAsk(reading=reading, tool=tool, name=name, schema=schema,
+                               kind=schema.get("type"), bad=None, taken=set(),
+                               params=list(props))
+                literal = rule.formed(ask, literal)
+            out[name] = json.loads(literal)
+        return out
+
     def _no_start(self, name: str) -> set[str]:
         """Words a string value may not start with: the parameter's own name ("type" is not a
         type), the numbers that belong to numeric parameters, and the first words of strings

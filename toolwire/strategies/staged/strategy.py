@@ -101,6 +101,19 @@ class StagedStrategy:
 
     async def propose(self, turn: Turn) -> Proposal:
         turn = self.resolved(turn)
+        proposal = await self._proposed(turn)
+        return replace(proposal, calls=[self._formed(turn, call) for call in proposal.calls])
+
+    def _formed(self, turn: Turn, call: ToolCallRequest) -> ToolCallRequest:
+        """``call`` with its values in the form the descriptions ask for (VALUE rules'
+        ``form``), once its calls are made."""
+        tool = next((t for t in turn.candidates if t.name == call.name), None)
+        if tool is None:
+            return call
+        formed = Filler(self.model, self.rules).formed(turn.reading, tool, call.arguments)
+        return call if formed == call.arguments else replace(call, arguments=formed)
+
+    async def _proposed(self, turn: Turn) -> Proposal:
         choice = await self.choose(turn)
         tool = choice.tool
         if tool is None:
@@ -235,7 +248,8 @@ class StagedStrategy:
         if "(arguments)" in bad:  # an object-level error (missing/extra keys): refill all
             avoid, keep = {}, {}
         fill = await self._fill(turn, tool, turn.reading, avoid=avoid, keep=keep)
-        return ToolCallRequest(id=call.id, name=tool.name, arguments=fill.arguments)
+        arguments = Filler(self.model, self.rules).formed(turn.reading, tool, fill.arguments)
+        return ToolCallRequest(id=call.id, name=tool.name, arguments=arguments)
 
     async def _calls_for(
         self, turn: Turn, tool: Tool, text: Reading, *, extra: bool = True

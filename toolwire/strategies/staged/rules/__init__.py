@@ -60,6 +60,7 @@ class StagedRules:
     number_priors: bool = True
     quoted_passages: bool = True
     direction_walls: bool = True
+    stated_cities: bool = True
 
     @classmethod
     def names(cls) -> list[str]:

@@ -1,10 +1,13 @@
 """Rules of the VALUE stage: which value a parameter takes, as options offered to the model
 (a place whole, a date in the wanted pattern, a quoted passage) or as priors on its choice
-among the numbers and enum values the sentence names (``fill.Filler``)."""
+among the numbers and enum values the sentence names (``fill.Filler``), or as the form a chosen
+value is sent in ("Chicago" -> "Chicago, IL" where the description asks for "City, State";
+``Filler.formed``, asked by the strategy of each finished call)."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from toolwire.strategies.staged.priors import (
@@ -18,6 +21,7 @@ from toolwire.strategies.staged.priors import (
 from toolwire.strategies.staged.rules.base import Rule, Stage, ValueAsk
 from toolwire.strategies.staged.settled import wants_place
 from toolwire.text import lexicon
+from toolwire.text.places import Place, fold, gazetteer
 from toolwire.text.reading import Reading
 
 
@@ -34,6 +38,59 @@ def whole_place(ask: ValueAsk) -> list[str]:
     places = [json.dumps(p.text) for p in ask.reading.places]
     return ([p for p in places if p not in ask.taken and p != ask.bad]
             or [p for p in places if p != ask.bad])
+
+
+_STATE_FORM = re.compile(r"\bcity,? (?:and )?state\b|\b[A-Z][a-z]+(?: [A-Z][a-z]+)*, ([A-Z]{2})\b",
+                         re.IGNORECASE)
+"""What a description asking for a US city with its state says: "City, State", "the city and
+state", or an example such as 'Berkeley, CA' (two capitals after a capitalised name)."""
+
+
+def asks_state(schema: dict[str, Any]) -> bool:
+    """Whether a string parameter's description asks for a city with its US state ("in the
+    format of 'City, State', such as 'Berkeley, CA'")."""
+    if non_null(schema).get("type") != "string" or "enum" in schema:
+        return False
+    for found in _STATE_FORM.finditer(str(schema.get("description", ""))):
+        code = found.group(1)
+        if code is None or (code.isupper() and code.casefold() in gazetteer().region_zones):
+            return True
+    return False
+
+
+def with_state(written: str) -> str:
+    """A place as the user wrote it, with its US state's code after it when it is a US city
+    ("Chicago" -> "Chicago, IL"; "LA" -> "Los Angeles, CA"); any other place as written."""
+    head, comma, tail = written.partition(",")
+    place = _us_city(fold(head), fold(tail) if comma else "")
+    if place is None:
+        return written
+    folded = fold(head)
+    name = head.strip() if fold(place.name).startswith(folded) or folded in gazetteer().cities \
+        else place.name
+    return f"{name}, {place.region}"
+
+
+def _us_city(key: str, within: str) -> Place | None:
+    """The most populous place called ``key`` (its own name, else another name of a large
+    city), when it is a US city (in state or country ``within`` when given)."""
+    place = gazetteer().city(key, within=within) or (
+        None if within else gazetteer().aliases.get(key))
+    return place if place is not None and place.country == "US" else None
+
+
+def names_a_stated_city(reading: Reading, name: str, schema: dict[str, Any]) -> bool:
+    """A parameter asking for "City, State" is mentioned by a US city named."""
+    return asks_state(schema) and any(with_state(p.text) != p.text for p in reading.places)
+
+
+def stated_city(ask: ValueAsk, literal: str) -> str:
+    """The string chosen for a parameter asking for "City, State" (a place whole, a side of
+    "from X to Y", a span), with its state when it is a US city."""
+    value = json.loads(literal)
+    if not isinstance(value, str) or not asks_state(ask.schema):
+        return literal
+    return json.dumps(with_state(value))
 
 
 def moments_written(reading: Reading, name: str, schema: dict[str, Any]) -> bool:
@@ -128,4 +185,20 @@ DIRECTION_WALLS = Rule(
     pairs=is_paired,
 )
 
-RULES = (WHOLE_PLACES, WRITTEN_MOMENTS, NUMBER_PRIORS, QUOTED_PASSAGES, DIRECTION_WALLS)
+STATED_CITIES = Rule(
+    name="stated_cities",
+    what="A string parameter whose description asks for a city with its US state ('City, "
+         "State', 'e.g. Berkeley, CA') takes a US city the sentence names with its state's "
+         "code after it, from the gazetteer ('Chicago' -> 'Chicago, IL', 'LA' -> 'Los "
+         "Angeles, CA'); such a city counts as mentioning it. Other places stay as written.",
+    why="The user names the city; the function's description asks for the city and its "
+        "state, which no span of the sentence holds.",
+    example="'find a salon in Alameda' with find_salon(city 'City, State, e.g. New York, NY'): "
+            "city 'Alameda, CA'.",
+    stages=(Stage.MENTION, Stage.VALUE),
+    mentions=names_a_stated_city,
+    form=stated_city,
+)
+
+RULES = (WHOLE_PLACES, WRITTEN_MOMENTS, NUMBER_PRIORS, QUOTED_PASSAGES, DIRECTION_WALLS,
+         STATED_CITIES)
