@@ -123,6 +123,8 @@ class Filler:
         have matched its values against the sentence's own words."""
         props: dict[str, Any] = tool.parameters.get("properties", {})
         forms = [r for r in self._active if r.form is not None]
+        if not forms:
+            return arguments
         out = dict(arguments)
         for name, value in arguments.items():
             schema = non_null(props.get(name, {}))

@@ -15,6 +15,7 @@ reads that: a rule that never fired on a question cannot have changed its answer
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -221,7 +222,10 @@ class Rule:
         return answer
 
 
+@functools.cache
 def _resolve(reference: str) -> Callable[..., Any]:
+    """The function ``module:attr.path`` names, imported on first use and kept: every
+    ``decide`` asks for it, on the path of every sentence."""
     module, _, attr = reference.partition(":")
     target: Any = importlib.import_module(module)
     for part in attr.split("."):
