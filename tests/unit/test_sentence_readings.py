@@ -314,3 +314,11 @@ async def test_weather_asked_by_how_it_feels_or_a_short_word_passes_the_gate() -
     for sentence in ("how hot is it in Dubai", "temp in Chicago"):
         run = await engine.arun(sentence)
         assert [c.name for c in run.calls] == ["get_weather"], sentence
+
+
+async def test_the_clock_is_asked_about_by_the_parts_of_the_day() -> None:
+    config = EngineConfig(relevance_threshold=0.99, named_relevance_threshold=0.99)
+    engine = Engine(default_registry(), model=staged_model(), config=config)
+    for sentence in ("is it morning in Sydney yet", "is it past midnight in Tokyo"):
+        run = await engine.arun(sentence)
+        assert [c.name for c in run.calls] == ["get_time"], sentence

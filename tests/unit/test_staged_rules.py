@@ -155,6 +155,16 @@ def _salons() -> Registry:
     return registry
 
 
+def _launcher() -> Registry:
+    """An app launcher whose one parameter is a closed choice."""
+    registry = Registry()
+    registry.use_index(ToolIndex(embedder=None))
+    registry.add_schema({"name": "launch", "description": "Open an application",
+                         "parameters": {"type": "object", "required": ["app"], "properties": {
+                             "app": {"type": "string", "enum": ["browser", "calculator"]}}}})
+    return registry
+
+
 _NUMBERS = {"type": "number"}
 _CONVERT = _tool("convert", {
     "value": _NUMBERS,
@@ -226,6 +236,14 @@ FIXTURES: dict[str, Fixture] = {
         answer=fills(_tool("find_events", {"city": {"type": "string"}, "count": _NUMBERS},
                            ["city"]), "find 10 events in Paris"),
         on={"city": "Paris", "count": 10}, off={"city": "Paris"}),
+    "closed_choices": Fixture(
+        answer=runs("open something for me", registry=_launcher, relevance_threshold=0.0),
+        on="gated", off=[("launch", {"app": "browser"})]),
+    "initial_letters": Fixture(
+        answer=fills(_tool("get_weather", {"city": {"type": "string"}, "unit": {
+            "type": "string", "enum": ["celsius", "fahrenheit"]}}, ["city"]),
+            "temp in chicago in F", '"chicago"'),
+        on={"city": "chicago", "unit": "fahrenheit"}, off={"city": "chicago"}),
     "stated_cities": Fixture(
         answer=runs("find me a hair salon in Alameda", registry=_salons,
                     relevance_threshold=0.0),

@@ -13,7 +13,7 @@ import functools
 import importlib
 import logging
 
-from toolwire.builtin import answers, calculator, currency, units, weather
+from toolwire.builtin import answers, calculator, clock, currency, units, weather
 from toolwire.builtin.apps import open_app
 from toolwire.builtin.calculator import calculate
 from toolwire.builtin.clock import convert_timezone, get_time
@@ -52,7 +52,7 @@ def register_builtins(registry: Registry, settings: Settings | None = None) -> R
     registry.register(open_app, keywords=("launch", "start", "run", "application", "program"),
                       requires_approval=True,  # a side effect on the user's screen
                       answer=answers.opened)
-    registry.register(get_time, keywords=("clock", "now", "date", "hour", "timezone"),
+    registry.register(get_time, keywords=clock.KEYWORDS,
                       answer=answers.clock, idempotent=True)
     registry.register(convert_timezone, keywords=("clock", "time zone", "meeting", "local time"),
                       answer=answers.time_zone_change, idempotent=True)

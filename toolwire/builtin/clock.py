@@ -22,7 +22,13 @@ import zoneinfo
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from datetime import time as clock_time
 
+from toolwire.text import lexicon
 from toolwire.text.places import gazetteer, iana_names
+
+KEYWORDS = ("clock", "now", "date", "hour", "timezone", *lexicon.DAY_PARTS, *lexicon.CLOCK_WORDS)
+"""What people write when they ask for the time, with or without the word: the clock's own
+words, and the parts of the day and named hours they ask about instead of the hour ("is it
+evening in Sydney yet", "is it past midnight in Tokyo")."""
 
 _OFFSET = re.compile(r"^(?:utc|gmt|z)?\s*([+-])\s*(\d{1,2})(?:[:h]?(\d{2}))?$", re.IGNORECASE)
 

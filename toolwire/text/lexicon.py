@@ -158,6 +158,9 @@ PHRASE_ENDS = frozenset({
 *please*"): the links of ``CONVERSION_LINKS``, pronouns and auxiliaries that start the next
 part, politeness and hedges ("please", "thanks", "roughly") with their chat spellings ("pls",
 "plz", "thx"), and the words for now ("now", "today", "right now" and its "rn")."""
+ONE_LETTER_WORDS = frozenset({"a", "i"})
+"""English's one-letter words: a capital "A" or "I" alone is a word, not a value's initial."""
+
 ARTICLES = frozenset({"a", "an"})
 """The English indefinite articles: where an amount is expected they count one ("how many cups
 in *a* liter")."""

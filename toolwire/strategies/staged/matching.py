@@ -43,12 +43,19 @@ def enum_labels(schema: dict[str, Any]) -> dict[str, list[str]]:
             continue
         pattern = r"(?<![A-Za-z0-9])['\"]?" + re.escape(v) + r"['\"]?(?![A-Za-z0-9])" + _LABEL_AFTER
         for m in re.finditer(pattern, description):
-            label = m.group(1).strip()
+            label = _without_article(m.group(1).strip())
             if label and label.lower() != v.lower() and len(label.split()) <= 4:
                 labels[json.dumps(v)].append(label)
                 if len(label.split()) > 2:  # "British pound sterling": "British pound" too
                     labels[json.dumps(v)].append(" ".join(label.split()[:2]))
     return labels
+
+
+def _without_article(label: str) -> str:
+    """A label without the article it opens with ("a text editor" -> "text editor"), so that
+    its first words are its own."""
+    first, _, rest = label.partition(" ")
+    return rest.strip() if rest and first.lower() in lexicon.DETERMINERS else label
 
 
 def is_numeric(schema: dict[str, Any]) -> bool:

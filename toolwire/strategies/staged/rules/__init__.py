@@ -43,6 +43,7 @@ class StagedRules:
 
     relevance_gate: bool = True
     calibrated_relevance: bool = True
+    closed_choices: bool = True
     arithmetic: bool = True
     followups: bool = True
     conversion_pairs: bool = True
@@ -61,6 +62,7 @@ class StagedRules:
     quoted_passages: bool = True
     direction_walls: bool = True
     stated_cities: bool = True
+    initial_letters: bool = True
 
     @classmethod
     def names(cls) -> list[str]:

@@ -200,5 +200,48 @@ STATED_CITIES = Rule(
     form=stated_city,
 )
 
+def written_initial(reading: Reading, schema: dict[str, Any]) -> str | None:
+    """The enum value the sentence writes by its initial alone ("the temperature in Chicago in
+    F", "25 °C"): a lone capital letter, not a one-letter word ("I", "A") nor a sentence's
+    first word, that begins exactly one of the parameter's (longer) string values, none of
+    which is written whole."""
+    values = [v for v in schema.get("enum", []) if isinstance(v, str) and len(v) > 1]
+    if not values or any(reading.mentions(v) for v in values):
+        return None
+    for word in reading.spans:
+        letter = word.text.lstrip("°º")
+        if (len(letter) != 1 or not letter.isupper() or letter.lower() in lexicon.ONE_LETTER_WORDS
+                or reading.opens_sentence(word.start)):
+            continue
+        starting = [v for v in values if v[0].upper() == letter]
+        if len(starting) == 1:
+            return starting[0]
+    return None
+
+
+def initial_named(reading: Reading, name: str, schema: dict[str, Any]) -> bool:
+    """An enum parameter is mentioned by its value's initial ("in F" mentions the unit)."""
+    return written_initial(reading, non_null(schema)) is not None
+
+
+def initial_value(ask: ValueAsk) -> list[str]:
+    """The value whose initial the sentence writes, for an enum parameter."""
+    value = written_initial(ask.reading, ask.schema)
+    return [] if value is None or json.dumps(value) == ask.bad else [json.dumps(value)]
+
+
+INITIAL_LETTERS = Rule(
+    name="initial_letters",
+    what="An enum value written as its initial alone, a lone capital letter that begins "
+         "exactly one of the values ('in F', '°C'), mentions the parameter and is its value.",
+    why="People abbreviate units and other closed choices to a letter; the model reads a "
+        "lone letter as nothing, and the default takes its place.",
+    example="'temp in chicago in F' with get_weather(city, unit: enum [celsius, fahrenheit] "
+            "= celsius): unit fahrenheit.",
+    stages=(Stage.MENTION, Stage.VALUE),
+    mentions=initial_named,
+    offer=initial_value,
+)
+
 RULES = (WHOLE_PLACES, WRITTEN_MOMENTS, NUMBER_PRIORS, QUOTED_PASSAGES, DIRECTION_WALLS,
-         STATED_CITIES)
+         STATED_CITIES, INITIAL_LETTERS)
