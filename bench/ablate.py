@@ -3,6 +3,8 @@ one rule off, question by question, with a paired 95 % interval.
 
     .venv/bin/python -m bench.ablate [--limit 60] [--rules quoted_passages,number_priors]
                                      [--verify 2] [--out docs/ablation.json]
+    .venv/bin/python -m bench.ablate --everyday [--rules ...]   # the everyday sentences
+    .venv/bin/python -m bench.ablate --markdown                  # the docs' table
 
 The questions are a seeded sample of ``--limit`` per category from the *tuning* split (a fifth
 of every category, never part of the reported figures; the whole of it where a category's
@@ -22,6 +24,15 @@ it adds per category (default minus rule off), and its net worth in questions wi
 bootstrap 95 % interval (questions resampled within each category). The JSON, with every
 question's result and fired rules, is saved to ``--out`` after each rule (a partial run is
 kept) and its default run is reused by a later run with the same questions.
+
+``--everyday`` measures the same on the everyday sentences' *tune* split (``bench/everyday.py``,
+issue 22; its held-out third is never run here): every tune sentence and every tune
+conversation, answered by ``bench.everyday``'s warm engine with all rules on, then, for each
+rule, the sentences and conversations it fired on re-answered with it off (a conversation is
+re-answered whole: its later turns read the earlier ones). A run (a sentence or a turn) counts
+as right as ``bench.everyday`` scores it. Saved under the JSON's ``everyday`` key; the interval
+resamples sentences and conversations. ``--markdown`` prints both in one table, with each
+rule's worth: its BFCL net plus its everyday net.
 """
 
 from __future__ import annotations
@@ -114,7 +125,7 @@ async def run(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
     out = Path(args.out)
     data = json.loads(out.read_text()) if out.exists() else {}
     if data.get("ids") != ids:
-        data = {"bench": "ablate", "split": "tune", "limit": args.limit, "seed": args.seed,
+        data = {"everyday": data.get("everyday"), "bench": "ablate", "split": "tune", "limit": args.limit, "seed": args.seed,
                 "questions": {c: len(g) for c, g in ids.items()}, "ids": ids, "rules": {}}
     started = time.perf_counter()
     data.setdefault("default", {})
@@ -144,6 +155,107 @@ async def run(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
               f"-{entry['lost']} = {entry['net_questions']:+d} questions "
               f"[{entry['net_95'][0]:+d}, {entry['net_95'][1]:+d}] "
               f"({entry['seconds']} s)", flush=True)
+        _save(out, data)
+    return data
+
+
+# -- the everyday sentences' tune split --------------------------------------------------------
+@dataclass(kw_only=True)
+class Unit:
+    """One everyday sentence, or one conversation (its turns), under one configuration."""
+
+    right: list[bool]
+    """Per run: the sentence, or each turn in order."""
+    fired: list[str]
+    error: str | None = None
+    """What stopped the engine (every run then counts as wrong)."""
+
+
+def everyday_units() -> dict[str, Any]:
+    """The tune split's units by key: ``s<i>`` a sentence of ``SENTENCES``, ``c<i>`` a
+    conversation of ``CONVERSATIONS`` (the indices stay put as cases are added: see the
+    fixture's split rule)."""
+    from bench.everyday import select
+    from bench.everyday_sentences import SENTENCES
+
+    sentences, conversations = select("tune")
+    units: dict[str, Any] = {f"s{SENTENCES.index(c)}": c for c in sentences}
+    units.update({f"c{i}": c for i, c in conversations})
+    return units
+
+
+async def answer_unit(engine: Any, key: str, unit: Any, rules: StagedRules) -> Unit:
+    """One sentence or conversation answered with ``rules``, scored as ``bench.everyday``
+    scores it, with the rules that fired."""
+    from bench.everyday import run_case, run_conversation
+    from toolwire.errors import ModelError
+
+    engine.config = replace(engine.config, rules=rules)
+    with tracing() as seen:
+        try:
+            if key.startswith("s"):
+                outcomes = [(await run_case(engine, unit))[0]]
+            else:
+                outcomes = await run_conversation(engine, int(key[1:]), unit)
+        except ModelError as e:  # the model timed out: the engine gave no answer
+            turns = 1 if key.startswith("s") else len(unit.turns)
+            return Unit(right=[False] * turns, fired=sorted(seen), error=str(e))
+    return Unit(right=[o.right for o in outcomes], fired=sorted(seen))
+
+
+def everyday_worth(default: dict[str, Unit], off: dict[str, Unit]) -> dict[str, Any]:
+    """A rule's worth on the everyday tune runs: runs gained and lost, net with its paired
+    interval (sentences and conversations resampled apart), where it fired."""
+    diffs: dict[str, list[int]] = {"sentences": [], "conversations": []}
+    gained = lost = 0
+    for key, unit in default.items():
+        again = off.get(key, unit)
+        steps = [int(a) - int(b) for a, b in zip(unit.right, again.right, strict=True)]
+        gained += steps.count(1)
+        lost += steps.count(-1)
+        diffs["sentences" if key.startswith("s") else "conversations"].append(sum(steps))
+    low, high = interval(diffs)
+    return {"fired_on": len(off), "fired_runs": sum(len(default[k].right) for k in off),
+            "errors": sum(u.error is not None for u in off.values()), "gained": gained, "lost": lost, "net_runs": gained - lost, "net_95": [low, high]}
+
+
+async def run_everyday(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
+    """The everyday part of the ablation (the module doc), saved under ``everyday``."""
+    from bench.engine_e2e import make_engine
+
+    engine = make_engine(None).engine
+    units = everyday_units()
+    out = Path(args.out)
+    data = json.loads(out.read_text()) if out.exists() else {}
+    part = data.get("everyday") or {}
+    if sorted(part.get("default", {})) != sorted(units):
+        part = {"bench": "everyday", "split": "tune", "model": engine.model.name,
+                "units": {"sentences": sum(k.startswith("s") for k in units),
+                          "conversations": sum(k.startswith("c") for k in units)},
+                "rules": {}}
+        started = time.perf_counter()
+        part["default"] = {k: vars(await answer_unit(engine, k, u, StagedRules()))
+                           for k, u in units.items()}
+        part["default_seconds"] = round(time.perf_counter() - started, 1)
+    default = {k: Unit(**u) for k, u in part["default"].items()}
+    runs = [r for u in default.values() for r in u.right]
+    part["runs"], part["default_right"] = len(runs), sum(runs)
+    data["everyday"] = part
+    _save(out, data)
+    print(f"everyday tune: {sum(runs)}/{len(runs)} runs right, all rules on", flush=True)
+    for name in names:
+        if name in part["rules"]:
+            continue
+        begun = time.perf_counter()
+        off = {k: await answer_unit(engine, k, units[k], StagedRules().off(name))
+               for k, u in default.items() if name in u.fired}
+        entry = everyday_worth(default, off)
+        entry["seconds"] = round(time.perf_counter() - begun, 1)
+        part["rules"][name] = entry
+        print(f"  {name}: fired on {entry['fired_on']} ({entry['fired_runs']} runs), "
+              f"+{entry['gained']} -{entry['lost']} = {entry['net_runs']:+d} runs "
+              f"[{entry['net_95'][0]:+d}, {entry['net_95'][1]:+d}] ({entry['seconds']} s)",
+              flush=True)
         _save(out, data)
     return data
 
@@ -186,22 +298,71 @@ def print_report(data: dict[str, Any]) -> None:
 
 
 def markdown(data: dict[str, Any]) -> str:
-    """The docs' table: per rule, where it fired, questions gained/lost, net with its interval,
-    and the points it adds per category (blank: 0)."""
-    heads = ["rule", "fired on", "gained", "lost", "net (95 %)",
+    """The docs' table: per rule, where it fired, questions gained/lost and net with its
+    interval on BFCL, the same in runs on the everyday tune split, its worth (the two nets
+    added), and the points it adds per BFCL category (blank: 0). A rule no longer in the
+    table of rules is marked deleted."""
+    everyday = (data.get("everyday") or {}).get("rules", {})
+    heads = ["rule", "fired on", "gained", "lost", "net (95 %)", "everyday fired on",
+             "everyday gained", "everyday lost", "everyday net (95 %)", "worth",
              *[c.replace("_", " ") for c in CATEGORIES]]
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
-    lines.append("| (accuracy, all rules on) | | | | | "
+    share = ""
+    if data.get("everyday"):
+        share = f"{data['everyday']['default_right']}/{data['everyday']['runs']}"
+    lines.append(f"| (accuracy, all rules on) | | | | | | | | {share} | | "
                  + " | ".join(f"{data['default_accuracy'][c]:.1f}" for c in CATEGORIES) + " |")
-    ranked = sorted(data["rules"].items(), key=lambda kv: -kv[1]["net_questions"])
-    for name, w in ranked:
-        low, high = w["net_95"]
-        points = [f"{w['points_added'][c]:+.1f}" if w["points_added"][c] else ""
-                  for c in CATEGORIES]
-        lines.append(f"| {name} | {w['fired_on']} | {w['gained']} | {w['lost']} | "
-                     f"{w['net_questions']:+d} [{low:+d}, {high:+d}] | " + " | ".join(points)
+    names = [*data["rules"], *(n for n in everyday if n not in data["rules"])]
+    for name in sorted(names, key=lambda n: -_worth(data["rules"].get(n), everyday.get(n))):
+        lines.append("| " + " | ".join(_row(name, data["rules"].get(name), everyday.get(name)))
                      + " |")
     return "\n".join(lines)
+
+
+def worth_table(data: dict[str, Any]) -> str:
+    """The README's table: each rule's worth (BFCL net + everyday net) with both intervals."""
+    everyday = (data.get("everyday") or {}).get("rules", {})
+    names = [n for n in StagedRules.names() if n in data["rules"] or n in everyday]
+    lines = ["| rule | worth | BFCL tuning net (95 %) | everyday tune net (95 %) |",
+             "|---|---|---|---|"]
+    for name in sorted(names, key=lambda n: -_worth(data["rules"].get(n), everyday.get(n))):
+        cells = _row(name, data["rules"].get(name), everyday.get(name))
+        lines.append(f"| {name} | {cells[9]} | {cells[4]} | {cells[8]} |")
+    return "\n".join(lines)
+
+
+def _worth(bfcl_part: dict[str, Any] | None, everyday_part: dict[str, Any] | None) -> int:
+    """A rule's worth: its BFCL net questions plus its everyday net runs (each 0 unmeasured)."""
+    return ((bfcl_part or {}).get("net_questions", 0)
+            + (everyday_part or {}).get("net_runs", 0))
+
+
+def _row(name: str, b: dict[str, Any] | None, e: dict[str, Any] | None) -> list[str]:
+    label = name if name in StagedRules.names() else f"{name} (deleted)"
+    cells = [label]
+    for part, net in ((b, "net_questions"), (e, "net_runs")):
+        if part is None:
+            cells += ["", "", "", "(not run)"]
+            continue
+        low, high = part["net_95"]
+        cells += [str(part["fired_on"]), str(part["gained"]), str(part["lost"]),
+                  f"{part[net]:+d} [{low:+d}, {high:+d}]"]
+    cells.append(f"{_worth(b, e):+d}" + ("" if b and e else " (one set)"))
+    points = (b or {}).get("points_added", {})
+    cells += [f"{points[c]:+.1f}" if points.get(c) else "" for c in CATEGORIES]
+    return cells
+
+
+def print_everyday(data: dict[str, Any]) -> None:
+    part = data["everyday"]
+    rows: list[list[object]] = [
+        [name, w["fired_on"], f"+{w['gained']}/-{w['lost']}", w["net_runs"],
+         f"[{w['net_95'][0]}, {w['net_95'][1]}]",
+         _worth(data.get("rules", {}).get(name), w)]
+        for name, w in part["rules"].items()]
+    print(f"what each staged rule adds, everyday tune split ({part['runs']} runs: "
+          f"{part['units']}; all rules on {part['default_right']} right)")
+    print(table(["rule", "fired", "gain/loss", "net", "95%", "worth (+BFCL)"], rows))
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -213,17 +374,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--verify", type=int, default=0,
                         help="per rule, questions it did not fire on to re-answer with it off")
     parser.add_argument("--out", default="docs/ablation.json")
+    parser.add_argument("--everyday", action="store_true",
+                        help="ablate on the everyday sentences' tune split instead of BFCL")
     parser.add_argument("--markdown", action="store_true",
                         help="print the saved run's table for docs/accuracy.md and stop")
+    parser.add_argument("--worth", action="store_true",
+                        help="print the README's table of each rule's worth and stop")
     args = parser.parse_args(argv)
-    if args.markdown:
+    if args.markdown or args.worth:
         saved = json.loads(Path(args.out).read_text(encoding="utf-8"))
-        print(markdown(saved))
+        print(markdown(saved) if args.markdown else worth_table(saved))
         return dict(saved)
     names = [n for n in args.rules.split(",") if n]
     unknown = sorted(set(names) - set(StagedRules.names()))
     if unknown or args.limit < 1:
         parser.error(f"unknown rule(s): {', '.join(unknown)}" if unknown else "--limit >= 1")
+    if args.everyday:
+        data = asyncio.run(run_everyday(args, names))
+        print_everyday(data)
+        return data
     data = asyncio.run(run(args, names))
     print_report(data)
     return data

@@ -16,6 +16,12 @@ function. This script fits it:
 
     .venv/bin/python -m bench.tune_selection --save select.jsonl       # collect, fit
     .venv/bin/python -m bench.tune_selection --load select.jsonl --fit  # refit, write the model
+    .venv/bin/python -m bench.tune_selection --load select.jsonl --without feasibility
+                                            # the same fit without a SELECT rule's features
+
+``--without`` is how a SELECT rule is ablated: switching it off (``bench/ablate.py``) only sets
+its features to their neutral values under weights fitted with them, while the question is
+what a model fitted without them chooses.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from bench import tuning
 from toolwire.config import get_settings
 from toolwire.eval import bfcl
 from toolwire.strategies.staged.choice import FEATURES, SHIPPED, SelectionModel, candidate_evidence
+from toolwire.strategies.staged.rules import rule
 from toolwire.text.reading import read
 
 CATEGORIES = ["multiple", "parallel_multiple", "live_multiple", "live_parallel_multiple"]
@@ -67,13 +74,14 @@ def collect() -> list[Question]:
     return out
 
 
-def fit(questions: list[Question]) -> SelectionModel:
-    """Conditional logit: maximise the probability the softmax over each question's candidates
-    gives its right ones, less ``REGULARISATION``/2 × the squared weights."""
+def fit(questions: list[Question], features: tuple[str, ...] = FEATURES) -> SelectionModel:
+    """Conditional logit over ``features``: maximise the probability the softmax over each
+    question's candidates gives its right ones, less ``REGULARISATION``/2 × the squared
+    weights."""
     import numpy as np
     from scipy.optimize import minimize  # the fitting tool, not a runtime need
 
-    data = [(np.array([[f[n] for n in FEATURES] for f in q.features]), np.array(q.right))
+    data = [(np.array([[f[n] for n in features] for f in q.features]), np.array(q.right))
             for q in questions]
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
@@ -88,8 +96,8 @@ def fit(questions: list[Question]) -> SelectionModel:
             grad = grad + x.T @ (p - q)
         return total, grad
 
-    result = minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B")
-    return SelectionModel(weights=dict(zip(FEATURES, (float(v) for v in result.x), strict=True)))
+    result = minimize(loss, np.zeros(len(features)), jac=True, method="L-BFGS-B")
+    return SelectionModel(weights=dict(zip(features, (float(v) for v in result.x), strict=True)))
 
 
 def pick(model: SelectionModel, q: Question) -> int:
@@ -98,14 +106,14 @@ def pick(model: SelectionModel, q: Question) -> int:
     return max(range(len(p)), key=lambda i: p[i])
 
 
-def cross_validated(questions: list[Question]) -> int:
+def cross_validated(questions: list[Question], features: tuple[str, ...] = FEATURES) -> int:
     """Right choices when each fold is chosen by a model fitted on the other folds."""
     order = list(range(len(questions)))
     random.Random(0).shuffle(order)
     right = 0
     for k in range(FOLDS):
         held = {i for n, i in enumerate(order) if n % FOLDS == k}
-        model = fit([q for i, q in enumerate(questions) if i not in held])
+        model = fit([q for i, q in enumerate(questions) if i not in held], features)
         right += sum(questions[i].right[pick(model, questions[i])] for i in held)
     return right
 
@@ -122,14 +130,18 @@ def per_category(questions: list[Question], picks: dict[str, int]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     tuning.arguments(parser, SHIPPED)
+    parser.add_argument("--without", default="",
+                        help="comma-separated SELECT rules whose features the fit leaves out")
     args = parser.parse_args()
+    left_out = {k for name in args.without.split(",") if name for k in rule(name).neutral}
+    features = tuple(f for f in FEATURES if f not in left_out)
     questions = tuning.questions(args, Question, collect)
     tuning.save(args.save, questions)
-    model = fit(questions)
+    model = fit(questions, features)
     n = len(questions)
     picks = {q.id: pick(model, q) for q in questions}
     fitted_right = sum(q.right[picks[q.id]] for q in questions)
-    cv_right = cross_validated(questions)
+    cv_right = cross_validated(questions, features)
     first_right = sum(q.right[0] for q in questions)
     print(f"questions with several candidates and a right one: {n}")
     print(f"retrieval's first: {first_right}/{n}")

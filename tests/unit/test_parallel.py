@@ -1,65 +1,14 @@
-"""Extra calls from later clauses: only for values the first call did not use."""
+"""Several calls from one sentence: clauses, sets of numbers, numeric optionals, segments."""
 
 from __future__ import annotations
 
-import pytest
-
-from toolwire.builtin import default_registry
-from toolwire.strategies.staged.segments import clauses, more_calls, number_sets
+from toolwire.strategies.staged.segments import clauses, number_sets
 from toolwire.text.reading import read
-
-
-@pytest.fixture(scope="module")
-def registry():  # type: ignore[no-untyped-def]
-    return default_registry()
 
 
 def test_clauses_split_at_coordination() -> None:
     assert clauses(read("weather in Paris and London")) == ["weather in Paris", "London"]
     assert clauses(read("open the calculator")) == ["open the calculator"]
-
-
-def test_same_function_for_another_city(registry) -> None:  # type: ignore[no-untyped-def]
-    tool = registry.get("get_weather")
-    extra = more_calls(read("What's the weather in Paris and London?"), tool, {"city": "Paris"})
-    assert extra == [{"city": "London"}]
-    extra = more_calls(
-        read("weather in Paris in celsius and London in fahrenheit"),
-        tool,
-        {"city": "Paris", "unit": "celsius"},
-    )
-    assert extra == [{"city": "London", "unit": "fahrenheit"}]
-
-
-def test_varied_enum_and_numbers(registry) -> None:  # type: ignore[no-untyped-def]
-    tool = registry.get("convert_currency")
-    first = {"amount": 100, "from_currency": "USD", "to_currency": "EUR"}
-    assert more_calls(read("Convert 100 USD to EUR and GBP"), tool, first) == [
-        {"amount": 100, "from_currency": "USD", "to_currency": "GBP"}
-    ]
-    assert more_calls(read("Convert 100 USD to EUR, 50 CAD to GBP and 7 to JPY"), tool, first) == [
-        {"amount": 50, "from_currency": "CAD", "to_currency": "GBP"},
-        {"amount": 7, "from_currency": "USD", "to_currency": "JPY"},
-    ]
-
-
-def test_no_extra_call_when_the_clause_brings_nothing_new(registry) -> None:  # type: ignore[no-untyped-def]
-    assert more_calls(read("Please, open the calculator"), registry.get("open_app"),
-                      {"app_name": "calculator"}) == []
-    assert more_calls(read("find pizza and pasta places"), registry.get("get_weather"),
-                      {"city": "Paris"}) == []
-
-
-def test_a_clause_naming_a_parameter_adds_to_the_same_call() -> None:
-    from toolwire import Registry
-
-    registry = Registry()
-    registry.add_schema({"name": "displacement", "parameters": {"type": "object", "properties": {
-        "initial_velocity": {"type": "number"}, "time": {"type": "number"},
-        "acceleration": {"type": "number"}}, "required": ["initial_velocity", "time"]}})
-    first = {"initial_velocity": 10, "time": 5, "acceleration": 9.8}
-    question = "the initial velocity of 10 and acceleration of 9.8 within 5 seconds"
-    assert more_calls(read(question), registry.get("displacement"), first) == []
 
 
 def test_numeric_optionals_take_spare_numbers() -> None:
@@ -106,22 +55,6 @@ def test_one_set_of_numbers_or_unlike_numbers_make_one_call() -> None:
     assert number_sets(read("the area of a triangle with base 10 and height 5"), area) is None
     top = _numeric_tool("top_songs", "count")
     assert number_sets(read("play the top 10 songs from 2023"), top) is None
-
-
-def test_a_place_after_a_comma_belongs_to_the_place_before(registry) -> None:  # type: ignore[no-untyped-def]
-    tool = registry.get("get_weather")
-    assert more_calls(read("Im at Riga, Latvia, can you tell me the temperature?"), tool,
-                      {"city": "Riga"}) == []
-    assert more_calls(read("weather in Paris and London"), tool, {"city": "Paris"}) == [
-        {"city": "London"}]
-
-
-def test_a_clause_holding_the_first_calls_values_adds_no_call(registry) -> None:  # type: ignore[no-untyped-def]
-    tool = registry.get("get_weather")
-    question = "weather for the next 10 days, at the coordinates of Paris"
-    assert more_calls(read(question), tool, {"city": "Paris"}) == []
-    question = "weather in New York in December, with the temperature in Celsius"
-    assert more_calls(read(question), tool, {"city": "New York", "unit": "celsius"}) == []
 
 
 def _bare(*names: str) -> list:  # type: ignore[type-arg]

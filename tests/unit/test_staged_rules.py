@@ -155,6 +155,17 @@ def _salons() -> Registry:
     return registry
 
 
+def _clocks() -> Registry:
+    """A clock that takes the city and its country apart."""
+    registry = Registry()
+    registry.use_index(ToolIndex(embedder=None))
+    registry.add_schema({"name": "get_current_time", "description": "The current time in a city",
+                         "parameters": {"type": "object", "required": ["city", "country"],
+                                        "properties": {"city": {"type": "string"},
+                                                       "country": {"type": "string"}}}})
+    return registry
+
+
 def _launcher() -> Registry:
     """An app launcher whose one parameter is a closed choice."""
     registry = Registry()
@@ -216,22 +227,12 @@ FIXTURES: dict[str, Fixture] = {
                     registry=_tools(get_history), relevance_threshold=0.0),
         on=[("get_history", {"empire": "a span"}), ("get_history", {"empire": "Ottoman Empire"})],
         off=[("get_history", {"empire": "a span"})]),
-    "more_calls": Fixture(
-        answer=runs("weather in Paris? And in London?", registry=make_registry,
-                    relevance_threshold=0.0),
-        on=[("get_weather", {"city": "Paris"}), ("get_weather", {"city": "London"})],
-        off=[("get_weather", {"city": "Paris"})]),
     "distinctive_mentions": Fixture(
         answer=fills(_tool("create_repo", {"name": {"type": "string"},
                                            "private_visibility": {"type": "boolean"}},
                            ["name"]),
                      "create a repo named demo and make it private", '"demo"'),
         on={"name": "demo", "private_visibility": True}, off={"name": "demo"}),
-    "described_examples": Fixture(
-        answer=fills(_tool("exchange", {"amount": _NUMBERS, "currency": {
-            "type": "string", "description": "The source currency, e.g. USD"}}, ["amount"]),
-            "exchange 42 Canadian dollars"),
-        on={"amount": 42, "currency": "CAD"}, off={"amount": 42}),
     "numeric_optionals": Fixture(
         answer=fills(_tool("find_events", {"city": {"type": "string"}, "count": _NUMBERS},
                            ["city"]), "find 10 events in Paris"),
@@ -239,6 +240,16 @@ FIXTURES: dict[str, Fixture] = {
     "closed_choices": Fixture(
         answer=runs("open something for me", registry=_launcher, relevance_threshold=0.0),
         on="gated", off=[("launch", {"app": "browser"})]),
+    "cities_alone": Fixture(
+        answer=runs("what is the current time in Sydney, Australia?", registry=_clocks,
+                    relevance_threshold=0.0),
+        on=[("get_current_time", {"city": "Sydney", "country": "a span"})],
+        off=[("get_current_time", {"city": "Sydney, Australia", "country": "a span"})]),
+    "listed_values": Fixture(
+        answer=fills(_tool("create_histogram", {"data": {"type": "array", "items": {
+            "type": "integer"}}, "bins": {"type": "integer"}}, ["data", "bins"]),
+            "a histogram of the scores 85, 90, 88 and 92 with 5 bins"),
+        on={"data": [85, 90, 88, 92], "bins": 5}, off={"data": {}, "bins": 5}),
     "initial_letters": Fixture(
         answer=fills(_tool("get_weather", {"city": {"type": "string"}, "unit": {
             "type": "string", "enum": ["celsius", "fahrenheit"]}}, ["city"]),
@@ -285,9 +296,9 @@ def test_the_table_and_the_switches_agree() -> None:
     assert StagedRules.names() == names
     assert all(getattr(StagedRules(), name) is True for name in names)
     assert StagedRules().active() == list(RULES)
-    assert [r.name for r in StagedRules(more_calls=False).active()] == [
-        n for n in names if n != "more_calls"]
-    assert StagedRules().off("more_calls") == StagedRules(more_calls=False)
+    assert [r.name for r in StagedRules(listed_items=False).active()] == [
+        n for n in names if n != "listed_items"]
+    assert StagedRules().off("listed_items") == StagedRules(listed_items=False)
     reading = read("what is twelve times seven")
     hits = [Hit(tool=t, score=1.0, keyword_score=1.0, dense_score=1.0)
             for t in default_registry() if t.name == "calculate"]
@@ -297,7 +308,7 @@ def test_the_table_and_the_switches_agree() -> None:
     assert fired == {"arithmetic"}
     off = StagedRules(arithmetic=False)
     assert off.decide("arithmetic", "arithmetic_call", reading, hits) is None
-    assert off.decide("more_calls", "more_calls", reading, hits[0].tool, {}, default=[]) == []
+    assert off.decide("arithmetic", "arithmetic_call", reading, hits, default=[]) == []
     with pytest.raises(KeyError):  # a decision the rule does not make, on or off
         off.decide("arithmetic", "converter", reading, hits)
     with pytest.raises(KeyError):
@@ -353,3 +364,17 @@ def test_the_command_line_lists_and_explains_the_rules() -> None:
     assert explained.exit_code == 0
     assert rule("number_priors").why in explained.stdout
     assert CliRunner().invoke(app, ["rules", "explain", "no_such_rule"]).exit_code == 2
+
+
+def test_the_everyday_ablation_pairs_runs_by_sentence_and_conversation() -> None:
+    from bench.ablate import Unit, everyday_worth
+
+    default = {"s0": Unit(right=[True], fired=["arithmetic"]),
+               "s1": Unit(right=[False], fired=[]),
+               "c0": Unit(right=[True, True, False], fired=["arithmetic"])}
+    off = {"s0": Unit(right=[False], fired=[]),
+           "c0": Unit(right=[True, False, True], fired=[])}  # a turn lost, a turn gained
+    worth = everyday_worth(default, off)
+    assert (worth["fired_on"], worth["fired_runs"]) == (2, 4)
+    assert (worth["gained"], worth["lost"], worth["net_runs"]) == (2, 1, 1)
+    assert worth["net_95"][0] <= 1 <= worth["net_95"][1]

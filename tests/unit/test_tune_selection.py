@@ -37,6 +37,15 @@ def test_the_fit_finds_the_evidence_that_tells_the_right_candidate() -> None:
     assert cross_validated(questions) == len(questions)
 
 
+def test_a_fit_without_some_features_weighs_only_the_others() -> None:
+    rng = random.Random(7)
+    questions = [_question(i, rng) for i in range(120)]
+    kept = tuple(f for f in FEATURES if f != "dense")
+    model = fit(questions, kept)
+    assert set(model.weights) == set(kept)  # "dense", the telling feature, is left out
+    assert cross_validated(questions, kept) < cross_validated(questions) == len(questions)
+
+
 def test_questions_are_kept_and_read_back(tmp_path: Path) -> None:
     rng = random.Random(1)
     saved = [_question(i, rng) for i in range(3)]

@@ -197,10 +197,6 @@ GENERIC_NAME_WORDS = frozenset({"get", "set", "do", "run", "make", "api", "info"
 """Words of tool names that say nothing of what a tool does: the verbs of API naming
 conventions (``get_``, ``set_``, ``do_``, ``run_``, ``make_``), "api", "info", "data", and
 the article and prepositions names join words with (``get_user_by_id``)."""
-GENERIC_PARAM_WORDS = frozenset({"name", "type", "value", "id", "data", "info", "the", "of",
-                                 "for"})
-"""Words of parameter names that say nothing of what the parameter holds (``name``,
-``type``, ``value``, ``id``, ``data``, ``info``) and the words names are joined with."""
 COMMON_PARAM_WORDS = frozenset({
     "number", "value", "count", "limit", "level", "location", "format", "default", "option",
     "options", "include", "total", "result", "results", "status", "query", "search",
@@ -235,6 +231,10 @@ CALCULATOR_STEMS = ("arithmetic", "calculat", "math", "evaluat", "comput", "expr
 "computes")."""
 PLACE_PARAMS = frozenset({"city", "location", "place", "town", "timezone", "tz", "zone"})
 """Parameter-name words of a place or time zone."""
+CITY_PARAMS = frozenset({"city", "town"})
+"""Words of parameter names that hold a city alone."""
+REGION_PARAMS = frozenset({"country", "state", "province", "region"})
+"""Words of parameter names that hold the country or the region a city lies in."""
 EXAMPLE_MARKERS = ("e.g.", "eg.", "for example", "such as", "for instance")
 """How an English description introduces an example value ("the currency, e.g. USD")."""
 ENUM_LABEL_LINKS = frozenset({"for", "is", "means"})

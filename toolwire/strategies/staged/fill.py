@@ -26,7 +26,6 @@ from toolwire.messages import (
     ModelSettings,
 )
 from toolwire.models.base import Model
-from toolwire.strategies.staged.examples import code_grammar, code_shape, named_codes
 from toolwire.strategies.staged.matching import enum_labels, is_numeric
 from toolwire.strategies.staged.priors import non_null, readings
 from toolwire.strategies.staged.prompts import CALL_OPEN, call_prompt, choose, messages_for
@@ -38,7 +37,6 @@ from toolwire.text.words import split_identifier, words
 from toolwire.tools.registry import Tool
 
 _MAX_FREE_TOKENS = 64
-_CODES_KEY = "\x00codes"
 
 
 @dataclass(kw_only=True)
@@ -196,12 +194,6 @@ class Filler:
             return await self._number(
                 messages, reading, name, schema, numbers, used_numbers, end, bad
             )
-        example = None
-        if kind == "string":  # "e.g. USD": a code of that shape
-            example = next((e for r in self._active if (e := r.code_like(schema))), None)
-        if example is not None:
-            return await self._code(messages, reading, schema, example, end, used_values, name,
-                                    bad)
         if kind == "string" and schema.get("format") not in lexicon.FREE_STRING_FORMATS:
             walls: set[str] = set()  # "from"/"to" for a source or target
             for rule in self._active:
@@ -339,39 +331,6 @@ class Filler:
             settings=ModelSettings(max_tokens=_MAX_FREE_TOKENS),
         )
         return _json_literal(completion.text)
-
-    async def _code(
-        self,
-        messages: list[Message],
-        reading: Reading,
-        schema: dict[str, Any],
-        example: str | None,
-        end: str,
-        used: dict[str, set[str]],
-        name: str,
-        bad: str | None,
-    ) -> str | None:
-        """A code like the description's example ("USD"): one of the codes the sentence names
-        when the example belongs to a known code system (currencies, regions), as an enum of
-        them labelled by their names; else written by the model in the example's shape."""
-        taken = used.setdefault(_CODES_KEY, set())
-        named = {code: label for code, label in named_codes(reading, example).items()
-                 if json.dumps(code) != bad}
-        if named and not {json.dumps(c) for c in named} <= taken:
-            labelled = {**schema, "enum": list(named), "enumDescriptions": list(named.values())}
-            literal = await self._enum(messages, reading, labelled,
-                                       [json.dumps(c) for c in named], end, used, name)
-        else:  # none named, or each named one already given ("100 euros into yen")
-            completion = await self.model.complete(
-                messages,
-                constraint=GrammarConstraint(gbnf=code_grammar(code_shape(example) or 3)),
-                settings=ModelSettings(max_tokens=8),
-            )
-            literal = _json_literal(completion.text)
-        if literal is None or literal == bad:
-            return None
-        taken.add(literal)
-        return literal
 
     async def _free(self, messages: list[Message], schema: dict[str, Any]) -> str | None:
         completion = await self.model.complete(

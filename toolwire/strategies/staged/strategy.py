@@ -277,10 +277,7 @@ class StagedStrategy:
             "listed_items", "value_calls", text, tool, fill.arguments, self._filling(turn, tool))
         if listed:  # "Persian Empire and Mauryan Empire": a call per listed value
             return [_request(tool, a) for a in listed], []
-        more = self.rules.decide(
-            "more_calls", "more_calls", text, tool, fill.arguments, default=[]) if extra else []
-        arguments = [fill.arguments, *more]
-        return [_request(tool, a) for a in arguments], []
+        return [_request(tool, fill.arguments)], []
 
     def _filling(self, turn: Turn, tool: Tool) -> Filling:
         """Fills ``tool``'s call from a text of its own (an item of a listing)."""

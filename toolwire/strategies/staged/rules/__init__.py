@@ -8,7 +8,8 @@ why, an example, the stages it acts in and its hooks), in one table, :data:`RULE
 The rules are written in their stage's module (``gate``, ``settle``, ``select``, ``split``,
 ``mention``, ``value``); each stage asks every rule that is on for its part, in the table's
 order (``fill.Filler``, ``choice.candidate_evidence``). ``bench/ablate.py`` measures what each
-is worth on BFCL's tuning split and docs/accuracy.md publishes the table.
+is worth on BFCL's tuning split and the everyday sentences' (``--everyday``), and
+docs/accuracy.md publishes the table; a rule worth less than one question is deleted.
 
 Adding a rule: its object in its stage's module, its switch below (a typed field, so that
 ``StagedRules(x=False)`` and ``rules.x`` type-check), and its fixture in
@@ -52,9 +53,7 @@ class StagedRules:
     function_segments: bool = True
     number_segments: bool = True
     listed_items: bool = True
-    more_calls: bool = True
     distinctive_mentions: bool = True
-    described_examples: bool = True
     numeric_optionals: bool = True
     whole_places: bool = True
     written_moments: bool = True
@@ -63,6 +62,8 @@ class StagedRules:
     direction_walls: bool = True
     stated_cities: bool = True
     initial_letters: bool = True
+    cities_alone: bool = True
+    listed_values: bool = True
 
     @classmethod
     def names(cls) -> list[str]:

@@ -74,7 +74,6 @@ NumberPrior = Callable[[Reading, str, list[NumberMention]], list[float]]
 EnumPrior = Callable[[str, Reading, int, int], float]
 Walls = Callable[[str], frozenset[str]]
 Pairs = Callable[[str], bool]
-CodeExample = Callable[[dict[str, Any]], str | None]
 Form = Callable[[ValueAsk, str], str]
 
 
@@ -113,8 +112,6 @@ class Rule:
     """VALUE: words a string span for the parameter may not cross."""
     pairs: Pairs | None = None
     """VALUE: whether the parameter is one of a pair whose two values differ."""
-    code_example: CodeExample | None = None
-    """VALUE: the code-shaped example ("e.g. USD") a string value is written like."""
     form: Form | None = None
     """VALUE: the chosen JSON literal rewritten in the form the parameter's description asks
     for ("Chicago" -> "Chicago, IL"), whichever stage or rule chose it."""
@@ -132,7 +129,7 @@ class Rule:
     def hooks(self) -> dict[str, Callable[..., Any]]:
         """The hooks the rule has, by name."""
         names = ("mentions", "params", "features", "offer", "passages", "number_prior",
-                 "enum_prior", "walls", "pairs", "code_example", "form")
+                 "enum_prior", "walls", "pairs", "form")
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
     # -- what the stages call (each neutral without the hook; a non-neutral answer fires) ----
@@ -183,11 +180,6 @@ class Rule:
 
     def paired(self, name: str) -> bool:
         return self._fires(self.pairs is not None and self.pairs(name))
-
-    def code_like(self, schema: dict[str, Any]) -> str | None:
-        out = self.code_example(schema) if self.code_example is not None else None
-        self._fires(out is not None)
-        return out
 
     def formed(self, ask: ValueAsk, literal: str) -> str:
         out = self.form(ask, literal) if self.form is not None else literal

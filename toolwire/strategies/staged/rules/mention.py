@@ -6,13 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolwire.strategies.staged.examples import (
-    code_shape,
-    example_of,
-    named_codes,
-    names_a_place,
-    names_the_kind,
-)
 from toolwire.strategies.staged.matching import is_numeric
 from toolwire.strategies.staged.rules.base import Rule, Stage
 from toolwire.text import lexicon
@@ -26,20 +19,6 @@ def distinctive_words(reading: Reading, name: str, schema: dict[str, Any]) -> bo
     distinctive = {stem(w) for w in split_identifier(name)
                    if len(w) >= 5 and w not in lexicon.COMMON_PARAM_WORDS}
     return bool(distinctive & reading.stem_set)
-
-
-def example_named(reading: Reading, name: str, schema: dict[str, Any]) -> bool:
-    """Whether the sentence names something of the kind the description's example shows
-    ("42 US dollars" mentions from_currency, "e.g. USD")."""
-    example = example_of(schema)
-    return bool(example and (names_the_kind(reading, example) or named_codes(reading, example)
-                             or names_a_place(reading, example)))
-
-
-def code_example(schema: dict[str, Any]) -> str | None:
-    """The description's example when it is a code ("e.g. USD"): the value is written as one."""
-    example = example_of(schema)
-    return example if code_shape(example) else None
 
 
 def with_numeric_optionals(
@@ -68,24 +47,6 @@ DISTINCTIVE_MENTIONS = Rule(
     mentions=distinctive_words,
 )
 
-DESCRIBED_EXAMPLES = Rule(
-    name="described_examples",
-    what="An optional parameter whose description gives an example ('the source currency, "
-         "e.g. USD') counts as mentioned when a phrase of the sentence is close to it in "
-         "meaning ('US dollars'; sentence embeddings, examples.EXAMPLE_SIMILARITY), names a "
-         "code of the example's code system ('Canadian dollars': ISO 4217) or, for a place "
-         "example ('e.g. Tokyo'), names a place the gazetteer knows ('New York'); a value "
-         "whose example is a code is written as a code of that shape ('USD'), not in the "
-         "user's words.",
-    why="Descriptions say by example what a value looks like; the user's words rarely match "
-        "it.",
-    example="'convert 42 Canadian dollars' with convert(amount, currency 'e.g. USD'): "
-            "currency 'CAD'.",
-    stages=(Stage.MENTION, Stage.VALUE),
-    mentions=example_named,
-    code_example=code_example,
-)
-
 NUMERIC_OPTIONALS = Rule(
     name="numeric_optionals",
     what="Optional numeric parameters take the numbers no required parameter used.",
@@ -96,4 +57,4 @@ NUMERIC_OPTIONALS = Rule(
     params=with_numeric_optionals,
 )
 
-RULES = (DISTINCTIVE_MENTIONS, DESCRIBED_EXAMPLES, NUMERIC_OPTIONALS)
+RULES = (DISTINCTIVE_MENTIONS, NUMERIC_OPTIONALS)

@@ -39,14 +39,4 @@ LISTED_ITEMS = Rule(
              "toolwire.strategies.staged.values:value_calls"),
 )
 
-MORE_CALLS = Rule(
-    name="more_calls",
-    what="Later clauses bringing values of their own ('Paris and London') become extra calls "
-         "of the same function.",
-    why="A sentence asking the same thing of two values wants two calls.",
-    example="'What's the weather in Paris and London?': get_weather twice.",
-    stages=(Stage.SPLIT,),
-    decides=("toolwire.strategies.staged.segments:more_calls",),
-)
-
-RULES = (FUNCTION_SEGMENTS, NUMBER_SEGMENTS, LISTED_ITEMS, MORE_CALLS)
+RULES = (FUNCTION_SEGMENTS, NUMBER_SEGMENTS, LISTED_ITEMS)

@@ -21,8 +21,10 @@ from toolwire.strategies.staged.priors import (
 from toolwire.strategies.staged.rules.base import Rule, Stage, ValueAsk
 from toolwire.strategies.staged.settled import wants_place
 from toolwire.text import lexicon
+from toolwire.text.mentions import NumberMention
 from toolwire.text.places import Place, fold, gazetteer
 from toolwire.text.reading import Reading
+from toolwire.text.words import split_identifier
 
 
 def names_a_place(reading: Reading, name: str, schema: dict[str, Any]) -> bool:
@@ -243,5 +245,102 @@ INITIAL_LETTERS = Rule(
     offer=initial_value,
 )
 
+def city_alone(ask: ValueAsk, literal: str) -> str:
+    """A city's value without the country or US state written after it ("Sydney, Australia"
+    -> "Sydney") when the tool takes the country or state in a parameter of its own."""
+    others = {w for p in ask.params if p != ask.name for w in split_identifier(p)}
+    if not (set(split_identifier(ask.name)) & lexicon.CITY_PARAMS
+            and others & lexicon.REGION_PARAMS):
+        return literal
+    value = json.loads(literal)
+    if not isinstance(value, str):
+        return literal
+    head, comma, tail = value.rpartition(",")
+    places = gazetteer()
+    region = fold(tail)
+    if comma and head.strip() and (region in places.countries or region in places.regions
+                                   or region in places.region_zones):
+        return json.dumps(head.strip())
+    return literal
+
+
+CITIES_ALONE = Rule(
+    name="cities_alone",
+    what="A city parameter beside a country or state parameter takes the city alone: the "
+         "country or US state written after a comma is the other parameter's.",
+    why="The span or place the filler takes is the sentence's whole 'Sydney, Australia', "
+        "which such a tool does not look up as a city.",
+    example="'what is the current time in Sydney, Australia?' with get_current_time(city, "
+            "country): city 'Sydney', country 'Australia'.",
+    stages=(Stage.VALUE,),
+    form=city_alone,
+)
+
+_LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)", re.IGNORECASE)
+"""What stands between two items of a written list: a comma, "and", ", and", "&"."""
+
+
+def number_lists(reading: Reading) -> list[list[NumberMention]]:
+    """The runs of two numbers or more the sentence lists ("85, 90, 88 and 92"), in order."""
+    runs: list[list[NumberMention]] = []
+    for number in reading.numbers:
+        last = runs[-1][-1] if runs else None
+        if last is not None and _LIST_JOIN.fullmatch(
+                reading.text[last.start + len(last.text):number.start]):
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return [run for run in runs if len(run) > 1]
+
+
+def listed_values(ask: ValueAsk) -> list[str]:
+    """An array parameter's list as the sentence writes it: of numbers, the first list of
+    numbers no earlier parameter took; of closed choices, the values named, in the sentence's
+    order."""
+    items = non_null(ask.schema.get("items") or {})
+    if ask.kind != "array":
+        return []
+    if items.get("type") in ("number", "integer"):
+        integer = items["type"] == "integer"
+        for run in number_lists(ask.reading):
+            if integer and not all(n.is_integer for n in run):
+                continue
+            literal = json.dumps([json.loads(n.literal(integer)) for n in run])
+            if literal not in ask.taken and literal != ask.bad:
+                return [literal]
+        return []
+    values = items.get("enum") or []
+    if not values or not all(isinstance(v, str) for v in values):
+        return []
+    named = sorted((at, v) for v in values if (at := _named_at(ask.reading, v)) is not None)
+    literal = json.dumps([v for _, v in named])
+    return [literal] if named and literal != ask.bad else []
+
+
+def _named_at(reading: Reading, value: str) -> int | None:
+    """Where the sentence names an enum value: a one-letter value as that capital letter alone
+    (not "A" nor "I", nor a sentence's first word), a longer one as a phrase."""
+    if len(value) > 1:
+        return reading.position(value)
+    for i, word in enumerate(reading.spans):
+        if (word.text == value.upper() and value.lower() not in lexicon.ONE_LETTER_WORDS
+                and not reading.opens_sentence(word.start)):
+            return i
+    return None
+
+
+LISTED_VALUES = Rule(
+    name="listed_values",
+    what="An array parameter takes the list the sentence writes: of numbers, a run of numbers "
+         "joined by commas or 'and' (the first no earlier parameter took); of closed "
+         "choices, the values named, in order.",
+    why="Asked for a whole list, the model writes numbers or values of its own, or runs out "
+        "of room, and the call is lost.",
+    example="'a histogram of the scores 85, 90, 88 and 92 with 5 bins' with "
+            "create_histogram(data: array of integers, bins): data [85, 90, 88, 92].",
+    stages=(Stage.VALUE,),
+    offer=listed_values,
+)
+
 RULES = (WHOLE_PLACES, WRITTEN_MOMENTS, NUMBER_PRIORS, QUOTED_PASSAGES, DIRECTION_WALLS,
-         STATED_CITIES, INITIAL_LETTERS)
+         STATED_CITIES, INITIAL_LETTERS, CITIES_ALONE, LISTED_VALUES)
