@@ -55,6 +55,9 @@ def test_one_set_of_numbers_or_unlike_numbers_make_one_call() -> None:
     assert number_sets(read("the area of a triangle with base 10 and height 5"), area) is None
     top = _numeric_tool("top_songs", "count")
     assert number_sets(read("play the top 10 songs from 2023"), top) is None
+    recipes = _numeric_tool("find_recipe", "servings", extra={"diet": {"type": "string"}})
+    assert number_sets(read("a recipe that serves 2 people, is vegan, and takes under 30 "
+                            "minutes to prepare"), recipes) is None  # no word of 2 is 30's
 
 
 def _bare(*names: str) -> list:  # type: ignore[type-arg]

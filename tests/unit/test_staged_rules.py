@@ -166,16 +166,6 @@ def _clocks() -> Registry:
     return registry
 
 
-def _launcher() -> Registry:
-    """An app launcher whose one parameter is a closed choice."""
-    registry = Registry()
-    registry.use_index(ToolIndex(embedder=None))
-    registry.add_schema({"name": "launch", "description": "Open an application",
-                         "parameters": {"type": "object", "required": ["app"], "properties": {
-                             "app": {"type": "string", "enum": ["browser", "calculator"]}}}})
-    return registry
-
-
 _NUMBERS = {"type": "number"}
 _CONVERT = _tool("convert", {
     "value": _NUMBERS,
@@ -237,9 +227,6 @@ FIXTURES: dict[str, Fixture] = {
         answer=fills(_tool("find_events", {"city": {"type": "string"}, "count": _NUMBERS},
                            ["city"]), "find 10 events in Paris"),
         on={"city": "Paris", "count": 10}, off={"city": "Paris"}),
-    "closed_choices": Fixture(
-        answer=runs("open something for me", registry=_launcher, relevance_threshold=0.0),
-        on="gated", off=[("launch", {"app": "browser"})]),
     "cities_alone": Fixture(
         answer=runs("what is the current time in Sydney, Australia?", registry=_clocks,
                     relevance_threshold=0.0),

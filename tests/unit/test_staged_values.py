@@ -88,6 +88,15 @@ async def test_an_optional_parameter_named_by_a_distinctive_word_is_filled() -> 
     assert set(fill.arguments) == {"receiver", "private_visibility"}
 
 
+async def test_an_optional_list_is_mentioned_by_a_value_of_its_items() -> None:
+    diets = {"type": "array", "items": {"type": "string", "enum": ["Vegan", "Vegetarian"]}}
+    tool = _tool({"location": {"type": "string"}, "dietary_preference": diets},
+                 required=["location"])
+    fill = await Filler(_flat_model('"Los Angeles"')).fill(
+        read("find a nearby restaurant that serves vegan food in Los Angeles"), tool, [tool])
+    assert fill.arguments == {"location": "Los Angeles", "dietary_preference": ["Vegan"]}
+
+
 async def test_an_optional_number_never_reuses_a_number_already_taken() -> None:
     tool = _tool({"location": {"type": "string"}, "minimum_rating": {"type": "integer"},
                   "number_of_players": {"type": "integer"}},

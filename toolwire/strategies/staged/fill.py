@@ -143,12 +143,14 @@ class Filler:
 
     def _mentioned(self, reading: Reading, name: str, schema: dict[str, Any]) -> bool:
         """Whether the sentence mentions parameter ``name``: its name, a rule of the MENTION
-        stage ("make it private" mentions private_visibility), or one of its enum values."""
+        stage ("make it private" mentions private_visibility), or one of its enum values (of
+        an array, its items')."""
         if reading.mentions(name):
             return True
         if any(rule.mentioned(reading, name, schema) for rule in self._active):
             return True
-        return any(isinstance(v, str) and reading.mentions(v) for v in schema.get("enum", []))
+        values = schema.get("enum") or non_null(schema.get("items") or {}).get("enum") or []
+        return any(isinstance(v, str) and reading.mentions(v) for v in values)
 
     def _ask(self, reading: Reading, name: str, schema: dict[str, Any], kind: Any,
              bad: str | None, used: dict[str, set[str]], rule: Rule) -> ValueAsk:

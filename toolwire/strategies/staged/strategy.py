@@ -150,9 +150,6 @@ class StagedStrategy:
         if not relevant:
             return Choice(gated=True)
         tool, weights = select(turn.reading, turn.hits, rules=self.rules)
-        if turn.tool_choice == "auto" and self.rules.decide(
-                "closed_choices", "unnamed_choice", turn.reading, tool):
-            return Choice(gated=True)
         confidence = self.confidence(turn, probability, weights[tool.name])
         if confidence is not None and confidence < self.clarify_below:
             return Choice(relevance=probability, confidence=confidence, weights=weights,

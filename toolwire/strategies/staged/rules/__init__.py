@@ -44,7 +44,6 @@ class StagedRules:
 
     relevance_gate: bool = True
     calibrated_relevance: bool = True
-    closed_choices: bool = True
     arithmetic: bool = True
     followups: bool = True
     conversion_pairs: bool = True
