@@ -16,9 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 if TYPE_CHECKING:
     from toolwire.store.db import Database
+
+# No deadline per generated example: the machines are shared and noisy, and speed is checked
+# by the benchmarks (bench/), never by a unit test's clock.
+settings.register_profile("toolwire", deadline=None)
+settings.load_profile("toolwire")
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TOOLWIRE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"

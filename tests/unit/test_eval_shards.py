@@ -290,6 +290,28 @@ def test_compacting_keeps_the_last_line_of_each_question(tmp_path: Path) -> None
     assert store.compact(path) == 0 and store.compact(tmp_path / "absent.jsonl") == 0
 
 
+def test_only_tuning_questions_are_stored_with_their_text(tmp_path: Path) -> None:
+    ids = [f"simple_python_{i}" for i in range(20)]
+    tune = next(i for i in ids if bfcl.in_split(i, "tune"))
+    report = next(i for i in ids if bfcl.in_split(i, "report"))
+    store = ResultStore(tmp_path)
+    whole = {"prompt": "weather in Paris?", "expected": [{"get_weather": {"city": ["Paris"]}}],
+             "errors": ["Expected one of ['Paris']"], "got": [{"get_weather": {"city": "Rome"}}]}
+    for case_id in (tune, report):
+        store.append(CaseResult(id=case_id, category="simple_python", model="m", strategy="s",
+                                valid=False, error_type="value_error:string", **whole))
+    stored = {r.id: r for r in store.load()}
+    assert stored[tune].prompt == "weather in Paris?" and stored[tune].expected
+    assert (stored[report].prompt, stored[report].expected, stored[report].errors) == ("", None, [])
+    assert stored[report].got == whole["got"] and stored[report].error_type == "value_error:string"
+    path = store.files()[0]  # a file written before: compacting strips the report question
+    path.write_text("".join(json.dumps({"id": i, "category": "simple_python", "model": "m",
+                                        "strategy": "s", "valid": False, **whole}) + "\n"
+                            for i in (tune, report)))
+    store.compact(path)
+    assert [r.prompt for r in store.load()] == ["weather in Paris?", ""]
+
+
 def test_a_run_into_a_results_directory_leaves_one_line_per_question(tmp_path: Path) -> None:
     results = tmp_path / "results"
     for _ in range(2):  # the second run reuses every result and appends nothing

@@ -18,7 +18,6 @@ shard of its questions (``Shard``). Everything is deterministic: seeded samples,
 
 from __future__ import annotations
 
-import hashlib
 import random
 import statistics
 import time
@@ -41,6 +40,7 @@ from toolwire.eval.results import (
     Shard,
     code_fingerprint,
     git_commit,
+    in_tuning_split,
     pick,
 )
 from toolwire.messages import Message, Role
@@ -146,8 +146,7 @@ def in_split(case_id: str, split: str) -> bool:
     which figures are published; ``all`` is both."""
     if split not in SPLITS:
         raise EvalError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
-    tune = int(hashlib.sha1(case_id.encode()).hexdigest(), 16) % 5 == 0
-    return split == "all" or tune == (split == "tune")
+    return split == "all" or in_tuning_split(case_id) == (split == "tune")
 
 
 def load_cases(

@@ -23,7 +23,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,14 @@ class CaseResult:
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, default=repr)
 
+    def kept(self) -> CaseResult:
+        """The result as stored: whole for a question of the tuning split; for any other,
+        without the question's text, its expected calls and the checker's messages (which
+        quote them): figures published on a split are never studied question by question."""
+        if in_tuning_split(self.id):
+            return self
+        return replace(self, prompt="", expected=None, errors=[])
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CaseResult:
         """A result from its JSON object; keys this version does not know are ignored."""
@@ -119,6 +127,12 @@ class Shard:
     def holds(self, case_id: str) -> bool:
         """Whether question ``case_id`` falls in this part."""
         return shard_of(case_id, self.count) == self.index
+
+
+def in_tuning_split(case_id: str) -> bool:
+    """Whether question ``case_id`` is in the tuning split: a fixed fifth of every category, by
+    a hash of the id, on which engine thresholds may be tuned (``bfcl.in_split``)."""
+    return int(hashlib.sha1(case_id.encode()).hexdigest(), 16) % 5 == 0
 
 
 def shard_of(case_id: str, count: int) -> int:
@@ -238,13 +252,14 @@ class ResultStore:
         with path.open("ab") as f:
             if torn:
                 f.write(b"\n")  # end the line a killed run left, so this one stays whole
-            f.write(result.to_json().encode() + b"\n")
+            f.write(result.kept().to_json().encode() + b"\n")
         return path
 
     def compact(self, path: Path) -> int:
         """Rewrite ``path`` keeping one line per question: the last written (a re-answered
-        question's older lines are superseded). Unreadable lines go too. Returns the lines
-        dropped. Only for a file no run is appending to."""
+        question's older lines are superseded), as :meth:`CaseResult.kept` stores it.
+        Unreadable lines go too. Returns the lines dropped. Only for a file no run is
+        appending to."""
         if not path.exists():
             return 0
         lines = path.read_bytes().splitlines()
@@ -255,9 +270,10 @@ class ResultStore:
             except (json.JSONDecodeError, TypeError, UnicodeDecodeError):
                 continue
             last.pop(result.key, None)  # re-inserted: the file keeps the order last written
-            last[result.key] = line
+            kept_result = result.kept()
+            last[result.key] = line if kept_result is result else kept_result.to_json().encode()
         kept = list(last.values())
-        if len(kept) == len(lines):
+        if kept == lines:
             return 0
         temporary = path.with_name(path.name + ".compacting")
         temporary.write_bytes(b"".join(line + b"\n" for line in kept))
