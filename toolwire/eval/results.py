@@ -82,8 +82,9 @@ class CaseResult:
         """The result as stored: whole for a question of the tuning split; for any other,
         without the question's text, its expected calls and the checker's messages (which
         quote them): figures published on a split are never studied question by question."""
-        if in_tuning_split(self.id):
-            return self
+        if in_tuning_split(self.id) or (not self.prompt and self.expected is None
+                                        and not self.errors):
+            return self  # whole, or already stored without them
         return replace(self, prompt="", expected=None, errors=[])
 
     @classmethod
