@@ -27,7 +27,12 @@ from toolwire.models import load_model
 from toolwire.strategies import StagedRules
 from toolwire.strategies.staged.priors import non_null
 from toolwire.strategies.staged.rules.base import ValueAsk
-from toolwire.strategies.staged.rules.value import city_alone, listed_values, written_initial
+from toolwire.strategies.staged.rules.value import (
+    city_alone,
+    listed_values,
+    written_choices,
+    written_initial,
+)
 from toolwire.text.reading import Reading, read
 from toolwire.tools.registry import Tool
 
@@ -53,10 +58,15 @@ def _initials(reading: Reading, tool: Tool) -> bool:
     return any(written_initial(reading, ask.schema) for ask in _asks(reading, tool))
 
 
+def _choices(reading: Reading, tool: Tool) -> bool:
+    return any(written_choices(reading, ask.schema) for ask in _asks(reading, tool))
+
+
 CANDIDATE: dict[str, Callable[[Reading, Tool], bool]] = {
     "listed_values": _lists,
     "cities_alone": _cities,
     "initial_letters": _initials,
+    "described_choices": _choices,
 }
 """Per rule: whether its functions give anything for a sentence and an offered tool."""
 

@@ -38,6 +38,7 @@ from toolwire.messages import Message, ToolCallRequest
 from toolwire.models.base import Model, TunedModel, with_timeout
 from toolwire.models.streaming import TextSink
 from toolwire.models.traced import traced
+from toolwire.retrieval.context import search_in_context
 from toolwire.retrieval.index import Hit
 from toolwire.run import (
     AnswerDelta,
@@ -213,7 +214,9 @@ class Pipeline:
 
     # -- retrieve --------------------------------------------------------------------------
     async def retrieve(self, turn: Turn) -> list[Hit[Tool]]:
-        """The candidates offered for ``turn``, best first. When every tool is offered anyway
+        """The candidates offered for ``turn``, best first, then the tools of the
+        conversation's last call (``search_in_context``, which the retrieval benchmark's
+        multi-turn set calls too). When every tool is offered anyway
         and the strategy reads no retrieval score, keywords order them and nothing is
         embedded: the query's vector (~4 ms) could not change what the model is shown."""
         if turn.tool_choice == "none" or not len(self.registry):
@@ -223,10 +226,10 @@ class Pipeline:
             tool = self.registry.get(turn.tool_choice)
             return [Hit(tool=tool, score=1.0, keyword_score=1.0, dense_score=1.0)]
         dense = len(self.registry) > self.config.k or self.strategy.reads_scores
-        hits = await asyncio.to_thread(
-            self.registry.index.search, turn.question, self.config.k, dense=dense
+        return await asyncio.to_thread(
+            search_in_context, self.registry.index, turn.question, turn.history,
+            self.config.k, dense=dense,
         )
-        return _with_previous_tools(hits, turn.history, self.registry)
 
     # -- validate (with feedback) ----------------------------------------------------------
     async def validate(self, turn: Turn, request: ToolCallRequest, emit: Emit) -> CallResult:
@@ -404,19 +407,6 @@ class Pipeline:
         if run.calls:
             return factual_answer(run.calls, self.registry.find)
         return no_tool_answer(run.candidates)
-
-
-def _with_previous_tools(
-    hits: list[Hit[Tool]], history: list[Message], registry: Registry
-) -> list[Hit[Tool]]:
-    """``hits`` and, after them, the tools the conversation's last call used: a follow-up
-    ("and in London?") may name no tool, yet means the one just called."""
-    last = next((m for m in reversed(history) if m.role == "assistant" and m.tool_calls), None)
-    offered = {h.tool.name for h in hits}
-    extra = [Hit(tool=registry.get(c.name), score=0.0, keyword_score=0.0, dense_score=0.0)
-             for c in (last.tool_calls if last else []) if c.name in registry
-             and c.name not in offered]
-    return [*hits, *extra]
 
 
 class _timer:

@@ -66,6 +66,17 @@ def test_dates_in_the_ways_people_write_them() -> None:
     assert mentions.dates("on 12/31/2024")[0].render("DD/MM/YYYY") == "31/12/2024"
 
 
+def test_a_comma_with_no_space_before_the_year() -> None:
+    assert [d.render() for d in mentions.dates("from 15th October,2023 to March 3 ,2024")] == [
+        "2023-10-15", "2024-03-03"]
+
+
+def test_a_month_and_its_day_joined_by_a_dot() -> None:
+    assert [d.render() for d in mentions.dates("closing March.11, 2022, or Mar. 12 2022")] == [
+        "2022-03-11", "2022-03-12"]
+    assert mentions.dates("in March2022") == []
+
+
 def test_date_parameters_by_format_description_or_name() -> None:
     assert mentions.date_format("when", {"description": "Day, as DD-MM-YYYY."}) == "DD-MM-YYYY"
     assert mentions.date_format("departure_date", {}) == "YYYY-MM-DD"

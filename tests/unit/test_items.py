@@ -226,3 +226,92 @@ def test_a_word_capitalised_for_its_place_is_no_listed_name() -> None:
     assert [a.value for a in values_for(reading, revenue)] == ["Microsoft", "Apple"]
     part = reading.part(reading.text.index("Microsoft"))
     assert [a.value for a in values_for(part, revenue)] == ["Microsoft", "Apple"]
+
+
+LAWSUITS = tool("lawsuit_search", {"entity": {"type": "string"}, "county": {"type": "string"},
+                                   "state": {"type": "string"}})
+
+
+def test_a_closing_clause_on_every_item_is_shared_by_every_call() -> None:
+    question = ('Retrieve all lawsuits involving the entity "Google" from the county of "Santa '
+                'Clara" and then do the same for the entity "Facebook" in the county of "San '
+                'Mateo", both in the state of California?')
+    listing = marked_parts(read(question), LAWSUITS)
+    assert listing is not None and listing.count == 2
+    assert "California" in listing.text_of(0).text
+    assert "California" not in listing.own(1).text
+
+
+def test_a_changed_value_goes_to_the_parameter_named_nearest_before_it() -> None:
+    own = read('then do the same for the entity "Facebook" in the county of "San Mateo"')
+    previous = {"entity": "Google", "county": "Santa Clara", "state": "California"}
+    assert changed(dict(previous), LAWSUITS, own) == [
+        {"entity": "Facebook", "county": "San Mateo", "state": "California"}]
+
+
+def test_two_items_of_one_function_keep_the_words_that_joined_them() -> None:
+    """The text of a function's items is read as a listing again: "a client in London and
+    another one in Tokyo" must keep its "and", or "another" starts no clause."""
+    convert = tool("timezone_convert", {"time": {"type": "string"},
+                                        "to_timezone": {"type": "string"}},
+                   description="Convert a time to another time zone.")
+    savings = tool("emission_savings", {"energy_type": {"type": "string"},
+                                        "usage_duration": {"type": "integer"}},
+                   description="Greenhouse gas emission savings of an energy type.")
+    question = ("First, it is 2pm here in New York and I meet a client in London and another "
+                "one in Tokyo. Second, I am switching to solar energy for 12 months.")
+    [(first, text), (second, _)] = tool_items(read(question), convert, [convert, savings])
+    assert (first.name, second.name) == ("timezone_convert", "emission_savings")
+    assert "a client in London and another one in Tokyo." in text.text
+    listing = marked_parts(text, convert, segment=True)
+    assert listing is not None and listing.count == 2
+
+
+def test_a_word_of_the_tool_name_named_again_starts_another_call() -> None:
+    """"a ... restaurant and a ... restaurant" asks for ``restaurant_finder`` twice; a word of
+    a parameter's name said again ("a base of 12 and a height of 15") still marks nothing."""
+    finder = tool("restaurant_finder", {"location": {"type": "string"},
+                                        "cuisine": {"type": "string"}})
+    question = ("Find an Italian restaurant near me in New York and a Japanese sushi "
+                "restaurant in Los Angeles.")
+    listing = marked_parts(read(question), finder)
+    assert listing is not None and listing.count == 2
+    assert "Los Angeles" not in listing.text_of(0).text
+    area = tool("triangle_area", {"base": {"type": "integer"}, "height": {"type": "integer"}})
+    assert marked_parts(read("A triangle has a height of 12 and a base of 15 and a height of "
+                             "4."), area) is None
+
+
+def test_a_list_its_sentence_counts_gives_each_call_its_own_value() -> None:
+    """"two datasets, 'd1' and 'd2'" with a first and a second run: one dataset per run."""
+    train = tool("train_model", {"dataset": {"type": "string"}, "depth": {"type": "integer"}})
+    question = ("Train a model on two different datasets, 'd1' and 'd2'. For the first run, set "
+                "the depth to 10. For the second run, set the depth to 20.")
+    listing = marked_parts(read(question), train)
+    assert listing is not None and listing.count == 2
+    assert "'d2'" not in listing.text_of(0).text and "'d1'" in listing.text_of(0).text
+    assert "'d1'" not in listing.text_of(1).text and "'d2'" in listing.text_of(1).text
+
+
+def test_a_quotation_after_a_comma_and_starts_another_item_like_the_first() -> None:
+    """"named 'A' in X, and 'B' in Y": two items; "between 'A' and 'B'" stays one call."""
+    detail = tool("exhibition_detail", {"exhibition_name": {"type": "string"},
+                                        "museum_name": {"type": "string"}})
+    question = ("Give me the detail of the exhibition named 'Wonder of Nature' in the Louvre "
+                "museum, and 'Age of Reptiles' in the British Museum.")
+    listing = marked_parts(read(question), detail)
+    assert listing is not None and listing.count == 2
+    assert listing.text_of(1).text == ("Give me the detail of the exhibition named 'Age of "
+                                       "Reptiles' in the British Museum.")
+    gap = tool("time_difference", {"place1": {"type": "string"}, "place2": {"type": "string"}})
+    assert marked_parts(read("The time difference between 'New York, NY' and 'Los Angeles, "
+                             "CA', please."), gap) is None
+
+
+def test_words_before_a_thing_named_again_are_shared() -> None:
+    """"Search for a X recipe and a Y recipe": "Search for" belongs to both calls."""
+    recipes = tool("recipe_search", {"dish": {"type": "string"}})
+    listing = marked_parts(read("Search for a Chicken Noodle Soup recipe and a Vegan Salad "
+                                "recipe."), recipes)
+    assert listing is not None and listing.count == 2
+    assert listing.text_of(1).text == "Search for a Vegan Salad recipe."

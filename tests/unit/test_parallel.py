@@ -60,6 +60,15 @@ def test_one_set_of_numbers_or_unlike_numbers_make_one_call() -> None:
                             "minutes to prepare"), recipes) is None  # no word of 2 is 30's
 
 
+def test_numbers_written_again_are_one_call_said_twice() -> None:
+    convert = _numeric_tool("convert", "quantity", extra={"item": {"type": "string"}})
+    question = ("I have a recipe that calls for 2 cups of flour, but I only have a scale. Can "
+                "you convert 2 cups of flour into grams for me?")
+    assert number_sets(read(question), convert) is None
+    assert number_sets(read("convert 2 cups of flour, and also 3 cups of flour"),
+                       convert) is not None  # other numbers: another call
+
+
 def _bare(*names: str) -> list:  # type: ignore[type-arg]
     from toolwire import Registry
 

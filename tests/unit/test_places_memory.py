@@ -49,6 +49,12 @@ def test_the_mappings_answer_as_dicts() -> None:
     assert g.suggestions("Tokyp")[0] == "Tokyo"
 
 
+def test_the_gazetteer_tells_a_country_or_state_after_a_city() -> None:
+    g = gazetteer()
+    assert all(g.is_region(x) for x in (" Australia", "USA", "oregon", "OR", "México"))
+    assert not any(g.is_region(x) for x in ("Sydney", "downtown", ""))
+
+
 @pytest.mark.skipif(not memory._is_glibc(), reason="resident memory as glibc gives it back")
 def test_the_gazetteer_leaves_little_resident() -> None:
     """Built as a ``Place`` per city, the gazetteer left 71 MB resident (its objects scattered

@@ -151,3 +151,15 @@ def test_a_split_is_one_of_bfcls_and_for_bfcl_only(args: list[str]) -> None:
 
 def _no_run(*_: Any, **__: Any) -> None:
     raise AssertionError("pip must not run when the wheel is cached")
+
+
+def test_multi_turn_turns_carry_the_conversation_before_them_as_the_pipeline_holds_it() -> None:
+    """Each later turn has the earlier requests and their expected calls; ``-alone`` none."""
+    multi = retrieval_sets.SETS["bfcl-multi-turn"].load(Path("."))
+    alone = retrieval_sets.SETS["bfcl-multi-turn-alone"].load(Path("."))
+    first, later = multi.cases[0], next(c for c in multi.cases if c.history)
+    assert not first.history and later.id.split("/")[0] == first.id.split("/")[0]
+    assert later.history[0].role == "user" and later.history[0].content == first.query
+    calls = {c.name for m in later.history if m.role == "assistant" for c in m.tool_calls}
+    assert first.expected <= calls
+    assert not any(c.history for c in alone.cases) and len(alone.cases) == len(multi.cases)

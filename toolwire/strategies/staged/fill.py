@@ -16,6 +16,7 @@ mentions a parameter, which options it offers, which priors it adds.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +34,9 @@ from toolwire.strategies.staged.rules import Rule, StagedRules, ValueAsk
 from toolwire.strategies.staged.spans import span_grammar
 from toolwire.text import lexicon, mentions
 from toolwire.text.reading import Reading
-from toolwire.text.words import split_identifier, words
+from toolwire.text.words import split_identifier, stem, words
 from toolwire.tools.registry import Tool
+from toolwire.tools.schema import constrains
 
 _MAX_FREE_TOKENS = 64
 
@@ -81,8 +83,9 @@ class Filler:
         result = Fill()
         prefill = CALL_OPEN + json.dumps({"name": tool.name})[:-1] + ', "arguments": {'
         numeric = any(non_null(props[p]).get("type") in ("number", "integer") for p in props)
-        # a number belongs to the numeric parameter, not inside a string ("200" is no currency)
-        self._span_bans = {w.lower() for n in numbers for w in words(n.text)} if numeric else set()
+        # a number belongs to the numeric parameter, not inside a string ("200" is no currency,
+        # "1kg" no substance)
+        self._span_bans = _quantities(reading) if numeric else set()
         self._params = list(props)
         used_numbers: set[int] = set()
         used_values: dict[str, set[str]] = {}
@@ -197,8 +200,8 @@ class Filler:
                 messages, reading, name, schema, numbers, used_numbers, end, bad
             )
         if kind == "string" and schema.get("format") not in lexicon.FREE_STRING_FORMATS:
-            walls: set[str] = set()  # "from"/"to" for a source or target
-            for rule in self._active:
+            walls = _named_others(reading, name, self._params)
+            for rule in self._active:  # "from"/"to" for a source or target
                 walls |= rule.span_walls(name)
             span = await self._span(messages, reading, bad, self._no_start(name), walls)
             for rule in self._active:  # a quoted passage beside the span
@@ -337,10 +340,38 @@ class Filler:
     async def _free(self, messages: list[Message], schema: dict[str, Any]) -> str | None:
         completion = await self.model.complete(
             messages,
-            constraint=JsonSchemaConstraint(schema=schema or {}),
+            constraint=JsonSchemaConstraint(schema=_constraint(schema)),
             settings=ModelSettings(max_tokens=_MAX_FREE_TOKENS),
         )
         return _json_literal(completion.text)
+
+
+_OPERATOR_BESIDE = re.compile(r"\s*[-+*/^=]")
+"""An arithmetic operator, maybe after spaces: the word before it is a formula's term."""
+
+
+def _quantities(reading: Reading) -> set[str]:
+    """The words (lower case) that write a number, which belongs to a numeric parameter and
+    starts no string: "200", and a quantity with its unit glued on ("1kg ice block": the
+    substance is "ice"), not a formula's term ("3x^2 + 2x - 1" stays a function's value)."""
+    found = {w.lower() for n in reading.numbers for w in words(n.text)}
+    text = reading.text
+    for w in reading.spans:
+        formula = _OPERATOR_BESIDE.match(text, w.end) or _OPERATOR_BESIDE.match(
+            text[: w.start][::-1])
+        if reading.holds_number(w) and not formula:
+            found.add(w.text.lower())
+    return found
+
+
+def _named_others(reading: Reading, name: str, params: list[str]) -> set[str]:
+    """The sentence's words that name another parameter of the tool (not ``name`` itself):
+    a span for ``name`` stops before them, for the words after belong to that parameter
+    ("123 main street, with parcel number 1234567890": the address ends before "parcel")."""
+    own = {stem(w) for w in split_identifier(name)}
+    others = {stem(w) for p in params if p != name for w in split_identifier(p)
+              if len(w) > 2 and w not in lexicon.GENERIC_NAME_WORDS} - own
+    return {w for w, s in zip(reading.lowered, reading.stems, strict=True) if s in others}
 
 
 def _one_type(kind: Any, numbers: bool) -> Any:
@@ -352,6 +383,13 @@ def _one_type(kind: Any, numbers: bool) -> Any:
         if wanted in kind:
             return wanted
     return kind[0] if kind else None
+
+
+def _constraint(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` as a constraint: one that says nothing a value must be (a parameter of
+    BFCL's type "any" keeps only its description) constrains nothing, ``{}``; llama.cpp's
+    converter refuses a schema with a description and no type ("Unrecognized schema")."""
+    return schema if constrains(schema) else {}
 
 
 def _json_literal(text: str) -> str | None:

@@ -9,7 +9,9 @@ another call's values. Two kinds of listing are read here:
 - **marked parts** (:func:`marked_parts`): sentences or clauses that start another call with a
   sequence word ("Also, ...", "Lastly, ...", "..., then repeat with ...", "and then do the same
   for ..."), an ordinal ("The first triangle has ... The second triangle has ...") or the
-  preposition the first item began with ("between A and B, and between C and D"). An ordinal
+  preposition or quotation the first item began with ("between A and B, and between C and D",
+  "named 'A' in X, and 'B' in Y") or a thing named again ("an Italian restaurant ... and a
+  Japanese sushi restaurant", a word of the tool's name included). An ordinal
   ties parts written apart to one call ("the first object ... and the second object ... If the
   first object ... and the second object ..."). A part that writes fewer values than a call
   needs changes only what it writes in the call before it ("then repeat with a change in time
@@ -106,11 +108,27 @@ class Listing:
         "respectively" ("You sold them at $180, $210 and $300 respectively"), the lone item's
         value alone; where it lists values of which the items name some ("for Microsoft and
         Apple" ... "the revenue of Apple"), those alone."""
-        reading = _joined(self.reading,
-                          [p for p in self.pieces if p.owner is None or p.owner in items])
+        reading = _joined(self.reading, self._kept(items))
         if len(items) == 1:
             reading = _respective(reading, min(items), self.count)
         return _named_only(reading, " ".join(self.own(i).text for i in sorted(items)))
+
+    def _kept(self, items: set[int]) -> list[Piece]:
+        """The frame's pieces and those of ``items``; two items written one after the other
+        keep the words that joined them ("a client in London *and* another one in Tokyo"), so
+        that the text of several items can be read as a listing again."""
+        kept: list[Piece] = []
+        previous: Piece | None = None
+        for piece in self.pieces:
+            if piece.owner is not None and piece.owner not in items:
+                previous = None
+                continue
+            if (kept and previous is kept[-1] and previous.owner is not None
+                    and piece.owner is not None and previous.owner != piece.owner):
+                kept[-1] = replace(previous, end=piece.start)  # the joining words go with it
+            kept.append(piece)
+            previous = piece
+        return kept
 
     def frame(self) -> Reading:
         """What every call shares: the words around the items."""
@@ -137,13 +155,30 @@ def _named_only(reading: Reading, own: str) -> Reading:
     return reading
 
 
+_COUNTED_WORDS = 3
+"""How many words may stand between a count and the list it counts ("two different datasets,
+'dataset1' and 'dataset2'")."""
+
+
+def _counted(reading: Reading, run: list[Anchor], start: int) -> bool:
+    """Whether the list ``run`` is introduced by its own size written in words, within its
+    sentence (from ``start``): "on two different datasets, 'dataset1' and 'dataset2'"."""
+    for number in reading.numbers:
+        if (number.text.isalpha() and number.value == len(run)
+                and start <= number.start < run[0].start
+                and len(words_of(reading.text[number.start : run[0].start])) <= _COUNTED_WORDS):
+            return True
+    return False
+
+
 def _respective(reading: Reading, item: int, count: int) -> Reading:
     """``reading`` with each list of ``count`` values in a sentence that says "each" or
-    "respectively" cut down to the value of ``item``."""
+    "respectively", or that counts the list ("two datasets, 'A' and 'B'"), cut down to the
+    value of ``item``."""
     lists = [run for run in runs(reading.text, anchors(reading)) if len(run) == count]
     for run in reversed(lists):
         start, end = next((a, b) for a, b in sentences(reading) if a <= run[0].start < b)
-        if _EACH.search(reading.text[start:end]):
+        if _EACH.search(reading.text[start:end]) or _counted(reading, run, start):
             reading = reading.spliced([(0, run[0].start), (run[item].start, run[item].end),
                                        (run[-1].end, len(reading.text))])
     return reading
@@ -249,10 +284,14 @@ def _clause_mark(reading: Reading, boundary: re.Match[str], end: int, sentence: 
     if _marked(part):
         return part
     lead = _repeated_preposition(text, boundary, end)
+    if lead is None:
+        lead = _repeated_quotation(reading, boundary)
     if lead is not None:
         return replace(part, lead=lead)
-    repeated = _repeated_noun(reading, boundary, end, names.words)
-    return replace(part, again=True) if repeated else None
+    repeated = _repeated_noun(reading, boundary, end, names.parameters)
+    if repeated is None:
+        return None
+    return replace(part, again=True, lead=_article_before(reading.text, boundary, repeated))
 
 
 def _repeated_preposition(text: str, boundary: re.Match[str], end: int) -> int | None:
@@ -271,22 +310,58 @@ def _repeated_preposition(text: str, boundary: re.Match[str], end: int) -> int |
     return start + earlier[-1].start() if earlier else None
 
 
+def _repeated_quotation(reading: Reading, boundary: re.Match[str]) -> int | None:
+    """Where the first item starts when the clause after ``boundary`` (", and") opens with a
+    quotation and its sentence quoted once before, then went on ("the exhibition named 'Wonder
+    of Nature' in the Louvre, and 'Age of Reptiles' in the British Museum"): that earlier
+    quotation. Two quotations side by side ("'A' and 'B'") are a list, not two items."""
+    if not re.fullmatch(r",\s*and\s+", boundary.group(), re.IGNORECASE):
+        return None
+    text = reading.text
+    start = next((a for a, b in sentences(reading) if a <= boundary.start() < b), 0)
+    if not any(q.start == boundary.end() for q in reading.quotes):
+        return None
+    earlier = [q for q in reading.quotes if start <= q.start and q.end <= boundary.start()]
+    if len(earlier) != 1 or not words_of(text[earlier[0].end : boundary.start()]):
+        return None
+    return earlier[0].start
+
+
 def _repeated_noun(reading: Reading, boundary: re.Match[str], end: int,
-                   avoid: frozenset[str]) -> bool:
-    """Whether the clause after ``boundary`` (an "and") names again, among its first words, a
-    thing its sentence named before ("an Italian restaurant in New York and a Japanese sushi
-    restaurant in Los Angeles"); the words of the tool's own names (``avoid``) do not count."""
+                   avoid: frozenset[str]) -> str | None:
+    """The stem of the thing the clause after ``boundary`` (an "and") names again among its
+    first words, named before in its sentence ("an Italian restaurant in New York and a
+    Japanese sushi restaurant in Los Angeles": ``restaurant``), else ``None``; the words of the
+    tools' parameter names (``avoid``: "a base of 12 and a height of 15 ... and a height of
+    24") do not count."""
     if "and" not in boundary.group().lower():
-        return False
+        return None
     text = reading.text
     start = text.rfind("\n", 0, boundary.start()) + 1
     said = {stem(w) for w in words_of(text[start : boundary.start()])}
     head = [w for w in reading.after(boundary.end()) if w.start < end][:_ORDINAL_WINDOW]
     if not head or head[0].text.lower() not in ("a", "an"):
-        return False
-    return any(len(w.text) > 3 and w.text.lower() not in lexicon.STOP_WORDS
-               and not reading.holds_number(w) and stem(w.text) in said
-               and stem(w.text) not in avoid for w in head)
+        return None
+    return next((stem(w.text) for w in head if len(w.text) > 3
+                 and w.text.lower() not in lexicon.STOP_WORDS and not reading.holds_number(w)
+                 and stem(w.text) in said and stem(w.text) not in avoid), None)
+
+
+def _article_before(text: str, boundary: re.Match[str], noun: str) -> int | None:
+    """Where the first item starts when the clause after ``boundary`` names ``noun`` again:
+    the "a"/"an" a few words before its last mention before the boundary, in the same
+    sentence ("Search for *a* Chicken Noodle Soup recipe and a Vegan Salad recipe"), so that
+    the words before it ("Search for") are shared."""
+    start = max([text.rfind("\n", 0, boundary.start()), *(
+        m.end() - 1 for m in re.finditer(r"[.?!]\s", text[: boundary.start()]))]) + 1
+    spans = word_spans(text[start : boundary.start()])
+    said = [i for i, m in enumerate(spans) if stem(m.group()) == noun]
+    if not said:
+        return None
+    for i in range(said[-1] - 1, max(said[-1] - 1 - _ORDINAL_WINDOW, -1), -1):
+        if spans[i].group().lower() in ("a", "an"):
+            return start + spans[i].start()
+    return None
 
 
 def _enclosed(text: str, start: int, at: int) -> bool:
@@ -368,6 +443,26 @@ def _owners(text: str, parts: list[_Part], valued: Callable[[_Part], bool], *,
     return owner
 
 
+_ALL_OF_THEM = re.compile(r"[,;]\s*(?:both|each|all)\b", re.IGNORECASE)
+"""A clause that closes the last item by speaking of every item ("..., both in the state of
+California"): the quantifiers of :data:`_TOGETHER` that stand for the items themselves."""
+
+
+def _together_shared(text: str, pieces: list[Piece]) -> list[Piece]:
+    """``pieces`` with a clause at the end of the last item that speaks of every item
+    ("and then do the same for Facebook in San Mateo, both in the state of California") made
+    shared: it belongs to every call, not to the last alone."""
+    last = max((i for i, p in enumerate(pieces) if p.owner is not None), default=None)
+    if last is None:
+        return pieces
+    piece = pieces[last]
+    for m in _ALL_OF_THEM.finditer(text, piece.start, piece.end):
+        if not _enclosed(text, piece.start, m.start()):
+            return [*pieces[:last], Piece(piece.start, m.start(), piece.owner),
+                    Piece(m.start(), piece.end, None), *pieces[last + 1 :]]
+    return pieces
+
+
 _TOGETHER = re.compile(r"\b(?:both|each|all|these|those|every|them)\b", re.IGNORECASE)
 """Words of a sentence that speaks of the calls together ("the final speed of both objects")."""
 
@@ -393,7 +488,7 @@ def marked_parts(
 ) -> Listing | None:
     """``reading`` as a listing of marked parts, or ``None`` when fewer than two calls are
     marked (parts that write no value ``tool`` could take mark none; a thing named again marks
-    a part unless it is a word of the names of ``tool`` or ``others``). A ``segment`` (the
+    a part unless it is a word of the parameter names of ``tool`` or ``others``). A ``segment`` (the
     parts of one function in a longer message) takes its earlier sentences as its frame."""
     reading = _unwrapped(reading)
     text = reading.text
@@ -405,7 +500,8 @@ def marked_parts(
     pieces: list[Piece] = []
     for i, (part, owner) in enumerate(zip(parts, owners, strict=True)):
         start, end = part.start, part.end
-        if part.lead is not None and i and owners[i - 1] is not None:
+        if (part.lead is not None and i and owners[i - 1] is not None
+                and pieces[-1].start <= part.lead < pieces[-1].end):
             previous = pieces.pop()  # the earlier part: shared up to the preposition
             pieces += [Piece(previous.start, part.lead, None),
                        Piece(part.lead, previous.end, previous.owner)]
@@ -414,6 +510,7 @@ def marked_parts(
                 pieces += [Piece(start, end, owner), Piece(end, part.end, None)]
                 continue
         pieces.append(Piece(start, end, owner))
+    pieces = _together_shared(text, pieces)
     listing = Listing(reading=reading, pieces=tuple(p for p in pieces if p.end > p.start))
     ordered = {o for p, o in zip(parts, owners, strict=True) if p.ordinal and o is not None
                and not any(q.counted for q in parts)}
@@ -424,15 +521,16 @@ def marked_parts(
 class _Names:
     """The words of the tools' names, as the marks of parts read them."""
 
-    words: frozenset[str]
-    """The stems of the tools' names and parameter names."""
+    parameters: frozenset[str]
+    """The stems of the tools' parameter names. (A word of a tool's own name may be named
+    again: "an Italian restaurant ... and a Japanese sushi restaurant" for
+    ``restaurant_finder`` asks for the tool twice.)"""
     paired: frozenset[str]
     """The stems of words in the names of two parameters or more of one tool (``dataset_a``,
     ``dataset_b``)."""
 
     @classmethod
     def of(cls, tools: Sequence[Tool]) -> _Names:
-        names = [n for t in tools for n in [t.name, *t.parameters.get("properties", {})]]
         paired: set[str] = set()
         for t in tools:
             counts: dict[str, int] = {}
@@ -440,8 +538,9 @@ class _Names:
                 for word in {stem(w) for w in split_identifier(param) if len(w) > 2}:
                     counts[word] = counts.get(word, 0) + 1
             paired |= {w for w, n in counts.items() if n > 1}
-        words = frozenset(stem(w) for n in names for w in split_identifier(n))
-        return cls(words=words, paired=frozenset(paired))
+        parameters = frozenset(stem(w) for t in tools for n in t.parameters.get("properties", {})
+                               for w in split_identifier(n))
+        return cls(parameters=parameters, paired=frozenset(paired))
 
 
 def _unwrapped(reading: Reading) -> Reading:
@@ -573,8 +672,9 @@ def _slot(
     tool: Tool, previous: dict[str, Any], reading: Reading, anchor: Anchor,
     taken: dict[str, list[Anchor]],
 ) -> str | None:
-    """The parameter ``anchor`` fills: one of the same kind whose name is written beside it,
-    else the first of that kind in the previous call not yet given a value by this part."""
+    """The parameter ``anchor`` fills: one of the same kind whose name is written beside it
+    (the nearest such name), else the first of that kind in the previous call not yet given a
+    value by this part."""
     own = reading.text
     props: dict[str, Any] = tool.parameters.get("properties", {})
     kind = [name for name, schema in props.items()
@@ -582,10 +682,12 @@ def _slot(
     if not kind:
         return None
     before = [w for w in words_of(own[: anchor.start]) if w.lower() not in lexicon.STOP_WORDS]
-    near = {stem(w) for w in before[-_NEAR_WORDS:] + words_of(own[anchor.end :])[:2]}
-    named = [n for n in kind if {stem(w) for w in split_identifier(n) if len(w) > 2} & near]
+    around = before[-_NEAR_WORDS:][::-1] + words_of(own[anchor.end :])[:2]
+    near = [stem(w) for w in around]  # the nearest first: "the entity X in the county of Y"
+    named = [(min(near.index(w) for w in words), n) for n in kind
+             if (words := {stem(w) for w in split_identifier(n) if len(w) > 2} & set(near))]
     if named:
-        return named[0]
+        return min(named, key=lambda d: d[0])[1]
     listed = [s for s in kind if s in taken and anchor.kind != "number" and re.search(
         r"\b(?:and|or)\b", own[taken[s][-1].end : anchor.start], re.IGNORECASE)]
     if listed:

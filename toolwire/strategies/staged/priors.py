@@ -72,11 +72,13 @@ def quote_owners(
     reading: Reading, quotes: list[mentions.Quote], params: list[str]
 ) -> dict[int, str]:
     """Which parameter each quote stands beside, by the quote's start: every written word of a
-    parameter's name claims its nearest quote (a few characters away at most); when several
-    claim one quote, the closest wins."""
+    parameter's name claims its nearest quote (a few characters away at most). When several
+    parameters claim one quote, the one with more of its words there wins ("reference
+    sequence 'X'" is ``reference_sequence``'s, not ``sequence``'s), then the one those words
+    name more wholly ("DNA sequence 'X'" is ``sequence``'s), then the closest."""
     if not quotes:
         return {}
-    claims: dict[int, tuple[int, str]] = {}
+    claims: dict[int, dict[str, tuple[set[str], int]]] = {}  # quote -> param -> (stems, gap)
     for param in params:
         stems = {stem(w) for w in split_identifier(param) if len(w) > 2}
         for word, word_stem in zip(reading.spans, reading.stems, strict=True):
@@ -87,9 +89,20 @@ def quote_owners(
 
             q = min(quotes, key=gap_to)
             gap = gap_to(q)
-            if gap <= _OWNER_GAP and (q.start not in claims or gap < claims[q.start][0]):
-                claims[q.start] = (gap, param)
-    return {start: param for start, (_gap, param) in claims.items()}
+            if gap <= _OWNER_GAP:
+                found, closest = claims.setdefault(q.start, {}).get(param, (set(), gap))
+                claims[q.start][param] = (found | {word_stem}, min(closest, gap))
+    owners = {}
+    for start, by_param in claims.items():
+        owners[start] = max(by_param, key=lambda p: _claim_strength(p, *by_param[p]))
+    return owners
+
+
+def _claim_strength(param: str, found: set[str], gap: int) -> tuple[int, float, int]:
+    """How strongly a parameter claims a quote: its name's words written there, the share of
+    its name they are, and nearness."""
+    named = {stem(w) for w in split_identifier(param) if len(w) > 2}
+    return len(found), len(found) / len(named), -gap
 
 
 def readings(

@@ -59,7 +59,8 @@ def number_sets(question: Reading, tool: Tool) -> list[Reading] | None:
     ``None`` unless the sentence writes the required numbers at least twice over (2, 3...
     sets of the same size), each set starting a clause and written in words like the first
     ("weighs 85 kilograms and is 1.8 meters tall, and ... weighs 60 kilograms and is 1.65
-    meters tall"). The numbers of a set are then read in order from its own segment.
+    meters tall"). The numbers of a set are then read in order from its own segment. Sets
+    that all write the same numbers are one call said again, not several.
     """
     size = required_numbers(tool)
     found = list(question.numbers)
@@ -69,6 +70,8 @@ def number_sets(question: Reading, tool: Tool) -> list[Reading] | None:
     if size == 0 or len(found) < 2 * size or len(found) % size:
         return None
     sets = [found[i : i + size] for i in range(0, len(found), size)]
+    if all([n.value for n in later] == [n.value for n in sets[0]] for later in sets[1:]):
+        return None  # "calls for 2 cups of flour ... convert 2 cups of flour": said again
     for later in sets[1:]:
         alike = sum(
             bool(_context(question, a) & _context(question, b))

@@ -29,8 +29,10 @@ LISTED_ITEMS = Rule(
     name="listed_items",
     what="A sentence that lists items, one call each ('Also, ...', 'The first triangle ... "
          "The second triangle ...', 'between A and B, and between C and D', 'Persian Empire "
-         "and Mauryan Empire'), is filled once per item from the words around the items and "
-         "that item's own; marked parts that ask for different functions go each to its own "
+         "and Mauryan Empire', \"named 'A' in X, and 'B' in Y\", 'an Italian restaurant ... "
+         "and a Japanese sushi restaurant'), is filled once per item from the words around the "
+         "items and that item's own (a list the sentence counts, 'two datasets, d1 and d2', "
+         "gives each item its own value); marked parts that ask for different functions go each to its own "
          "(items.py). A parameter that takes an array takes a list whole.",
     why="BFCL's parallel questions list the items a call each; one fill takes the first.",
     example="'the history of the Persian Empire and the Mauryan Empire': two calls.",

@@ -6,6 +6,7 @@ value is sent in ("Chicago" -> "Chicago, IL" where the description asks for "Cit
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from typing import Any
@@ -202,6 +203,7 @@ STATED_CITIES = Rule(
     form=stated_city,
 )
 
+
 def written_initial(reading: Reading, schema: dict[str, Any]) -> str | None:
     """The enum value the sentence writes by its initial alone ("the temperature in Chicago in
     F", "25 °C"): a lone capital letter, not a one-letter word ("I", "A") nor a sentence's
@@ -210,15 +212,25 @@ def written_initial(reading: Reading, schema: dict[str, Any]) -> str | None:
     values = [v for v in schema.get("enum", []) if isinstance(v, str) and len(v) > 1]
     if not values or any(reading.mentions(v) for v in values):
         return None
-    for word in reading.spans:
-        letter = word.text.lstrip("°º")
-        if (len(letter) != 1 or not letter.isupper() or letter.lower() in lexicon.ONE_LETTER_WORDS
-                or reading.opens_sentence(word.start)):
-            continue
+    for _, letter in lone_capitals(reading):
         starting = [v for v in values if v[0].upper() == letter]
         if len(starting) == 1:
             return starting[0]
     return None
+
+
+def lone_capitals(reading: Reading) -> list[tuple[int, str]]:
+    """The words that are a capital letter alone (after a degree sign: "°C"), each with its
+    index among the sentence's words: not a one-letter word ("I", "A") nor a sentence's first
+    word, which are capitals for another reason."""
+    found = []
+    for i, word in enumerate(reading.spans):
+        letter = word.text.lstrip("°º")
+        if (len(letter) == 1 and letter.isupper()
+                and letter.lower() not in lexicon.ONE_LETTER_WORDS
+                and not reading.opens_sentence(word.start)):
+            found.append((i, letter))
+    return found
 
 
 def initial_named(reading: Reading, name: str, schema: dict[str, Any]) -> bool:
@@ -245,6 +257,7 @@ INITIAL_LETTERS = Rule(
     offer=initial_value,
 )
 
+
 def city_alone(ask: ValueAsk, literal: str) -> str:
     """A city's value without the country or US state written after it ("Sydney, Australia"
     -> "Sydney") when the tool takes the country or state in a parameter of its own."""
@@ -256,10 +269,7 @@ def city_alone(ask: ValueAsk, literal: str) -> str:
     if not isinstance(value, str):
         return literal
     head, comma, tail = value.rpartition(",")
-    places = gazetteer()
-    region = fold(tail)
-    if comma and head.strip() and (region in places.countries or region in places.regions
-                                   or region in places.region_zones):
+    if comma and head.strip() and gazetteer().is_region(tail):
         return json.dumps(head.strip())
     return literal
 
@@ -275,6 +285,7 @@ CITIES_ALONE = Rule(
     stages=(Stage.VALUE,),
     form=city_alone,
 )
+
 
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)", re.IGNORECASE)
 """What stands between two items of a written list: a comma, "and", ", and", "&"."""
@@ -319,14 +330,10 @@ def listed_values(ask: ValueAsk) -> list[str]:
 
 def _named_at(reading: Reading, value: str) -> int | None:
     """Where the sentence names an enum value: a one-letter value as that capital letter alone
-    (not "A" nor "I", nor a sentence's first word), a longer one as a phrase."""
+    (:func:`lone_capitals`), a longer one as a phrase."""
     if len(value) > 1:
         return reading.position(value)
-    for i, word in enumerate(reading.spans):
-        if (word.text == value.upper() and value.lower() not in lexicon.ONE_LETTER_WORDS
-                and not reading.opens_sentence(word.start)):
-            return i
-    return None
+    return next((i for i, letter in lone_capitals(reading) if letter == value.upper()), None)
 
 
 LISTED_VALUES = Rule(
@@ -342,5 +349,91 @@ LISTED_VALUES = Rule(
     offer=listed_values,
 )
 
+
+_QUOTED_CHOICE = re.compile(r"""(?<![\w'"])(['"])([A-Za-z][\w -]{0,30}?)\1(?![\w'"])""")
+"""A short passage a description quotes: 'vaporization', "miles", 'small_claims'."""
+
+
+def described_choices(schema: dict[str, Any]) -> list[str]:
+    """The values a free string parameter's description quotes as its choices ("Can be
+    'melting', 'freezing', 'vaporization'", "'real' for real roots, 'all' for both", "('miles'
+    or 'kilometers')"): two short quoted passages or more; else the examples it lists
+    unquoted (:func:`_listed_examples`); none for an enum or another type."""
+    if non_null(schema).get("type") != "string" or "enum" in schema:
+        return []
+    description = str(schema.get("description", ""))
+    found = _QUOTED_CHOICE.finditer(description)
+    choices = list(dict.fromkeys(m.group(2).strip() for m in found))
+    if len(choices) > 1:
+        return choices
+    return _listed_examples(description)
+
+
+_EXAMPLES = re.compile(r"\b(?:e\.g\.|for example|such as|like)[,:]?\s+([^.;:()]+)", re.IGNORECASE)
+"""A description's examples: "E.g., painting, sculpture, installation"."""
+_EXAMPLE = re.compile(r"[A-Za-z][A-Za-z-]*(?: [A-Za-z][A-Za-z-]*){0,2}")
+"""One listed example: a word or three ("main course", "gluten-free")."""
+_MIN_EXAMPLES = 3
+"""The fewest unquoted examples read as choices: two may be one value's parts ("Los
+Angeles, CA" is a city and its state)."""
+
+
+def _listed_examples(description: str) -> list[str]:
+    """The examples a description lists unquoted after "e.g."/"such as" ("E.g., painting,
+    sculpture, installation"), three or more joined by commas, the last maybe by "and"/"or";
+    "etc." ends the list."""
+    found = _EXAMPLES.search(description)
+    if found is None:
+        return []
+    items = [x.strip() for x in re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+",
+                                         found.group(1))]
+    items = [x for x in items if x and x.lower() not in ("etc", "etc.")]
+    if len(items) < _MIN_EXAMPLES or not all(_EXAMPLE.fullmatch(x) for x in items):
+        return []
+    places = gazetteer()
+    if any((fold(a) in places.cities or fold(a) in places.aliases) and places.is_region(b)
+           for a, b in itertools.pairwise(items)):
+        return []  # one place written with its state and country ("New York, NY, USA")
+    return list(dict.fromkeys(items))
+
+
+def written_choices(reading: Reading, schema: dict[str, Any]) -> list[str]:
+    """The described choices the sentence writes (a plural or singular all the same: "in
+    mile" writes 'miles'), in the sentence's order."""
+    at = {c: reading.position(c) for c in described_choices(schema)}
+    return sorted((c for c, i in at.items() if i is not None), key=lambda c: at[c] or 0)
+
+
+def names_a_choice(reading: Reading, name: str, schema: dict[str, Any]) -> bool:
+    """A free string parameter is mentioned by one of its described choices written."""
+    return bool(written_choices(reading, schema))
+
+
+def choice_values(ask: ValueAsk) -> list[str]:
+    """The described choices the sentence writes, as the description spells them: first those
+    no earlier parameter took."""
+    if ask.kind != "string":
+        return []
+    literals = [json.dumps(c) for c in written_choices(ask.reading, ask.schema)
+                if json.dumps(c) != ask.bad]
+    return [x for x in literals if x not in ask.taken] or literals
+
+
+DESCRIBED_CHOICES = Rule(
+    name="described_choices",
+    what="A free string parameter whose description quotes its choices ('Can be 'melting', "
+         "'freezing'', ''miles' or 'kilometers'') or lists three examples or more after "
+         "'e.g.'/'such as' ('E.g., painting, sculpture, installation') takes the choice the "
+         "sentence writes, spelled as the description spells it; such a choice also counts "
+         "as mentioning an optional parameter.",
+    why="Without an enum the filler takes a span ('mile', 'teaspoons') the function does not "
+        "know, or leaves the optional parameter out though the sentence chose its value.",
+    example="'distance from Boston to Washington in mile' with geo_distance(units: "
+            "\"('miles' or 'kilometers')\"): units 'miles'.",
+    stages=(Stage.MENTION, Stage.VALUE),
+    mentions=names_a_choice,
+    offer=choice_values,
+)
+
 RULES = (WHOLE_PLACES, WRITTEN_MOMENTS, NUMBER_PRIORS, QUOTED_PASSAGES, DIRECTION_WALLS,
-         STATED_CITIES, INITIAL_LETTERS, CITIES_ALONE, LISTED_VALUES)
+         STATED_CITIES, INITIAL_LETTERS, CITIES_ALONE, LISTED_VALUES, DESCRIBED_CHOICES)
