@@ -55,6 +55,12 @@ def test_the_gazetteer_tells_a_country_or_state_after_a_city() -> None:
     assert not any(g.is_region(x) for x in ("Sydney", "downtown", ""))
 
 
+def test_the_gazetteer_tells_a_city_by_its_own_name_or_another() -> None:
+    g = gazetteer()
+    assert all(g.is_city(x) for x in ("Sydney", " new york ", "NYC"))
+    assert not any(g.is_city(x) for x in ("Australia", "downtown"))
+
+
 @pytest.mark.skipif(not memory._is_glibc(), reason="resident memory as glibc gives it back")
 def test_the_gazetteer_leaves_little_resident() -> None:
     """Built as a ``Place`` per city, the gazetteer left 71 MB resident (its objects scattered

@@ -132,12 +132,13 @@ class LlamaModel(Model):
         """The loaded model, its weights loaded on first use."""
         if self._llm is None:
             llama_cpp = _import_llama()
+            threads = self._n_threads or usable_cpus()
             self._llm = llama_cpp.Llama(
                 model_path=str(self.path),
                 n_ctx=self._n_ctx,
                 n_batch=512,
-                n_threads=self._n_threads or usable_cpus(),
-                n_threads_batch=self._n_threads or usable_cpus(),
+                n_threads=threads,
+                n_threads_batch=threads,
                 seed=self._seed,
                 logits_all=False,
                 verbose=False,

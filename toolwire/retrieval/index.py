@@ -580,18 +580,19 @@ class ToolIndex(Generic[T]):
     ) -> list[tuple[int, _Scores]]:
         """``ranked`` with the prerequisites of each hit right behind it (those ranking in the
         top ``prerequisite_depth × k`` for the whole question), cut to ``k``."""
+        needs = self._needs()
+        wanted = [[self._row[n] for n in needs.get(tool.name, ()) if n in self._row]
+                  if (tool := self._tools[row]) else [] for row, _ in ranked]
+        if not any(wanted):
+            return ranked  # no floor to find (a partition of every score) for no prerequisite
         floor = _kth_best(whole.rank, self.ranking.prerequisite_depth * k)
         out: list[tuple[int, _Scores]] = []
-        for row, source in ranked:
-            if all(row != r for r, _ in out):
-                out.append((row, source))
-            tool = self._tools[row]
-            for name in self._needs().get(tool.name if tool else "", ()):
-                needed = self._row.get(name)
-                if needed is not None and whole.rank[needed] >= floor and all(
-                    needed != r for r, _ in out
-                ):
-                    out.append((needed, whole))
+        seen: set[int] = set()
+        for (row, source), extra in zip(ranked, wanted, strict=True):
+            for r, s in [(row, source), *((n, whole) for n in extra if whole.rank[n] >= floor)]:
+                if r not in seen:
+                    seen.add(r)
+                    out.append((r, s))
         return out[:k]
 
     def _hit(self, row: int, s: _Scores) -> Hit[T]:

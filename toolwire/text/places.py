@@ -261,6 +261,11 @@ class Gazetteer:
             places = [p for p in places if codes & {p.country.casefold(), p.region.casefold()}]
         return places[0] if places else None
 
+    def is_city(self, text: str) -> bool:
+        """Whether ``text`` names a city, by its own name or another ("Sydney", "NYC")."""
+        key = fold(text)
+        return key in self.cities or key in self.aliases
+
     def is_region(self, text: str) -> bool:
         """Whether ``text`` names a country ("Australia", "USA") or a US state ("Oregon", "OR"):
         what a city's name may be followed by ("Sydney, Australia")."""

@@ -391,8 +391,7 @@ def _listed_examples(description: str) -> list[str]:
     if len(items) < _MIN_EXAMPLES or not all(_EXAMPLE.fullmatch(x) for x in items):
         return []
     places = gazetteer()
-    if any((fold(a) in places.cities or fold(a) in places.aliases) and places.is_region(b)
-           for a, b in itertools.pairwise(items)):
+    if any(places.is_city(a) and places.is_region(b) for a, b in itertools.pairwise(items)):
         return []  # one place written with its state and country ("New York, NY, USA")
     return list(dict.fromkeys(items))
 
