@@ -12,7 +12,7 @@ from toolwire.messages import Message, ToolCallRequest
 from toolwire.retrieval import Ranking, ToolIndex
 from toolwire.retrieval.context import last_call_tools, search_in_context
 from toolwire.retrieval.index import _kth_best
-from toolwire.retrieval.prerequisites import prerequisites
+from toolwire.retrieval.prerequisites import Prerequisites, prerequisites
 from toolwire.tools import Tool
 from toolwire.tools.registry import Registry
 
@@ -102,6 +102,29 @@ def test_prerequisites_are_getters_of_a_parameter_and_setters_of_the_current_sta
         "mv": ["cd"],
         "book_table": ["get_date"],
     }
+
+
+def test_prerequisites_kept_tool_by_tool_follow_adds_removals_and_replacements() -> None:
+    """The index keeps them incrementally: a removed giver stops being needed, a replaced tool
+    reads its new schema, and what it knows always equals a reading of the whole set."""
+    known = Prerequisites()
+    for tool in CAR_AND_FILES:
+        known.add(tool)
+    assert known.of("send_message") == ["get_user_id"] and known.of("unknown") == []
+    known.remove("get_user_id")
+    assert known.of("send_message") == []
+    second_giver = _tool("fetch_user_id", "Look a user up.")
+    known.add(second_giver)
+    assert known.of("send_message") == ["fetch_user_id"]
+    known.add(_tool("send_message", "Send a message (no parameters now)."))
+    assert known.of("send_message") == []
+    rest = [t for t in CAR_AND_FILES if t.name not in {"get_user_id", "send_message"}]
+    expected = prerequisites([*rest, second_giver])
+    assert {t.name: n for t in rest if (n := known.of(t.name))} == expected
+    index: ToolIndex[Tool] = ToolIndex(embedder=None)
+    index.add(CAR_AND_FILES)
+    index.remove(["cd"])
+    assert "cd" not in [h.tool.name for h in index.search("move the file report.pdf", k=3)]
 
 
 def test_a_prerequisite_the_question_ranks_near_follows_its_tool_into_the_top_k() -> None:

@@ -58,7 +58,7 @@ from toolwire.retrieval.embeddings import (
     default_embedder,
 )
 from toolwire.retrieval.expansion import expanded_terms, parameters, synthetic_queries
-from toolwire.retrieval.prerequisites import prerequisites
+from toolwire.retrieval.prerequisites import Prerequisites
 from toolwire.text.clauses import split as split_into_clauses
 from toolwire.text.words import split_identifier, terms
 
@@ -342,7 +342,7 @@ class ToolIndex(Generic[T]):
         self._has_vector = np.zeros(0, dtype=bool)
         self._pending: dict[int, ToolDocument] = {}
         self._live = np.zeros(0, dtype=bool)
-        self._prereq: dict[str, list[str]] | None = None
+        self._prerequisites = Prerequisites()
 
     # -- contents -------------------------------------------------------------------------
     def __contains__(self, name: object) -> bool:
@@ -372,7 +372,7 @@ class ToolIndex(Generic[T]):
                 self._tools.append(tool)
                 self._row[tool.name] = row
                 self._keywords.add(row, doc.terms)
-                self._prereq = None
+                self._prerequisites.add(tool)
                 self._mark_live(row)
                 if self.dense:
                     self._pending[row] = doc
@@ -399,7 +399,7 @@ class ToolIndex(Generic[T]):
         self._live[row] = False
         self._pending.pop(row, None)
         self._keywords.remove(row)
-        self._prereq = None
+        self._prerequisites.remove(name)
 
     def _compact(self) -> None:
         """Rebuild over the live tools only (after many removals)."""
@@ -570,18 +570,12 @@ class ToolIndex(Generic[T]):
         ranked += [(row, whole) for row in order[1:] if row not in seen]
         return ranked[:k]
 
-    def _needs(self) -> dict[str, list[str]]:
-        if self._prereq is None:
-            self._prereq = prerequisites(t for t in self._tools if t is not None)
-        return self._prereq
-
     def _with_prerequisites(
         self, ranked: list[tuple[int, _Scores]], whole: _Scores, k: int
     ) -> list[tuple[int, _Scores]]:
         """``ranked`` with the prerequisites of each hit right behind it (those ranking in the
         top ``prerequisite_depth × k`` for the whole question), cut to ``k``."""
-        needs = self._needs()
-        wanted = [[self._row[n] for n in needs.get(tool.name, ()) if n in self._row]
+        wanted = [[self._row[n] for n in self._prerequisites.of(tool.name) if n in self._row]
                   if (tool := self._tools[row]) else [] for row, _ in ranked]
         if not any(wanted):
             return ranked  # no floor to find (a partition of every score) for no prerequisite

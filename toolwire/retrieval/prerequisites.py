@@ -13,6 +13,8 @@ Two schema patterns say so, in any API's words:
   working directory").
 
     prerequisites(tools)   # {'send_message': ['get_user_id'], 'mv': ['cd'], ...}
+
+:class:`Prerequisites` keeps them for a changing registry, one tool at a time.
 """
 
 from __future__ import annotations
@@ -62,24 +64,66 @@ def _needed_things(schema: Any) -> tuple[set[str], set[str]]:
     return things, current
 
 
+class Prerequisites:
+    """The prerequisites of a changing set of tools, kept tool by tool: adding or removing one
+    reads that tool's schema only, and :meth:`of` resolves a tool's needs when it is asked."""
+
+    def __init__(self) -> None:
+        self._givers: dict[str, dict[str, None]] = defaultdict(dict)
+        """A thing → the tools giving it, in the order they came (a dict as an ordered set)."""
+        self._setters: dict[str, dict[str, None]] = defaultdict(dict)
+        """A noun after "the current" → the tools setting it."""
+        self._provides: dict[str, tuple[str | None, list[str]]] = {}
+        """A tool → (the thing its name gives, the current nouns it sets)."""
+        self._wants: dict[str, tuple[list[str], list[str]]] = {}
+        """A tool → (the things its parameters name, the current nouns they need), sorted."""
+
+    def add(self, tool: Any) -> None:
+        """Take ``tool`` in; one already here by that name is replaced."""
+        self.remove(tool.name)
+        thing = _given_thing(tool.name)
+        sets = [m[2] for m in _SETS_CURRENT.finditer(" ".join((tool.description or "").lower().split()))]
+        if thing:
+            self._givers[thing][tool.name] = None
+        for noun in sets:
+            self._setters[noun][tool.name] = None
+        self._provides[tool.name] = (thing, sets)
+        things, current = _needed_things(tool.parameters)
+        self._wants[tool.name] = (sorted(things), sorted(current))
+
+    def remove(self, name: str) -> None:
+        """Forget the tool called ``name`` (an unknown name is ignored)."""
+        provided = self._provides.pop(name, None)
+        self._wants.pop(name, None)
+        if provided is None:
+            return
+        thing, sets = provided
+        if thing:
+            _discard(self._givers, thing, name)
+        for noun in sets:
+            _discard(self._setters, noun, name)
+
+    def of(self, name: str) -> list[str]:
+        """The names of the tools the tool called ``name`` needs first (none for an unknown)."""
+        things, current = self._wants.get(name, ([], []))
+        needed = [n for t in things for n in self._givers.get(t, ())]
+        needed += [n for c in current for n in self._setters.get(c, ())]
+        return [n for n in dict.fromkeys(needed) if n != name]
+
+
+def _discard(index: dict[str, dict[str, None]], key: str, name: str) -> None:
+    names = index.get(key)
+    if names is not None:
+        names.pop(name, None)
+        if not names:
+            del index[key]
+
+
 def prerequisites(tools: Iterable[Any]) -> dict[str, list[str]]:
     """Tool name → the names of the tools it needs first (see the module docstring); tools
     with none are left out."""
     tools = list(tools)
-    givers: dict[str, list[str]] = defaultdict(list)
-    setters: dict[str, list[str]] = defaultdict(list)
+    known = Prerequisites()
     for tool in tools:
-        thing = _given_thing(tool.name)
-        if thing:
-            givers[thing].append(tool.name)
-        for m in _SETS_CURRENT.finditer(" ".join((tool.description or "").lower().split())):
-            setters[m[2]].append(tool.name)
-    out: dict[str, list[str]] = {}
-    for tool in tools:
-        things, current = _needed_things(tool.parameters)
-        needed = [n for t in sorted(things) for n in givers.get(t, [])]
-        needed += [n for c in sorted(current) for n in setters.get(c, [])]
-        needed = [n for n in dict.fromkeys(needed) if n != tool.name]
-        if needed:
-            out[tool.name] = needed
-    return out
+        known.add(tool)
+    return {tool.name: needed for tool in tools if (needed := known.of(tool.name))}

@@ -342,8 +342,8 @@ def _read_cities(cities: Iterable[Mapping[str, Any]]) -> Gazetteer:
     for index, city in enumerate(records):
         if int(city.get("population") or 0) >= ALIAS_MIN_POPULATION:
             for other in city.get("alternatenames") or ():
-                if other.isascii():
-                    others.setdefault(fold(other), row_of[index])
+                if other.isascii() and (key := fold(other)):  # not "-" or "." (folds to "")
+                    others.setdefault(key, row_of[index])
     for key in others.keys() & groups.keys():  # own names come first
         del others[key]
     places = _pack_places([records[index] for index in order])
