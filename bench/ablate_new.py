@@ -29,6 +29,7 @@ from toolwire.strategies.staged.priors import non_null
 from toolwire.strategies.staged.rules.base import ValueAsk
 from toolwire.strategies.staged.rules.value import (
     city_alone,
+    listed_strings,
     listed_values,
     written_choices,
     written_initial,
@@ -49,6 +50,10 @@ def _lists(reading: Reading, tool: Tool) -> bool:
     return any(listed_values(ask) for ask in _asks(reading, tool))
 
 
+def _strings(reading: Reading, tool: Tool) -> bool:
+    return any(listed_strings(ask) for ask in _asks(reading, tool))
+
+
 def _cities(reading: Reading, tool: Tool) -> bool:
     return any(city_alone(ask, json.dumps(p.text)) != json.dumps(p.text)
                for ask in _asks(reading, tool) for p in reading.places)
@@ -64,6 +69,7 @@ def _choices(reading: Reading, tool: Tool) -> bool:
 
 CANDIDATE: dict[str, Callable[[Reading, Tool], bool]] = {
     "listed_values": _lists,
+    "listed_strings": _strings,
     "cities_alone": _cities,
     "initial_letters": _initials,
     "described_choices": _choices,

@@ -249,6 +249,17 @@ def test_a_changed_value_goes_to_the_parameter_named_nearest_before_it() -> None
         {"entity": "Facebook", "county": "San Mateo", "state": "California"}]
 
 
+def test_a_name_written_past_another_value_names_that_value_not_this_one() -> None:
+    """'the shop "Corner Books" in the "Leeds" area': "shop" names "Corner Books" (the value
+    beside it), not "Leeds", which the "area" right after it names."""
+    shops = tool("shop_hours", {"shop": {"type": "string"}, "area": {"type": "string"},
+                                "day": {"type": "string"}})
+    previous = {"shop": "Page One", "area": "York", "day": "Monday"}
+    own = read('Finally, do it again for the shop "Corner Books" in the "Leeds" area.')
+    assert changed(dict(previous), shops, own) == [
+        {"shop": "Corner Books", "area": "Leeds", "day": "Monday"}]
+
+
 def test_two_items_of_one_function_keep_the_words_that_joined_them() -> None:
     """The text of a function's items is read as a listing again: "a client in London and
     another one in Tokyo" must keep its "and", or "another" starts no clause."""

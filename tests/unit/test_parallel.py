@@ -60,6 +60,16 @@ def test_one_set_of_numbers_or_unlike_numbers_make_one_call() -> None:
                             "minutes to prepare"), recipes) is None  # no word of 2 is 30's
 
 
+def test_a_word_written_once_between_two_numbers_makes_them_no_sets() -> None:
+    """In "12 laps long, at 90 seconds each", "laps" and "long" are written once, between the
+    numbers; they say what 12 counts, not that 90 counts the same."""
+    race = _numeric_tool("plan_race", "laps")
+    assert number_sets(read("Plan a race on the old track, 12 laps long, at 90 seconds each."),
+                       race) is None
+    assert number_sets(read("Plan a race of 12 laps, and another race of 30 laps."),
+                       race) is not None  # "laps" written again: two sets
+
+
 def test_numbers_written_again_are_one_call_said_twice() -> None:
     convert = _numeric_tool("convert", "quantity", extra={"item": {"type": "string"}})
     question = ("I have a recipe that calls for 2 cups of flour, but I only have a scale. Can "
@@ -91,3 +101,18 @@ def test_clauses_naming_different_functions_become_segments() -> None:
     humidity, temperature = _bare("weather.humidity_forecast", "weather.temperature")
     one = "What is the humidity level in Miami, Florida in the upcoming 7 days?"
     assert tool_segments(read(one), humidity, [humidity, temperature]) == []
+
+
+def test_a_clause_that_only_introduces_a_function_is_no_segment() -> None:
+    """In "We have two shapes, a triangle and a circle" the clause names both functions
+    before the parts that write their values; it asks for no call of its own."""
+    from toolwire.strategies.staged.segments import tool_segments
+
+    triangle = _numeric_tool("triangle", "side1", "side2", "side3")
+    circle = _numeric_tool("circle", "radius")
+    question = ("We have two shapes to draw, a triangle and a circle, for the class. For the "
+                "triangle, the sides are 5, 7 and 9 units. For the circle, the radius is 3 "
+                "units.")
+    parts = tool_segments(read(question), triangle, [triangle, circle])
+    assert [t.name for t, _ in parts] == ["triangle", "circle"]
+    assert "5, 7 and 9" in parts[0][1].text and parts[1][1].text.startswith("For the circle")

@@ -237,6 +237,10 @@ FIXTURES: dict[str, Fixture] = {
             "type": "integer"}}, "bins": {"type": "integer"}}, ["data", "bins"]),
             "a histogram of the scores 85, 90, 88 and 92 with 5 bins"),
         on={"data": [85, 90, 88, 92], "bins": 5}, off={"data": {}, "bins": 5}),
+    "listed_strings": Fixture(
+        answer=fills(_tool("plan_trip", {"cities": {"type": "array", "items": {
+            "type": "string"}}}, ["cities"]), "plan a trip that visits Rome and Florence"),
+        on={"cities": ["Rome", "Florence"]}, off={"cities": {}}),
     "described_choices": Fixture(
         answer=fills(_tool("geo_distance", {"start": {"type": "string"}, "units": {
             "type": "string", "description": "The units ('miles' or 'kilometers')."}},

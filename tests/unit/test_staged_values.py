@@ -282,3 +282,19 @@ async def test_a_description_listing_examples_unquoted_offers_them_as_written_th
     fill = await Filler(_flat_model('"famous"')).fill(
         read("Search for famous contemporary sculptures in New York."), tool, [tool])
     assert fill.arguments["type"] == "sculpture"
+
+
+async def test_a_place_is_offered_whole_not_its_country_alone() -> None:
+    """'Pune, India' names one place: its country alone is no option for the location, even
+    to a model that likes short answers best."""
+
+    def respond(request: Request) -> Completion:
+        if isinstance(request.constraint, ChoiceConstraint):
+            scores = {o: -float(len(o)) for o in request.constraint.options}
+            return Completion(text=max(scores, key=scores.__getitem__), scores=scores)
+        return Completion(text='"x"')
+
+    model = ScriptedModel(respond, supports_tools=False, supports_grammar=True)
+    tool = _tool({"location": {"type": "string"}})
+    fill = await Filler(model).fill(read("how hot is it in Pune, India today"), tool, [tool])
+    assert fill.arguments == {"location": "Pune, India"}

@@ -54,6 +54,9 @@ words. Nested: ``CORE_FUNCTION_WORDS`` ⊂ ``FUNCTION_WORDS`` ⊂ ``STOP_WORDS``
 POLITE_WORDS = frozenset({"please", "pls", "plz", "thanks", "thx"})
 """English politeness words and their chat spellings."""
 
+LIST_JOINERS = frozenset({"and", "or"})
+"""The conjunctions before the last item of an English list ("A, B and C", "tea or coffee")."""
+
 COORDINATORS = frozenset({"and", "but"})
 """Coordinating conjunctions that start a new clause after a name ("David Leitch and acted
 by ..."): a span does not run across one from a capitalised word to a lower-case one."""

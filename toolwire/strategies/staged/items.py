@@ -638,8 +638,11 @@ def changed(previous: dict[str, Any], tool: Tool, own: Reading) -> list[dict[str
     in place (one call per value where it lists several for one parameter). When every value
     goes to a parameter ``previous`` left out, they complete it instead (no new call)."""
     slots: dict[str, list[Anchor]] = {}
-    for anchor in values_for(own, tool):
-        slot = _slot(tool, previous, own, anchor, slots)
+    written = values_for(own, tool)
+    for i, anchor in enumerate(written):
+        start = written[i - 1].end if i else 0
+        end = written[i + 1].start if i + 1 < len(written) else len(own.text)
+        slot = _slot(tool, previous, own, anchor, slots, between=(start, end))
         if slot is not None:
             slots.setdefault(slot, []).append(anchor)
     for listed in slots.values():  # several values for one parameter: a list, or no call
@@ -670,19 +673,24 @@ def _value(tool: Tool, slot: str, anchor: Anchor) -> Any:
 
 def _slot(
     tool: Tool, previous: dict[str, Any], reading: Reading, anchor: Anchor,
-    taken: dict[str, list[Anchor]],
+    taken: dict[str, list[Anchor]], *, between: tuple[int, int] | None = None,
 ) -> str | None:
     """The parameter ``anchor`` fills: one of the same kind whose name is written beside it
     (the nearest such name), else the first of that kind in the previous call not yet given a
-    value by this part."""
+    value by this part. A name is read only up to the values written beside it (``between``:
+    from the end of the value before to the start of the next): "the company 'Apple' in the
+    'NASDAQ' market" names the company of 'Apple' and the market of 'NASDAQ'."""
     own = reading.text
+    start, end = between or (0, len(own))
     props: dict[str, Any] = tool.parameters.get("properties", {})
     kind = [name for name, schema in props.items()
             if isinstance(schema, dict) and fits(non_null(schema), anchor)]
     if not kind:
         return None
-    before = [w for w in words_of(own[: anchor.start]) if w.lower() not in lexicon.STOP_WORDS]
-    around = before[-_NEAR_WORDS:][::-1] + words_of(own[anchor.end :])[:2]
+    before = [w for w in words_of(own[start : anchor.start])
+              if w.lower() not in lexicon.STOP_WORDS][-_NEAR_WORDS:][::-1]
+    after = words_of(own[anchor.end : end])[:2]
+    around = [w for pair in itertools.zip_longest(before, after) for w in pair if w]
     near = [stem(w) for w in around]  # the nearest first: "the entity X in the county of Y"
     named = [(min(near.index(w) for w in words), n) for n in kind
              if (words := {stem(w) for w in split_identifier(n) if len(w) > 2} & set(near))]

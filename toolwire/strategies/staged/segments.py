@@ -20,6 +20,7 @@ import itertools
 
 from toolwire.strategies.staged.items import tool_items
 from toolwire.strategies.staged.matching import name_share, required_numbers
+from toolwire.strategies.staged.values import values_for
 from toolwire.text import lexicon, mentions
 from toolwire.text.reading import Reading, Word
 from toolwire.text.words import stem
@@ -41,16 +42,27 @@ the tuning split's simple, multiple and parallel questions whose numbers form se
 into as many calls as expected (13 at 3) and 5 into another count (8 at 3)."""
 
 
-def _context(question: Reading, number: mentions.NumberMention) -> set[str]:
-    """The words around a number (its unit, the name before it), numbers and fillers left out."""
+def _context(question: Reading, number: mentions.NumberMention) -> set[tuple[str, int]]:
+    """The words around a number (its unit, the name before it), numbers and fillers left out:
+    each word's stem and where it is written."""
 
-    def content(words: list[Word]) -> list[str]:
-        return [w.text for w in words if not question.holds_number(w)
+    def content(words: list[Word]) -> list[Word]:
+        return [w for w in words if not question.holds_number(w)
                 and w.text.lower() not in lexicon.CORE_FUNCTION_WORDS]
 
     before = content(question.before(number.start))[-_CONTEXT_WORDS:]
     after = content(question.after(number.start + len(number.text)))[:_CONTEXT_WORDS]
-    return {stem(w) for w in before + after}
+    return {(stem(w.text), w.start) for w in before + after}
+
+
+def _alike(question: Reading, a: mentions.NumberMention, b: mentions.NumberMention) -> bool:
+    """Whether two numbers are written in words alike: a word of one's context written again
+    in the other's, or one label before both ("side lengths: 3 and 4, 5 and 12"). One word
+    written once between them ("16 measures long, at 120 beats") is the context of one of
+    them, not a sign that they count the same thing."""
+    first, second = _context(question, a), _context(question, b)
+    between = range(a.start + len(a.text), b.start)
+    return any(w == v and (at != to or at not in between) for w, at in first for v, to in second)
 
 
 def number_sets(question: Reading, tool: Tool) -> list[Reading] | None:
@@ -73,10 +85,7 @@ def number_sets(question: Reading, tool: Tool) -> list[Reading] | None:
     if all([n.value for n in later] == [n.value for n in sets[0]] for later in sets[1:]):
         return None  # "calls for 2 cups of flour ... convert 2 cups of flour": said again
     for later in sets[1:]:
-        alike = sum(
-            bool(_context(question, a) & _context(question, b))
-            for a, b in zip(sets[0], later, strict=True)
-        )
+        alike = sum(_alike(question, a, b) for a, b in zip(sets[0], later, strict=True))
         if 2 * alike < size or (size == 1 and not alike):
             return None
     starts = [c.start for c in question.clauses]
@@ -107,7 +116,8 @@ def tool_segments(
     "), (lcm, "the LCM of 15 and 25")]``. A clause names a tool when it writes at least half
     of the words of its name; clauses naming none stay with the segment before them; the
     first segment belongs to ``first`` (the tool chosen for the whole sentence) unless it
-    names another. Fewer than two different tools: ``[]``.
+    names another; a segment that writes no value of its tool, where another of that tool
+    does, only introduced it and is left out. Fewer than two different tools: ``[]``.
     """
     by_parts = tool_items(question, first, candidates)
     if by_parts:  # "First, ... Then, ...": each marked part to the function it asks for
@@ -128,4 +138,19 @@ def tool_segments(
         return []
     owners[0] = (0, owners[0][1])
     bounds = [s for s, _ in owners] + [len(question.text)]
-    return [(tool, question.part(a, b)) for (a, tool), b in zip(owners, bounds[1:], strict=True)]
+    parts = [(tool, question.part(a, b))
+             for (a, tool), b in zip(owners, bounds[1:], strict=True)]
+    return _without_introductions(parts)
+
+
+def _without_introductions(parts: list[tuple[Tool, Reading]]) -> list[tuple[Tool, Reading]]:
+    """``parts`` less those that name a function without writing any value it takes, where
+    another part of that function writes some: "You have two shapes, a triangle and a circle
+    ... For the triangle, the sides are 5, 7 and 9 ... For the circle, the radius is 3" names
+    the shapes first to introduce them, and asks for one call of each. Fewer than two
+    different functions left: ``[]``."""
+    valued = [bool(values_for(part, tool)) for tool, part in parts]
+    named = {tool.name for (tool, _), has in zip(parts, valued, strict=True) if has}
+    kept = [(tool, part) for (tool, part), has in zip(parts, valued, strict=True)
+            if has or tool.name not in named]
+    return kept if len({t.name for t, _ in kept}) >= 2 else []

@@ -63,6 +63,7 @@ class StagedRules:
     initial_letters: bool = True
     cities_alone: bool = True
     listed_values: bool = True
+    listed_strings: bool = True
     described_choices: bool = True
 
     @classmethod

@@ -22,10 +22,11 @@ from toolwire.strategies.staged.priors import (
 from toolwire.strategies.staged.rules.base import Rule, Stage, ValueAsk
 from toolwire.strategies.staged.settled import wants_place
 from toolwire.text import lexicon
+from toolwire.text.lists import written_lists
 from toolwire.text.mentions import NumberMention
 from toolwire.text.places import Place, fold, gazetteer
 from toolwire.text.reading import Reading
-from toolwire.text.words import split_identifier
+from toolwire.text.words import split_identifier, stem
 
 
 def names_a_place(reading: Reading, name: str, schema: dict[str, Any]) -> bool:
@@ -35,10 +36,14 @@ def names_a_place(reading: Reading, name: str, schema: dict[str, Any]) -> bool:
 
 def whole_place(ask: ValueAsk) -> list[str]:
     """The places the sentence names, whole, for a place parameter: first those no earlier
-    parameter took."""
+    parameter took; none written inside another ("India" of "Hyderabad, India", the place
+    being the city in its country)."""
     if not wants_place(ask.name, ask.schema):
         return []
-    places = [json.dumps(p.text) for p in ask.reading.places]
+    found = ask.reading.places
+    places = [json.dumps(p.text) for p in found if not any(
+        q.start <= p.start and p.end <= q.end and q.end - q.start > p.end - p.start
+        for q in found)]
     return ([p for p in places if p not in ask.taken and p != ask.bad]
             or [p for p in places if p != ask.bad])
 
@@ -350,6 +355,37 @@ LISTED_VALUES = Rule(
 )
 
 
+def listed_strings(ask: ValueAsk) -> list[str]:
+    """A string array parameter's list as the sentence writes it ("the Lakers and Clippers",
+    "engine size and fuel economy variables"): each reading of each written list
+    (:func:`lists.written_lists`), none holding a word of the parameter's name, which names
+    what is listed rather than an item ("variables")."""
+    items = non_null(ask.schema.get("items") or {})
+    if ask.kind != "array" or items.get("type") != "string" or "enum" in items:
+        return []
+    own = {stem(w) for w in split_identifier(ask.name)}
+    named = frozenset(w for w, s in zip(ask.reading.lowered, ask.reading.stems, strict=True)
+                      if s in own)
+    literals = [json.dumps(reading) for found in written_lists(ask.reading, named)
+                for reading in found]
+    return [x for x in dict.fromkeys(literals) if x != ask.bad]
+
+
+LISTED_STRINGS = Rule(
+    name="listed_strings",
+    what="An array parameter of free strings takes a list the sentence writes, items joined "
+         "by commas and a last 'and'/'or', each item a run of up to three content words; "
+         "where the first and last items start and end is the model's choice among the "
+         "readings, and a word of the parameter's name ends an item.",
+    why="Asked for a whole array of strings the model writes on past its room, and the "
+        "required array left the call unmade.",
+    example="'who won the game between the Lakers and Clippers' with get_winner(teams: "
+            "array of strings): teams ['Lakers', 'Clippers'].",
+    stages=(Stage.VALUE,),
+    offer=listed_strings,
+)
+
+
 _QUOTED_CHOICE = re.compile(r"""(?<![\w'"])(['"])([A-Za-z][\w -]{0,30}?)\1(?![\w'"])""")
 """A short passage a description quotes: 'vaporization', "miles", 'small_claims'."""
 
@@ -435,4 +471,5 @@ DESCRIBED_CHOICES = Rule(
 )
 
 RULES = (WHOLE_PLACES, WRITTEN_MOMENTS, NUMBER_PRIORS, QUOTED_PASSAGES, DIRECTION_WALLS,
-         STATED_CITIES, INITIAL_LETTERS, CITIES_ALONE, LISTED_VALUES, DESCRIBED_CHOICES)
+         STATED_CITIES, INITIAL_LETTERS, CITIES_ALONE, LISTED_VALUES, LISTED_STRINGS,
+         DESCRIBED_CHOICES)
