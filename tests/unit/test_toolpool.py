@@ -155,15 +155,20 @@ async def test_an_uncancellable_closure_is_refused_with_the_reason(pool: ToolPoo
 
 
 async def test_a_call_that_finds_no_free_thread_times_out_clearly(pool: ToolPool) -> None:
+    """The only thread is held past the whole of the waiting call's timeout: it must end as
+    ``pool_saturated`` (it never started), however slowly the machine runs."""
     small = ToolPool(limit=1, grace=0.2)
-    registry, executor = _registry(0.4), InProcessExecutor(pool=small)
-    hung = asyncio.create_task(dispatch(registry, "blocked", {"seconds": 1}, executor=executor))
-    await asyncio.sleep(0.05)
+    registry, executor = Registry(), InProcessExecutor(pool=small)
+    registry.register(blocked, timeout=5.0)
+    registry.register(quick, timeout=0.3)
+    hung = asyncio.create_task(dispatch(registry, "blocked", {"seconds": 0}, executor=executor))
+    while small.stats().active == 0:  # the blocked call holds the thread
+        await asyncio.sleep(0.005)
     waiting = await dispatch(registry, "quick", {"x": 1}, executor=executor)
-    assert waiting.status in ("timeout", "ok")
-    if waiting.status == "timeout":
-        assert waiting.error is not None and waiting.error["type"] == "pool_saturated"
-    assert (await hung).status == "timeout"
+    RELEASE.set()
+    assert waiting.status == "timeout" and waiting.error is not None
+    assert waiting.error["type"] == "pool_saturated", waiting.error
+    assert (await hung).status == "ok"
 
 
 def test_tools_never_use_the_default_executor(pool: ToolPool) -> None:

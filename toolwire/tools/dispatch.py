@@ -78,16 +78,21 @@ def _no_exit(handler: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
 
 
 async def _call(tool: Tool, kwargs: dict[str, Any], pool: ToolPool) -> Any:
+    """The handler's value within ``tool.timeout`` seconds in all. A sync handler's wait for a
+    thread and its run are timed by the pool alone, so a call that found no free thread ends
+    as :class:`PoolSaturated`, never as a plain timeout racing it."""
     handler = tool.handler
     assert handler is not None
+    deadline = asyncio.get_running_loop().time() + tool.timeout
     try:
-        async with asyncio.timeout(tool.timeout):
-            if inspect.iscoroutinefunction(handler):
+        if inspect.iscoroutinefunction(handler):
+            async with asyncio.timeout_at(deadline):
                 return await handler(**kwargs)
-            value = await pool.call(tool.name, partial(_no_exit, handler, kwargs), tool.timeout)
-            if inspect.isawaitable(value):  # a sync callable that hands back a coroutine
+        value = await pool.call(tool.name, partial(_no_exit, handler, kwargs), tool.timeout)
+        if inspect.isawaitable(value):  # a sync callable that hands back a coroutine
+            async with asyncio.timeout_at(deadline):
                 value = await value
-            return value
+        return value
     except SystemExit as e:
         raise HandlerExit(e.code) from None
 
